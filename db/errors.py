@@ -1,0 +1,20 @@
+"""Errors the data layer raises; each prints as one line a user can act on."""
+
+
+class CrisisError(Exception):
+    """A data or database problem the user can fix (exit code 1)."""
+
+
+class PackError(CrisisError):
+    """A crisis pack that cannot be loaded: says the file, the record and the field."""
+
+    def __init__(self, where: str, problem: str, more: int = 0) -> None:
+        self.where = where
+        self.problem = problem
+        self.more = more
+        tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
+        super().__init__(f"{where}: {problem}{tail}")
+
+
+class DatabaseError(CrisisError):
+    """A database that is missing, locked, corrupt or of another schema version."""

@@ -1,0 +1,105 @@
+"""SQLModel tables of the knowledge base; SCHEMA_VERSION changes whenever they do."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the database itself (schema version, pack ids)."""
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Relation(SQLModel, table=True):
+    """One name of the link vocabulary; adding a relation is a row, not a schema change."""
+
+    name: str = Field(primary_key=True)
+    label: str
+    inverse: str
+    description: str = ""
+
+
+class Source(SQLModel, table=True):
+    """A document facts are cited to; `via` names the source whose text holds its passages."""
+
+    id: str = Field(primary_key=True)
+    title: str
+    publisher: str | None = None
+    date: str | None = None
+    address: str | None = None
+    text: str | None = None
+    via: str | None = None
+
+
+class Entity(SQLModel, table=True):
+    """An event, actor, agreement or place. `pos` is its rank in its pane's display order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True)
+    type: str = Field(index=True)
+    kind: str | None = None
+    name: str
+    summary: str = ""
+    date: str | None = None
+    date_end: str | None = None
+    date_precision: str | None = None
+    date_uncertain: bool = False
+    date_note: str | None = None
+    attributes: str = "{}"
+    pos: int = 0
+
+
+class Alias(SQLModel, table=True):
+    """Another name people type for an entity (Shimla, USSR, EAM)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id", index=True)
+    alias: str
+
+
+class Note(SQLModel, table=True):
+    """A cited remark on an entity, e.g. where two sources word or date a thing differently."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id", index=True)
+    text: str
+
+
+class Link(SQLModel, table=True):
+    """A typed, directed link: `subject relation object` (talks invokes Simla Agreement)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="entity.id", index=True)
+    relation: str = Field(foreign_key="relation.name")
+    object_id: int = Field(foreign_key="entity.id", index=True)
+    note: str | None = None
+
+
+class Position(SQLModel, table=True):
+    """A stated position: what an actor says about a topic (India rejects mediation)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True)
+    actor_id: int = Field(foreign_key="entity.id", index=True)
+    topic: str
+    topic_id: int | None = Field(default=None, foreign_key="entity.id", index=True)
+    stance: str
+    statement: str
+    date: str | None = None
+    date_precision: str | None = None
+
+
+class Citation(SQLModel, table=True):
+    """A passage that states a fact: the quote, its source and where it sits in the source text."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(index=True)  # "entity", "link", "position" or "note"
+    subject_id: int = Field(index=True)
+    source_id: str = Field(foreign_key="source.id")
+    quote: str
+    offset: int | None = None
+    line: int | None = None

@@ -1,0 +1,195 @@
+"""The crisis pack format: what pack files hold, what `export` writes and `import` reads.
+
+Field-level rules live here (types, dates, required fields); rules across records
+(unknown ids, duplicates, quotes found in their source) are checked by `seed.loader`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ENTITY_TYPES = ("event", "actor", "agreement", "place")
+EntityType = Literal["event", "actor", "agreement", "place"]
+Precision = Literal["year", "month", "day"]
+Ref = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z]+/[a-z0-9][a-z0-9._-]*$")]
+
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_date(value: str) -> Precision:
+    """Check an ISO date of year, month or day precision and return that precision."""
+    match = _DATE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    year, month, day = match.groups()
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date") from None
+    return "day" if day else "month" if month else "year"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Citation(_Record):
+    """A passage that states the fact, quoted verbatim from a source."""
+
+    source: str = Field(min_length=1)
+    quote: str = Field(min_length=3)
+
+
+Cited = Annotated[list[Citation], Field(min_length=1)]
+
+
+class Relation(_Record):
+    """One relation of the link vocabulary, with how to read it both ways."""
+
+    name: str = Field(pattern=r"^[a-z][a-z-]*$")
+    label: str
+    inverse: str
+    description: str = ""
+
+
+class Source(_Record):
+    """A document; `text` (or `text_file` in a pack folder) holds what quotes are checked against."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")
+    title: str
+    publisher: str | None = None
+    date: str | None = None
+    address: str | None = None
+    text: str | None = None
+    text_file: str | None = None
+    via: str | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_date(value)
+        return value
+
+
+class Note(_Record):
+    """A cited remark, e.g. another source's wording or date."""
+
+    text: str = Field(min_length=1)
+    citations: Cited
+
+
+class Entity(_Record):
+    """An event, actor, agreement or place."""
+
+    id: Ref
+    type: EntityType
+    kind: str | None = None
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    date: str | None = None
+    date_end: str | None = None
+    date_precision: Precision | None = None
+    date_uncertain: bool = False
+    date_note: str | None = None
+    summary: str = ""
+    attributes: dict[str, str | int | float | bool] = {}
+    notes: list[Note] = []
+    citations: Cited
+
+    @field_validator("date", "date_end")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_date(value)
+        return value
+
+    @model_validator(mode="after")
+    def _precision(self) -> Entity:
+        if not self.id.startswith(self.type + "/"):
+            raise ValueError(f"id {self.id!r} must start with its type {self.type + '/'!r}")
+        if self.date is None:
+            if self.date_precision or self.date_end:
+                raise ValueError("date_precision and date_end need a date")
+            return self
+        precision = parse_date(self.date)
+        if self.date_precision is None:
+            self.date_precision = precision
+        elif self.date_precision != precision:
+            raise ValueError(f"date_precision {self.date_precision!r} does not match date {self.date!r}")
+        if self.date_end is not None and self.date_end < self.date:
+            raise ValueError(f"date_end {self.date_end!r} is before date {self.date!r}")
+        return self
+
+
+class Link(_Record):
+    """`source relation target`: the talks invokes the Simla Agreement."""
+
+    source: Ref
+    relation: str = Field(min_length=1)
+    target: Ref
+    note: str | None = None
+    citations: Cited
+
+
+class Position(_Record):
+    """A stated position of an actor on a topic, optionally tied to an entity (`about`)."""
+
+    id: str = Field(pattern=r"^position/[a-z0-9][a-z0-9._-]*$")
+    actor: Ref
+    topic: str = Field(min_length=1)
+    about: Ref | None = None
+    stance: str = Field(min_length=1)
+    statement: str = Field(min_length=1)
+    date: str | None = None
+    citations: Cited
+
+    @field_validator("date")
+    @classmethod
+    def _date(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_date(value)
+        return value
+
+
+class PackInfo(_Record):
+    """What the pack is."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    title: str
+    description: str = ""
+
+
+class Pack(_Record):
+    """A whole crisis pack, as one document."""
+
+    schema_version: int = 1
+    pack: PackInfo | None = None
+    relations: list[Relation] = []
+    sources: list[Source] = []
+    entities: list[Entity] = []
+    links: list[Link] = []
+    positions: list[Position] = []
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "relations": Relation,
+    "sources": Source,
+    "entities": Entity,
+    "links": Link,
+    "positions": Position,
+}
+
+
+def record_label(section: str, item: Any) -> str:
+    """How an error names a record: its id, or `source -relation-> target` for a link."""
+    if not isinstance(item, dict):
+        return f"{section} item"
+    if section == "links":
+        return f"link {item.get('source')} -{item.get('relation')}-> {item.get('target')}"
+    key = item.get("id") or item.get("name")
+    return f"{section[:-1]} {key}" if key else f"{section} item"

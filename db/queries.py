@@ -1,0 +1,312 @@
+"""The one typed query layer: every read the CLI and the TUI make goes through `KnowledgeBase`.
+
+It uses the standard library's sqlite3 rather than SQLAlchemy, so the explorer reaches its
+first frame without importing an ORM (see TECH-NOTES: ~0.5 s). The connection is shared
+by worker threads behind a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote as urlquote
+
+from .errors import DatabaseError
+from .location import sqlite_path
+from .models import SCHEMA_VERSION
+from .records import (
+    CitationView,
+    EntityDetail,
+    EntityRow,
+    LinkView,
+    NoteView,
+    PositionView,
+    SearchHit,
+    SourceText,
+)
+
+_ROW = "e.id, e.ref, e.type, e.kind, e.name, e.date, e.date_precision, e.date_uncertain"
+RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _row(r: tuple) -> EntityRow:
+    return EntityRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
+
+
+def fts_query(text: str, prefix: bool = True) -> str:
+    """Quote every word of user text for FTS5 MATCH; the last one matches as a prefix."""
+    words = _WORD.findall(text)
+    if not words:
+        return ""
+    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    if prefix:
+        quoted[-1] += " *"
+    return " ".join(quoted)
+
+
+class KnowledgeBase:
+    """A read-only view of one crisis database."""
+
+    def __init__(self, url: str, readonly: bool = True) -> None:
+        self.url = url
+        self.path = sqlite_path(url)
+        self._lock = threading.Lock()
+        self._conn = self._connect(readonly)
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        path = self.path
+        if not path.exists():
+            raise DatabaseError(f"{path}: no database here (make one with `crisis-tui --db {path} build`)")
+        if path.is_dir():
+            raise DatabaseError(f"{path}: is a folder, not a database file")
+        mode = "ro" if readonly else "rw"
+        try:
+            conn = sqlite3.connect(
+                f"file:{urlquote(str(path))}?mode={mode}", uri=True, check_same_thread=False
+            )
+            conn.execute("PRAGMA busy_timeout = 3000")
+            conn.execute("PRAGMA query_only = 1" if readonly else "PRAGMA query_only = 0")
+            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise DatabaseError(f"{path}: not a crisis-tui database (no meta table)") from None
+            raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{path}: not a usable SQLite database ({exc})") from None
+        if version is None:
+            raise DatabaseError(f"{path}: not a crisis-tui database (no schema version)")
+        found = int(version[0])
+        if found > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{path}: made by a newer crisis-tui (schema {found}; this one reads {SCHEMA_VERSION}); upgrade crisis-tui"
+            )
+        if found < SCHEMA_VERSION:
+            raise DatabaseError(
+                f"{path}: schema {found} is older than {SCHEMA_VERSION}; rebuild it with `crisis-tui build`"
+            )
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                raise DatabaseError(f"{self.path}: {exc}") from None
+            except sqlite3.DatabaseError as exc:
+                raise DatabaseError(f"{self.path}: the database is damaged ({exc})") from None
+
+    # --- lists -------------------------------------------------------------------
+
+    def count(self, entity_type: str) -> int:
+        """How many entities of a type there are."""
+        rows = self._all("SELECT count(*) FROM entity WHERE type = ?", (entity_type,))
+        return rows[0][0]
+
+    def page(self, entity_type: str, start: int, limit: int) -> list[EntityRow]:
+        """Rows `start` to `start + limit` of a pane, in display order (an index range, any size)."""
+        rows = self._all(
+            f"SELECT {_ROW} FROM entity e WHERE e.type = ? AND e.pos >= ? AND e.pos < ? ORDER BY e.pos",
+            (entity_type, start, start + limit),
+        )
+        return [_row(r) for r in rows]
+
+    def position(self, entity_id: int) -> int | None:
+        """An entity's row number in its pane."""
+        rows = self._all("SELECT pos FROM entity WHERE id = ?", (entity_id,))
+        return rows[0][0] if rows else None
+
+    # --- one entity --------------------------------------------------------------
+
+    def row(self, ref: str) -> EntityRow | None:
+        """The entity with this id (`agreement/simla-1972`), or None."""
+        rows = self._all(f"SELECT {_ROW} FROM entity e WHERE e.ref = ?", (ref,))
+        return _row(rows[0]) if rows else None
+
+    def resolve(self, text: str) -> list[EntityRow]:
+        """What a user means by `text`: the id itself, else the best tier of search hits.
+
+        One row means the text is unambiguous; several are the candidates to offer.
+        """
+        text = text.strip()
+        if not text:
+            return []
+        exact = self.row(text)
+        if exact is not None:
+            return [exact]
+        hits = self.search(text, limit=20)
+        best = min((h.tier for h in hits), default=None)
+        return [h.row for h in hits if h.tier == best]
+
+    def detail(self, ref: str) -> EntityDetail | None:
+        """Everything about one entity: fields, aliases, citations, notes, links both ways, positions."""
+        found = self._all(
+            f"SELECT {_ROW}, e.summary, e.date_end, e.date_note, e.attributes FROM entity e WHERE e.ref = ?",
+            (ref,),
+        )
+        if not found:
+            return None
+        r = found[0]
+        row = _row(r)
+        aliases = tuple(a for (a,) in self._all("SELECT alias FROM alias WHERE entity_id = ? ORDER BY id", (row.id,)))
+        notes = tuple(
+            NoteView(text, self._citations("note", note_id))
+            for note_id, text in self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
+        )
+        return EntityDetail(
+            row=row,
+            summary=r[8],
+            aliases=aliases,
+            date_end=r[9],
+            date_note=r[10],
+            attributes=json.loads(r[11] or "{}"),
+            citations=self._citations("entity", row.id),
+            notes=notes,
+            links_out=self._links(row.id, outgoing=True),
+            links_in=self._links(row.id, outgoing=False),
+            positions=self._positions(row.id),
+        )
+
+    def _citations(self, subject: str, subject_id: int) -> tuple[CitationView, ...]:
+        rows = self._all(
+            """SELECT c.source_id, s.title, s.address, c.quote, c.line, s.via
+               FROM citation c JOIN source s ON s.id = c.source_id
+               WHERE c.subject = ? AND c.subject_id = ? ORDER BY c.id""",
+            (subject, subject_id),
+        )
+        return tuple(CitationView(*r) for r in rows)
+
+    def _links(self, entity_id: int, outgoing: bool) -> tuple[LinkView, ...]:
+        this, other, label = ("subject_id", "object_id", "r.label") if outgoing else ("object_id", "subject_id", "r.inverse")
+        rows = self._all(
+            f"""SELECT k.id, k.relation, {label}, k.note, {_ROW}
+                FROM link k JOIN relation r ON r.name = k.relation JOIN entity e ON e.id = k.{other}
+                WHERE k.{this} = ? ORDER BY {label}, e.date IS NULL, e.date, e.name""",
+            (entity_id,),
+        )
+        return tuple(LinkView(r[1], r[2], _row(r[4:]), r[3], self._citations("link", r[0])) for r in rows)
+
+    def _positions(self, entity_id: int) -> tuple[PositionView, ...]:
+        rows = self._all(
+            """SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, date_precision
+               FROM position WHERE actor_id = ?1 OR topic_id = ?1 ORDER BY date IS NULL, date, id""",
+            (entity_id,),
+        )
+        return tuple(self._position(r) for r in rows)
+
+    def _position(self, r: tuple) -> PositionView:
+        actor = self._by_id(r[2])
+        about = self._by_id(r[4]) if r[4] is not None else None
+        return PositionView(r[1], actor, r[3], about, r[5], r[6], r[7], r[8], self._citations("position", r[0]))
+
+    def _by_id(self, entity_id: int) -> EntityRow:
+        return _row(self._all(f"SELECT {_ROW} FROM entity e WHERE e.id = ?", (entity_id,))[0])
+
+    def source(self, source_id: str) -> SourceText | None:
+        """A source with the text its passages are quoted from (its own or its `via` source's)."""
+        rows = self._all(
+            """SELECT s.id, s.title, s.address, coalesce(s.text, v.text)
+               FROM source s LEFT JOIN source v ON v.id = s.via WHERE s.id = ?""",
+            (source_id,),
+        )
+        return SourceText(*rows[0]) if rows else None
+
+    # --- search ------------------------------------------------------------------
+
+    def search(self, text: str, entity_type: str | None = None, limit: int = 50) -> list[SearchHit]:
+        """Ranked hits over names, aliases and summaries; any text is safe to pass."""
+        text = " ".join(text.split())
+        if not text or limit <= 0:
+            return []
+        hits: dict[int, SearchHit] = {}
+
+        def add(rows: list[tuple], matched: str, tier: int) -> None:
+            for r in rows:
+                if len(hits) >= limit:
+                    return
+                row = _row(r)
+                if row.id not in hits and (entity_type is None or row.type == entity_type):
+                    hits[row.id] = SearchHit(row, matched, r[8], tier)
+
+        type_filter = "AND e.type = ?2" if entity_type else ""
+        params = (text, entity_type) if entity_type else (text,)
+        # 1. exact name or alias
+        add(self._all(f"SELECT {_ROW}, e.name FROM entity e WHERE e.name = ?1 COLLATE NOCASE {type_filter} LIMIT {limit}", params), "name", 0)
+        add(self._all(
+            f"""SELECT {_ROW}, a.alias FROM alias a JOIN entity e ON e.id = a.entity_id
+                WHERE a.alias = ?1 COLLATE NOCASE {type_filter} LIMIT {limit}""", params), "alias", 0)
+        # 2. name or alias starting with the text (an index range, not a scan)
+        upper = text + "\U0010ffff"
+        pparams = (text, upper, entity_type) if entity_type else (text, upper)
+        type_filter3 = "AND e.type = ?3" if entity_type else ""
+        add(self._all(
+            f"""SELECT {_ROW}, e.name FROM entity e
+                WHERE e.name >= ?1 COLLATE NOCASE AND e.name < ?2 COLLATE NOCASE {type_filter3}
+                ORDER BY e.name COLLATE NOCASE LIMIT {limit}""", pparams), "name", 1)
+        add(self._all(
+            f"""SELECT {_ROW}, a.alias FROM alias a JOIN entity e ON e.id = a.entity_id
+                WHERE a.alias >= ?1 COLLATE NOCASE AND a.alias < ?2 COLLATE NOCASE {type_filter3}
+                ORDER BY a.alias COLLATE NOCASE LIMIT {limit}""", pparams), "alias", 1)
+        if len(hits) >= limit:
+            return list(hits.values())
+        # 3. words, as full-text search: count first, rank only small hit sets
+        match = fts_query(text)
+        if match:
+            self._fts(match, entity_type, limit, add)
+        # 4. substrings of names and aliases where words do not help ("rov-D")
+        if len(hits) < limit and len(text) >= 3:
+            rows = self._all(
+                f"""SELECT {_ROW}, e.name FROM entity_trigram t JOIN entity e ON e.id = t.rowid
+                    WHERE entity_trigram MATCH ?1 {type_filter} LIMIT {limit * 2}""",
+                ('"' + text.replace('"', '""') + '"',) + ((entity_type,) if entity_type else ()),
+            )
+            add(rows, "name", 3)
+        return list(hits.values())
+
+    def _fts(self, match: str, entity_type: str | None, limit: int, add) -> None:
+        type_filter = "AND e.type = ?2" if entity_type else ""
+        params = (match, entity_type) if entity_type else (match,)
+        size = self._all(
+            f"SELECT count(*) FROM (SELECT 1 FROM entity_fts WHERE entity_fts MATCH ?1 LIMIT {RANK_LIMIT + 1})",
+            (match,),
+        )[0][0]
+        order = "bm25(entity_fts, 10.0, 8.0, 1.0)" if size <= RANK_LIMIT else "f.rowid"
+        rows = self._all(
+            f"""SELECT {_ROW}, e.summary FROM entity_fts f JOIN entity e ON e.id = f.rowid
+                WHERE entity_fts MATCH ?1 {type_filter} ORDER BY {order} LIMIT {limit * 2}""",
+            params,
+        )
+        add(rows, "text", 2)
+
+    # --- everything ----------------------------------------------------------------
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._all("SELECT key, value FROM meta"))
+
+    def export(self) -> dict:
+        """The whole knowledge base as one pack document (the format `import` reads)."""
+        from .export import export_document
+
+        with self._lock:
+            return export_document(self._conn)
+
+    def iter_refs(self) -> Iterator[str]:
+        for (ref,) in self._all("SELECT ref FROM entity ORDER BY id"):
+            yield ref
+
+
+def open_knowledge_base(url: str) -> KnowledgeBase:
+    """Open the database at `url` read-only; DatabaseError says plainly what is wrong."""
+    return KnowledgeBase(url)
+
+
+def database_exists(url: str) -> bool:
+    return Path(sqlite_path(url)).exists()

@@ -1,0 +1,102 @@
+"""Plain frozen records the query layer returns; the CLI, the TUI and the tests read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRow:
+    """One line of a list: enough to show and to open an entity."""
+
+    id: int
+    ref: str
+    type: str
+    kind: str | None
+    name: str
+    date: str | None
+    date_precision: str | None
+    date_uncertain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CitationView:
+    """A quoted passage and where it comes from."""
+
+    source_id: str
+    source_title: str
+    address: str | None
+    quote: str
+    line: int | None
+    via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """A link seen from one end: `label` reads from this entity to `other`."""
+
+    relation: str
+    label: str
+    other: EntityRow
+    note: str | None
+    citations: tuple[CitationView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    """A cited remark on an entity."""
+
+    text: str
+    citations: tuple[CitationView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """A stated position of an actor on a topic."""
+
+    ref: str
+    actor: EntityRow
+    topic: str
+    about: EntityRow | None
+    stance: str
+    statement: str
+    date: str | None
+    date_precision: str | None
+    citations: tuple[CitationView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityDetail:
+    """Everything the detail view and `show` print about one entity."""
+
+    row: EntityRow
+    summary: str
+    aliases: tuple[str, ...]
+    date_end: str | None
+    date_note: str | None
+    attributes: dict[str, object]
+    citations: tuple[CitationView, ...]
+    notes: tuple[NoteView, ...]
+    links_out: tuple[LinkView, ...]
+    links_in: tuple[LinkView, ...]
+    positions: tuple[PositionView, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A search result: the entity, and what of it matched."""
+
+    row: EntityRow
+    matched: str
+    text: str
+    tier: int = 2  # 0 exact name or alias, 1 name or alias prefix, 2 words, 3 substring
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A source's text (its own, or that of the source it is quoted via)."""
+
+    id: str
+    title: str
+    address: str | None
+    text: str | None

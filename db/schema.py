@@ -1,0 +1,65 @@
+"""Creates the schema: SQLModel's tables, then the indexes and full-text tables SQLite adds."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Display order of each pane; `entity.pos` is the row number in it.
+PANE_ORDER = {
+    "event": "date IS NULL, date, name",
+    "actor": "kind IS NULL, kind, name",
+    "agreement": "date IS NULL, date, name",
+    "place": "name",
+}
+
+_EXTRA_DDL = """
+CREATE INDEX IF NOT EXISTS ix_entity_type_pos ON entity (type, pos);
+CREATE INDEX IF NOT EXISTS ix_entity_name_nocase ON entity (name COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS ix_alias_nocase ON alias (alias COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS ix_citation_subject ON citation (subject, subject_id);
+CREATE VIEW IF NOT EXISTS entity_search (id, name, aliases, summary) AS
+    SELECT e.id, e.name,
+           coalesce((SELECT group_concat(a.alias, ' | ') FROM alias a WHERE a.entity_id = e.id), ''),
+           e.summary
+    FROM entity e;
+CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts USING fts5 (
+    name, aliases, summary,
+    content = 'entity_search', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS entity_trigram USING fts5 (
+    name, aliases,
+    content = 'entity_search', content_rowid = 'id',
+    tokenize = 'trigram case_sensitive 0'
+);
+"""
+
+
+def create_schema(path: str) -> None:
+    """Create every table of the models, plus indexes, the search view and FTS5 tables."""
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    from . import models  # noqa: F401  (registers the tables)
+
+    engine = create_engine("sqlite:///" + path)
+    try:
+        SQLModel.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_EXTRA_DDL)
+
+
+def reindex(conn: sqlite3.Connection) -> None:
+    """Renumber each pane's display order and rebuild the full-text indexes, once per write."""
+    for entity_type, order in PANE_ORDER.items():
+        conn.execute(
+            f"""UPDATE entity SET pos = r.rn FROM (
+                    SELECT id, row_number() OVER (ORDER BY {order}, id) - 1 AS rn
+                    FROM entity WHERE type = ?) AS r
+                WHERE entity.id = r.id""",
+            (entity_type,),
+        )
+    conn.execute("INSERT INTO entity_fts (entity_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO entity_trigram (entity_trigram) VALUES ('rebuild')")

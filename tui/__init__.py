@@ -1,0 +1,1 @@
+"""The crisis-tui terminal explorer and its command line."""

@@ -1,0 +1,64 @@
+"""Plain-text renderings of query-layer records for the command line (no colour, any terminal)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from ..db.dates import format_date, format_span
+from ..db.records import CitationView, EntityDetail, EntityRow, SearchHit
+
+
+def row_line(row: EntityRow) -> str:
+    date = format_date(row.date, row.date_precision, row.date_uncertain)
+    kind = f"{row.type}/{row.kind}" if row.kind else row.type
+    return f"{row.name}  [{row.ref}]  {kind}" + (f"  {date}" if date else "")
+
+
+def citation_line(n: int, c: CitationView) -> str:
+    where = c.source_id + (f", line {c.line}" if c.line and not c.via else "")
+    if c.via:
+        where += f", via {c.via}"
+    if c.address:
+        where += f" <{c.address}>"
+    return f"  [{n}] \u201c{c.quote}\u201d \u2014 {where}"
+
+
+def detail_text(d: EntityDetail) -> str:
+    """`crisis-tui show`: the entity, its links both ways, positions, notes and citations."""
+    r = d.row
+    lines = [f"{r.name}  [{r.ref}]"]
+    facts = [r.type + (f" / {r.kind}" if r.kind else "")]
+    span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
+    if span:
+        facts.append(f"{span} (precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''})")
+    lines.append(" \u00b7 ".join(facts))
+    if d.date_note:
+        lines.append(f"Date: {d.date_note}")
+    if d.aliases:
+        lines.append("Also: " + ", ".join(d.aliases))
+    for key, value in d.attributes.items():
+        lines.append(f"{key.replace('_', ' ')}: {value}")
+    if d.summary:
+        lines += ["", d.summary]
+    for title, links in (("Links", d.links_out), ("Referred to by", d.links_in)):
+        if links:
+            lines += ["", f"{title}:"]
+            for label, group in groupby(links, key=lambda k: k.label):
+                names = ", ".join(f"{k.other.name} [{k.other.ref}]" for k in group)
+                lines.append(f"  {label}: {names}")
+    if d.positions:
+        lines += ["", "Stated positions:"]
+        for p in d.positions:
+            date = format_date(p.date, p.date_precision)
+            lines.append(f"  {p.actor.name} {p.stance} \u2014 {p.topic}" + (f" ({date})" if date else ""))
+            lines.append(f"    {p.statement}")
+    if d.notes:
+        lines += ["", "Notes:"]
+        lines += [f"  - {n.text}" for n in d.notes]
+    lines += ["", "Sources:"]
+    lines += [citation_line(n, c) for n, c in enumerate(d.citations, start=1)]
+    return "\n".join(lines)
+
+
+def hits_text(hits: list[SearchHit]) -> str:
+    return "\n".join(row_line(h.row) + (f"  (alias: {h.text})" if h.matched == "alias" else "") for h in hits)

@@ -1,0 +1,1 @@
+"""Widgets of the explorer: the paged entity lists and the detail view."""
