@@ -59,6 +59,8 @@ class Relation(_Record):
 class Source(_Record):
     """A document; `text` (or `text_file` in a pack folder) holds what quotes are checked against."""
 
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")
     title: str
     publisher: str | None = None
@@ -192,4 +194,5 @@ def record_label(section: str, item: Any) -> str:
     if section == "links":
         return f"link {item.get('source')} -{item.get('relation')}-> {item.get('target')}"
     key = item.get("id") or item.get("name")
-    return f"{section[:-1]} {key}" if key else f"{section} item"
+    singular = {"entities": "entity"}.get(section, section[:-1])
+    return f"{singular} {key}" if key else f"{section} item"

@@ -1,0 +1,49 @@
+"""Shared fixtures: a database built from the bundled pack in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crisis_tui.db.build import build_database
+from crisis_tui.db.queries import KnowledgeBase
+from crisis_tui.seed.loader import bundled_pack_path, load_pack
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def bundled_pack():
+    return load_pack(bundled_pack_path())
+
+
+@pytest.fixture(scope="session")
+def bundled_db(tmp_path_factory, bundled_pack) -> Path:
+    """The bundled crisis, built once per test run; copy it before writing to it."""
+    path = tmp_path_factory.mktemp("db") / "crisis.db"
+    build_database([bundled_pack], path)
+    return path
+
+
+@pytest.fixture
+def db_copy(bundled_db, tmp_path) -> Path:
+    path = tmp_path / "crisis.db"
+    shutil.copy(bundled_db, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def kb(bundled_db):
+    base = KnowledgeBase("sqlite:///" + str(bundled_db))
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def pack_dir(tmp_path) -> Path:
+    """A writable copy of the bundled pack folder, for tests that break it."""
+    target = tmp_path / "pack"
+    shutil.copytree(bundled_pack_path(), target)
+    return target

@@ -1,0 +1,145 @@
+"""The command line, run as a user runs it: output, JSON, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["crisis-tui", *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_show_lavrov_dar_lists_simla_as_invoked(bundled_db):
+    result = run("--db", str(bundled_db), "show", "Lavrov Dar")
+    assert result.returncode == 0, result.stderr
+    invokes = [line for line in result.stdout.splitlines() if line.strip().startswith("invokes:")]
+    assert invokes and "Simla Agreement [agreement/simla-1972]" in invokes[0]
+
+
+def test_show_simla_lists_the_talks_as_referring(bundled_db):
+    result = run("--db", str(bundled_db), "show", "simla")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    referred = out[out.index("Referred to by:"):]
+    assert "invoked by:" in referred and "Lavrov–Dar talks [event/lavrov-dar-call-2025]" in referred
+    assert "\u201cin line with the 1972 Simla Agreement" in out
+
+
+def test_show_json(bundled_db):
+    result = run("--db", str(bundled_db), "show", "AGREEMENT/SIMLA-1972".lower(), "--json")
+    data = json.loads(result.stdout)
+    assert data["row"]["name"] == "Simla Agreement"
+    assert any(k["other"]["ref"] == "event/lavrov-dar-call-2025" for k in data["links_in"])
+
+
+def test_show_ambiguous_lists_candidates(bundled_db):
+    result = run("--db", str(bundled_db), "show", "Sharif")
+    assert result.returncode == 1
+    assert "ambiguous" in result.stderr and "Shehbaz Sharif" in result.stderr and "Nawaz Sharif" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_show_nothing(bundled_db):
+    result = run("--db", str(bundled_db), "show", "zzzz-nothing")
+    assert result.returncode == 1 and "nothing matches" in result.stderr
+
+
+def test_search_text_and_json(bundled_db):
+    result = run("--db", str(bundled_db), "search", "eam")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("S. Jaishankar  [actor/s-jaishankar]")
+    hits = json.loads(run("--db", str(bundled_db), "search", "tashkent", "--type", "agreement", "--json").stdout)
+    assert [h["row"]["ref"] for h in hits] == ["agreement/tashkent-declaration-1966"]
+
+
+@pytest.mark.parametrize("text", ['"Simla', "AND(", "NEAR(a b", "*", "Ω≈ç√", "-"])
+def test_search_hostile_text_exits_cleanly(bundled_db, text):
+    result = run("--db", str(bundled_db), "search", text)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+
+
+def test_export_json_is_the_whole_cited_base(bundled_db):
+    result = run("--db", str(bundled_db), "export", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["schema_version"] == 1
+    assert len(doc["entities"]) == 69 and len(doc["links"]) > 90 and len(doc["sources"]) > 2
+    assert all(e["citations"] for e in doc["entities"]) and all(k["citations"] for k in doc["links"])
+
+
+def test_export_yaml_builds_the_same_base(bundled_db, tmp_path):
+    out = tmp_path / "pack.yaml"
+    assert run("--db", str(bundled_db), "export", "--format", "yaml", "-o", str(out)).returncode == 0
+    rebuilt = tmp_path / "again.db"
+    assert run("--db", str(rebuilt), "build", "--pack", str(out)).returncode == 0
+    first = json.loads(run("--db", str(bundled_db), "export").stdout)
+    second = json.loads(run("--db", str(rebuilt), "export").stdout)
+    assert first == second
+
+
+def test_usage_errors_exit_2(bundled_db):
+    assert run("--db", str(bundled_db), "search").returncode == 2
+    assert run("--db", str(bundled_db), "search", "x", "--type", "planet").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["export"], ["show"], ["search"], ["open"]])
+def test_help_everywhere(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_missing_chosen_database_is_reported(tmp_path):
+    result = run("--db", str(tmp_path / "none.db"), "show", "simla")
+    assert result.returncode == 1
+    assert "no database here" in result.stderr and "build" in result.stderr
+
+
+def test_first_launch_builds_the_default_database(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CRISIS_TUI_DB"}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    result = run("show", "simla", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "crisis-tui" / "crisis.db").exists()
+    assert "built" in result.stderr
+
+
+def test_environment_variable_chooses_the_database(bundled_db):
+    env = dict(os.environ, CRISIS_TUI_DB=str(bundled_db))
+    assert run("search", "simla", env=env).returncode == 0
+
+
+def test_corrupt_database_gives_one_line(tmp_path):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database at all" * 100)
+    result = run("--db", str(path), "show", "simla")
+    assert result.returncode == 1
+    assert result.stderr.startswith("crisis-tui: error: ") and result.stderr.count("\n") == 1
+    assert str(path) in result.stderr
+
+
+def test_foreign_sqlite_database(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    result = run("--db", str(path), "search", "x")
+    assert result.returncode == 1 and "not a crisis-tui database" in result.stderr
+
+
+def test_newer_schema_is_refused(db_copy):
+    conn = sqlite3.connect(db_copy)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    result = run("--db", str(db_copy), "show", "simla")
+    assert result.returncode == 1 and "newer crisis-tui" in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"garbage" * 500)
+    result = run("--debug", "--db", str(path), "show", "simla")
+    assert result.returncode == 1 and "Traceback" in result.stderr

@@ -1,0 +1,66 @@
+"""The bundled crisis pack: every record cited, every quote verbatim in its source, nothing lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crisis_tui.db.build import source_texts
+from crisis_tui.seed.loader import bundled_pack_path
+
+SHARED_SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"
+
+
+def test_bundled_source_texts_are_the_shared_originals():
+    sources = bundled_pack_path() / "sources"
+    assert SHARED_SOURCES.is_dir(), f"the shared sources are expected beside the repo at {SHARED_SOURCES}"
+    assert (sources / "article.txt").read_bytes() == (SHARED_SOURCES / "000_008630832f2f3535.txt").read_bytes()
+    assert (sources / "fact-sheet.md").read_bytes() == (SHARED_SOURCES / "fact-sheet.md").read_bytes()
+
+
+def test_every_record_is_cited_and_every_quote_occurs(bundled_pack):
+    texts = source_texts(bundled_pack.sources)
+    records = [*bundled_pack.entities, *bundled_pack.links, *bundled_pack.positions]
+    records += [note for e in bundled_pack.entities for note in e.notes]
+    assert len(records) > 150
+    for record in records:
+        assert record.citations, record
+        for citation in record.citations:
+            assert citation.quote in texts[citation.source], (record, citation.quote)
+
+
+def test_every_fact_sheet_address_is_a_source(bundled_pack):
+    sheet = (bundled_pack_path() / "sources" / "fact-sheet.md").read_text()
+    addresses = {s.address for s in bundled_pack.sources if s.address}
+    for address in addresses:
+        assert address in sheet
+    cited = {c.source for e in bundled_pack.entities for c in e.citations}
+    cited |= {c.source for k in bundled_pack.links for c in k.citations}
+    assert {s.id for s in bundled_pack.sources if s.address} <= cited | {
+        c.source for p in bundled_pack.positions for c in p.citations
+    } | {c.source for e in bundled_pack.entities for n in e.notes for c in n.citations}
+
+
+def test_article_actors_and_agreements_are_present(kb):
+    for name in ["India", "Pakistan", "Russia", "Soviet Union", "Sergei Lavrov", "Ishaq Dar", "S. Jaishankar",
+                 "Mohammad Khalid Jamali", "Simla Agreement", "Lahore Declaration", "Tashkent negotiations",
+                 "Pahalgam attack", "Pulwama attack", "Line of Control", "Kashmir conflict"]:
+        assert kb.resolve(name), name
+
+
+def test_fact_sheet_uncertain_items_are_marked(kb):
+    for ref in ("event/lavrov-dar-call-2025", "event/lavrov-jaishankar-call-2025"):
+        assert kb.row(ref).date_uncertain
+    simla = kb.detail("agreement/simla-1972")
+    assert any("venue" in n.text for n in simla.notes)
+
+
+def test_export_has_the_documented_shape_and_cites_everything(kb):
+    doc = kb.export()
+    assert doc["schema_version"] == 1
+    for entity in doc["entities"]:
+        assert {"id", "type", "name", "citations"} <= entity.keys()
+        assert entity["citations"] and all({"source", "quote"} <= c.keys() for c in entity["citations"])
+    for link in doc["links"]:
+        assert {"source", "relation", "target"} <= link.keys() and link["citations"]
+    assert json.dumps(doc)

@@ -1,0 +1,37 @@
+"""The data layer knows nothing of the UI: db/ and seed/ import no Textual and no Rich."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_db_and_seed_import_no_ui():
+    code = (
+        "import sys\n"
+        "import crisis_tui.db.queries, crisis_tui.db.build, crisis_tui.db.export\n"
+        "import crisis_tui.seed.loader\n"
+        "from crisis_tui.seed.loader import bundled_pack_path, load_pack\n"
+        "load_pack(bundled_pack_path())\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') or m.startswith('crisis_tui.tui'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_cli_show_imports_no_textual(bundled_db):
+    code = (
+        "import sys\n"
+        "from crisis_tui.tui.cli import main\n"
+        f"try:\n    main(['--db', {str(bundled_db)!r}, 'show', 'simla'])\n"
+        "except SystemExit:\n    pass\n"
+        "print('TEXTUAL' if 'textual' in sys.modules else 'ok', file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stderr.strip().endswith("ok")
+
+
+def test_import_linter_contract():
+    result = subprocess.run(["lint-imports"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,112 @@
+"""The loader: each kind of bad data gives one clear error and leaves the database as it was."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from crisis_tui.db.errors import PackError
+from crisis_tui.seed.loader import load_pack
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+BAD_EDITS = [
+    # (file, old, new, words the error must contain)
+    ("links.yaml", "    target: place/baisaran-meadow", "    target: place/atlantis",
+     ["links.yaml:", "link event/pahalgam-attack-2025 -located-in-> place/atlantis", "'target'", "unknown id 'place/atlantis'"]),
+    ("places.yaml", "  - id: place/kashmir\n", "  - id: place/jammu-and-kashmir\n",
+     ["places.yaml:", "entity place/jammu-and-kashmir", "duplicate id"]),
+    ("events.yaml", 'date: "2025-04-22"\n    summary: >-\n      Terrorist', 'date: "2025-02-30"\n    summary: >-\n      Terrorist',
+     ["events.yaml:", "entity event/pahalgam-attack-2025", "'date'", "not a real date"]),
+    ("links.yaml", "    relation: claimed-by", "    relation: blamed-on",
+     ["links.yaml:", "-blamed-on->", "'relation'", "unknown relation 'blamed-on'"]),
+    ("actors.yaml", 'quote: "India has accused terrorists based in Pakistan of planning the attack"',
+     'quote: "India has accused aliens of planning the attack"',
+     ["actors.yaml:", "entity actor/india", "citations.0.quote", "not found verbatim"]),
+    ("actors.yaml", "    name: Russia\n", "",
+     ["actors.yaml:", "entity actor/russia", "'name'", "Field required"]),
+    ("agreements.yaml", "    type: agreement\n    kind: treaty", "    type: treaty\n    kind: treaty",
+     ["agreements.yaml:", "agreement/indus-waters-treaty-1960", "'type'"]),
+    ("places.yaml", "  - id: place/kashmir\n    type: place", "  - id: place/kashmir\n    type: place\n  broken: [",
+     ["places.yaml:", "malformed YAML"]),
+    ("links.yaml", "    citations: [{source: article, quote: \"Pahalgam, Jammu and Kashmir\"}]",
+     "    citations: []", ["links.yaml:", "'citations'"]),
+    ("actors.yaml", "{source: article, quote: \"India has accused", "{source: nowhere, quote: \"India has accused",
+     ["actors.yaml:", "entity actor/india", "unknown source 'nowhere'"]),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "words"), BAD_EDITS, ids=[w[-1] for *_, w in BAD_EDITS])
+def test_bad_pack_is_refused_with_a_clear_error(pack_dir, file, old, new, words):
+    edit(pack_dir / file, old, new)
+    with pytest.raises(PackError) as info:
+        load_pack(pack_dir)
+    message = str(info.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+
+
+@pytest.mark.parametrize(("file", "old", "new", "words"), BAD_EDITS[:5], ids=[w[-1] for *_, w in BAD_EDITS[:5]])
+def test_bad_pack_leaves_the_database_unchanged(pack_dir, db_copy, file, old, new, words):
+    edit(pack_dir / file, old, new)
+    before = db_copy.read_bytes()
+    result = subprocess.run(
+        ["crisis-tui", "--db", str(db_copy), "build", "--pack", str(pack_dir)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("crisis-tui: error: ") and words[-1] in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert db_copy.read_bytes() == before
+    assert not list(db_copy.parent.glob(".*.tmp"))
+
+
+def test_line_numbers_point_at_the_record(pack_dir):
+    edit(pack_dir / "links.yaml", "    target: place/baisaran-meadow", "    target: place/atlantis")
+    with pytest.raises(PackError) as info:
+        load_pack(pack_dir)
+    line = int(str(info.value).split("links.yaml:")[1].split(":")[0])
+    lines = (pack_dir / "links.yaml").read_text().splitlines()
+    assert lines[line - 1].strip() == "- source: event/pahalgam-attack-2025"
+
+
+def test_every_problem_is_counted(pack_dir):
+    edit(pack_dir / "links.yaml", "    relation: claimed-by", "    relation: blamed-on")
+    edit(pack_dir / "links.yaml", "    relation: mediator", "    relation: go-between")
+    with pytest.raises(PackError) as info:
+        load_pack(pack_dir)
+    assert info.value.more >= 1 and "more problem" in str(info.value)
+
+
+def test_a_single_json_pack_loads(tmp_path, kb):
+    import json
+
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps(kb.export()), encoding="utf-8")
+    pack = load_pack(path)
+    assert len(pack.entities) == sum(kb.count(t) for t in ("event", "actor", "agreement", "place"))
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary", "binary"),
+        (b"entities: [\xff\xfe]", "UTF-8"),
+        (b"- just\n- a list\n", "mapping"),
+        (b"novel: section\n", "unknown section 'novel'"),
+    ],
+)
+def test_unreadable_files(tmp_path, content, words):
+    path = tmp_path / "pack.yaml"
+    path.write_bytes(content)
+    with pytest.raises(PackError) as info:
+        load_pack(path)
+    assert words in str(info.value) and str(path) in str(info.value)

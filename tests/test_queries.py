@@ -1,0 +1,138 @@
+"""The query layer: lists, detail, links both ways, search and resolving what a user types."""
+
+from __future__ import annotations
+
+import pytest
+
+from crisis_tui.db.queries import fts_query
+
+
+def refs(hits):
+    return [h.row.ref for h in hits]
+
+
+def test_counts_per_pane(kb):
+    assert kb.count("event") >= 20
+    assert kb.count("agreement") == 4
+    assert kb.count("actor") >= 25
+    assert kb.count("nonsense") == 0
+
+
+def test_events_page_in_date_order(kb):
+    rows = kb.page("event", 0, 1000)
+    assert len(rows) == kb.count("event")
+    dated = [r.date for r in rows if r.date]
+    assert dated == sorted(dated)
+    assert rows[0].ref == "event/indo-pakistani-war-1965"
+    # paging is a window: the second page starts where the first ended
+    assert kb.page("event", 3, 2) == rows[3:5]
+
+
+def test_agreements_in_date_order(kb):
+    names = [r.name for r in kb.page("agreement", 0, 10)]
+    assert names == ["Indus Waters Treaty", "Tashkent Declaration", "Simla Agreement", "Lahore Declaration"]
+
+
+def test_actors_grouped_by_kind(kb):
+    kinds = [r.kind for r in kb.page("actor", 0, 1000)]
+    assert kinds == sorted(kinds)
+
+
+def test_lavrov_dar_talks_invoke_simla(kb):
+    detail = kb.detail("event/lavrov-dar-call-2025")
+    invoked = [k.other.ref for k in detail.links_out if k.relation == "invokes"]
+    assert "agreement/simla-1972" in invoked
+    assert all(k.citations for k in detail.links_out)
+
+
+def test_simla_is_referred_to_by_the_talks(kb):
+    detail = kb.detail("agreement/simla-1972")
+    referring = {(k.label, k.other.ref) for k in detail.links_in}
+    assert ("invoked by", "event/lavrov-dar-call-2025") in referring
+    assert ("suspension reserved by", "event/pakistan-nsc-measures-2025") in referring
+    signatories = {k.other.name for k in detail.links_out if k.relation == "signatory"}
+    assert signatories == {"Indira Gandhi", "Zulfikar Ali Bhutto"}
+
+
+def test_detail_carries_citations_with_source_lines(kb):
+    detail = kb.detail("event/pahalgam-attack-2025")
+    article = [c for c in detail.citations if c.source_id == "article"]
+    assert article and article[0].line == 1
+    assert detail.attributes["killed"] == 26
+    assert detail.notes and "27–28" in detail.notes[0].citations[0].quote
+
+
+def test_uncertain_dates_keep_both_readings(kb):
+    detail = kb.detail("event/lavrov-dar-call-2025")
+    assert detail.row.date_uncertain
+    assert "3 May" in detail.date_note and "4 May" in detail.date_note
+
+
+def test_positions_are_first_class(kb):
+    india = kb.detail("actor/india")
+    stances = {(p.topic, p.stance) for p in india.positions}
+    assert ("Third-party mediation on Kashmir", "rejects") in stances
+    russia = kb.detail("actor/russia")
+    assert any("both" in p.stance for p in russia.positions)
+
+
+def test_detail_of_unknown_ref_is_none(kb):
+    assert kb.detail("event/nothing-here") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("shimla", "agreement/simla-1972"),
+        ("Simla", "agreement/simla-1972"),
+        ("EAM", "actor/s-jaishankar"),
+        ("moscow", "actor/russia"),
+        ("USSR", "actor/soviet-union"),
+        ("pulwama", "event/pulwama-attack-2019"),
+        ("rov-D", "event/lavrov-dar-call-2025"),
+        ("Lavrov Dar", "event/lavrov-dar-call-2025"),
+        ("baseless allegations", "event/lavrov-dar-call-2025"),
+    ],
+)
+def test_search_finds(kb, text, expected):
+    assert expected in refs(kb.search(text))[:5]
+
+
+def test_search_ranks_exact_alias_first(kb):
+    hits = kb.search("EAM")
+    assert hits[0].row.ref == "actor/s-jaishankar"
+    assert hits[0].matched == "alias" and hits[0].tier == 0
+
+
+def test_search_by_type(kb):
+    hits = kb.search("simla", entity_type="place")
+    assert hits and all(h.row.type == "place" for h in hits)
+
+
+@pytest.mark.parametrize(
+    "text", ['"Simla', "AND(", "Simla OR", "NEAR(a b", "Lavrov-Dar", "*", "title:Simla", "'; DROP TABLE entity; --",
+             "\\", "%", "_", "\x00", "𝔖𝔦𝔪𝔩𝔞", "シムラ", "   ", "((((", "^", "a" * 5000]
+)
+def test_hostile_search_text_never_raises(kb, text):
+    hits = kb.search(text)
+    assert isinstance(hits, list)
+    assert kb.count("event") > 0  # still there
+
+
+def test_fts_query_quotes_every_word():
+    assert fts_query('Lavrov-Dar "x') == '"Lavrov" "Dar" "x" *'
+    assert fts_query("*") == ""
+
+
+def test_resolve(kb):
+    assert [r.ref for r in kb.resolve("Lavrov Dar")] == ["event/lavrov-dar-call-2025"]
+    assert [r.ref for r in kb.resolve("simla")] == ["agreement/simla-1972"]
+    assert [r.ref for r in kb.resolve("agreement/simla-1972")] == ["agreement/simla-1972"]
+    assert len(kb.resolve("Sharif")) > 1  # Shehbaz and Nawaz: ambiguous
+    assert kb.resolve("   ") == []
+
+
+def test_source_text_via_fact_sheet(kb):
+    page = kb.source("web/brecorder-dar-lavrov")
+    assert page.address.startswith("https://www.brecorder.com/")
+    assert "Pakistan requested the call" in page.text
