@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import DatabaseError
-from .models import SCHEMA_VERSION
+from .constants import SCHEMA_VERSION
 from .pack import Pack, Source
 from .schema import create_schema, reindex
 

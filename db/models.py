@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+from .constants import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION"]
 
 
 class Meta(SQLModel, table=True):

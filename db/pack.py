@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ENTITY_TYPES = ("event", "actor", "agreement", "place")
+from .constants import ENTITY_TYPES
+
+__all__ = ["ENTITY_TYPES"]
 EntityType = Literal["event", "actor", "agreement", "place"]
 Precision = Literal["year", "month", "day"]
 Ref = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z]+/[a-z0-9][a-z0-9._-]*$")]

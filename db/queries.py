@@ -17,7 +17,7 @@ from urllib.parse import quote as urlquote
 
 from .errors import DatabaseError
 from .location import sqlite_path
-from .models import SCHEMA_VERSION
+from .constants import SCHEMA_VERSION
 from .records import (
     CitationView,
     EntityDetail,

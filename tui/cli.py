@@ -14,7 +14,7 @@ import click
 
 from ..db.errors import CrisisError, DatabaseError
 from ..db.location import database_url, default_path, sqlite_path
-from ..db.pack import ENTITY_TYPES
+from ..db.constants import ENTITY_TYPES
 
 
 class _Context:

@@ -1,0 +1,199 @@
+"""The explorer app: composes the main screen and routes every navigation through `visit()`."""
+
+from __future__ import annotations
+
+import os
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from ..db.errors import DatabaseError
+from ..db.queries import KnowledgeBase
+from .commands import EntityProvider
+from .history import History
+from .messages import DetailLoaded
+from .screens.help import HelpScreen
+from .screens.history import HistoryScreen
+from .screens.main import MainScreen
+from .screens.search import SearchScreen
+from .screens.source import SourceScreen
+from .widgets.detail import DetailView
+from .widgets.entity_list import EntityList
+
+PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
+
+
+def few_colours() -> bool:
+    """True on terminals that show 16 colours (TERM=xterm, TERM=linux) rather than 256 or more."""
+    term = os.environ.get("TERM", "")
+    return os.environ.get("COLORTERM", "") not in ("truecolor", "24bit") and "256" not in term
+
+
+class CrisisApp(App[None]):
+    """Explore one crisis database by keyboard."""
+
+    TITLE = "crisis-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {EntityProvider}
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="app.search", tooltip="Search every entity by name, alias, summary"),
+        Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
+        Binding("f", "forward", "Fwd", id="app.forward", tooltip="Go forward again"),
+        Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
+    ]
+
+    def __init__(self, kb: KnowledgeBase, start: str | None = None) -> None:
+        super().__init__()
+        self.kb = kb
+        self.start = start
+        self.history = History()
+        self.shown: str | None = None
+        self._names: dict[str, str] = {}
+        self._preview_timer = None
+        if few_colours():
+            self.theme = "ansi-dark"
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        if self.start:
+            self.visit(self.start)
+
+    @property
+    def main(self) -> MainScreen:
+        return self.get_screen_stack_main()
+
+    def get_screen_stack_main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not mounted")
+
+    # --- navigation: everything goes through visit() -------------------------------
+
+    def visit(self, ref: str, remember: bool = True) -> None:
+        """Show an entity; `remember` records it in the history (links, search, Enter)."""
+        if remember:
+            self.history.visit(ref)
+        self._load_detail(ref, remember)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _load_detail(self, ref: str, remember: bool) -> None:
+        detail = self.kb.detail(ref)
+        if detail is None:
+            raise DatabaseError(f"{ref}: no such entity in {self.kb.path}")
+        self.post_message(DetailLoaded(detail, self.kb.position(detail.row.id), remember))
+
+    @on(DetailLoaded)
+    def _detail_loaded(self, message: DetailLoaded) -> None:
+        detail = message.detail
+        self.shown = detail.row.ref
+        self._names[detail.row.ref] = detail.row.name
+        self.main.show_detail(detail, message.position)
+        self._update_crumbs()
+
+    def _update_crumbs(self) -> None:
+        h = self.history
+        trail = [self._names.get(ref, ref) for ref in h.entries[max(h.cursor - 2, 0): h.cursor + 1]]
+        if self.shown and self.shown != h.current:
+            trail = [*trail, f"({self._names.get(self.shown, self.shown)})"]
+        back = f"b:{h.cursor}" if h.cursor > 0 else "b:-"
+        forward = f"f:{len(h.entries) - h.cursor - 1}" if h.can_forward else "f:-"
+        prefix = "... > " if h.cursor > 2 else ""
+        self.main.set_crumbs(f"crisis-tui  [{back} {forward}]  {prefix}" + " > ".join(trail))
+
+    @on(EntityList.Highlighted)
+    def _preview(self, message: EntityList.Highlighted) -> None:
+        if message.row.ref == self.shown:
+            return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        ref = message.row.ref
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.visit(ref, remember=False))
+
+    @on(EntityList.Opened)
+    def _opened(self, message: EntityList.Opened) -> None:
+        self.visit(message.row.ref)
+        self.main.action_focus_detail()
+
+    @on(DetailView.Follow)
+    def _follow(self, message: DetailView.Follow) -> None:
+        self.visit(message.ref)
+
+    @on(DetailView.ShowCitation)
+    def _citation(self, message: DetailView.ShowCitation) -> None:
+        self._open_source(message.citation)
+
+    @work(thread=True, group="source", exit_on_error=False)
+    def _open_source(self, citation) -> None:
+        source = self.kb.source(citation.source_id)
+        self.call_from_thread(self.push_screen, SourceScreen(source, citation))
+
+    def action_back(self) -> None:
+        h = self.history
+        if self.shown != h.current and h.current is not None:
+            self.visit(h.current, remember=False)  # leave a preview for the page it covered
+        elif h.back() is not None:
+            self.visit(h.current, remember=False)
+        else:
+            self.notify("Nothing to go back to", timeout=2)
+
+    def action_forward(self) -> None:
+        if self.history.forward() is not None:
+            self.visit(self.history.current, remember=False)
+        else:
+            self.notify("Nothing to go forward to", timeout=2)
+
+    def action_history(self) -> None:
+        names = [self._names.get(ref, ref) for ref in self.history.entries]
+
+        def jump(index: int | None) -> None:
+            if index is not None and self.history.go(index) is not None:
+                self.visit(self.history.current, remember=False)
+
+        self.push_screen(HistoryScreen(names, self.history.cursor), jump)
+
+    def action_search(self) -> None:
+        def chosen(ref: str | None) -> None:
+            if ref:
+                self.visit(ref)
+                self.main.action_focus_detail()
+
+        self.push_screen(SearchScreen(), chosen)
+
+    def action_help(self) -> None:
+        main = self.main
+        sections = [
+            ("Anywhere", list(self.BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette"),
+                                                Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
+            ("Panes", list(MainScreen.BINDINGS)),
+            ("Lists", list(EntityList.BINDINGS)),
+            ("Detail", [Binding("enter", "select", "Follow the link, or show the quoted passage in its source"),
+                        *DetailView.BINDINGS, Binding("up,down", "cursor", "Move between lines")]),
+            ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
+        ]
+        del main
+        self.push_screen(HelpScreen(sections))
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Search entities", "Find any event, actor, agreement or place", self.action_search)
+        yield SystemCommand("Back", "Go back to the previous entity", self.action_back)
+        yield SystemCommand("Forward", "Go forward again", self.action_forward)
+        yield SystemCommand("History", "Show where you have been", self.action_history)
+        yield SystemCommand("Help", "List every key", self.action_help)
+
+    # --- errors ------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, DatabaseError):
+            self.notify(str(error), title="Database", severity="error", timeout=8)
+        else:
+            self.exit(return_code=1, message=f"crisis-tui: error: {type(error).__name__}: {error}")

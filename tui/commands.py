@@ -1,0 +1,22 @@
+"""Command palette entries: every entity by name, alias or summary (searched off the UI thread)."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from textual.command import Hit, Hits, Provider
+
+from .screens.search import hit_prompt
+
+
+class EntityProvider(Provider):
+    """`ctrl+p` then a few letters: go to any event, actor, agreement or place."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        hits = await asyncio.to_thread(app.kb.search, query, None, 20)
+        for n, hit in enumerate(hits):
+            score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
+            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=hit.row.name,
+                      help=f"Go to {hit.row.ref}")

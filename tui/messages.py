@@ -1,0 +1,25 @@
+"""Messages the explorer's widgets and workers send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from ..db.records import EntityDetail
+
+
+@dataclass
+class Visit(Message):
+    """Ask the app to go to an entity (a link followed, a search hit chosen)."""
+
+    ref: str
+
+
+@dataclass
+class DetailLoaded(Message):
+    """A worker fetched an entity's detail and its row number in its pane."""
+
+    detail: EntityDetail
+    position: int | None
+    remember: bool

@@ -1,0 +1,54 @@
+"""The help screen: every key binding, generated from the bindings themselves."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+INTRO = (
+    "crisis-tui explores a crisis: events, actors, agreements and places, the typed links\n"
+    "between them, and the source passage behind every fact. Move in a list, press Enter to\n"
+    "open; in the detail pane, Enter on a link goes there and Enter on a source shows the\n"
+    "passage. b goes back, f forward, / searches everything."
+)
+
+
+def binding_rows(sections: list[tuple[str, list[Binding]]]) -> Content:
+    parts: list[Content | str | tuple[str, str]] = []
+    for title, bindings in sections:
+        parts += ["\n", (title, "bold underline"), "\n"]
+        seen: set[str] = set()
+        for b in bindings:
+            if b.action in seen or not b.description:
+                continue
+            seen.add(b.action)
+            keys = ", ".join(k.strip() for k in b.key.split(","))
+            parts += [(f"  {keys:<24}", "bold"), f"{b.description}", "\n"]
+    return Content.assemble(*parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the bindings of the app, the main screen and its panes."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        Binding("j,down", "scroll(1)", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", show=False, id="help.up"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self._sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "Help - Esc closes"
+            yield Static(INTRO, id="help-intro")
+            yield Static(binding_rows(self._sections), id="help-keys")
+
+    def action_scroll(self, delta: int) -> None:
+        self.query_one("#help-box").scroll_relative(y=delta, animate=False)

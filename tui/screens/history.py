@@ -1,0 +1,48 @@
+"""The history modal: where you have been; Enter jumps there."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+
+class HistoryScreen(ModalScreen[int | None]):
+    """Returns the index of the chosen history entry."""
+
+    BINDINGS = [
+        Binding("escape,H", "dismiss_none", "Close", id="history.close"),
+        Binding("j", "cursor(1)", show=False, id="history.down"),
+        Binding("k", "cursor(-1)", show=False, id="history.up"),
+    ]
+
+    def __init__(self, names: list[str], cursor: int) -> None:
+        super().__init__()
+        self._names = names
+        self._cursor = cursor
+
+    def compose(self) -> ComposeResult:
+        options = [
+            Option(("> " if i == self._cursor else "  ") + f"{i + 1:>3}  {name}", id=str(i))
+            for i, name in enumerate(self._names)
+        ]
+        history = OptionList(*options, id="history-list")
+        history.border_title = "History - Enter jumps, Esc closes"
+        yield history
+
+    def on_mount(self) -> None:
+        history = self.query_one(OptionList)
+        if self._names:
+            history.highlighted = max(self._cursor, 0)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id or 0))
+
+    def action_cursor(self, delta: int) -> None:
+        history = self.query_one(OptionList)
+        history.action_cursor_down() if delta > 0 else history.action_cursor_up()
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

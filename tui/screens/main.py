@@ -1,0 +1,118 @@
+"""The main screen: a breadcrumb, the entity panes, the detail view and the footer."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ...db.records import EntityDetail
+from ..widgets.detail import DetailView
+from ..widgets.entity_list import EntityList
+
+PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
+MIN_WIDTH, MIN_HEIGHT = 60, 14
+WIDE_WIDTH, WIDE_HEIGHT = 120, 32
+
+
+class MainScreen(Screen):
+    """Lists on the left (tabs when narrow, stacked when wide), the detail on the right."""
+
+    BINDINGS = [
+        Binding("1", "pane('event')", "Events", show=False, id="pane.events", tooltip="Show the events pane"),
+        Binding("2", "pane('actor')", "Actors", show=False, id="pane.actors", tooltip="Show the actors pane"),
+        Binding("3", "pane('agreement')", "Agreements", show=False, id="pane.agreements",
+                tooltip="Show the agreements pane"),
+        Binding("l,right", "focus_detail", "Detail", show=False, id="pane.detail",
+                tooltip="Move to the detail pane"),
+        Binding("h,left,escape", "focus_list", "Lists", show=False, id="pane.list",
+                tooltip="Move back to the list"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = "event"
+
+    def compose(self) -> ComposeResult:
+        yield Static("crisis-tui", id="crumbs")
+        yield Static(id="tabs")
+        with Horizontal(id="body"):
+            with Vertical(id="lists"):
+                for entity_type, title in PANES:
+                    yield EntityList(entity_type, f"{PANES.index((entity_type, title)) + 1} {title}",
+                                     id=f"list-{entity_type}")
+            yield DetailView(id="detail")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_pane("event", focus=True)
+        self.query_one(DetailView).border_title = "Detail"
+
+    # --- panes -------------------------------------------------------------------
+
+    def list_for(self, entity_type: str) -> EntityList | None:
+        for entity_list in self.query(EntityList):
+            if entity_list.entity_type == entity_type:
+                return entity_list
+        return None
+
+    def _show_pane(self, entity_type: str, focus: bool) -> None:
+        self.active = entity_type
+        for entity_list in self.query(EntityList):
+            entity_list.set_class(entity_list.entity_type == entity_type, "-active")
+        tabs = "  ".join(
+            f"[reverse b] {n} {title} [/]" if t == entity_type else f" {n} {title} "
+            for n, (t, title) in enumerate(PANES, start=1)
+        )
+        self.query_one("#tabs", Static).update(tabs)
+        if focus:
+            self.list_for(entity_type).focus()
+
+    def action_pane(self, entity_type: str) -> None:
+        self._show_pane(entity_type, focus=True)
+
+    def action_focus_detail(self) -> None:
+        self.query_one(DetailView).focus()
+
+    def action_focus_list(self) -> None:
+        self.list_for(self.active).focus()
+
+    @on(EntityList.Highlighted)
+    def _highlighted(self, message: EntityList.Highlighted) -> None:
+        if message.entity_list.entity_type != self.active:
+            self._show_pane(message.entity_list.entity_type, focus=False)
+
+    # --- showing -----------------------------------------------------------------
+
+    def show_detail(self, detail: EntityDetail, position: int | None) -> None:
+        """Show an entity and put its pane's cursor on it, without another preview."""
+        self.query_one(DetailView).show(detail)
+        entity_list = self.list_for(detail.row.type)
+        if entity_list is not None and position is not None:
+            if not self.is_wide and entity_list.entity_type != self.active:
+                self._show_pane(entity_list.entity_type, focus=False)
+            entity_list.move_to(position, announce=False)
+
+    def set_crumbs(self, text: str) -> None:
+        self.query_one("#crumbs", Static).update(text)
+
+    # --- size --------------------------------------------------------------------
+
+    @property
+    def is_wide(self) -> bool:
+        return self.has_class("-wide")
+
+    def on_resize(self) -> None:
+        width, height = self.size
+        tiny = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(tiny, "-tiny")
+        self.set_class(not tiny and width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
+        if tiny:
+            self.query_one("#too-small", Static).update(
+                f"Terminal too small ({width}x{height}): crisis-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}. "
+                "Enlarge the window, or press q to quit."
+            )

@@ -1,0 +1,94 @@
+"""The search modal: type a few letters, see ranked hits of every kind, Enter goes there."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...db.dates import format_date
+from ...db.records import SearchHit
+
+LIMIT = 50
+
+
+def hit_prompt(hit: SearchHit) -> Content:
+    row = hit.row
+    date = format_date(row.date, row.date_precision, row.date_uncertain)
+    extra = f"  alias: {hit.text}" if hit.matched == "alias" else ""
+    return Content.assemble(
+        (f"{row.type:<9} ", "dim"), (row.name, "bold"), (f"  {date}" if date else "", "dim"), (extra, "italic")
+    )
+
+
+class SearchScreen(ModalScreen[str | None]):
+    """Returns the id of the chosen entity, or None when dismissed."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Close", id="search.close"),
+        Binding("down", "move(1)", "Next hit", show=False, id="search.next"),
+        Binding("up", "move(-1)", "Previous hit", show=False, id="search.previous"),
+        Binding("pagedown", "move(10)", show=False, id="search.page_down"),
+        Binding("pageup", "move(-10)", show=False, id="search.page_up"),
+    ]
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        self._initial = query
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="search-box"):
+            yield Input(self._initial, placeholder="Search events, actors, agreements, places…", id="search-input")
+            yield Static("Type to search names, aliases and summaries", id="search-status")
+            yield OptionList(id="search-hits")
+
+    def on_mount(self) -> None:
+        self.query_one("#search-hits", OptionList).can_focus = False
+        if self._initial:
+            self._search(self._initial)
+
+    @on(Input.Changed, "#search-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, text: str) -> None:
+        hits = self.app.kb.search(text, limit=LIMIT) if text.strip() else []
+        self.app.call_from_thread(self._show, text, hits)
+
+    def _show(self, text: str, hits: list[SearchHit]) -> None:
+        if self.query_one("#search-input", Input).value != text:
+            return  # an older search finishing late
+        option_list = self.query_one("#search-hits", OptionList)
+        option_list.clear_options()
+        option_list.add_options([Option(hit_prompt(h), id=h.row.ref) for h in hits])
+        option_list.highlighted = 0 if hits else None
+        status = "Type to search names, aliases and summaries" if not text.strip() else (
+            f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''}"
+            + ("  -  Enter opens, Up/Down choose" if hits else "")
+        )
+        self.query_one("#search-status", Static).update(status)
+
+    def action_move(self, delta: int) -> None:
+        option_list = self.query_one("#search-hits", OptionList)
+        if option_list.option_count:
+            current = option_list.highlighted or 0
+            option_list.highlighted = max(0, min(current + delta, option_list.option_count - 1))
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self) -> None:
+        option_list = self.query_one("#search-hits", OptionList)
+        if option_list.highlighted is not None:
+            self.dismiss(option_list.get_option_at_index(option_list.highlighted).id)
+
+    @on(OptionList.OptionSelected, "#search-hits")
+    def _clicked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,69 @@
+"""A citation in context: the source's text with the quoted passage marked."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ...db.records import CitationView, SourceText
+
+
+def header(source: SourceText | None, citation: CitationView) -> Content:
+    parts: list = [(citation.source_id, "bold")]
+    if source is not None and source.title:
+        parts.append(f"  {source.title}")
+    if citation.address:
+        parts.append(f"\n{citation.address}")
+    if citation.via:
+        parts.append((f"\nQuoted via {citation.via}, which records this page's facts.", "italic"))
+    return Content.assemble(*parts)
+
+
+def split_passage(text: str, quote: str) -> tuple[str, Content, str]:
+    """The text before the quote's paragraph, that paragraph with the quote marked, and the rest."""
+    at = text.find(quote)
+    if at < 0:
+        return "", Content.assemble(("Quote (not found in the stored text): ", "bold"), quote), ""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at + len(quote))
+    end = len(text) if end < 0 else end
+    paragraph = Content.assemble(text[start:at], (quote, "bold reverse"), text[at + len(quote):end])
+    return text[:start].rstrip("\n"), paragraph, text[end:].lstrip("\n")
+
+
+class SourceScreen(ModalScreen[None]):
+    """Shows where a quoted passage sits in its source, scrolled to it."""
+
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close", id="source.close"),
+        Binding("j,down", "scroll(1)", show=False, id="source.down"),
+        Binding("k,up", "scroll(-1)", show=False, id="source.up"),
+    ]
+
+    def __init__(self, source: SourceText | None, citation: CitationView) -> None:
+        super().__init__()
+        self._header = header(source, citation)
+        self._parts = split_passage((source.text if source else None) or "", citation.quote)
+
+    def compose(self) -> ComposeResult:
+        before, paragraph, after = self._parts
+        with VerticalScroll(id="source-box") as box:
+            box.border_title = "Source - Esc closes"
+            yield Static(self._header, id="source-header")
+            yield Static(before, id="source-before", markup=False)
+            yield Static(paragraph, id="source-passage")
+            yield Static(after, id="source-after", markup=False)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._scroll_to_passage)
+
+    def _scroll_to_passage(self) -> None:
+        box = self.query_one("#source-box", VerticalScroll)
+        box.scroll_to_widget(self.query_one("#source-passage"), top=True, animate=False)
+
+    def action_scroll(self, delta: int) -> None:
+        self.query_one("#source-box").scroll_relative(y=delta, animate=False)

@@ -1,0 +1,206 @@
+"""A list pane that pages its rows from the database as they scroll into view.
+
+It never holds more than a few pages of rows, so a million events open as fast as forty:
+the built-in list widgets measure every row before their first frame (TECH-NOTES).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on, work
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...db.dates import format_date
+from ...db.records import EntityRow
+
+PAGE = 256
+MAX_PAGES = 32
+DATE_WIDTH = 12
+KIND_WIDTH = 14
+
+
+class EntityList(ScrollView, can_focus=True):
+    """The rows of one entity type, in display order, with a cursor."""
+
+    COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--date", "entity-list--placeholder"}
+
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("pagedown,ctrl+f,space", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("home,g", "jump(0)", "First", show=False, id="list.first"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="list.last"),
+        Binding("enter", "open", "Open", key_display="Enter", id="list.open", tooltip="Open the entity under the cursor"),
+    ]
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor rests on a row (the detail pane previews it)."""
+
+        entity_list: EntityList
+        row: EntityRow
+
+    @dataclass
+    class Opened(Message):
+        """Enter was pressed on a row."""
+
+        entity_list: EntityList
+        row: EntityRow
+
+    @dataclass
+    class _Loaded(Message):
+        entity_list: EntityList
+        page: int
+        rows: list[EntityRow]
+        count: int | None
+
+    def __init__(self, entity_type: str, title: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.entity_type = entity_type
+        self.border_title = title
+        self.count: int | None = None
+        self.cursor = 0
+        self._pages: dict[int, list[EntityRow]] = {}
+        self._pending: set[int] = set()
+        self._announce = False
+
+    # --- data --------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._fetch(0, with_count=True)
+
+    def reload(self) -> None:
+        """Forget every row and fetch again (after the database changed)."""
+        self._pages.clear()
+        self._pending.clear()
+        self._fetch(0, with_count=True)
+
+    @work(thread=True, group="pages", exit_on_error=False)
+    def _fetch(self, page: int, with_count: bool = False) -> None:
+        kb = self.app.kb
+        count = kb.count(self.entity_type) if with_count else None
+        rows = kb.page(self.entity_type, page * PAGE, PAGE)
+        self.post_message(self._Loaded(self, page, rows, count))
+
+    @on(_Loaded)
+    def _loaded(self, message: _Loaded) -> None:
+        message.stop()
+        if message.count is not None:
+            self.count = message.count
+            self.virtual_size = Size(self.size.width, message.count)
+            self.cursor = min(self.cursor, max(message.count - 1, 0))
+        self._pending.discard(message.page)
+        self._pages[message.page] = message.rows
+        while len(self._pages) > MAX_PAGES:
+            del self._pages[next(iter(self._pages))]
+        self.refresh()
+        if self._announce and self.row_at(self.cursor) is not None:
+            self._announce = False
+            self.post_message(self.Highlighted(self, self.row_at(self.cursor)))
+
+    def row_at(self, index: int) -> EntityRow | None:
+        """The row at `index` if its page is loaded; asks for the page otherwise."""
+        if self.count is None or not 0 <= index < self.count:
+            return None
+        page = index // PAGE
+        rows = self._pages.get(page)
+        if rows is None:
+            if page not in self._pending:
+                self._pending.add(page)
+                self._fetch(page)
+            return None
+        offset = index - page * PAGE
+        return rows[offset] if offset < len(rows) else None
+
+    @property
+    def current(self) -> EntityRow | None:
+        return self.row_at(self.cursor)
+
+    # --- drawing -----------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if self.count is None:
+            return Strip([Segment(" loading…".ljust(width)[:width], base)]) if y == 0 else Strip.blank(width, base)
+        if self.count == 0:
+            return Strip([Segment(" (none)".ljust(width)[:width], base)]) if y == 0 else Strip.blank(width, base)
+        if index >= self.count:
+            return Strip.blank(width, base)
+        row = self.row_at(index)
+        if row is None:
+            style = base + self.get_component_rich_style("entity-list--placeholder")
+            return Strip([Segment(" …".ljust(width), style)]).crop(0, width)
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style("entity-list--cursor")
+        dim = style + self.get_component_rich_style("entity-list--date", partial=True)
+        if self.entity_type == "actor":
+            first = (row.kind or "").ljust(KIND_WIDTH)[:KIND_WIDTH]
+        else:
+            first = format_date(row.date, row.date_precision, row.date_uncertain).ljust(DATE_WIDTH)[:DATE_WIDTH]
+        segments = [Segment(" " + first, dim), Segment(" " + row.name, style)]
+        strip = Strip(segments).crop(0, width)
+        pad = width - strip.cell_length
+        if pad > 0:
+            strip = Strip([*strip, Segment(" " * pad, style)])
+        return strip
+
+    def on_resize(self) -> None:
+        if self.count is not None:
+            self.virtual_size = Size(self.size.width, self.count)
+
+    # --- moving ------------------------------------------------------------------
+
+    def move_to(self, index: int, announce: bool = True) -> None:
+        """Put the cursor on `index`, scroll it into view, and tell the app (unless told not to)."""
+        if not self.count:
+            return
+        index = max(0, min(index, self.count - 1))
+        old, self.cursor = self.cursor, index
+        height = self.scrollable_content_region.height or 1
+        top = self.scroll_offset.y
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        self.refresh_line(old)
+        self.refresh_line(index)
+        if announce:
+            row = self.row_at(index)
+            if row is None:
+                self._announce = True
+            else:
+                self.post_message(self.Highlighted(self, row))
+
+    def action_move(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        height = max(self.scrollable_content_region.height - 1, 1)
+        self.move_to(self.cursor + direction * height)
+
+    def action_jump(self, index: int) -> None:
+        self.move_to(index if index >= 0 else (self.count or 1) - 1)
+
+    def action_open(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Opened(self, row))
+
+    def on_click(self, event: events.Click) -> None:
+        self.move_to(self.scroll_offset.y + event.y)
+
+    def on_focus(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Highlighted(self, row))
