@@ -61,6 +61,17 @@ class CrisisApp(App[None]):
         self.push_screen(MainScreen())
         if self.start:
             self.visit(self.start)
+        else:
+            self._visit_first()
+
+    @work(thread=True, group="detail", exit_on_error=False)
+    def _visit_first(self) -> None:
+        """Without a start entity, preview the first event (or whatever the first pane holds)."""
+        for entity_type in ("event", "actor", "agreement"):
+            rows = self.kb.page(entity_type, 0, 1)
+            if rows:
+                self.call_from_thread(self.visit, rows[0].ref, False)
+                return
 
     @property
     def main(self) -> MainScreen:
@@ -107,8 +118,8 @@ class CrisisApp(App[None]):
 
     @on(EntityList.Highlighted)
     def _preview(self, message: EntityList.Highlighted) -> None:
-        if message.row.ref == self.shown:
-            return
+        if self.shown is None or message.row.ref == self.shown:
+            return  # before the first entity is shown, highlights are the panes settling
         if self._preview_timer is not None:
             self._preview_timer.stop()
         ref = message.row.ref

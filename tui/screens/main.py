@@ -74,6 +74,7 @@ class MainScreen(Screen):
 
     def action_pane(self, entity_type: str) -> None:
         self._show_pane(entity_type, focus=True)
+        self.list_for(entity_type).announce()
 
     def action_focus_detail(self) -> None:
         self.query_one(DetailView).focus()
@@ -111,6 +112,8 @@ class MainScreen(Screen):
         tiny = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(tiny, "-tiny")
         self.set_class(not tiny and width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
+        if not tiny and self.focused is None:
+            self.call_after_refresh(self.action_focus_list)
         if tiny:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small ({width}x{height}): crisis-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}. "

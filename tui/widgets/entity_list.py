@@ -200,7 +200,10 @@ class EntityList(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         self.move_to(self.scroll_offset.y + event.y)
 
-    def on_focus(self) -> None:
+    def announce(self) -> None:
+        """Tell the app which row the cursor is on (when the user turns to this pane)."""
         row = self.current
-        if row is not None:
+        if row is None:
+            self._announce = True
+        else:
             self.post_message(self.Highlighted(self, row))

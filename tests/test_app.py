@@ -1,0 +1,333 @@
+"""The explorer driven with Pilot: moving, opening, following links, history, search, help, quit."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from crisis_tui.db.queries import KnowledgeBase
+from crisis_tui.tui.app import CrisisApp
+from crisis_tui.tui.screens.help import HelpScreen
+from crisis_tui.tui.screens.history import HistoryScreen
+from crisis_tui.tui.screens.search import SearchScreen
+from crisis_tui.tui.screens.source import SourceScreen
+from crisis_tui.tui.widgets.detail import DetailView
+from crisis_tui.tui.widgets.entity_list import EntityList
+
+
+@pytest.fixture
+def make_app(bundled_db):
+    opened: list[KnowledgeBase] = []
+
+    def make(start: str | None = None) -> CrisisApp:
+        kb = KnowledgeBase("sqlite:///" + str(bundled_db))
+        opened.append(kb)
+        return CrisisApp(kb, start=start)
+
+    yield make
+    for kb in opened:
+        kb.close()
+
+
+async def settle(pilot, delay: float = 0.12) -> None:
+    """Let timers fire and database workers finish."""
+    await pilot.pause(delay)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def detail(app: CrisisApp) -> DetailView:
+    return app.main.query_one(DetailView)
+
+
+def option_index(view: DetailView, text: str) -> int:
+    for i in range(view.option_count):
+        option = view.get_option_at_index(i)
+        if not option.disabled and text in str(option.prompt):
+            return i
+    raise AssertionError(f"no line with {text!r} in the detail view")
+
+
+async def follow(pilot, text: str) -> None:
+    """Move the detail cursor to the line holding `text` with the keyboard, then press Enter."""
+    view = detail(pilot.app)
+    view.focus()
+    target = option_index(view, text)
+    while view.highlighted != target:
+        await pilot.press("j" if (view.highlighted or 0) < target else "k")
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_starts_on_the_events_pane_with_a_preview(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        events = app.main.list_for("event")
+        assert app.focused is events
+        assert events.count == app.kb.count("event")
+        assert app.shown == "event/indo-pakistani-war-1965"
+        assert app.history.entries == ()
+
+
+async def test_moving_previews_without_history(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert app.main.list_for("event").cursor == 2
+        assert app.shown == "event/pulwama-attack-2019"
+        await pilot.press("G")
+        await settle(pilot)
+        assert app.main.list_for("event").cursor == app.kb.count("event") - 1
+        await pilot.press("g")
+        await settle(pilot)
+        assert app.shown == "event/indo-pakistani-war-1965"
+        assert app.history.entries == ()
+
+
+async def test_enter_opens_and_records_history(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        assert app.history.entries == ("event/tashkent-talks-1966",)
+        assert isinstance(app.focused, DetailView)
+        assert "Tashkent negotiations" in str(app.main.query_one("#crumbs", Static).render())
+
+
+async def test_follow_link_to_simla_then_back_and_forward(make_app):
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.shown == "event/lavrov-dar-call-2025"
+        await follow(pilot, "invokes: Simla Agreement")
+        assert app.shown == "agreement/simla-1972"
+        # the agreements pane now shows where Simla sits
+        assert app.main.active == "agreement"
+        assert app.main.list_for("agreement").current.ref == "agreement/simla-1972"
+        await follow(pilot, "signatory: Indira Gandhi")
+        assert app.shown == "actor/indira-gandhi"
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972"
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "event/lavrov-dar-call-2025"
+        await pilot.press("b")  # nothing before the start
+        await settle(pilot)
+        assert app.shown == "event/lavrov-dar-call-2025"
+        await pilot.press("f", "f")
+        await settle(pilot)
+        assert app.shown == "actor/indira-gandhi"
+
+
+async def test_a_visit_after_back_drops_forward(make_app):
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await follow(pilot, "invokes: Simla Agreement")
+        await pilot.press("backspace")
+        await settle(pilot)
+        await follow(pilot, "participant: Ishaq Dar")
+        assert app.history.entries == ("event/lavrov-dar-call-2025", "actor/ishaq-dar")
+        assert not app.history.can_forward
+
+
+async def test_back_from_a_preview_returns_to_the_page(make_app):
+    app = make_app(start="agreement/simla-1972")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("1", "j")
+        await settle(pilot)
+        assert app.shown != "agreement/simla-1972"
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972"
+
+
+async def test_referred_to_by_links_are_followable(make_app):
+    app = make_app(start="agreement/simla-1972")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await follow(pilot, "invoked by: Lavrov–Dar talks")
+        assert app.shown == "event/lavrov-dar-call-2025"
+
+
+async def test_citation_opens_the_passage_in_its_source(make_app):
+    app = make_app(start="agreement/simla-1972")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await follow(pilot, '"in line with the 1972 Simla Agreement')
+        assert isinstance(app.screen, SourceScreen)
+        passage = app.screen.query_one("#source-passage", Static)
+        assert "in line with the 1972 Simla Agreement" in str(passage.render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SourceScreen)
+
+
+async def test_search_by_alias_and_enter_goes_there(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("slash")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"shimla")
+        await settle(pilot)
+        hits = app.screen.query_one("#search-hits", OptionList)
+        ids = [hits.get_option_at_index(i).id for i in range(hits.option_count)]
+        assert "agreement/simla-1972" in ids
+        await pilot.press("down")
+        assert hits.get_option_at_index(hits.highlighted).id == "agreement/simla-1972"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972"
+        assert app.history.current == "agreement/simla-1972"
+
+
+@pytest.mark.parametrize("text", ["EAM", "moscow", "pulwama"])
+async def test_search_first_hit(make_app, text):
+    expected = {"EAM": "actor/s-jaishankar", "moscow": "actor/russia", "pulwama": "event/pulwama-attack-2019"}[text]
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("slash", *text)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.shown == expected
+
+
+async def test_hostile_search_strings(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("slash")
+        search_input = app.screen.query_one("#search-input", Input)
+        for text in ['"Simla', "AND(", "NEAR(a b", "*", "title:x", "ü∂ß", "[[", "'", "%_"]:
+            search_input.value = text
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SearchScreen)
+        assert app.return_code is None
+
+
+async def test_command_palette_finds_entities(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Lahore Decl")
+        await pilot.pause(0.6)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.shown == "agreement/lahore-declaration-1999"
+
+
+async def test_number_keys_switch_panes(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.main.active == "actor" and app.focused is app.main.list_for("actor")
+        assert app.main.list_for("actor").display and not app.main.list_for("event").display
+        assert app.shown == app.main.list_for("actor").current.ref
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.shown == "agreement/indus-waters-treaty-1960"
+        await pilot.press("tab")
+        assert isinstance(app.focused, DetailView)
+        await pilot.press("escape")
+        assert isinstance(app.focused, EntityList)
+
+
+async def test_help_lists_every_binding(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-keys", Static).render())
+        for binding in [*CrisisApp.BINDINGS, *EntityList.BINDINGS]:
+            if binding.description:
+                assert binding.description in text
+        for key in ("slash", "b, backspace", "ctrl+p", "j", "enter", "1"):
+            assert key in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_history_screen_jumps(make_app):
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await follow(pilot, "invokes: Simla Agreement")
+        await pilot.press("H")
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("k", "enter")
+        await settle(pilot)
+        assert app.shown == "event/lavrov-dar-call-2025" and app.history.can_forward
+
+
+async def test_bindings_carry_ids():
+    for binding in [*CrisisApp.BINDINGS, *EntityList.BINDINGS]:
+        assert binding.id, binding
+
+
+async def test_quit(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_tiny_terminal_says_so_and_recovers(make_app):
+    app = make_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await settle(pilot, 0.2)
+        message = str(app.main.query_one("#too-small", Static).render())
+        assert "too small" in message and "40x12" in message
+        assert app.main.has_class("-tiny")
+        for size in [(30, 5), (200, 60), (10, 3), (81, 25), (1, 1), (80, 24)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        await settle(pilot)
+        assert not app.main.has_class("-tiny")
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.shown == "event/tashkent-talks-1966"
+
+
+async def test_wide_terminal_shows_every_pane(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, 0.2)
+        assert app.main.is_wide
+        assert all(entity_list.display for entity_list in app.main.query(EntityList))
+
+
+async def test_damaged_database_is_reported_not_raised(tmp_path, bundled_db):
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "crisis.db"
+    shutil.copy(bundled_db, path)
+    kb = KnowledgeBase("sqlite:///" + str(path))
+    app = CrisisApp(kb)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        conn = sqlite3.connect(path)
+        conn.execute("DROP TABLE link")
+        conn.commit()
+        conn.close()
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert app.return_code is None  # still running, the error was shown
+        assert any("no such table" in n.message for n in app._notifications)
+    kb.close()
