@@ -40,7 +40,7 @@ class CrisisApp(App[None]):
     BINDINGS = [
         Binding("slash", "search", "Search", id="app.search", tooltip="Search every entity by name, alias, summary"),
         Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
-        Binding("f", "forward", "Fwd", id="app.forward", tooltip="Go forward again"),
+        Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),

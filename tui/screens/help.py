@@ -6,15 +6,32 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 INTRO = (
-    "crisis-tui explores a crisis: events, actors, agreements and places, the typed links\n"
-    "between them, and the source passage behind every fact. Move in a list, press Enter to\n"
-    "open; in the detail pane, Enter on a link goes there and Enter on a source shows the\n"
+    "crisis-tui explores a crisis: events, actors, agreements and places, the typed links "
+    "between them, and the source passage behind every fact. Move in a list, press Enter to "
+    "open; in the detail pane, Enter on a link goes there and Enter on a source shows the "
     "passage. b goes back, f forward, / searches everything."
 )
+
+# Plain names for keys that would otherwise show as symbols a plain terminal may lack.
+KEY_NAMES = {
+    "enter": "Enter", "escape": "Esc", "backspace": "Backspace", "space": "Space", "tab": "Tab",
+    "shift+tab": "Shift+Tab", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home", "end": "End",
+    "up": "Up", "down": "Down", "left": "Left", "right": "Right",
+}
+
+
+def key_name(key: str) -> str:
+    key = key.strip()
+    if key in KEY_NAMES:
+        return KEY_NAMES[key]
+    if key.startswith("ctrl+"):
+        return "Ctrl+" + format_key(key[5:])
+    return format_key(key)
 
 
 def binding_rows(sections: list[tuple[str, list[Binding]]]) -> Content:
@@ -26,8 +43,8 @@ def binding_rows(sections: list[tuple[str, list[Binding]]]) -> Content:
             if b.action in seen or not b.description:
                 continue
             seen.add(b.action)
-            keys = ", ".join(k.strip() for k in b.key.split(","))
-            parts += [(f"  {keys:<24}", "bold"), f"{b.description}", "\n"]
+            keys = ", ".join(key_name(k) for k in b.key.split(","))
+            parts += [(f"  {keys:<22}", "bold"), b.tooltip or b.description, "\n"]
     return Content.assemble(*parts)
 
 

@@ -97,6 +97,8 @@ class EntityList(ScrollView, can_focus=True):
             self.count = message.count
             self.virtual_size = Size(self.size.width, message.count)
             self.cursor = min(self.cursor, max(message.count - 1, 0))
+            if self.cursor:
+                self.call_after_refresh(self.move_to, self.cursor, False)
         self._pending.discard(message.page)
         self._pages[message.page] = message.rows
         while len(self._pages) > MAX_PAGES:
@@ -163,6 +165,9 @@ class EntityList(ScrollView, can_focus=True):
 
     def move_to(self, index: int, announce: bool = True) -> None:
         """Put the cursor on `index`, scroll it into view, and tell the app (unless told not to)."""
+        if self.count is None:
+            self.cursor = max(index, 0)  # placed and scrolled to when the count arrives
+            return
         if not self.count:
             return
         index = max(0, min(index, self.count - 1))
