@@ -38,7 +38,7 @@ class CrisisApp(App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {EntityProvider}
     BINDINGS = [
-        Binding("slash", "search", "Search", id="app.search", tooltip="Search every entity by name, alias, summary"),
+        Binding("slash", "search", "Search", id="app.search", tooltip="Search names, aliases and summaries of everything"),
         Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),

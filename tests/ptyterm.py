@@ -1,0 +1,100 @@
+"""Runs a command on a real pseudo-terminal and reads its screen with pyte, as a user sees it.
+
+The child gets the pty as its controlling terminal and SIGHUP's default action, and its
+process group is killed at the end (TECH-NOTES: Textual spins on EOF without a hangup).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+
+import pyte
+
+
+class PtyTerminal:
+    def __init__(self, argv: list[str], cols: int = 80, rows: int = 24, env: dict[str, str] | None = None) -> None:
+        self.cols, self.rows = cols, rows
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+        env = {k: v for k, v in (env or os.environ).items() if k not in ("COLUMNS", "LINES")}
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the pty is already its controlling terminal (pty.fork does setsid)
+            try:
+                signal.signal(signal.SIGHUP, signal.SIG_DFL)
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                os.execvpe(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.exit_code: int | None = None
+
+    def read(self, timeout: float = 0.05) -> bytes:
+        """Feed whatever the child wrote within `timeout` into the screen."""
+        got = bytearray()
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                break
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            got += chunk
+        if got:
+            self.raw += got
+            self.stream.feed(bytes(got))
+        return bytes(got)
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, needle: str, timeout: float = 15.0) -> str:
+        """Read until `needle` is on the screen; fail with the screen shown if it never is."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read(0.05)
+            if needle in self.text():
+                return self.text()
+        raise AssertionError(f"{needle!r} never appeared on the screen:\n{self.text()}")
+
+    def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Read until the child has written nothing for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.read(quiet):
+            pass
+
+    def send(self, data: str | bytes) -> None:
+        os.write(self.fd, data.encode() if isinstance(data, str) else data)
+
+    def wait_exit(self, timeout: float = 10.0) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read(0.05)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.exit_code = os.waitstatus_to_exitcode(status)
+                return self.exit_code
+        raise AssertionError("the program did not exit")
+
+    def close(self) -> None:
+        if self.exit_code is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        os.close(self.fd)

@@ -1,0 +1,94 @@
+"""The real `crisis-tui` command on a pseudo-terminal at 80x24, read as a user reads the screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from .ptyterm import PtyTerminal
+
+ENTER, ESC = "\r", "\x1b"
+
+
+@pytest.fixture
+def terminal(bundled_db):
+    terminals: list[PtyTerminal] = []
+
+    def start(*args: str, term: str = "xterm", extra_env: dict | None = None) -> PtyTerminal:
+        env = dict(os.environ, TERM=term, **(extra_env or {}))
+        env.pop("COLORTERM", None)
+        t = PtyTerminal([shutil.which("crisis-tui"), "--db", str(bundled_db), *args], env=env)
+        terminals.append(t)
+        return t
+
+    yield start
+    for t in terminals:
+        t.close()
+
+
+def test_the_done_when_walk(terminal):
+    """Find the Lavrov-Dar talks by typing, follow to Simla, read its citation, go back, search pulwama."""
+    t = terminal()
+    t.wait_for("1 Events")
+    t.wait_for("1965 war between India and Pakistan")
+    t.send("/")
+    t.wait_for("Search events, actors")
+    t.send("lavrov dar")
+    t.wait_for("alias: Lavrov Dar call")
+    t.send(ENTER)
+    t.wait_for("invokes: Simla Agreement")
+    t.send(ENTER)  # the cursor starts on the first link: invokes Simla Agreement
+    screen = t.wait_for("Lavrov–Dar talks > Simla Agreement")
+    assert "Signed in Shimla" in t.wait_for("Signed in Shimla")
+    t.send("G")  # last line of the detail: a citation
+    t.settle()
+    t.send(ENTER)
+    t.wait_for("Source - Esc closes")
+    t.send(ESC)
+    t.settle()
+    assert "Source - Esc closes" not in t.text()
+    t.send("b")
+    screen = t.wait_for("Sergei Lavrov's talks with Ishaq Dar")
+    assert "[b:- f:1]" in screen
+    t.send("/")
+    t.wait_for("Search events, actors")
+    t.send("pulwama")
+    t.wait_for("Pulwama attack")
+    t.send(ENTER)
+    screen = t.wait_for("Jaish-e-Mohammed suicide car bomb")
+    assert "Pulwama attack" in screen.splitlines()[0]
+    t.send("q")
+    assert t.wait_exit() == 0
+    # the terminal is given back: alternate screen left, cursor shown again
+    tail = bytes(t.raw[-400:])
+    assert b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail
+
+
+def test_plain_keys_in_a_linux_console_with_no_colour(terminal):
+    t = terminal(term="linux", extra_env={"NO_COLOR": "1"})
+    t.wait_for("1965 war between India and Pakistan")
+    t.send("3")
+    t.wait_for("Indus Waters Treaty")
+    t.send("jj" + ENTER)
+    t.wait_for("located in: Shimla")
+    t.send("?")
+    t.wait_for("Help - Esc closes")
+    t.send(ESC)
+    t.settle()
+    t.send("q")
+    assert t.wait_exit() == 0
+
+
+def test_open_starts_on_an_entity(terminal):
+    t = terminal("open", "EAM")
+    t.wait_for("External Affairs Minister of India")
+    t.send("q")
+    assert t.wait_exit() == 0
+
+
+def test_open_unknown_entity_fails_before_the_screen(terminal):
+    t = terminal("open", "zzzz-nothing")
+    assert t.wait_exit() == 1
+    assert b"nothing matches 'zzzz-nothing'" in bytes(t.raw)
