@@ -30,6 +30,7 @@ from .records import (
 )
 
 _ROW = "e.id, e.ref, e.type, e.kind, e.name, e.date, e.date_precision, e.date_uncertain"
+LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
 RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -161,6 +162,8 @@ class KnowledgeBase:
             NoteView(text, self._citations("note", note_id))
             for note_id, text in self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
         )
+        links_out, out_total = self._links(row.id, outgoing=True)
+        links_in, in_total = self._links(row.id, outgoing=False)
         return EntityDetail(
             row=row,
             summary=r[8],
@@ -170,34 +173,49 @@ class KnowledgeBase:
             attributes=json.loads(r[11] or "{}"),
             citations=self._citations("entity", row.id),
             notes=notes,
-            links_out=self._links(row.id, outgoing=True),
-            links_in=self._links(row.id, outgoing=False),
+            links_out=links_out,
+            links_in=links_in,
+            links_out_total=out_total,
+            links_in_total=in_total,
             positions=self._positions(row.id),
         )
 
     def _citations(self, subject: str, subject_id: int) -> tuple[CitationView, ...]:
-        rows = self._all(
-            """SELECT c.source_id, s.title, s.address, c.quote, c.line, s.via
-               FROM citation c JOIN source s ON s.id = c.source_id
-               WHERE c.subject = ? AND c.subject_id = ? ORDER BY c.id""",
-            (subject, subject_id),
-        )
-        return tuple(CitationView(*r) for r in rows)
+        return self._citations_of(subject, [subject_id]).get(subject_id, ())
 
-    def _links(self, entity_id: int, outgoing: bool) -> tuple[LinkView, ...]:
+    def _citations_of(self, subject: str, ids: list[int]) -> dict[int, tuple[CitationView, ...]]:
+        """Citations of many records in one query per 500 ids (not one query per record)."""
+        found: dict[int, list[CitationView]] = {}
+        for at in range(0, len(ids), 500):
+            chunk = ids[at:at + 500]
+            rows = self._all(
+                f"""SELECT c.subject_id, c.source_id, s.title, s.address, c.quote, c.line, s.via
+                    FROM citation c JOIN source s ON s.id = c.source_id
+                    WHERE c.subject = ? AND c.subject_id IN ({",".join("?" * len(chunk))}) ORDER BY c.id""",
+                (subject, *chunk),
+            )
+            for subject_id, *rest in rows:
+                found.setdefault(subject_id, []).append(CitationView(*rest))
+        return {k: tuple(v) for k, v in found.items()}
+
+    def _links(self, entity_id: int, outgoing: bool) -> tuple[tuple[LinkView, ...], int]:
+        """Up to LINK_LIMIT links of one direction, and how many there are in all."""
         this, other, label = ("subject_id", "object_id", "r.label") if outgoing else ("object_id", "subject_id", "r.inverse")
+        total = self._all(f"SELECT count(*) FROM link WHERE {this} = ?", (entity_id,))[0][0]
         rows = self._all(
             f"""SELECT k.id, k.relation, {label}, k.note, {_ROW}
                 FROM link k JOIN relation r ON r.name = k.relation JOIN entity e ON e.id = k.{other}
-                WHERE k.{this} = ? ORDER BY {label}, e.date IS NULL, e.date, e.name""",
+                WHERE k.{this} = ? ORDER BY {label}, e.date IS NULL, e.date, e.name LIMIT {LINK_LIMIT}""",
             (entity_id,),
         )
-        return tuple(LinkView(r[1], r[2], _row(r[4:]), r[3], self._citations("link", r[0])) for r in rows)
+        cited = self._citations_of("link", [r[0] for r in rows])
+        return tuple(LinkView(r[1], r[2], _row(r[4:]), r[3], cited.get(r[0], ())) for r in rows), total
 
     def _positions(self, entity_id: int) -> tuple[PositionView, ...]:
         rows = self._all(
-            """SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, date_precision
-               FROM position WHERE actor_id = ?1 OR topic_id = ?1 ORDER BY date IS NULL, date, id""",
+            f"""SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, date_precision
+               FROM position WHERE actor_id = ?1 OR topic_id = ?1 ORDER BY date IS NULL, date, id
+               LIMIT {LINK_LIMIT}""",
             (entity_id,),
         )
         return tuple(self._position(r) for r in rows)

@@ -80,6 +80,8 @@ class EntityDetail:
     links_out: tuple[LinkView, ...]
     links_in: tuple[LinkView, ...]
     positions: tuple[PositionView, ...] = field(default=())
+    links_out_total: int = 0
+    links_in_total: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.seed.loader import bundled_pack_path, load_pack
 
 REPO = Path(__file__).resolve().parent.parent
+# The installed console scripts, beside the Python running the tests (the venv need not be on PATH).
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "crisis-tui")
 
 
 @pytest.fixture(scope="session")

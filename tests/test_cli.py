@@ -9,9 +9,11 @@ import subprocess
 
 import pytest
 
+from .conftest import CLI
+
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["crisis-tui", *args], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
 def test_show_lavrov_dar_lists_simla_as_invoked(bundled_db):

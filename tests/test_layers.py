@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from .conftest import BIN, REPO
+
 
 def test_db_and_seed_import_no_ui():
     code = (
@@ -33,5 +35,5 @@ def test_cli_show_imports_no_textual(bundled_db):
 
 
 def test_import_linter_contract():
-    result = subprocess.run(["lint-imports"], capture_output=True, text=True)
+    result = subprocess.run([str(BIN / "lint-imports")], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr

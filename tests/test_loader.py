@@ -10,6 +10,8 @@ import pytest
 from crisis_tui.db.errors import PackError
 from crisis_tui.seed.loader import load_pack
 
+from .conftest import CLI
+
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
@@ -59,7 +61,7 @@ def test_bad_pack_leaves_the_database_unchanged(pack_dir, db_copy, file, old, ne
     edit(pack_dir / file, old, new)
     before = db_copy.read_bytes()
     result = subprocess.run(
-        ["crisis-tui", "--db", str(db_copy), "build", "--pack", str(pack_dir)], capture_output=True, text=True
+        [CLI, "--db", str(db_copy), "build", "--pack", str(pack_dir)], capture_output=True, text=True
     )
     assert result.returncode == 1
     assert result.stderr.startswith("crisis-tui: error: ") and words[-1] in result.stderr

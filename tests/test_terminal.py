@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import shutil
-
 import pytest
 
+from .conftest import CLI
 from .ptyterm import PtyTerminal
 
 ENTER, ESC = "\r", "\x1b"
@@ -19,7 +18,7 @@ def terminal(bundled_db):
     def start(*args: str, term: str = "xterm", extra_env: dict | None = None) -> PtyTerminal:
         env = dict(os.environ, TERM=term, **(extra_env or {}))
         env.pop("COLORTERM", None)
-        t = PtyTerminal([shutil.which("crisis-tui"), "--db", str(bundled_db), *args], env=env)
+        t = PtyTerminal([CLI, "--db", str(bundled_db), *args], env=env)
         terminals.append(t)
         return t
 

@@ -40,9 +40,11 @@ def detail_text(d: EntityDetail) -> str:
         lines.append(f"{key.replace('_', ' ')}: {value}")
     if d.summary:
         lines += ["", d.summary]
-    for title, links in (("Links", d.links_out), ("Referred to by", d.links_in)):
+    for title, links, total in (("Links", d.links_out, d.links_out_total),
+                                ("Referred to by", d.links_in, d.links_in_total)):
         if links:
-            lines += ["", f"{title}:"]
+            more = f" (first {len(links)} of {total})" if total > len(links) else ""
+            lines += ["", f"{title}{more}:"]
             for label, group in groupby(links, key=lambda k: k.label):
                 names = ", ".join(f"{k.other.name} [{k.other.ref}]" for k in group)
                 lines.append(f"  {label}: {names}")

@@ -89,11 +89,14 @@ class DetailView(OptionList):
             yield None
             yield self._text(d.summary)
         n = 0
-        for title, links in (("Links", d.links_out), ("Referred to by", d.links_in)):
+        for title, links, total in (("Links", d.links_out, d.links_out_total),
+                                    ("Referred to by", d.links_in, d.links_in_total)):
             if not links:
                 continue
             yield None
-            yield self._text(f"{title} ({len(links)})", "bold underline")
+            yield self._text(f"{title} ({total})", "bold underline")
+            if total > len(links):
+                yield self._text(f"showing the first {len(links)}", "italic")
             for label, group in groupby(links, key=lambda k: k.label):
                 for link in group:
                     n += 1
