@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from bisect import bisect_left
+from itertools import accumulate
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -20,7 +22,7 @@ from typing import NamedTuple
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError
 from .pack import Pack, Source, parse_date
-from .schema import create_schema, reindex
+from .schema import create_schema, drop_indexes, rebuild_search, renumber
 
 
 class EntityIn(NamedTuple):
@@ -62,6 +64,7 @@ class Writer:
         self.texts: dict[str, str] = {}
         self.counts = {"sources": 0, "entities": 0, "links": 0, "positions": 0, "citations": 0}
         self._next = {"note": 1, "link": 1, "position": 1}
+        self._newlines: dict[str, list[int]] = {}
 
     def meta(self, packs: list[dict]) -> None:
         self.conn.executemany(
@@ -104,22 +107,25 @@ class Writer:
                               ((ids[ref], alias) for ref, alias in rows))
 
     def links(self, rows: Iterable[tuple[str, str, str, str | None, Iterable[CiteIn]]]) -> None:
-        """Links as (source ref, relation, target ref, note, citations)."""
-        ids, cites = self.ids, []
+        """Links as (source ref, relation, target ref, note, citations), written in batches."""
+        ids, n = self.ids, self._next["link"]
+        batch: list[tuple] = []
+        cites: list[tuple[str, int, CiteIn]] = []
+        for subject, relation, target, note, cited in rows:
+            batch.append((n, ids[subject], relation, ids[target], note))
+            cites.extend(("link", n, c) for c in cited)
+            n += 1
+            if len(batch) >= 20000:
+                self._flush_links(batch, cites)
+        self._flush_links(batch, cites)
+        self.counts["links"] += n - self._next["link"]
+        self._next["link"] = n
 
-        def numbered():
-            for subject, relation, target, note, cited in rows:
-                n = self._next["link"]
-                self._next["link"] = n + 1
-                cites.extend(("link", n, c) for c in cited)
-                yield n, ids[subject], relation, ids[target], note
-
-        before = self._next["link"]
-        self.conn.executemany(
-            "INSERT INTO link (id, subject_id, relation, object_id, note) VALUES (?, ?, ?, ?, ?)", numbered()
-        )
-        self.counts["links"] += self._next["link"] - before
+    def _flush_links(self, batch: list[tuple], cites: list[tuple[str, int, CiteIn]]) -> None:
+        self.conn.executemany("INSERT INTO link (id, subject_id, relation, object_id, note) VALUES (?, ?, ?, ?, ?)", batch)
         self.citations(cites)
+        batch.clear()
+        cites.clear()
 
     def notes(self, ref: str, text: str, cited: Iterable[CiteIn]) -> None:
         n = self._next["note"]
@@ -142,21 +148,24 @@ class Writer:
 
     def citations(self, rows: Iterable[tuple[str, int | str, CiteIn]]) -> None:
         """Citations as (subject kind, subject id or entity ref, citation); where each quote sits is found here."""
-        texts, ids, counts = self.texts, self.ids, self.counts
-
-        def located():
-            for subject, subject_id, c in rows:
-                text = texts.get(c.source, "")
-                offset = text.find(c.quote)
-                line = text.count("\n", 0, offset) + 1 if offset >= 0 else None
-                counts["citations"] += 1
-                yield (subject, ids[subject_id] if isinstance(subject_id, str) else subject_id, c.source, c.quote,
-                       offset if offset >= 0 else None, line)
-
+        texts, ids, newlines = self.texts, self.ids, self._newlines
+        batch: list[tuple] = []
+        for subject, subject_id, (source, quote) in rows:
+            text = texts.get(source, "")
+            offset = text.find(quote)
+            line = None
+            if offset >= 0:
+                starts = newlines.get(source)
+                if starts is None:
+                    starts = newlines[source] = list(accumulate(len(part) + 1 for part in text.split("\n")))[:-1]
+                line = bisect_left(starts, offset) + 1
+            batch.append((subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
+                          offset if offset >= 0 else None, line))
         self.conn.executemany(
             "INSERT INTO citation (subject, subject_id, source_id, quote, offset, line) VALUES (?, ?, ?, ?, ?, ?)",
-            located(),
+            batch,
         )
+        self.counts["citations"] += len(batch)
 
     def pack(self, pack: Pack) -> None:
         """Everything in one validated pack."""
@@ -189,11 +198,17 @@ def new_database(path: Path) -> Iterator[Writer]:
         create_schema(str(tmp))
         conn = sqlite3.connect(tmp, isolation_level=None)
         try:
+            # A scratch file until it is moved into place: no journal, no syncs, indexes made last.
+            conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA cache_size = -200000")
             conn.execute("BEGIN")
+            deferred = drop_indexes(conn)
             yield Writer(conn)
-            reindex(conn)
+            renumber(conn)
+            for sql in deferred:
+                conn.execute(sql)
+            rebuild_search(conn)
             conn.execute("COMMIT")
         finally:
             conn.close()

@@ -99,8 +99,8 @@ class Citation(SQLModel, table=True):
     """A passage that states a fact: the quote, its source and where it sits in the source text."""
 
     id: int | None = Field(default=None, primary_key=True)
-    subject: str = Field(index=True)  # "entity", "link", "position" or "note"
-    subject_id: int = Field(index=True)
+    subject: str  # "entity", "link", "position" or "note"; indexed with subject_id in schema.py
+    subject_id: int
     source_id: str = Field(foreign_key="source.id")
     quote: str
     offset: int | None = None

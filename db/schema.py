@@ -51,8 +51,16 @@ def create_schema(path: str) -> None:
         conn.executescript(_EXTRA_DDL)
 
 
-def reindex(conn: sqlite3.Connection) -> None:
-    """Renumber each pane's display order and rebuild the full-text indexes, once per write."""
+def drop_indexes(conn: sqlite3.Connection) -> list[str]:
+    """Drop the secondary indexes (to load rows fast) and return the SQL that makes them again."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
+    for name, _ in rows:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in rows]
+
+
+def renumber(conn: sqlite3.Connection) -> None:
+    """Number each pane's rows in display order (`entity.pos`), once per write."""
     for entity_type, order in PANE_ORDER.items():
         conn.execute(
             f"""UPDATE entity SET pos = r.rn FROM (
@@ -61,5 +69,9 @@ def reindex(conn: sqlite3.Connection) -> None:
                 WHERE entity.id = r.id""",
             (entity_type,),
         )
+
+
+def rebuild_search(conn: sqlite3.Connection) -> None:
+    """Rebuild both full-text indexes from the tables, once per write."""
     conn.execute("INSERT INTO entity_fts (entity_fts) VALUES ('rebuild')")
     conn.execute("INSERT INTO entity_trigram (entity_trigram) VALUES ('rebuild')")

@@ -1,0 +1,204 @@
+"""A seeded, realistic synthetic crisis of any size, written straight into a database or as a pack.
+
+N events, about N/10 actors, N/100 agreements, N/50 places; every event has 3-5 typed links;
+every record cites a passage that occurs in a generated source document (one per 50 events).
+Summaries mix common and rare words (Zipf-like), so search has both kinds to find.
+
+    python benchmarks/generate.py --events 100000 --db /tmp/100k.db
+    python benchmarks/generate.py --events 1000 --pack /tmp/1k.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from crisis_tui.db.build import CiteIn, EntityIn, new_database
+from crisis_tui.db.pack import Source
+
+SYLLABLES = ("ka", "ra", "mir", "tal", "zan", "bor", "sha", "el", "dun", "vek", "ash", "ori", "pal", "qu", "nar",
+             "sol", "tir", "gah", "lem", "bad", "kot", "abad", "pur", "istan", "garh", "nik", "ul", "ven", "dar")
+FIRST = ("Amir", "Sara", "Yusuf", "Leila", "Omar", "Nadia", "Ivan", "Mei", "Ravi", "Anya", "Tariq", "Hana",
+         "Farid", "Zoya", "Karim", "Ines", "Dmitri", "Asha", "Bilal", "Noor", "Pavel", "Lina", "Arjun", "Rosa")
+LAST = ("Khan", "Petrov", "Rahman", "Sato", "Mehta", "Haddad", "Novak", "Qureshi", "Singh", "Osei", "Barzani",
+        "Ibrahim", "Volkov", "Chaudhry", "Nasser", "Kovac", "Mirza", "Anand", "Farouk", "Lindqvist")
+ORG = ("Defence Council", "Liberation Front", "People's Militia", "Border Guard", "Relief Agency",
+       "National Army", "Peace Committee", "Students' Union", "Farmers' Union", "Security Force")
+EVENT_TYPES = (("battle", "Clashes"), ("protest", "Protest"), ("riot", "Riot"), ("explosion", "Shelling"),
+               ("attack", "Attack on civilians"), ("strategic development", "Ceasefire talks"),
+               ("strategic development", "Arrests"), ("explosion", "Drone strike"))
+COMMON = ("forces", "village", "reported", "clashes", "civilians", "border", "police", "market", "residents",
+          "soldiers", "night", "road", "checkpoint", "district", "officials")
+RARE = ("aqueduct", "monastery", "saffron", "granary", "observatory", "quarry", "vineyard", "lighthouse",
+        "tannery", "caravanserai", "orchard", "cistern", "foundry", "apiary", "salt-pan", "ropeway")
+RELATIONS = [("participant", "participant", "took part in"), ("located-in", "located in", "location of"),
+             ("response-to", "response to", "responded to by"), ("invokes", "invokes", "invoked by"),
+             ("party", "party", "party to"), ("signatory", "signatory", "signed")]
+BLOCK = 50  # events per source document
+
+
+def place_name(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+
+def day(rng: random.Random, start: int = 2015, years: int = 10) -> str:
+    return f"{rng.randint(start, start + years - 1)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+
+
+VOCABULARY = COMMON + RARE
+# Zipf-like weights: the first common word is everywhere, each rare word is in well under 1% of events.
+WEIGHTS = [1 / (rank + 1) for rank in range(len(COMMON))] + [0.004] * len(RARE)
+
+
+def words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choices(VOCABULARY, WEIGHTS, k=n))
+
+
+class Crisis:
+    """The generated records, made on demand from one seed so that nothing large sits in memory."""
+
+    def __init__(self, events: int, seed: int = 2025) -> None:
+        self.n_events = events
+        self.n_actors = max(events // 10, 5)
+        self.n_agreements = max(events // 100, 2)
+        self.n_places = max(events // 50, 3)
+        self.seed = seed
+        rng = random.Random(seed)
+        self.places = [f"{place_name(rng)} {i}" if i >= 400 else place_name(rng) for i in range(self.n_places)]
+        self.actors = []
+        for i in range(self.n_actors):
+            roll = rng.random()
+            if roll < 0.5:
+                self.actors.append(("person", f"{rng.choice(FIRST)} {rng.choice(LAST)}"))
+            elif roll < 0.97:
+                self.actors.append(("organisation", f"{rng.choice(self.places)} {rng.choice(ORG)}"))
+            else:
+                self.actors.append(("state", f"Republic of {place_name(rng)}"))
+        self.agreements = [(f"{rng.choice(('Accord', 'Treaty', 'Declaration'))} of {rng.choice(self.places)}",
+                            day(rng, 1960, 60)) for _ in range(self.n_agreements)]
+        self.events = [self._make_event(rng, i) for i in range(events)]
+
+    def _make_event(self, rng: random.Random, i: int) -> tuple[str, str, str, str, int, int, int]:
+        kind, label = EVENT_TYPES[int(rng.random() * len(EVENT_TYPES))]
+        place = int(rng.random() * self.n_places)
+        a, b = int(rng.random() * self.n_actors), int(rng.random() * self.n_actors)
+        name = f"{label} in {self.places[place]}"
+        summary = (f"{self.actors[a][1]} and {self.actors[b][1]} near {self.places[place]}: "
+                   f"{words(rng, 6 + int(rng.random() * 9))} (event {i}).")
+        date = f"{2015 + int(rng.random() * 10)}-{1 + int(rng.random() * 12):02d}-{1 + int(rng.random() * 28):02d}"
+        return kind, name, summary, date, place, a, b
+
+    def _event(self, i: int) -> tuple[str, str, str, str, int, int, int]:
+        return self.events[i]
+
+    def sources(self) -> list[Source]:
+        out = []
+        for block in range(0, self.n_events, BLOCK):
+            text = "\n".join(self._event(i)[2] for i in range(block, min(block + BLOCK, self.n_events)))
+            out.append(Source(id=f"report/{block // BLOCK}", title=f"Field report {block // BLOCK}", text=text))
+        out.append(Source(id="registry", title="Registry of actors, places and agreements",
+                          text="\n".join([n for _, n in self.actors] + self.places + [n for n, _ in self.agreements])))
+        return out
+
+    def entities(self) -> Iterator[EntityIn]:
+        for i, (kind, name) in enumerate(self.actors):
+            yield EntityIn(f"actor/a{i}", "actor", kind, name, f"{kind.capitalize()} named in the reports.")
+        for i, name in enumerate(self.places):
+            yield EntityIn(f"place/p{i}", "place", "district", name, "")
+        for i, (name, date) in enumerate(self.agreements):
+            yield EntityIn(f"agreement/g{i}", "agreement", "agreement", name, f"{name}, signed {date}.", date,
+                           date_precision="day")
+        for i in range(self.n_events):
+            kind, name, summary, date, *_ = self._event(i)
+            yield EntityIn(f"event/e{i}", "event", kind, name, summary, date, date_precision="day")
+
+    def entity_citations(self) -> Iterator[tuple[str, str, CiteIn]]:
+        for i, (_, name) in enumerate(self.actors):
+            yield "entity", f"actor/a{i}", CiteIn("registry", name)
+        for i, name in enumerate(self.places):
+            yield "entity", f"place/p{i}", CiteIn("registry", name)
+        for i, (name, _) in enumerate(self.agreements):
+            yield "entity", f"agreement/g{i}", CiteIn("registry", name)
+        for i in range(self.n_events):
+            yield "entity", f"event/e{i}", CiteIn(f"report/{i // BLOCK}", self._event(i)[2])
+
+    def links(self) -> Iterator[tuple[str, str, str, None, list[CiteIn]]]:
+        for i in range(self.n_events):
+            _, _, summary, _, place, a, b = self._event(i)
+            src = f"report/{i // BLOCK}"
+            ref = f"event/e{i}"
+            yield ref, "located-in", f"place/p{place}", None, [CiteIn(src, self.places[place])]
+            yield ref, "participant", f"actor/a{a}", None, [CiteIn(src, self.actors[a][1])]
+            if b != a:
+                yield ref, "participant", f"actor/a{b}", None, [CiteIn(src, self.actors[b][1])]
+            roll = (i * 2654435761) % 1000 / 1000  # deterministic, cheap
+            if i and roll < 0.6:
+                yield ref, "response-to", f"event/e{int(roll * 7919 * i) % i}", None, [CiteIn(src, f"(event {i}).")]
+            if roll > 0.6:
+                agreement = int(roll * 104729 + i) % self.n_agreements
+                yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, f"(event {i}).")]
+        for g in range(self.n_agreements):
+            rng = random.Random(-g - 1)
+            for _ in range(2):
+                actor = rng.randrange(self.n_actors)
+                yield f"agreement/g{g}", "party", f"actor/a{actor}", None, [CiteIn("registry", self.actors[actor][1])]
+
+    def pack(self) -> dict:
+        """The same crisis as one pack document (for timing a validated build)."""
+        cites = {}
+        for _, ref, c in self.entity_citations():
+            cites[ref] = [{"source": c.source, "quote": c.quote}]
+        return {
+            "schema_version": 1,
+            "pack": {"id": f"synthetic-{self.n_events}", "title": f"Synthetic crisis of {self.n_events} events"},
+            "relations": [{"name": n, "label": lab, "inverse": inv} for n, lab, inv in RELATIONS],
+            "sources": [s.model_dump(exclude_none=True) for s in self.sources()],
+            "entities": [{"id": e.ref, "type": e.type, "kind": e.kind, "name": e.name, "summary": e.summary,
+                          **({"date": e.date} if e.date else {}), "citations": cites[e.ref]} for e in self.entities()],
+            "links": [{"source": s, "relation": r, "target": t,
+                       "citations": [{"source": c.source, "quote": c.quote} for c in cited]}
+                      for s, r, t, _, cited in self.links()],
+        }
+
+
+def write_database(crisis: Crisis, path: Path) -> dict[str, int]:
+    """Stream the crisis into a new database through the same bulk writer as `crisis-tui build`."""
+    with new_database(path) as writer:
+        writer.meta([{"id": f"synthetic-{crisis.n_events}", "title": "Synthetic crisis"}])
+        writer.relations((n, lab, inv, "") for n, lab, inv in RELATIONS)
+        writer.sources(crisis.sources())
+        writer.entities(crisis.entities())
+        writer.citations(crisis.entity_citations())
+        writer.links(crisis.links())
+    return writer.counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--db", type=Path, help="write a database here")
+    parser.add_argument("--pack", type=Path, help="write a JSON pack here")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    crisis = Crisis(args.events, args.seed)
+    print(f"generated {args.events} events in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if args.pack:
+        args.pack.write_text(json.dumps(crisis.pack(), ensure_ascii=False), encoding="utf-8")
+    if args.db:
+        started = time.perf_counter()
+        counts = write_database(crisis, args.db)
+        elapsed = time.perf_counter() - started
+        rows = sum(counts.values())
+        print(json.dumps({"seconds": round(elapsed, 2), "rows": rows, "rows_per_second": round(rows / elapsed),
+                          **counts}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
