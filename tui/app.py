@@ -113,8 +113,8 @@ class CrisisApp(App[None]):
             trail = [*trail, f"({self._names.get(self.shown, self.shown)})"]
         back = f"b:{h.cursor}" if h.cursor > 0 else "b:-"
         forward = f"f:{len(h.entries) - h.cursor - 1}" if h.can_forward else "f:-"
-        prefix = "... > " if h.cursor > 2 else ""
-        self.main.set_crumbs(f"crisis-tui  [{back} {forward}]  {prefix}" + " > ".join(trail))
+        more = "... > " if h.cursor > 2 else ""
+        self.main.set_crumbs(f"crisis-tui  [{back} {forward}]  ", more + " > ".join(trail))
 
     @on(EntityList.Highlighted)
     def _preview(self, message: EntityList.Highlighted) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.markup import escape
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -12,6 +13,7 @@ from textual.widgets import Footer, Static
 from ...db.records import EntityDetail
 from ..widgets.detail import DetailView
 from ..widgets.entity_list import EntityList
+from ..widgets.line import Line
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
 MIN_WIDTH, MIN_HEIGHT = 60, 14
@@ -37,8 +39,8 @@ class MainScreen(Screen):
         self.active = "event"
 
     def compose(self) -> ComposeResult:
-        yield Static("crisis-tui", id="crumbs")
-        yield Static(id="tabs")
+        yield Line(id="crumbs")
+        yield Line(id="tabs")
         with Horizontal(id="body"):
             with Vertical(id="lists"):
                 for entity_type, title in PANES:
@@ -63,12 +65,14 @@ class MainScreen(Screen):
     def _show_pane(self, entity_type: str, focus: bool) -> None:
         self.active = entity_type
         for entity_list in self.query(EntityList):
-            entity_list.set_class(entity_list.entity_type == entity_type, "-active")
+            active = entity_list.entity_type == entity_type
+            entity_list.set_class(active, "-active")
+            entity_list.can_focus = active or self.is_wide  # collapsed panes are skipped by Tab
         tabs = "  ".join(
             f"[reverse b] {n} {title} [/]" if t == entity_type else f" {n} {title} "
             for n, (t, title) in enumerate(PANES, start=1)
         )
-        self.query_one("#tabs", Static).update(tabs)
+        self.query_one("#tabs", Line).text = tabs
         if focus:
             self.list_for(entity_type).focus()
 
@@ -98,8 +102,12 @@ class MainScreen(Screen):
                 self._show_pane(entity_list.entity_type, focus=False)
             entity_list.move_to(position, announce=False)
 
-    def set_crumbs(self, text: str) -> None:
-        self.query_one("#crumbs", Static).update(text)
+    def set_crumbs(self, prefix: str, trail: str) -> None:
+        """Show where we are; when it does not fit, the start of the trail gives way."""
+        room = max(self.size.width - 2 - len(prefix), 10)
+        if len(trail) > room:
+            trail = "..." + trail[-(room - 3):]
+        self.query_one("#crumbs", Line).text = escape(prefix + trail)
 
     # --- size --------------------------------------------------------------------
 
@@ -111,7 +119,10 @@ class MainScreen(Screen):
         width, height = self.size
         tiny = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(tiny, "-tiny")
-        self.set_class(not tiny and width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
+        wide = not tiny and width >= WIDE_WIDTH and height >= WIDE_HEIGHT
+        if wide != self.is_wide:
+            self.set_class(wide, "-wide")
+            self._show_pane(self.active, focus=False)
         if not tiny and self.focused is None:
             self.call_after_refresh(self.action_focus_list)
         if tiny:

@@ -69,7 +69,7 @@ class SearchScreen(ModalScreen[str | None]):
         option_list.add_options([Option(hit_prompt(h), id=h.row.ref) for h in hits])
         option_list.highlighted = 0 if hits else None
         status = "Type to search names, aliases and summaries" if not text.strip() else (
-            f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''}"
+            f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}"
             + ("  -  Enter opens, Up/Down choose" if hits else "")
         )
         self.query_one("#search-status", Static).update(status)

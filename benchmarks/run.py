@@ -1,0 +1,212 @@
+"""Benchmarks of crisis-tui on real pseudo-terminals; prints a Markdown table.
+
+    python benchmarks/run.py --sizes 1000 100000 1000000      # generates missing databases
+    python benchmarks/run.py --db /path/to/crisis.db           # one database (e.g. the bundled one)
+
+Measures, per database: time to first frame with data beside a minimal Textual app (median of
+--runs starts), key latency from the key's bytes in to the frame that shows the result out
+(list move, open, follow link, back), search latency per keystroke for a rare and a common word,
+the explorer's peak RSS, and (for generated databases) build time and rows per second.
+Not a test: results vary with the machine; compare ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crisis_tui.db.queries import KnowledgeBase  # noqa: E402
+from tests.ptyterm import PtyTerminal  # noqa: E402
+
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "crisis-tui")
+COLS, ROWS = 80, 24
+ENV = {**os.environ, "TERM": "xterm-256color"}
+
+
+class Timed(PtyTerminal):
+    """A PtyTerminal that times how long the screen takes to satisfy a condition."""
+
+    def until(self, predicate, timeout: float = 10.0) -> float:
+        """Seconds until `predicate(screen_text)` holds (read in small steps)."""
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            if predicate(self.text()):
+                return time.perf_counter() - start
+            self.read(0.002)
+        raise TimeoutError(f"condition not met in {timeout}s; screen:\n{self.text()}")
+
+    def press(self, key: str, predicate, timeout: float = 10.0) -> float:
+        """Send a key; seconds from its bytes going in to the screen showing the result."""
+        self.settle(0.05, 2)
+        start = time.perf_counter()
+        self.send(key)
+        self.until(predicate, timeout)
+        return time.perf_counter() - start
+
+    def press_frame(self, key: str, quiet: float = 0.008) -> float:
+        """Send a key; seconds until the first frame it causes is complete (output then pauses)."""
+        self.settle(0.1, 2)
+        start = time.perf_counter()
+        self.send(key)
+        last = None
+        while time.perf_counter() - start < 5:
+            if self.read(quiet):
+                last = time.perf_counter()
+            elif last is not None:
+                return last - start
+        raise TimeoutError("no frame after the key")
+
+    def rss_peak_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+def first_frame(argv: list[str], ready, runs: int) -> float:
+    """Median seconds from spawn until the screen shows `ready`."""
+    times = []
+    for _ in range(runs):
+        t = Timed(argv, COLS, ROWS, ENV)
+        try:
+            times.append(t.until(ready, 30))
+        finally:
+            t.close()
+    return statistics.median(times)
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(int(round(p / 100 * (len(values) - 1))), len(values) - 1)] * 1000
+
+
+def crumbs(text: str) -> str:
+    return text.splitlines()[0]
+
+
+def measure(db: Path, runs: int, presses: int) -> dict:
+    kb = KnowledgeBase("sqlite:///" + str(db))
+    first = kb.page("event", 0, presses + 2)
+    result: dict = {"events": kb.count("event")}
+    minimal = first_frame([sys.executable, str(ROOT / "benchmarks" / "minimal_app.py")],
+                          lambda s: "minimal app ready" in s, runs)
+    name0 = first[0].name[:14]
+    crisis = first_frame([CLI, "--db", str(db)], lambda s: name0 in s, runs)
+    result.update(minimal_ms=minimal * 1000, first_frame_ms=crisis * 1000, ratio=crisis / minimal)
+
+    t = Timed([CLI, "--db", str(db)], COLS, ROWS, ENV)
+    try:
+        t.until(lambda s: name0 in s, 30)
+        t.settle(0.3)
+        moves, opens, follows, backs = [], [], [], []
+        for i in range(presses):
+            t.send("\x1b")  # back to the list
+            t.settle(0.1)
+            moves.append(t.press_frame("j"))
+            row = first[i + 1]
+            opens.append(t.press("\r", lambda s, n=row.name: crumbs(s).rstrip().endswith(n) and "(" not in crumbs(s)))
+            detail = kb.detail(row.ref)
+            if detail.links_out:
+                target = detail.links_out[0].other.name
+                follows.append(t.press("\r", lambda s, n=target: crumbs(s).rstrip().endswith(n)))
+                backs.append(t.press("b", lambda s, n=row.name: crumbs(s).rstrip().endswith(n)))
+        result.update(
+            move_p50=pct(moves, 50), move_p95=pct(moves, 95), open_p50=pct(opens, 50), open_p95=pct(opens, 95),
+            follow_p50=pct(follows, 50), follow_p95=pct(follows, 95), back_p50=pct(backs, 50), back_p95=pct(backs, 95),
+        )
+        for label, word in (("rare", RARE_WORD.get(db.name, "aqueduct")), ("common", COMMON_WORD.get(db.name, "forces"))):
+            t.send("\x1b")
+            t.settle(0.1)
+            t.send("/")
+            t.until(lambda s: "Search events" in s or "Type to search" in s)
+            t.settle(0.1)
+            times = []
+            for n in range(1, len(word) + 1):
+                prefix = word[:n]
+                times.append(t.press(word[n - 1], lambda s, p=prefix: f"for {p!r}" in s))
+            t.send("\x1b")
+            t.settle(0.2)
+            result[f"search_{label}"] = word
+            result[f"search_{label}_p50"] = pct(times, 50)
+            result[f"search_{label}_p95"] = pct(times, 95)
+        result["rss_mb"] = t.rss_peak_mb()
+        t.send("q")
+        t.wait_exit()
+    finally:
+        t.close()
+        kb.close()
+    return result
+
+
+RARE_WORD = {"crisis.db": "tashkent"}
+COMMON_WORD = {"crisis.db": "pakistan"}
+
+
+def generated(events: int, folder: Path) -> tuple[Path, dict]:
+    path = folder / f"synthetic-{events}.db"
+    stats_file = path.with_suffix(".build.json")
+    if not path.exists() or not stats_file.exists():
+        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--events", str(events),
+                              "--db", str(path)], capture_output=True, text=True, check=True)
+        stats_file.write_text(out.stdout)
+    return path, json.loads(stats_file.read_text())
+
+
+def table(rows: list[dict]) -> str:
+    cols = [("events", "events", "{:,}"), ("first frame (ms)", "first_frame_ms", "{:.0f}"),
+            ("minimal app (ms)", "minimal_ms", "{:.0f}"), ("ratio", "ratio", "{:.2f}"),
+            ("move p50/p95", ("move_p50", "move_p95"), "{:.1f}/{:.1f}"),
+            ("open p50/p95", ("open_p50", "open_p95"), "{:.1f}/{:.1f}"),
+            ("follow p50/p95", ("follow_p50", "follow_p95"), "{:.1f}/{:.1f}"),
+            ("back p50/p95", ("back_p50", "back_p95"), "{:.1f}/{:.1f}"),
+            ("search rare p50/p95", ("search_rare_p50", "search_rare_p95"), "{:.1f}/{:.1f}"),
+            ("search common p50/p95", ("search_common_p50", "search_common_p95"), "{:.1f}/{:.1f}"),
+            ("peak RSS (MB)", "rss_mb", "{:.0f}"), ("build (s)", "build_s", "{}"), ("rows/s", "rows_per_s", "{}")]
+    lines = ["| " + " | ".join(c[0] for c in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = []
+        for _, key, fmt in cols:
+            if isinstance(key, tuple):
+                cells.append(fmt.format(*(r.get(k, float("nan")) for k in key)))
+            else:
+                value = r.get(key, "")
+                cells.append(fmt.format(value) if value != "" else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--db", type=Path, action="append", default=[])
+    parser.add_argument("--dir", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--runs", type=int, default=7, help="starts per first-frame median")
+    parser.add_argument("--presses", type=int, default=20, help="key presses per latency figure")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for db in args.db:
+        rows.append(measure(db, args.runs, args.presses))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    for events in args.sizes:
+        path, stats = generated(events, args.dir)
+        row = measure(path, args.runs, args.presses)
+        row.update(build_s=stats["seconds"], rows_per_s=f"{stats['rows_per_second']:,}")
+        rows.append(row)
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
