@@ -8,11 +8,12 @@ from textual.markup import escape
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...db.records import EntityDetail
 from ..widgets.detail import DetailView
 from ..widgets.entity_list import EntityList
+from ..widgets.footer import StableFooter
 from ..widgets.line import Line
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
@@ -48,7 +49,7 @@ class MainScreen(Screen):
                                      id=f"list-{entity_type}")
             yield DetailView(id="detail")
         yield Static(id="too-small")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self._show_pane("event", focus=True)
