@@ -221,10 +221,10 @@ def new_database(path: Path) -> Iterator[Writer]:
         tmp.unlink(missing_ok=True)
 
 
-def build_database(packs: list[Pack], path: Path) -> dict[str, int]:
+def build_database(packs: list[Pack], path: Path, pack_infos: list[dict] | None = None) -> dict[str, int]:
     """Build the database at `path` from validated packs; return row counts per table."""
     with new_database(path) as writer:
-        writer.meta([p.pack.model_dump() for p in packs if p.pack])
+        writer.meta(pack_infos if pack_infos is not None else [p.pack.model_dump() for p in packs if p.pack])
         for pack in packs:
             writer.pack(pack)
     return writer.counts

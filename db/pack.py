@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .constants import ENTITY_TYPES
+from .constants import ENTITY_TYPES, SCHEMA_VERSION
 
 __all__ = ["ENTITY_TYPES"]
 EntityType = Literal["event", "actor", "agreement", "place"]
@@ -171,13 +171,22 @@ class PackInfo(_Record):
 class Pack(_Record):
     """A whole crisis pack, as one document."""
 
-    schema_version: int = 1
+    schema_version: int = Field(default=1, ge=1, le=SCHEMA_VERSION,
+                                description="Pack format version; newer than this crisis-tui reads is refused")
     pack: PackInfo | None = None
     relations: list[Relation] = []
     sources: list[Source] = []
     entities: list[Entity] = []
     links: list[Link] = []
     positions: list[Position] = []
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a pack document (docs/pack.schema.json is this, kept current by a test)."""
+    schema = Pack.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "crisis-tui pack"
+    return schema
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

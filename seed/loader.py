@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ..db.build import source_texts
 from ..db.errors import PackError
 from ..db.pack import SECTIONS, Pack, record_label
+from .acled import read_acled
 
 TOP_KEYS = {"schema_version", "pack", *SECTIONS}
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -40,7 +41,7 @@ _Loader.yaml_implicit_resolvers = {
 
 
 @dataclass(frozen=True)
-class _Origin:
+class Origin:
     file: str
     line: int | None
 
@@ -50,6 +51,20 @@ class _Origin:
 
 def load_pack(path: Path) -> Pack:
     """Read and check the pack at `path` (folder or file); raise PackError on the first problem."""
+    pack, origins = read_pack(path)
+    check_references(pack, origins)
+    return pack
+
+
+Origins = dict[tuple[str, int], Origin]
+
+
+def read_pack(path: Path) -> tuple[Pack, Origins]:
+    """Read a pack (folder, YAML, JSON or ACLED CSV) and check each record on its own.
+
+    Returns the pack and where each record came from; references across records are
+    checked by `check_references`, once the pack is joined with whatever it is imported into.
+    """
     path = Path(path)
     if path.is_dir():
         files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) + sorted(path.glob("*.json"))
@@ -61,7 +76,7 @@ def load_pack(path: Path) -> Pack:
     else:
         raise PackError(str(path), "no such file or folder")
     raw: dict[str, Any] = {section: [] for section in SECTIONS}
-    origins: dict[tuple[str, int], _Origin] = {}
+    origins: dict[tuple[str, int], Origin] = {}
     for file in files:
         data, lines = _read(file)
         for key, value in data.items():
@@ -69,15 +84,13 @@ def load_pack(path: Path) -> Pack:
                 if not isinstance(value, list):
                     raise PackError(str(file), f"'{key}' must be a list of records")
                 for n, item in enumerate(value):
-                    origins[(key, len(raw[key]))] = _Origin(str(file), lines.get((key, n)))
+                    origins[(key, len(raw[key]))] = Origin(str(file), lines.get((key, n)))
                     raw[key].append(item)
             elif key in raw and raw[key] != value:
                 raise PackError(str(file), f"'{key}' is given twice with different values")
             else:
                 raw[key] = value
-    pack = _validate(raw, origins, base=files[0].parent)
-    _check_references(pack, origins)
-    return pack
+    return _validate(raw, origins, base=files[0].parent, where=str(path)), origins
 
 
 def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
@@ -90,7 +103,9 @@ def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
     except OSError as exc:
         raise PackError(str(file), f"cannot read: {exc.strerror or exc}") from None
     if blob.startswith(b"\xef\xbb\xbf"):
-        blob = blob[3:]
+        blob = blob[3:]  # a UTF-8 byte-order mark is harmless
+    elif blob.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PackError(str(file), "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8")
     if not blob.strip():
         raise PackError(str(file), "the file is empty")
     if b"\x00" in blob:
@@ -101,7 +116,9 @@ def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
         line = blob[: exc.start].count(b"\n") + 1
         raise PackError(f"{file}:{line}", f"not valid UTF-8 (byte {exc.start})") from None
     lines: dict[tuple[str, int], int] = {}
-    if file.suffix == ".json":
+    if file.suffix.lower() == ".csv":
+        data = read_acled(file, text)
+    elif file.suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -137,7 +154,7 @@ def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
     return data, lines
 
 
-def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], _Origin], base: Path) -> Pack:
+def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path, where: str) -> Pack:
     """Validate each record on its own, so that an error names the record it is in."""
     problems: list[PackError] = []
     for section, model in SECTIONS.items():
@@ -148,7 +165,8 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], _Origin], base
                 err = exc.errors()[0]
                 field = ".".join(str(p) for p in err["loc"]) or "record"
                 label = record_label(section, item)
-                problems.append(PackError(f"{origins[(section, n)]}: {label}", f"field '{field}': {err['msg']}"))
+                message = err["msg"].removeprefix("Value error, ")
+                problems.append(PackError(f"{origins[(section, n)]}: {label}", f"field '{field}': {message}"))
     if problems:
         raise PackError(problems[0].where, problems[0].problem, len(problems) - 1)
     try:
@@ -156,7 +174,7 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], _Origin], base
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
-        raise PackError(str(next(iter(origins.values()), base)), f"field '{field}': {err['msg']}") from None
+        raise PackError(where, f"field '{field}': {err['msg']}") from None
     for n, source in enumerate(pack.sources):
         if source.text_file:
             file = (base / source.text_file).resolve()
@@ -171,7 +189,7 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], _Origin], base
     return pack
 
 
-def _check_references(pack: Pack, origins: dict[tuple[str, int], _Origin]) -> None:
+def check_references(pack: Pack, origins: Origins) -> None:
     """Cross-record rules: unique ids, known ids and relations, quotes found in their source."""
     problems: list[tuple[str, str]] = []
 

@@ -113,6 +113,23 @@ def build(obj: _Context, packs: tuple[Path, ...]) -> None:
     click.echo(f"built {sqlite_path(obj.url)}: {summary}")
 
 
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Take the imported version of records that differ from the database.")
+@click.pass_obj
+def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
+    """Merge crisis packs (YAML, JSON, or ACLED CSV) into the database, all or nothing.
+
+    Importing the same pack twice changes nothing; a record whose id is already in the
+    database with other content is refused (naming both versions) unless --replace is given.
+    """
+    from ..seed.importer import import_packs
+
+    obj.ensure_database()
+    report = import_packs(list(files), sqlite_path(obj.url), replace=replace)
+    click.echo(f"{sqlite_path(obj.url)}: {report.summary()}" + ("" if report.wrote else " (database unchanged)"))
+
+
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
@@ -147,6 +164,14 @@ def _resolve_one(kb, ref: str):
         more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
         raise CrisisError(f"{ref!r} is ambiguous: {listing}{more}")
     return rows[0]
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the pack format (docs/pack.schema.json)."""
+    from ..db.pack import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @main.command()

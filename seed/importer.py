@@ -1,0 +1,169 @@
+"""Merges crisis packs into a database, all or nothing.
+
+The database's current content and the incoming packs are joined in memory, checked as a
+whole (so a pack may refer to what the database already holds), and written to a new file
+that replaces the old one in one rename. A failed, refused or killed import leaves the old
+file untouched, and readers keep reading the old file until they reopen.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..db.build import build_database
+from ..db.errors import DatabaseError, PackError
+from ..db.pack import Pack, record_label
+from ..db.queries import KnowledgeBase
+from .loader import Origin, Origins, check_references, read_pack
+
+KEYS = {
+    "relations": lambda r: r.name,
+    "sources": lambda r: r.id,
+    "entities": lambda r: r.id,
+    "links": lambda r: (r.source, r.relation, r.target),
+    "positions": lambda r: r.id,
+}
+
+
+@dataclass
+class ImportReport:
+    """What an import did, per section."""
+
+    added: Counter = field(default_factory=Counter)
+    changed: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.added or self.changed)
+
+    def summary(self) -> str:
+        def part(word: str, counts: Counter) -> str:
+            items = ", ".join(f"{n} {section}" for section, n in counts.items() if n)
+            return f"{word} {items or 'nothing'}"
+
+        return "; ".join((part("added", self.added), part("changed", self.changed), part("skipped", self.skipped)))
+
+
+def canonical(record: Any) -> dict[str, Any]:
+    return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file"})
+
+
+def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            def show(value: Any) -> str:
+                text = repr(value)
+                return text if len(text) <= 60 else text[:57] + "..."
+
+            return f"field '{key}': database has {show(old.get(key))}, import has {show(new.get(key))}"
+    return "content differs"
+
+
+def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -> tuple[Pack, Origins, ImportReport]:
+    """Join incoming packs into the existing content; refuse changed records unless `replace`."""
+    report = ImportReport()
+    merged: dict[str, dict[Any, Any]] = {}
+    where: dict[str, dict[Any, Origin]] = {}
+    from_import: dict[str, set[Any]] = {}
+    for section, key_of in KEYS.items():
+        merged[section] = {key_of(r): r for r in getattr(existing, section)}
+        where[section] = {key: Origin("database", None) for key in merged[section]}
+        from_import[section] = set()
+    for pack, origins in incoming:
+        for section, key_of in KEYS.items():
+            for n, record in enumerate(getattr(pack, section)):
+                key = key_of(record)
+                origin = origins.get((section, n), Origin("?", None))
+                label = record_label(section, canonical(record))
+                if key in from_import[section]:
+                    raise PackError(f"{origin}: {label}", f"given twice in this import (also at {where[section][key]})")
+                old = merged[section].get(key)
+                if section == "relations" and old is not None and not record.description:
+                    record = record.model_copy(update={"description": old.description})  # vocabulary, not facts
+                if old is None:
+                    report.added[section] += 1
+                elif canonical(old) == canonical(record):
+                    report.skipped[section] += 1
+                elif replace:
+                    report.changed[section] += 1
+                else:
+                    raise PackError(
+                        f"{origin}: {label}",
+                        f"differs from the version in the database ({first_difference(canonical(old), canonical(record))}); "
+                        "use --replace to take the imported version",
+                    )
+                merged[section][key] = record
+                where[section][key] = origin
+                from_import[section].add(key)
+    pack = Pack(schema_version=existing.schema_version, **{s: list(m.values()) for s, m in merged.items()})
+    origins = {(section, n): where[section][key]
+               for section in KEYS for n, key in enumerate(merged[section])}
+    return pack, origins, report
+
+
+@contextmanager
+def import_lock(path: Path) -> Iterator[None]:
+    """One import at a time per database; a second waits for the first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(f".{path.name}.lock")
+    try:
+        handle = open(lock_path, "a")
+    except OSError as exc:
+        raise DatabaseError(f"{lock_path}: cannot create the import lock: {exc.strerror or exc}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _remove_stale_temporaries(path)
+        yield
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files left by builds or imports that were killed (their process is gone)."""
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2: -len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def import_packs(files: list[Path], path: Path, replace: bool = False) -> ImportReport:
+    """Merge the packs in `files` into the database at `path` (made if missing)."""
+    incoming = [read_pack(file) for file in files]
+    with import_lock(path):
+        existing, infos = _current(path)
+        pack, origins, report = merge(existing, incoming, replace)
+        check_references(pack, origins)
+        if report.wrote or not path.exists():
+            infos += [p.pack.model_dump() for p, _ in incoming if p.pack and p.pack.model_dump() not in infos]
+            build_database([pack], path, pack_infos=infos)
+    return report
+
+
+def _current(path: Path) -> tuple[Pack, list[dict]]:
+    if not path.exists():
+        return Pack(), []
+    kb = KnowledgeBase("sqlite:///" + str(path))
+    try:
+        document = kb.export()
+        infos = json.loads(kb.meta().get("packs", "[]"))
+    finally:
+        kb.close()
+    document.pop("pack", None)
+    return Pack.model_validate(document), infos
