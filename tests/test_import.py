@@ -328,3 +328,23 @@ def test_read_only_folder_is_reported(db_copy, tmp_path):
     result = run("--db", str(target), "import", str(write(tmp_path / "demo.yaml", small_pack())))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert str(target.parent) in result.stderr
+
+
+def test_a_full_disk_is_reported_and_loses_nothing(db_copy, tmp_path):
+    """A file-size limit makes writes fail as they would on a full disk (EFBIG instead of ENOSPC)."""
+    import resource
+
+    pack = synthetic_pack(tmp_path, 5000)
+    before = db_copy.read_bytes()
+    limit = len(before) + 64 * 1024
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run([CLI, "--db", str(db_copy), "import", str(pack)], capture_output=True, text=True,
+                            preexec_fn=small_disk, timeout=120)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.startswith(f"crisis-tui: error: {db_copy}") and result.stderr.count("\n") == 1
+    assert db_copy.read_bytes() == before
+    assert not list(db_copy.parent.glob(f".{db_copy.name}.*.tmp"))
