@@ -216,7 +216,8 @@ def new_database(path: Path) -> Iterator[Writer]:
     except OSError as exc:
         raise DatabaseError(f"{path}: cannot write the database: {exc.strerror or exc}") from exc
     except sqlite3.Error as exc:
-        raise DatabaseError(f"{path}: building the database failed: {exc}") from exc
+        hint = " (is the disk full?)" if "disk" in str(exc) or "full" in str(exc) else ""
+        raise DatabaseError(f"{path}: building the database failed: {exc}{hint}; the old database is unchanged") from exc
     finally:
         tmp.unlink(missing_ok=True)
 
