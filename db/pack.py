@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .constants import ENTITY_TYPES, SCHEMA_VERSION
 
@@ -33,6 +33,14 @@ def parse_date(value: str) -> Precision:
     except ValueError:
         raise ValueError(f"{value!r} is not a real date") from None
     return "day" if day else "month" if month else "year"
+
+
+def _checked_date(value: str) -> str:
+    parse_date(value)
+    return value
+
+
+IsoDate = Annotated[str, AfterValidator(_checked_date)]
 
 
 class _Record(BaseModel):
@@ -66,18 +74,11 @@ class Source(_Record):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")
     title: str
     publisher: str | None = None
-    date: str | None = None
+    date: IsoDate | None = None
     address: str | None = None
     text: str | None = None
     text_file: str | None = None
     via: str | None = None
-
-    @field_validator("date")
-    @classmethod
-    def _date(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_date(value)
-        return value
 
 
 class Note(_Record):
@@ -95,8 +96,8 @@ class Entity(_Record):
     kind: str | None = None
     name: str = Field(min_length=1)
     aliases: list[str] = []
-    date: str | None = None
-    date_end: str | None = None
+    date: IsoDate | None = None
+    date_end: IsoDate | None = None
     date_precision: Precision | None = None
     date_uncertain: bool = False
     date_note: str | None = None
@@ -104,13 +105,6 @@ class Entity(_Record):
     attributes: dict[str, str | int | float | bool] = {}
     notes: list[Note] = []
     citations: Cited
-
-    @field_validator("date", "date_end")
-    @classmethod
-    def _date(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_date(value)
-        return value
 
     @model_validator(mode="after")
     def _precision(self) -> Entity:
@@ -149,15 +143,8 @@ class Position(_Record):
     about: Ref | None = None
     stance: str = Field(min_length=1)
     statement: str = Field(min_length=1)
-    date: str | None = None
+    date: IsoDate | None = None
     citations: Cited
-
-    @field_validator("date")
-    @classmethod
-    def _date(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_date(value)
-        return value
 
 
 class PackInfo(_Record):
