@@ -90,8 +90,12 @@ def pct(values: list[float], p: float) -> float:
     return values[min(int(round(p / 100 * (len(values) - 1))), len(values) - 1)] * 1000
 
 
-def crumbs(text: str) -> str:
-    return text.splitlines()[0]
+def at(name: str):
+    """True once the breadcrumb's last step is exactly `name` (a visit, not a preview)."""
+    def check(screen: str) -> bool:
+        last = screen.splitlines()[0].rstrip().split("  ", 2)[-1].split(" > ")[-1]
+        return last == name or (last.startswith("...") and name.endswith(last[3:]))
+    return check
 
 
 def measure(db: Path, runs: int, presses: int) -> dict:
@@ -114,12 +118,12 @@ def measure(db: Path, runs: int, presses: int) -> dict:
             t.settle(0.1)
             moves.append(t.press_frame("j"))
             row = first[i + 1]
-            opens.append(t.press("\r", lambda s, n=row.name: crumbs(s).rstrip().endswith(n) and "(" not in crumbs(s)))
+            opens.append(t.press("\r", at(row.name)))
             detail = kb.detail(row.ref)
             if detail.links_out:
                 target = detail.links_out[0].other.name
-                follows.append(t.press("\r", lambda s, n=target: crumbs(s).rstrip().endswith(n)))
-                backs.append(t.press("b", lambda s, n=row.name: crumbs(s).rstrip().endswith(n)))
+                follows.append(t.press("\r", at(target)))
+                backs.append(t.press("b", at(row.name)))
         result.update(
             move_p50=pct(moves, 50), move_p95=pct(moves, 95), open_p50=pct(opens, 50), open_p95=pct(opens, 95),
             follow_p50=pct(follows, 50), follow_p95=pct(follows, 95), back_p50=pct(backs, 50), back_p95=pct(backs, 95),

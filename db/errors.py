@@ -18,3 +18,11 @@ class PackError(CrisisError):
 
 class DatabaseError(CrisisError):
     """A database that is missing, locked, corrupt or of another schema version."""
+
+
+class OutdatedDatabase(DatabaseError):
+    """A database of an older schema: `crisis-tui upgrade` rebuilds it, keeping its data."""
+
+    def __init__(self, message: str, found: int) -> None:
+        super().__init__(message)
+        self.found = found

@@ -7,6 +7,8 @@ import sqlite3
 from collections import defaultdict
 from typing import Any
 
+from .constants import PACK_FORMAT_VERSION
+
 
 def _citations(conn: sqlite3.Connection) -> dict[tuple[str, int], list[dict[str, str]]]:
     cited: dict[tuple[str, int], list[dict[str, str]]] = defaultdict(list)
@@ -68,7 +70,7 @@ def export_document(conn: sqlite3.Connection) -> dict[str, Any]:
         for i, t, p, d, a, x, v in conn.execute(
             "SELECT id, title, publisher, date, address, text, via FROM source ORDER BY rowid")
     ]
-    document: dict[str, Any] = {"schema_version": int(meta["schema_version"])}
+    document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
     if len(packs) == 1:
         document["pack"] = packs[0]
     document.update(relations=relations, sources=sources, entities=entities, links=links, positions=positions)

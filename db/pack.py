@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from .constants import ENTITY_TYPES, SCHEMA_VERSION
+from .constants import ENTITY_TYPES, PACK_FORMAT_VERSION
 
 __all__ = ["ENTITY_TYPES"]
 EntityType = Literal["event", "actor", "agreement", "place"]
@@ -158,7 +158,7 @@ class PackInfo(_Record):
 class Pack(_Record):
     """A whole crisis pack, as one document."""
 
-    schema_version: int = Field(default=1, ge=1, le=SCHEMA_VERSION,
+    schema_version: int = Field(default=1, ge=1, le=PACK_FORMAT_VERSION,
                                 description="Pack format version; newer than this crisis-tui reads is refused")
     pack: PackInfo | None = None
     relations: list[Relation] = []

@@ -11,11 +11,12 @@ import json
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote as urlquote
 
-from .errors import DatabaseError
+from .errors import DatabaseError, OutdatedDatabase
 from .location import sqlite_path
 from .constants import SCHEMA_VERSION
 from .records import (
@@ -31,7 +32,8 @@ from .records import (
 
 _ROW = "e.id, e.ref, e.type, e.kind, e.name, e.date, e.date_precision, e.date_uncertain"
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
-RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
+RANK_LIMIT = 1000
+PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -44,10 +46,20 @@ def fts_query(text: str, prefix: bool = True) -> str:
     words = _WORD.findall(text)
     if not words:
         return ""
-    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+    quoted = [_quote(w) for w in words]
     if prefix:
         quoted[-1] += " *"
     return " ".join(quoted)
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def index_form(word: str) -> str:
+    """A word as the unicode61 tokenizer indexes it: lower case, without diacritics."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class KnowledgeBase:
@@ -87,8 +99,10 @@ class KnowledgeBase:
                 f"{path}: made by a newer crisis-tui (schema {found}; this one reads {SCHEMA_VERSION}); upgrade crisis-tui"
             )
         if found < SCHEMA_VERSION:
-            raise DatabaseError(
-                f"{path}: schema {found} is older than {SCHEMA_VERSION}; rebuild it with `crisis-tui build`"
+            raise OutdatedDatabase(
+                f"{path}: schema {found} is older than {SCHEMA_VERSION}; "
+                f"upgrade it, keeping its data, with `crisis-tui --db {path} upgrade`",
+                found,
             )
         return conn
 
@@ -276,7 +290,7 @@ class KnowledgeBase:
         if len(hits) >= limit:
             return list(hits.values())
         # 3. words, as full-text search: count first, rank only small hit sets
-        match = fts_query(text)
+        match = self._words_match(text)
         if match:
             self._fts(match, entity_type, limit, add)
         # 4. substrings of names and aliases where words do not help ("rov-D")
@@ -288,6 +302,20 @@ class KnowledgeBase:
             )
             add(rows, "name", 3)
         return list(hits.values())
+
+    def _words_match(self, text: str) -> str:
+        """A MATCH expression: every word as typed, the last as any indexed word it begins."""
+        words = _WORD.findall(text)
+        if not words:
+            return ""
+        last = index_form(words[-1])
+        terms = [t for (t,) in self._all(
+            f"SELECT term FROM search_term WHERE term >= ? AND term < ? ORDER BY docs DESC LIMIT {PREFIX_TERMS}",
+            (last, last + "\U0010ffff"),
+        )]
+        if not terms:
+            return ""
+        return " AND ".join([*(_quote(w) for w in words[:-1]), "(" + " OR ".join(_quote(t) for t in terms) + ")"])
 
     def _fts(self, match: str, entity_type: str | None, limit: int, add) -> None:
         type_filter = "AND e.type = ?2" if entity_type else ""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..db.build import build_database
+from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, record_label
 from ..db.queries import KnowledgeBase
@@ -154,6 +155,32 @@ def import_packs(files: list[Path], path: Path, replace: bool = False) -> Import
             infos += [p.pack.model_dump() for p, _ in incoming if p.pack and p.pack.model_dump() not in infos]
             build_database([pack], path, pack_infos=infos)
     return report
+
+
+def upgrade_database(path: Path) -> int:
+    """Rebuild a database of an older schema from its own content; return the old version."""
+    import sqlite3
+
+    from ..db.export import export_document
+
+    with import_lock(path):
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+                if found > SCHEMA_VERSION:
+                    raise DatabaseError(f"{path}: made by a newer crisis-tui (schema {found}); upgrade crisis-tui")
+                if found == SCHEMA_VERSION:
+                    return found
+                document = export_document(conn)
+                infos = json.loads(dict(conn.execute("SELECT key, value FROM meta")).get("packs", "[]"))
+            finally:
+                conn.close()
+        except (sqlite3.Error, TypeError, ValueError) as exc:
+            raise DatabaseError(f"{path}: cannot read it to upgrade: {exc}") from None
+        document.pop("pack", None)
+        build_database([Pack.model_validate(document)], path, pack_infos=infos)
+    return found
 
 
 def _current(path: Path) -> tuple[Pack, list[dict]]:

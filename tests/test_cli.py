@@ -145,3 +145,24 @@ def test_debug_shows_the_traceback(tmp_path):
     path.write_bytes(b"garbage" * 500)
     result = run("--debug", "--db", str(path), "show", "simla")
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_an_older_schema_is_upgraded_keeping_its_data(db_copy, tmp_path):
+    pack = tmp_path / "demo.yaml"
+    pack.write_text(
+        "relations: [{name: participant, label: participant, inverse: took part in}]\n"
+        "sources: [{id: note, title: Note, text: 'The Harbour Council met.'}]\n"
+        "entities: [{id: actor/harbour-council, type: actor, name: Harbour Council,"
+        " citations: [{source: note, quote: Harbour Council}]}]\n", encoding="utf-8")
+    assert run("--db", str(db_copy), "import", str(pack)).returncode == 0
+    conn = sqlite3.connect(db_copy)  # make it look like schema 1: no search_term table
+    conn.executescript("DROP TABLE search_term; DROP TABLE entity_fts_vocab;"
+                       "UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+    conn.close()
+    result = run("--db", str(db_copy), "search", "harbour")
+    assert result.returncode == 0, result.stderr
+    assert "upgraded" in result.stderr and "from schema 1 to 2" in result.stderr
+    assert "Harbour Council" in result.stdout
+    assert "Lavrov" in run("--db", str(db_copy), "show", "Lavrov Dar").stdout
+    again = run("--db", str(db_copy), "upgrade")
+    assert again.returncode == 0 and "already at schema 2" in again.stderr

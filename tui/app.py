@@ -127,6 +127,8 @@ class CrisisApp(App[None]):
 
     @on(EntityList.Opened)
     def _opened(self, message: EntityList.Opened) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()  # the open shows the same row: no second load and frame
         self.visit(message.row.ref)
         self.main.action_focus_detail()
 

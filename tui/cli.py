@@ -35,10 +35,27 @@ class _Context:
             click.echo(f"crisis-tui: built {path} from the bundled crisis pack", err=True)
 
     def knowledge_base(self):
+        from ..db.errors import OutdatedDatabase
         from ..db.queries import KnowledgeBase
 
         self.ensure_database()
-        return KnowledgeBase(self.url)
+        try:
+            return KnowledgeBase(self.url)
+        except OutdatedDatabase:
+            _upgrade(self.url)
+            return KnowledgeBase(self.url)
+
+
+def _upgrade(url: str) -> None:
+    from ..db.constants import SCHEMA_VERSION
+    from ..seed.importer import upgrade_database
+
+    path = sqlite_path(url)
+    found = upgrade_database(path)
+    if found == SCHEMA_VERSION:
+        click.echo(f"crisis-tui: {path} is already at schema {SCHEMA_VERSION}", err=True)
+    else:
+        click.echo(f"crisis-tui: upgraded {path} from schema {found} to {SCHEMA_VERSION}, keeping its data", err=True)
 
 
 def _build(url: str, packs: list[Path]):
@@ -164,6 +181,13 @@ def _resolve_one(kb, ref: str):
         more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
         raise CrisisError(f"{ref!r} is ambiguous: {listing}{more}")
     return rows[0]
+
+
+@main.command()
+@click.pass_obj
+def upgrade(obj: _Context) -> None:
+    """Rebuild a database made by an older crisis-tui, keeping everything in it."""
+    _upgrade(obj.url)
 
 
 @main.command()

@@ -22,7 +22,7 @@ def hit_prompt(hit: SearchHit) -> Content:
     date = format_date(row.date, row.date_precision, row.date_uncertain)
     extra = f"  alias: {hit.text}" if hit.matched == "alias" else ""
     return Content.assemble(
-        (f"{row.type:<9} ", "dim"), (row.name, "bold"), (f"  {date}" if date else "", "dim"), (extra, "italic")
+        (f"{row.type:<9} ", "dim"), (row.name, "bold"), "  " if date else "", (date, "dim"), (extra, "italic")
     )
 
 
