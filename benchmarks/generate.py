@@ -71,7 +71,7 @@ class Crisis:
         rng = random.Random(seed)
         self.places = [f"{place_name(rng)} {i}" if i >= 400 else place_name(rng) for i in range(self.n_places)]
         self.actors = []
-        for i in range(self.n_actors):
+        for _ in range(self.n_actors):
             roll = rng.random()
             if roll < 0.5:
                 self.actors.append(("person", f"{rng.choice(FIRST)} {rng.choice(LAST)}"))

@@ -52,6 +52,11 @@ def fts_query(text: str, prefix: bool = True) -> str:
     return " ".join(quoted)
 
 
+def _printable(text: str) -> str:
+    """User text without control characters (a NUL ends an FTS5 string early)."""
+    return "".join(ch if unicodedata.category(ch) != "Cc" else " " for ch in text)
+
+
 def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
@@ -255,7 +260,7 @@ class KnowledgeBase:
 
     def search(self, text: str, entity_type: str | None = None, limit: int = 50) -> list[SearchHit]:
         """Ranked hits over names, aliases and summaries; any text is safe to pass."""
-        text = " ".join(text.split())
+        text = " ".join(_printable(text).split())
         if not text or limit <= 0:
             return []
         hits: dict[int, SearchHit] = {}

@@ -68,7 +68,7 @@ def read_acled(path: Path, text: str) -> dict[str, Any]:
                 continue
             if len(row) != len(header):
                 raise PackError(f"{path}:{line}", f"row has {len(row)} fields, the header has {len(header)}")
-            record = dict(zip(header, (cell.strip() for cell in row)))
+            record = dict(zip(header, (cell.strip() for cell in row), strict=True))
             _row_records(path, line, record, sources, entities, links, seen)
     except csv.Error as exc:
         raise PackError(f"{path}:{reader.line_num}", f"malformed CSV: {exc}") from None

@@ -33,7 +33,8 @@ async def settle(pilot, delay: float = 0.12) -> None:
     """Let timers fire and database workers finish."""
     await pilot.pause(delay)
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await pilot.pause()  # the workers' result messages
+    await pilot.pause()  # and what handling them set off
 
 
 def detail(app: CrisisApp) -> DetailView:

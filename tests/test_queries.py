@@ -111,7 +111,7 @@ def test_search_by_type(kb):
 
 @pytest.mark.parametrize(
     "text", ['"Simla', "AND(", "Simla OR", "NEAR(a b", "Lavrov-Dar", "*", "title:Simla", "'; DROP TABLE entity; --",
-             "\\", "%", "_", "\x00", "𝔖𝔦𝔪𝔩𝔞", "シムラ", "   ", "((((", "^", "a" * 5000]
+             "\\", "%", "_", "\x00", "00\x00", "ab\x00cd", "𝔖𝔦𝔪𝔩𝔞", "シムラ", "   ", "((((", "^", "a" * 5000]
 )
 def test_hostile_search_text_never_raises(kb, text):
     hits = kb.search(text)

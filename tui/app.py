@@ -54,6 +54,7 @@ class CrisisApp(App[None]):
         self.shown: str | None = None
         self._names: dict[str, str] = {}
         self._preview_timer = None
+        self._focus_detail = False
         if few_colours():
             self.theme = "ansi-dark"
 
@@ -75,36 +76,39 @@ class CrisisApp(App[None]):
 
     @property
     def main(self) -> MainScreen:
-        return self.get_screen_stack_main()
-
-    def get_screen_stack_main(self) -> MainScreen:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        raise LookupError("the main screen is not mounted")
+        """The main screen, also while a modal is on top of it."""
+        return next(screen for screen in self.screen_stack if isinstance(screen, MainScreen))
 
     # --- navigation: everything goes through visit() -------------------------------
 
-    def visit(self, ref: str, remember: bool = True) -> None:
-        """Show an entity; `remember` records it in the history (links, search, Enter)."""
+    def visit(self, ref: str, remember: bool = True, focus_detail: bool = False) -> None:
+        """Show an entity; `remember` records it in the history (links, search, Enter).
+
+        With `focus_detail`, the detail pane takes the focus in the same frame that shows it.
+        """
         if remember:
             self.history.visit(ref)
-        self._load_detail(ref, remember)
+        self._focus_detail = focus_detail
+        self._load_detail(ref)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
-    def _load_detail(self, ref: str, remember: bool) -> None:
+    def _load_detail(self, ref: str) -> None:
         detail = self.kb.detail(ref)
         if detail is None:
             raise DatabaseError(f"{ref}: no such entity in {self.kb.path}")
-        self.post_message(DetailLoaded(detail, self.kb.position(detail.row.id), remember))
+        self.post_message(DetailLoaded(detail, self.kb.position(detail.row.id)))
 
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:
         detail = message.detail
         self.shown = detail.row.ref
         self._names[detail.row.ref] = detail.row.name
-        self.main.show_detail(detail, message.position)
-        self._update_crumbs()
+        with self.batch_update():  # one frame for the detail, the crumbs, the cursor and the focus
+            self.main.show_detail(detail, message.position)
+            self._update_crumbs()
+            if self._focus_detail:
+                self._focus_detail = False
+                self.main.action_focus_detail()
 
     def _update_crumbs(self) -> None:
         h = self.history
@@ -129,8 +133,7 @@ class CrisisApp(App[None]):
     def _opened(self, message: EntityList.Opened) -> None:
         if self._preview_timer is not None:
             self._preview_timer.stop()  # the open shows the same row: no second load and frame
-        self.visit(message.row.ref)
-        self.main.action_focus_detail()
+        self.visit(message.row.ref, focus_detail=True)
 
     @on(DetailView.Follow)
     def _follow(self, message: DetailView.Follow) -> None:
@@ -172,13 +175,11 @@ class CrisisApp(App[None]):
     def action_search(self) -> None:
         def chosen(ref: str | None) -> None:
             if ref:
-                self.visit(ref)
-                self.main.action_focus_detail()
+                self.visit(ref, focus_detail=True)
 
         self.push_screen(SearchScreen(), chosen)
 
     def action_help(self) -> None:
-        main = self.main
         sections = [
             ("Anywhere", list(self.BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette"),
                                                 Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
@@ -188,7 +189,6 @@ class CrisisApp(App[None]):
                         *DetailView.BINDINGS, Binding("up,down", "cursor", "Move between lines")]),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
-        del main
         self.push_screen(HelpScreen(sections))
 
     def get_system_commands(self, screen):

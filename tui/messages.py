@@ -10,16 +10,8 @@ from ..db.records import EntityDetail
 
 
 @dataclass
-class Visit(Message):
-    """Ask the app to go to an entity (a link followed, a search hit chosen)."""
-
-    ref: str
-
-
-@dataclass
 class DetailLoaded(Message):
     """A worker fetched an entity's detail and its row number in its pane."""
 
     detail: EntityDetail
     position: int | None
-    remember: bool

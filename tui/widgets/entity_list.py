@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events, on, work
 from textual.binding import Binding
 from textual.geometry import Size
