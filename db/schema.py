@@ -1,8 +1,16 @@
-"""Creates the schema: SQLModel's tables, then the indexes and full-text tables SQLite adds."""
+"""Creates the schema: SQLModel's tables, then the indexes and full-text tables SQLite adds.
+
+The tables come from `schema.sql`, which is SQLModel's own DDL for the models written out
+ahead of time (`python -m crisis_tui.db.schema` rewrites it; a test keeps it in step), so a
+first launch builds the database without importing SQLAlchemy (~0.5 s).
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+MODEL_DDL = Path(__file__).with_name("schema.sql")
 
 # Display order of each pane; `entity.pos` is the row number in it.
 PANE_ORDER = {
@@ -39,20 +47,33 @@ CREATE VIRTUAL TABLE IF NOT EXISTS entity_trigram USING fts5 (
 """
 
 
-def create_schema(path: str) -> None:
-    """Create every table of the models, plus indexes, the search view and FTS5 tables."""
-    from sqlalchemy import create_engine
+def model_ddl() -> str:
+    """SQLModel's CREATE statements for every table and index of the models, for SQLite."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
     from sqlmodel import SQLModel
 
     from . import models  # noqa: F401  (registers the tables)
 
-    engine = create_engine("sqlite:///" + path)
-    try:
-        SQLModel.metadata.create_all(engine)
-    finally:
-        engine.dispose()
+    dialect = sqlite.dialect()
+    statements = []
+    for table in SQLModel.metadata.sorted_tables:
+        statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        statements += [str(CreateIndex(index).compile(dialect=dialect)).strip()
+                       for index in sorted(table.indexes, key=lambda i: i.name)]
+    return "".join(f"{s};\n\n" for s in statements)
+
+
+def create_schema(path: str) -> None:
+    """Create every table of the models, plus indexes, the search view and FTS5 tables."""
     with sqlite3.connect(path) as conn:
+        conn.executescript(MODEL_DDL.read_text(encoding="utf-8"))
         conn.executescript(_EXTRA_DDL)
+
+
+if __name__ == "__main__":
+    MODEL_DDL.write_text(model_ddl(), encoding="utf-8")
+    print(f"wrote {MODEL_DDL}")
 
 
 def drop_indexes(conn: sqlite3.Connection) -> list[str]:

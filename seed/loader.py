@@ -22,7 +22,7 @@ from ..db.pack import SECTIONS, Pack, record_label
 from .acled import read_acled
 
 TOP_KEYS = {"schema_version", "pack", *SECTIONS}
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 2 * 1024**3  # a 1M-event pack is ~1.3 GB of JSON; past this, memory would run out first
 
 
 def bundled_pack_path() -> Path:

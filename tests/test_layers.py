@@ -37,3 +37,10 @@ def test_cli_show_imports_no_textual(bundled_db):
 def test_import_linter_contract():
     result = subprocess.run([str(BIN / "lint-imports")], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_snapshot_is_sqlmodels_own_ddl():
+    from crisis_tui.db.schema import MODEL_DDL, model_ddl
+
+    assert MODEL_DDL.read_text(encoding="utf-8") == model_ddl(), (
+        "the models changed: run `python -m crisis_tui.db.schema` and bump SCHEMA_VERSION")

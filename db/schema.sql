@@ -1,0 +1,113 @@
+CREATE TABLE entity (
+	id INTEGER NOT NULL, 
+	ref VARCHAR NOT NULL, 
+	type VARCHAR NOT NULL, 
+	kind VARCHAR, 
+	name VARCHAR NOT NULL, 
+	summary VARCHAR NOT NULL, 
+	date VARCHAR, 
+	date_end VARCHAR, 
+	date_precision VARCHAR, 
+	date_uncertain BOOLEAN NOT NULL, 
+	date_note VARCHAR, 
+	attributes VARCHAR NOT NULL, 
+	pos INTEGER NOT NULL, 
+	PRIMARY KEY (id), 
+	UNIQUE (ref)
+);
+
+CREATE INDEX ix_entity_type ON entity (type);
+
+CREATE TABLE meta (
+	"key" VARCHAR NOT NULL, 
+	value VARCHAR NOT NULL, 
+	PRIMARY KEY ("key")
+);
+
+CREATE TABLE relation (
+	name VARCHAR NOT NULL, 
+	label VARCHAR NOT NULL, 
+	inverse VARCHAR NOT NULL, 
+	description VARCHAR NOT NULL, 
+	PRIMARY KEY (name)
+);
+
+CREATE TABLE source (
+	id VARCHAR NOT NULL, 
+	title VARCHAR NOT NULL, 
+	publisher VARCHAR, 
+	date VARCHAR, 
+	address VARCHAR, 
+	text VARCHAR, 
+	via VARCHAR, 
+	PRIMARY KEY (id)
+);
+
+CREATE TABLE alias (
+	id INTEGER NOT NULL, 
+	entity_id INTEGER NOT NULL, 
+	alias VARCHAR NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(entity_id) REFERENCES entity (id)
+);
+
+CREATE INDEX ix_alias_entity_id ON alias (entity_id);
+
+CREATE TABLE citation (
+	id INTEGER NOT NULL, 
+	subject VARCHAR NOT NULL, 
+	subject_id INTEGER NOT NULL, 
+	source_id VARCHAR NOT NULL, 
+	quote VARCHAR NOT NULL, 
+	"offset" INTEGER, 
+	line INTEGER, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(source_id) REFERENCES source (id)
+);
+
+CREATE TABLE link (
+	id INTEGER NOT NULL, 
+	subject_id INTEGER NOT NULL, 
+	relation VARCHAR NOT NULL, 
+	object_id INTEGER NOT NULL, 
+	note VARCHAR, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(subject_id) REFERENCES entity (id), 
+	FOREIGN KEY(relation) REFERENCES relation (name), 
+	FOREIGN KEY(object_id) REFERENCES entity (id)
+);
+
+CREATE INDEX ix_link_object_id ON link (object_id);
+
+CREATE INDEX ix_link_subject_id ON link (subject_id);
+
+CREATE TABLE note (
+	id INTEGER NOT NULL, 
+	entity_id INTEGER NOT NULL, 
+	text VARCHAR NOT NULL, 
+	PRIMARY KEY (id), 
+	FOREIGN KEY(entity_id) REFERENCES entity (id)
+);
+
+CREATE INDEX ix_note_entity_id ON note (entity_id);
+
+CREATE TABLE position (
+	id INTEGER NOT NULL, 
+	ref VARCHAR NOT NULL, 
+	actor_id INTEGER NOT NULL, 
+	topic VARCHAR NOT NULL, 
+	topic_id INTEGER, 
+	stance VARCHAR NOT NULL, 
+	statement VARCHAR NOT NULL, 
+	date VARCHAR, 
+	date_precision VARCHAR, 
+	PRIMARY KEY (id), 
+	UNIQUE (ref), 
+	FOREIGN KEY(actor_id) REFERENCES entity (id), 
+	FOREIGN KEY(topic_id) REFERENCES entity (id)
+);
+
+CREATE INDEX ix_position_actor_id ON position (actor_id);
+
+CREATE INDEX ix_position_topic_id ON position (topic_id);
+
