@@ -8,11 +8,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.markup import escape
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from ...db.dates import format_date
 from ...db.records import SearchHit
+from ..widgets.line import Line
 
 LIMIT = 50
 
@@ -44,11 +46,12 @@ class SearchScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
             yield Input(self._initial, placeholder="Search events, actors, agreements, places…", id="search-input")
-            yield Static("Type to search names, aliases and summaries", id="search-status")
+            yield Line(id="search-status")
             yield OptionList(id="search-hits")
 
     def on_mount(self) -> None:
         self.query_one("#search-hits", OptionList).can_focus = False
+        self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
         if self._initial:
             self._search(self._initial)
 
@@ -72,7 +75,7 @@ class SearchScreen(ModalScreen[str | None]):
             f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}"
             + ("  -  Enter opens, Up/Down choose" if hits else "")
         )
-        self.query_one("#search-status", Static).update(status)
+        self.query_one("#search-status", Line).text = escape(status)
 
     def action_move(self, delta: int) -> None:
         option_list = self.query_one("#search-hits", OptionList)
