@@ -166,3 +166,17 @@ def test_an_older_schema_is_upgraded_keeping_its_data(db_copy, tmp_path):
     assert "Lavrov" in run("--db", str(db_copy), "show", "Lavrov Dar").stdout
     again = run("--db", str(db_copy), "upgrade")
     assert again.returncode == 0 and "already at schema 2" in again.stderr
+
+
+def test_a_locked_database_gives_one_line(db_copy):
+    holder = sqlite3.connect(db_copy, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run("--db", str(db_copy), "show", "simla")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert "locked" in result.stderr and str(db_copy) in result.stderr
+    assert result.stderr.count("\n") == 1
