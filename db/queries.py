@@ -12,8 +12,6 @@ import re
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote as urlquote
 
 from .errors import DatabaseError, OutdatedDatabase
@@ -348,16 +346,3 @@ class KnowledgeBase:
 
         with self._lock:
             return export_document(self._conn)
-
-    def iter_refs(self) -> Iterator[str]:
-        for (ref,) in self._all("SELECT ref FROM entity ORDER BY id"):
-            yield ref
-
-
-def open_knowledge_base(url: str) -> KnowledgeBase:
-    """Open the database at `url` read-only; DatabaseError says plainly what is wrong."""
-    return KnowledgeBase(url)
-
-
-def database_exists(url: str) -> bool:
-    return Path(sqlite_path(url)).exists()

@@ -21,10 +21,6 @@ def row_label(row: EntityRow) -> str:
     return f"{row.name} ({row.type}{', ' + date if date else ''})"
 
 
-def cite_label(n: int, c: CitationView) -> str:
-    return f"[{n}] {c.source_id}"
-
-
 class DetailView(OptionList):
     """Shows an EntityDetail; Enter follows a link or opens a citation's source passage."""
 
