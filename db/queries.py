@@ -175,10 +175,9 @@ class KnowledgeBase:
         r = found[0]
         row = _row(r)
         aliases = tuple(a for (a,) in self._all("SELECT alias FROM alias WHERE entity_id = ? ORDER BY id", (row.id,)))
-        notes = tuple(
-            NoteView(text, self._citations("note", note_id))
-            for note_id, text in self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
-        )
+        note_rows = self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
+        note_cites = self._citations_of("note", [note_id for note_id, _ in note_rows])
+        notes = tuple(NoteView(text, note_cites.get(note_id, ())) for note_id, text in note_rows)
         links_out, out_total = self._links(row.id, outgoing=True)
         links_in, in_total = self._links(row.id, outgoing=False)
         return EntityDetail(
@@ -229,21 +228,22 @@ class KnowledgeBase:
         return tuple(LinkView(r[1], r[2], _row(r[4:]), r[3], cited.get(r[0], ())) for r in rows), total
 
     def _positions(self, entity_id: int) -> tuple[PositionView, ...]:
+        """Positions of or about an entity, with both entities and all citations in three queries."""
         rows = self._all(
-            f"""SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, date_precision
-               FROM position WHERE actor_id = ?1 OR topic_id = ?1 ORDER BY date IS NULL, date, id
-               LIMIT {LINK_LIMIT}""",
+            f"""SELECT p.id, p.ref, p.topic, p.stance, p.statement, p.date, p.date_precision,
+                       a.id, a.ref, a.type, a.kind, a.name, a.date, a.date_precision, a.date_uncertain,
+                       t.id, t.ref, t.type, t.kind, t.name, t.date, t.date_precision, t.date_uncertain
+                FROM position p JOIN entity a ON a.id = p.actor_id LEFT JOIN entity t ON t.id = p.topic_id
+                WHERE p.actor_id = ?1 OR p.topic_id = ?1 ORDER BY p.date IS NULL, p.date, p.id
+                LIMIT {LINK_LIMIT}""",
             (entity_id,),
         )
-        return tuple(self._position(r) for r in rows)
-
-    def _position(self, r: tuple) -> PositionView:
-        actor = self._by_id(r[2])
-        about = self._by_id(r[4]) if r[4] is not None else None
-        return PositionView(r[1], actor, r[3], about, r[5], r[6], r[7], r[8], self._citations("position", r[0]))
-
-    def _by_id(self, entity_id: int) -> EntityRow:
-        return _row(self._all(f"SELECT {_ROW} FROM entity e WHERE e.id = ?", (entity_id,))[0])
+        cited = self._citations_of("position", [r[0] for r in rows])
+        return tuple(
+            PositionView(r[1], _row(r[7:15]), r[2], _row(r[15:23]) if r[15] is not None else None,
+                         r[3], r[4], r[5], r[6], cited.get(r[0], ()))
+            for r in rows
+        )
 
     def source(self, source_id: str) -> SourceText | None:
         """A source with the text its passages are quoted from (its own or its `via` source's)."""
