@@ -333,3 +333,15 @@ async def test_damaged_database_is_reported_not_raised(tmp_path, bundled_db):
         assert app.return_code is None  # still running, the error was shown
         assert any("no such table" in n.message for n in app._notifications)
     kb.close()
+
+
+async def test_starting_on_an_actor_moves_the_focus_to_the_actors_pane(make_app):
+    app = make_app(start="actor/india")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.main.active == "actor"
+        assert app.focused is app.main.list_for("actor")
+        assert app.main.list_for("event").size.height == 0  # collapsed, not a stray border
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.shown != "actor/india" and app.shown.startswith("actor/")

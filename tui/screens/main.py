@@ -74,7 +74,8 @@ class MainScreen(Screen):
             for n, (t, title) in enumerate(PANES, start=1)
         )
         self.query_one("#tabs", Line).text = tabs
-        if focus:
+        hidden_has_focus = isinstance(self.focused, EntityList) and not self.focused.can_focus
+        if focus or hidden_has_focus:  # a collapsed pane never keeps the focus
             self.list_for(entity_type).focus()
 
     def action_pane(self, entity_type: str) -> None:
