@@ -37,6 +37,14 @@ async def settle(pilot, delay: float = 0.12) -> None:
     await pilot.pause()  # and what handling them set off
 
 
+async def until(pilot, predicate, timeout: float = 5.0) -> None:
+    """Wait for a condition the app reaches on its own (a focus change lands a frame later)."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+
+
 def detail(app: CrisisApp) -> DetailView:
     return app.main.query_one(DetailView)
 
@@ -95,6 +103,7 @@ async def test_enter_opens_and_records_history(make_app):
         await pilot.press("j", "enter")
         await settle(pilot)
         assert app.history.entries == ("event/tashkent-talks-1966",)
+        await until(pilot, lambda: isinstance(app.focused, DetailView))
         assert isinstance(app.focused, DetailView)
         assert "Tashkent negotiations" in app.main.query_one("#crumbs").text
 

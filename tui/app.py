@@ -88,7 +88,8 @@ class CrisisApp(App[None]):
         """
         if remember:
             self.history.visit(ref)
-        self._focus_detail = focus_detail
+        if focus_detail:  # kept until a detail arrives: a preview landing first must not drop it
+            self._focus_detail = True
         self._load_detail(ref)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
