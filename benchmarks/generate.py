@@ -144,8 +144,7 @@ class Crisis:
                 yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, f"(event {i}).")]
         for g in range(self.n_agreements):
             rng = random.Random(-g - 1)
-            for _ in range(2):
-                actor = rng.randrange(self.n_actors)
+            for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different parties
                 yield f"agreement/g{g}", "party", f"actor/a{actor}", None, [CiteIn("registry", self.actors[actor][1])]
 
     def pack(self) -> dict:

@@ -1,9 +1,11 @@
-"""Writes crisis knowledge into a new SQLite database, all or nothing.
+"""Writes crisis knowledge into a SQLite database, all or nothing.
 
-The database is written to a temporary file beside the target and moved into place only
-when complete, so a failed or killed build never leaves a half-written file. Rows go in
+The database is written to a temporary file beside the target, with no journal; rows go in
 with `executemany`, and the display order and full-text indexes are built once at the end
-(TECH-NOTES: row-by-row ORM inserts with FTS triggers are 5x slower).
+(TECH-NOTES: row-by-row ORM inserts with FTS triggers are 5x slower). Only when it is
+complete is it put in place: moved there if there is no database yet, otherwise copied
+into the live database in one WAL transaction (SQLite's backup API), so readers keep
+reading the old content until the commit, and a failed or killed write leaves it as it was.
 """
 
 from __future__ import annotations
@@ -210,16 +212,52 @@ def new_database(path: Path) -> Iterator[Writer]:
                 conn.execute(sql)
             rebuild_search(conn)
             conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer
         finally:
             conn.close()
-        os.replace(tmp, path)
+        install(tmp, path)
     except OSError as exc:
         raise DatabaseError(f"{path}: cannot write the database: {exc.strerror or exc}") from exc
     except sqlite3.Error as exc:
         hint = " (is the disk full?)" if "disk" in str(exc) or "full" in str(exc) else ""
         raise DatabaseError(f"{path}: building the database failed: {exc}{hint}; the old database is unchanged") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, *side_files(tmp)):
+            leftover.unlink(missing_ok=True)
+
+
+def side_files(path: Path) -> tuple[Path, Path]:
+    """The WAL and shared-memory files SQLite keeps beside a database."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def install(tmp: Path, path: Path) -> None:
+    """Put the finished database `tmp` in place of `path`, atomically for every reader."""
+    if not path.exists():
+        for orphan in side_files(path):  # a WAL without its database would be applied to the new one
+            orphan.unlink(missing_ok=True)
+        os.replace(tmp, path)
+        return
+    source = sqlite3.connect(tmp)
+    live = sqlite3.connect(path, timeout=30)
+    try:
+        try:
+            live.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError:  # not a database at all: nothing to keep, nobody reading it
+            live.close()
+            for orphan in side_files(path):
+                orphan.unlink(missing_ok=True)
+            os.replace(tmp, path)
+            return
+        source.backup(live)  # one write transaction on the live file; rolled back if it fails
+        try:  # committed: what follows only gives the disk back, and may wait for readers
+            live.execute("PRAGMA busy_timeout = 2000")
+            live.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            pass  # a reader still holds the old pages; the next writer checkpoints
+    finally:
+        source.close()
+        live.close()
 
 
 def build_database(packs: list[Pack], path: Path, pack_infos: list[dict] | None = None) -> dict[str, int]:

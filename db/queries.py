@@ -12,6 +12,8 @@ import re
 import sqlite3
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote as urlquote
 
 from .errors import DatabaseError, OutdatedDatabase
@@ -71,7 +73,7 @@ class KnowledgeBase:
     def __init__(self, url: str, readonly: bool = True) -> None:
         self.url = url
         self.path = sqlite_path(url)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._conn = self._connect(readonly)
 
     def _connect(self, readonly: bool) -> sqlite3.Connection:
@@ -82,12 +84,14 @@ class KnowledgeBase:
             raise DatabaseError(f"{path}: is a folder, not a database file")
         mode = "ro" if readonly else "rw"
         try:
-            conn = sqlite3.connect(
-                f"file:{urlquote(str(path))}?mode={mode}", uri=True, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout = 3000")
-            conn.execute("PRAGMA query_only = 1" if readonly else "PRAGMA query_only = 0")
-            version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            try:
+                conn, version = self._open(f"mode={mode}", readonly)
+            except sqlite3.OperationalError as exc:
+                if not (readonly and ("readonly" in str(exc) or "unable to open" in str(exc))):
+                    raise
+                # A WAL database in a folder we cannot write: SQLite cannot make its shared-memory
+                # file there, and nobody can write the database beside us, so read it as immutable.
+                conn, version = self._open("mode=ro&immutable=1", readonly)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 raise DatabaseError(f"{path}: not a crisis-tui database (no meta table)") from None
@@ -109,9 +113,34 @@ class KnowledgeBase:
             )
         return conn
 
+    def _open(self, options: str, readonly: bool) -> tuple[sqlite3.Connection, tuple | None]:
+        conn = sqlite3.connect(
+            f"file:{urlquote(str(self.path))}?{options}", uri=True, check_same_thread=False, isolation_level=None
+        )
+        try:
+            conn.execute("PRAGMA busy_timeout = 3000")
+            conn.execute("PRAGMA query_only = 1" if readonly else "PRAGMA query_only = 0")
+            return conn, conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error:
+            conn.close()
+            raise
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction, so that an import committing meanwhile is seen whole or not at all."""
+        with self._lock:
+            if self._conn.in_transaction:  # already inside one
+                yield
+                return
+            self._all("BEGIN")
+            try:
+                yield
+            finally:
+                self._all("COMMIT")
 
     def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -166,6 +195,10 @@ class KnowledgeBase:
 
     def detail(self, ref: str) -> EntityDetail | None:
         """Everything about one entity: fields, aliases, citations, notes, links both ways, positions."""
+        with self._snapshot():
+            return self._detail(ref)
+
+    def _detail(self, ref: str) -> EntityDetail | None:
         found = self._all(
             f"SELECT {_ROW}, e.summary, e.date_end, e.date_note, e.attributes FROM entity e WHERE e.ref = ?",
             (ref,),
@@ -261,6 +294,10 @@ class KnowledgeBase:
         text = " ".join(_printable(text).split())
         if not text or limit <= 0:
             return []
+        with self._snapshot():
+            return self._search(text, entity_type, limit)
+
+    def _search(self, text: str, entity_type: str | None, limit: int) -> list[SearchHit]:
         hits: dict[int, SearchHit] = {}
 
         def add(rows: list[tuple], matched: str, tier: int) -> None:
@@ -344,5 +381,5 @@ class KnowledgeBase:
         """The whole knowledge base as one pack document (the format `import` reads)."""
         from .export import export_document
 
-        with self._lock:
+        with self._snapshot():
             return export_document(self._conn)

@@ -1,9 +1,9 @@
 """Merges crisis packs into a database, all or nothing.
 
 The database's current content and the incoming packs are joined in memory, checked as a
-whole (so a pack may refer to what the database already holds), and written to a new file
-that replaces the old one in one rename. A failed, refused or killed import leaves the old
-file untouched, and readers keep reading the old file until they reopen.
+whole (so a pack may refer to what the database already holds), built into a scratch file
+and copied into the live database in one WAL transaction (`db.build.install`). A failed,
+refused or killed import leaves the database as it was; readers keep reading throughout.
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ def import_lock(path: Path) -> Iterator[None]:
 
 def _remove_stale_temporaries(path: Path) -> None:
     """Temporary files left by builds or imports that were killed (their process is gone)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2: -len(".tmp")]
+    for tmp in path.parent.glob(f".{path.name}.*.tmp*"):  # with its -wal and -shm
+        pid = tmp.name[len(path.name) + 2:].split(".")[0]
         if pid.isdigit() and not _alive(int(pid)):
             tmp.unlink(missing_ok=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -288,15 +289,34 @@ def test_readers_keep_reading_while_an_import_runs(db_copy, tmp_path):
 
     thread = threading.Thread(target=reader)
     thread.start()
+    assert kb.row("event/e4999") is None
     result = run("--db", str(db_copy), "import", str(pack))
     done.set()
     thread.join()
-    kb.close()
     assert result.returncode == 0, result.stderr
     assert not errors and reads > 10
-    fresh = KnowledgeBase("sqlite:///" + str(db_copy))
-    assert fresh.row("event/e4999") is not None and fresh.row("agreement/simla-1972") is not None
-    fresh.close()
+    # the reader that was open all along sees the import once it is committed (WAL)
+    assert kb.row("event/e4999") is not None and kb.row("agreement/simla-1972") is not None
+    assert kb.detail("event/e4999").links_out
+    kb.close()
+    conn = sqlite3.connect(db_copy)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
+
+
+def test_a_rebuild_under_an_open_reader_swaps_in_whole(db_copy, tmp_path):
+    """`build` over a database someone reads: the reader's open snapshot stays whole, then sees the new one."""
+    pack = synthetic_pack(tmp_path, 300)
+    assert run("--db", str(db_copy), "import", str(pack)).returncode == 0
+    kb = KnowledgeBase("sqlite:///" + str(db_copy))
+    with kb._snapshot():  # a reader in the middle of a read while the rebuild commits
+        before = kb.detail("event/e299")
+        result = run("--db", str(db_copy), "build")
+        assert result.returncode == 0, result.stderr
+        assert kb.detail("event/e299") == before
+    assert kb.row("event/e299") is None and kb.detail("agreement/simla-1972").links_in
+    kb.close()
+    assert not [p.name for p in db_copy.parent.glob(f".{db_copy.name}.*")  if not p.name.endswith(".lock")]
 
 
 def test_the_published_schema_is_current():
@@ -328,6 +348,27 @@ def test_read_only_folder_is_reported(db_copy, tmp_path):
     result = run("--db", str(target), "import", str(write(tmp_path / "demo.yaml", small_pack())))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert str(target.parent) in result.stderr
+
+
+def test_a_database_in_a_read_only_folder_is_still_read(db_copy, tmp_path):
+    """A reader of a WAL database needs to make its -shm file; where it cannot, it reads the file as it is."""
+    import os
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    target = folder / "crisis.db"
+    db_copy.replace(target)
+    if os.geteuid() == 0:  # root writes anywhere: point the side files where nothing can be made
+        for suffix in ("-shm", "-wal"):
+            (folder / f"crisis.db{suffix}").symlink_to(f"/proc/crisis-tui-test{suffix}")
+    else:
+        folder.chmod(0o555)
+    try:
+        result = run("--db", str(target), "show", "simla")
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert "Simla Agreement" in result.stdout
 
 
 def test_a_full_disk_is_reported_and_loses_nothing(db_copy, tmp_path):
