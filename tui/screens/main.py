@@ -5,9 +5,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.markup import escape
+from textual.reactive import Reactive
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ...db.records import EntityDetail
@@ -35,9 +37,14 @@ class MainScreen(Screen):
                 tooltip="Move back to the list"),
     ]
 
+    # Textual repaints the whole screen when `focused` changes (a reactive with repaint on);
+    # the two widgets whose focus changed repaint themselves, which is all that differs.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
     def __init__(self) -> None:
         super().__init__()
         self.active = "event"
+        self._positions: dict[str, tuple[int, int]] = {}
 
     def compose(self) -> ComposeResult:
         yield Line(id="crumbs")
@@ -52,6 +59,8 @@ class MainScreen(Screen):
         yield StableFooter()
 
     def on_mount(self) -> None:
+        for entity_list in self.query(EntityList):
+            entity_list.moved_signal.subscribe(self, self._moved, immediate=True)
         self._show_pane("event", focus=True)
         self.query_one(DetailView).border_title = "Detail"
 
@@ -69,14 +78,28 @@ class MainScreen(Screen):
             active = entity_list.entity_type == entity_type
             entity_list.set_class(active, "-active")
             entity_list.can_focus = active or self.is_wide  # collapsed panes are skipped by Tab
-        tabs = "  ".join(
-            f"[reverse b] {n} {title} [/]" if t == entity_type else f" {n} {title} "
-            for n, (t, title) in enumerate(PANES, start=1)
-        )
-        self.query_one("#tabs", Line).text = tabs
+        self._render_tabs()
         hidden_has_focus = isinstance(self.focused, EntityList) and not self.focused.can_focus
         if focus or hidden_has_focus:  # a collapsed pane never keeps the focus
             self.list_for(entity_type).focus()
+
+    def _render_tabs(self) -> None:
+        """The pane tabs, and where the cursor is in the active pane (the lists have no scrollbar)."""
+        tabs = "  ".join(
+            f"[reverse b] {n} {title} [/]" if t == self.active else f" {n} {title} "
+            for n, (t, title) in enumerate(PANES, start=1)
+        )
+        width = sum(len(title) + 4 for _, title in PANES) + 2 * (len(PANES) - 1)
+        cursor, count = self._positions.get(self.active, (0, None))
+        where = "" if count is None else f"{cursor + 1:,}/{count:,}" if count else "empty"
+        room = self.size.width - 2 - width
+        self.query_one("#tabs", Line).text = tabs + (where.rjust(room) if len(where) < room else "")
+
+    def _moved(self, position: tuple[str, int, int]) -> None:
+        entity_type, cursor, count = position
+        self._positions[entity_type] = (cursor, count)
+        if entity_type == self.active:
+            self._render_tabs()
 
     def action_pane(self, entity_type: str) -> None:
         self._show_pane(entity_type, focus=True)
@@ -125,6 +148,8 @@ class MainScreen(Screen):
         if wide != self.is_wide:
             self.set_class(wide, "-wide")
             self._show_pane(self.active, focus=False)
+        if not tiny:
+            self._render_tabs()
         if not tiny and self.focused is None:
             self.call_after_refresh(self.action_focus_list)
         if tiny:

@@ -58,6 +58,22 @@ class DetailView(OptionList):
         first = next((i for i in range(self.option_count) if not self.get_option_at_index(i).disabled), None)
         self.highlighted = first
         self.scroll_to(y=0, animate=False)
+        self._show_extent()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._show_extent()
+
+    def on_resize(self) -> None:
+        self._show_extent()
+
+    def _show_extent(self) -> None:
+        """Say in the bottom border whether there is more below (the pane has no scrollbar)."""
+        most = self.virtual_size.height - self.scrollable_content_region.height
+        top = round(self.scroll_y)
+        text = "" if most <= 0 else "more below" if top <= 0 else "end" if top >= most else f"{round(100 * top / most)}%"
+        if self.border_subtitle != text:
+            self.border_subtitle = text
 
     def _text(self, text: str | Content, style: str = "") -> Option:
         content = text if isinstance(text, Content) else Content.styled(text, style) if style else Content(text)

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.signal import Signal
 from textual.strip import Strip
 
 from ...db.dates import format_date
@@ -70,6 +71,7 @@ class EntityList(ScrollView, can_focus=True):
         self._pages: dict[int, list[EntityRow]] = {}
         self._pending: set[int] = set()
         self._announce = False
+        self.moved_signal: Signal[tuple[str, int, int]] = Signal(self, "moved")
 
     # --- data --------------------------------------------------------------------
 
@@ -98,6 +100,7 @@ class EntityList(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(message.count - 1, 0))
             if self.cursor:
                 self.call_after_refresh(self.move_to, self.cursor, False)
+            self._show_position()
         self._pending.discard(message.page)
         self._pages[message.page] = message.rows
         while len(self._pages) > MAX_PAGES:
@@ -156,6 +159,14 @@ class EntityList(ScrollView, can_focus=True):
             strip = Strip([*strip, Segment(" " * pad, style)])
         return strip
 
+    def _show_position(self) -> None:
+        """Say where the cursor is (shown in place of a scrollbar: see app.tcss).
+
+        A signal, not a message: subscribers update in the same frame as the cursor.
+        """
+        if self.count is not None:
+            self.moved_signal.publish((self.entity_type, self.cursor, self.count))
+
     def on_resize(self) -> None:
         if self.count is not None:
             self.virtual_size = Size(self.size.width, self.count)
@@ -179,6 +190,7 @@ class EntityList(ScrollView, can_focus=True):
             self.scroll_to(y=index - height + 1, animate=False, immediate=True)
         self.refresh_line(old)
         self.refresh_line(index)
+        self._show_position()
         if announce:
             row = self.row_at(index)
             if row is None:
