@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import statistics
 import subprocess
 import sys
@@ -34,36 +35,64 @@ ENV = {**os.environ, "TERM": "xterm-256color"}
 
 
 class Timed(PtyTerminal):
-    """A PtyTerminal that times how long the screen takes to satisfy a condition."""
+    """A PtyTerminal that times how long the screen takes to satisfy a condition.
 
-    def until(self, predicate, timeout: float = 10.0) -> float:
-        """Seconds until `predicate(screen_text)` holds (read in small steps)."""
-        start = time.perf_counter()
+    Times are taken when the bytes arrive, before pyte parses them: the harness's own parsing
+    (several ms for a full 80x24 frame) is not the explorer's latency.
+    """
+
+    arrived = 0.0  # perf_counter() when the last chunk of output was read
+
+    def _pump(self, timeout: float) -> bool:
+        """Read what arrives within `timeout` (stamping each chunk), then feed it to the screen."""
+        got = bytearray()
+        wait = timeout
+        while True:
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                break
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.arrived = time.perf_counter()
+            got += chunk
+            wait = 0.001  # drain what is already there, then stop
+        if got:
+            self.raw += got
+            self.stream.feed(bytes(got))
+        return bool(got)
+
+    def until(self, predicate, timeout: float = 10.0, since: float | None = None) -> float:
+        """Seconds from `since` (default: now) to the arrival of the output that made
+        `predicate(screen_text)` true."""
+        start = time.perf_counter() if since is None else since
         while time.perf_counter() - start < timeout:
             if predicate(self.text()):
-                return time.perf_counter() - start
-            self.read(0.002)
+                return max(self.arrived - start, 0.0)
+            self._pump(0.05)
         raise TimeoutError(f"condition not met in {timeout}s; screen:\n{self.text()}")
 
     def press(self, key: str, predicate, timeout: float = 10.0) -> float:
-        """Send a key; seconds from its bytes going in to the screen showing the result."""
+        """Send a key; seconds from its bytes going in to the output that shows the result."""
         self.settle(0.05, 2)
         start = time.perf_counter()
         self.send(key)
-        self.until(predicate, timeout)
-        return time.perf_counter() - start
+        return self.until(predicate, timeout, since=start)
 
-    def press_frame(self, key: str, quiet: float = 0.008) -> float:
-        """Send a key; seconds until the first frame it causes is complete (output then pauses)."""
+    def press_frame(self, key: str, quiet: float = 0.03) -> float:
+        """Send a key; seconds until the last byte of the output it causes (then `quiet` s of silence)."""
         self.settle(0.1, 2)
         start = time.perf_counter()
         self.send(key)
-        last = None
+        seen = False
         while time.perf_counter() - start < 5:
-            if self.read(quiet):
-                last = time.perf_counter()
-            elif last is not None:
-                return last - start
+            if self._pump(quiet):
+                seen = True
+            elif seen:
+                return self.arrived - start
         raise TimeoutError("no frame after the key")
 
     def rss_peak_mb(self) -> float:
