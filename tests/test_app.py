@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
 from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.tui.app import CrisisApp
@@ -13,6 +13,7 @@ from crisis_tui.tui.screens.search import SearchScreen
 from crisis_tui.tui.screens.source import SourceScreen
 from crisis_tui.tui.widgets.detail import DetailView
 from crisis_tui.tui.widgets.entity_list import EntityList
+from crisis_tui.tui.widgets.hit_list import HitList
 
 
 @pytest.fixture
@@ -186,11 +187,11 @@ async def test_search_by_alias_and_enter_goes_there(make_app):
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"shimla")
         await settle(pilot)
-        hits = app.screen.query_one("#search-hits", OptionList)
-        ids = [hits.get_option_at_index(i).id for i in range(hits.option_count)]
-        assert "agreement/simla-1972" in ids
+        hits = app.screen.query_one("#search-hits", HitList)
+        ids = [hit.row.ref for hit in hits.hits]
+        assert ids[:2] == ["place/shimla", "agreement/simla-1972"]
         await pilot.press("down")
-        assert hits.get_option_at_index(hits.highlighted).id == "agreement/simla-1972"
+        assert hits.current.row.ref == "agreement/simla-1972"
         await pilot.press("enter")
         await settle(pilot)
         assert app.shown == "agreement/simla-1972"

@@ -7,6 +7,7 @@ unless it must build a database first.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -103,6 +104,10 @@ def _explore(obj: _Context, start: str | None) -> None:
     start_ref = None
     if start is not None:
         start_ref = _resolve_one(kb, start).ref
+    # Textual draws at most MAX_FPS frames a second, on a fixed grid: at its default of 60 a
+    # key whose result arrives from a worker waits up to 17 ms for the next slot. Frames are
+    # only drawn when something changed, so a finer grid costs nothing while idle.
+    os.environ.setdefault("TEXTUAL_FPS", "120")
     from .app import CrisisApp
 
     app = CrisisApp(kb, start=start_ref)

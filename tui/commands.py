@@ -6,8 +6,20 @@ import asyncio
 from functools import partial
 
 from textual.command import Hit, Hits, Provider
+from textual.content import Content
 
-from .screens.search import hit_prompt
+from ..db.dates import format_date
+from ..db.records import SearchHit
+
+
+def hit_prompt(hit: SearchHit) -> Content:
+    """A hit as the palette shows it: kind, name, date, and the alias that matched."""
+    row = hit.row
+    date = format_date(row.date, row.date_precision, row.date_uncertain)
+    extra = f"  alias: {hit.text}" if hit.matched == "alias" else ""
+    return Content.assemble(
+        (f"{row.type:<9} ", "dim"), (row.name, "bold"), "  " if date else "", (date, "dim"), (extra, "italic")
+    )
 
 
 class EntityProvider(Provider):

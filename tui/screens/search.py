@@ -6,26 +6,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.markup import escape
-from textual.widgets import Input, OptionList
-from textual.widgets.option_list import Option
+from textual.widgets import Input
 
-from ...db.dates import format_date
 from ...db.records import SearchHit
+from ..widgets.hit_list import HitList
 from ..widgets.line import Line
 
 LIMIT = 50
-
-
-def hit_prompt(hit: SearchHit) -> Content:
-    row = hit.row
-    date = format_date(row.date, row.date_precision, row.date_uncertain)
-    extra = f"  alias: {hit.text}" if hit.matched == "alias" else ""
-    return Content.assemble(
-        (f"{row.type:<9} ", "dim"), (row.name, "bold"), "  " if date else "", (date, "dim"), (extra, "italic")
-    )
 
 
 class SearchScreen(ModalScreen[str | None]):
@@ -47,10 +36,9 @@ class SearchScreen(ModalScreen[str | None]):
         with Vertical(id="search-box"):
             yield Input(self._initial, placeholder="Search events, actors, agreements, places…", id="search-input")
             yield Line(id="search-status")
-            yield OptionList(id="search-hits")
+            yield HitList(id="search-hits")
 
     def on_mount(self) -> None:
-        self.query_one("#search-hits", OptionList).can_focus = False
         self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
         if self._initial:
             self._search(self._initial)
@@ -67,10 +55,7 @@ class SearchScreen(ModalScreen[str | None]):
     def _show(self, text: str, hits: list[SearchHit]) -> None:
         if self.query_one("#search-input", Input).value != text:
             return  # an older search finishing late
-        option_list = self.query_one("#search-hits", OptionList)
-        option_list.clear_options()
-        option_list.add_options([Option(hit_prompt(h), id=h.row.ref) for h in hits])
-        option_list.highlighted = 0 if hits else None
+        self.query_one(HitList).set_hits(hits)
         status = "Type to search names, aliases and summaries" if not text.strip() else (
             f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}"
             + ("  -  Enter opens, Up/Down choose" if hits else "")
@@ -78,20 +63,17 @@ class SearchScreen(ModalScreen[str | None]):
         self.query_one("#search-status", Line).text = escape(status)
 
     def action_move(self, delta: int) -> None:
-        option_list = self.query_one("#search-hits", OptionList)
-        if option_list.option_count:
-            current = option_list.highlighted or 0
-            option_list.highlighted = max(0, min(current + delta, option_list.option_count - 1))
+        self.query_one(HitList).move(delta)
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self) -> None:
-        option_list = self.query_one("#search-hits", OptionList)
-        if option_list.highlighted is not None:
-            self.dismiss(option_list.get_option_at_index(option_list.highlighted).id)
+        hit = self.query_one(HitList).current
+        if hit is not None:
+            self.dismiss(hit.row.ref)
 
-    @on(OptionList.OptionSelected, "#search-hits")
-    def _clicked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+    @on(HitList.Chosen)
+    def _clicked(self, event: HitList.Chosen) -> None:
+        self.dismiss(event.hit.row.ref)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

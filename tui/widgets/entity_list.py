@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from ...db.dates import format_date
 from ...db.records import EntityRow
+from .scrolling import keep_in_view
 
 PAGE = 256
 MAX_PAGES = 32
@@ -182,12 +183,7 @@ class EntityList(ScrollView, can_focus=True):
             return
         index = max(0, min(index, self.count - 1))
         old, self.cursor = self.cursor, index
-        height = self.scrollable_content_region.height or 1
-        top = self.scroll_offset.y
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        keep_in_view(self, index)
         self.refresh_line(old)
         self.refresh_line(index)
         self._show_position()
