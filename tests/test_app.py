@@ -51,9 +51,8 @@ def detail(app: CrisisApp) -> DetailView:
 
 
 def option_index(view: DetailView, text: str) -> int:
-    for i in range(view.option_count):
-        option = view.get_option_at_index(i)
-        if not option.disabled and text in str(option.prompt):
+    for i, item in enumerate(view.items):
+        if item.target is not None and text in item.text:
             return i
     raise AssertionError(f"no line with {text!r} in the detail view")
 

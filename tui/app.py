@@ -186,8 +186,7 @@ class CrisisApp(App[None]):
                                                 Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
             ("Panes", list(MainScreen.BINDINGS)),
             ("Lists", list(EntityList.BINDINGS)),
-            ("Detail", [Binding("enter", "select", "Follow the link, or show the quoted passage in its source"),
-                        *DetailView.BINDINGS, Binding("up,down", "cursor", "Move between lines")]),
+            ("Detail", list(DetailView.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
         self.push_screen(HelpScreen(sections))

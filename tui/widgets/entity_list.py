@@ -13,13 +13,12 @@ from textual import events, on, work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.signal import Signal
 from textual.strip import Strip
 
 from ...db.dates import format_date
 from ...db.records import EntityRow
-from .scrolling import keep_in_view
+from .row_view import RowView, keep_in_view
 
 PAGE = 256
 MAX_PAGES = 32
@@ -27,7 +26,7 @@ DATE_WIDTH = 12
 KIND_WIDTH = 14
 
 
-class EntityList(ScrollView, can_focus=True):
+class EntityList(RowView, can_focus=True):
     """The rows of one entity type, in display order, with a cursor."""
 
     COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--date", "entity-list--placeholder"}
@@ -134,7 +133,7 @@ class EntityList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self.base_style
         if self.count is None:
             return Strip([Segment(" loading…".ljust(width)[:width], base)]) if y == 0 else Strip.blank(width, base)
         if self.count == 0:

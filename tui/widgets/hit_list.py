@@ -13,18 +13,17 @@ from rich.style import Style
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...db.dates import format_date
 from ...db.records import SearchHit
-from .scrolling import keep_in_view
+from .row_view import RowView, keep_in_view, set_rows
 
 TYPE_WIDTH = 10
 DIM, BOLD = Style(dim=True), Style(bold=True)
 
 
-class HitList(ScrollView, can_focus=False):
+class HitList(RowView, can_focus=False):
     """Hits with a cursor; the search input keeps the focus and moves the cursor."""
 
     COMPONENT_CLASSES = {"hit-list--cursor"}
@@ -44,9 +43,8 @@ class HitList(ScrollView, can_focus=False):
         """Show `hits`, the cursor on the first."""
         self.hits = hits
         self.cursor = 0
-        self.virtual_size = Size(self.size.width, len(hits))
+        set_rows(self, len(hits))
         self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
 
     @property
     def current(self) -> SearchHit | None:
@@ -64,7 +62,7 @@ class HitList(ScrollView, can_focus=False):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        style = self.rich_style
+        style = self.base_style
         if index >= len(self.hits):
             return Strip.blank(width, style)
         if index == self.cursor:

@@ -1,0 +1,42 @@
+"""Word-wrapping of the detail pane's styled lines."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.style import Style
+
+from crisis_tui.tui.widgets.wrap import wrap_spans
+
+BOLD = Style(bold=True)
+
+
+def texts(lines):
+    return ["".join(s.text for s in line) for line in lines]
+
+
+def test_breaks_at_spaces_and_keeps_styles():
+    lines = wrap_spans([("invokes: ", BOLD), ("Simla Agreement (agreement, 2 Jul 1972)", None)], 20)
+    assert texts(lines) == ["invokes: Simla", "Agreement", "(agreement, 2 Jul", "1972)"]
+    assert lines[0][0].style == BOLD and lines[0][1].style is None
+
+
+def test_newlines_break_and_long_words_fold():
+    assert texts(wrap_spans([("head\nstatement", None)], 40)) == ["head", "statement"]
+    assert texts(wrap_spans([("see https://example.org/a/very/long/address", None)], 10)) == [
+        "see", "https://ex", "ample.org/", "a/very/lon", "g/address"]
+
+
+def test_wide_characters_count_as_two_cells():
+    lines = texts(wrap_spans([("漢字漢字漢字", None)], 5))
+    assert lines == ["漢字", "漢字", "漢字"]
+
+
+@given(st.lists(st.tuples(st.text(max_size=40), st.sampled_from([None, BOLD])), max_size=6),
+       st.integers(min_value=1, max_value=30))
+def test_no_line_is_too_wide_and_no_word_is_lost(spans, width):
+    lines = wrap_spans(spans, width)
+    assert all(cell_len(text) <= width or len(text) == 1 for text in texts(lines))
+    original = "".join(text for text, _ in spans)
+    assert "".join("".join(texts(lines)).split()) == "".join(original.split())
