@@ -11,18 +11,23 @@ from textual.worker import Worker, WorkerState
 
 from ..db.errors import DatabaseError
 from ..db.queries import KnowledgeBase
-from .commands import EntityProvider
 from .history import History
 from .messages import DetailLoaded
-from .screens.help import HelpScreen
-from .screens.history import HistoryScreen
 from .screens.main import MainScreen
-from .screens.search import SearchScreen
-from .screens.source import SourceScreen
 from .widgets.detail import DetailView
 from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
+
+
+def entity_provider():
+    """The command palette's entity search, imported when the palette first opens.
+
+    The modal screens are imported where they open, too: none is needed for the first frame.
+    """
+    from .commands import EntityProvider
+
+    return EntityProvider
 
 
 def few_colours() -> bool:
@@ -36,7 +41,7 @@ class CrisisApp(App[None]):
 
     TITLE = "crisis-tui"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {EntityProvider}
+    COMMANDS = App.COMMANDS | {entity_provider}
     BINDINGS = [
         Binding("slash", "search", "Search", id="app.search", tooltip="Search names, aliases and summaries of everything"),
         Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
@@ -147,6 +152,8 @@ class CrisisApp(App[None]):
     @work(thread=True, group="source", exit_on_error=False)
     def _open_source(self, citation) -> None:
         source = self.kb.source(citation.source_id)
+        from .screens.source import SourceScreen
+
         self.call_from_thread(self.push_screen, SourceScreen(source, citation))
 
     def action_back(self) -> None:
@@ -171,12 +178,16 @@ class CrisisApp(App[None]):
             if index is not None and self.history.go(index) is not None:
                 self.visit(self.history.current, remember=False)
 
+        from .screens.history import HistoryScreen
+
         self.push_screen(HistoryScreen(names, self.history.cursor), jump)
 
     def action_search(self) -> None:
         def chosen(ref: str | None) -> None:
             if ref:
                 self.visit(ref, focus_detail=True)
+
+        from .screens.search import SearchScreen
 
         self.push_screen(SearchScreen(), chosen)
 
@@ -189,6 +200,8 @@ class CrisisApp(App[None]):
             ("Detail", list(DetailView.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen(sections))
 
     def get_system_commands(self, screen):
