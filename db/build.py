@@ -203,8 +203,7 @@ def new_database(path: Path) -> Iterator[Writer]:
             # A scratch file until it is moved into place: no journal, no syncs, indexes made last.
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
-            conn.execute("PRAGMA cache_size = -1000000")  # 1 GB: index builds sort in memory
-            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA cache_size = -200000")
             conn.execute("BEGIN")
             deferred = drop_indexes(conn)
             yield Writer(conn)
