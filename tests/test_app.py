@@ -354,3 +354,23 @@ async def test_starting_on_an_actor_moves_the_focus_to_the_actors_pane(make_app)
         await pilot.press("j")
         await settle(pilot)
         assert app.shown != "actor/india" and app.shown.startswith("actor/")
+
+
+async def test_down_reads_a_long_summary_before_the_first_link(make_app):
+    """At 16 lines the Pahalgam attack's first link is below the fold: j scrolls the text into
+    view before it moves the cursor past a link the reader has not seen."""
+    app = make_app(start="event/pahalgam-attack-2025")
+    async with app.run_test(size=(80, 16)) as pilot:
+        await settle(pilot)
+        view = detail(app)
+        view.focus()
+        first = view.highlighted
+        first_line = view._spans[first][0]
+        assert view.scroll_offset.y == 0 and first_line >= view.scrollable_content_region.height
+        await pilot.press("j")
+        assert view.highlighted == first and view.scroll_offset.y == 1
+        while view._spans[first][0] >= view.scroll_offset.y + view.scrollable_content_region.height:
+            await pilot.press("j")
+        assert view.highlighted == first  # in view now, still on the first link
+        await pilot.press("j")
+        assert view.highlighted != first and view.items[view.highlighted].target is not None

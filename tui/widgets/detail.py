@@ -181,6 +181,12 @@ class DetailView(RowView, can_focus=True):
         if self.highlighted is None or not choices:
             self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
             return
+        start, count = self._spans[self.highlighted]
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if (delta > 0 and start >= top + height) or (delta < 0 and start + count <= top):
+            # the cursor is out of view (below a long summary): read on towards it first
+            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
+            return
         at = choices.index(self.highlighted)
         if 0 <= at + delta < len(choices):
             self._highlight(choices[at + delta])
