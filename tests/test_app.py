@@ -374,3 +374,15 @@ async def test_down_reads_a_long_summary_before_the_first_link(make_app):
         assert view.highlighted == first  # in view now, still on the first link
         await pilot.press("j")
         assert view.highlighted != first and view.items[view.highlighted].target is not None
+
+
+async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
+    """Inside the explorer automatic collection is off (it collects on a timer, between keys);
+    whoever ran the app gets the collector back as it was."""
+    import gc
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        assert not gc.isenabled() and gc.get_freeze_count() > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
