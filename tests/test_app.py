@@ -383,6 +383,6 @@ async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, 0.2)
+        await settle(pilot, 1.2)
         assert not gc.isenabled() and gc.get_freeze_count() > 0
     assert gc.isenabled() and gc.get_freeze_count() == 0

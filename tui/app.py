@@ -92,7 +92,7 @@ class CrisisApp(App[None]):
             self.visit(self.start)
         else:
             self._visit_first()
-        self.call_after_refresh(calm_collector, self)
+        self.set_timer(COLLECT_EVERY, lambda: calm_collector(self))  # after start-up, not in its way
 
     @work(thread=True, group="detail", exit_on_error=False)
     def _visit_first(self) -> None:
