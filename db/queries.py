@@ -377,6 +377,10 @@ class KnowledgeBase:
     def meta(self) -> dict[str, str]:
         return dict(self._all("SELECT key, value FROM meta"))
 
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (an import, a rebuild)."""
+        return self._all("PRAGMA data_version")[0][0]
+
     def export(self) -> dict:
         """The whole knowledge base as one pack document (the format `import` reads)."""
         from .export import export_document

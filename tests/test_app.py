@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.widgets import Input, Static
 
@@ -386,3 +388,31 @@ async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
         await settle(pilot, 1.2)
         assert not gc.isenabled() and gc.get_freeze_count() > 0
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+async def test_an_import_in_another_process_shows_up_in_an_open_explorer(db_copy, tmp_path):
+    """The explorer reads on while an import runs, then reloads its lists and detail."""
+    import yaml
+
+    from crisis_tui.seed.importer import import_packs
+
+    from .test_import import small_pack
+
+    kb = KnowledgeBase("sqlite:///" + str(db_copy))
+    app = CrisisApp(kb)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, 0.3)
+            events = app.main.list_for("event")
+            before = events.count
+            pack = tmp_path / "demo.yaml"
+            pack.write_text(yaml.safe_dump(small_pack()), encoding="utf-8")
+            await asyncio.to_thread(import_packs, [pack], db_copy)  # as `crisis-tui import` would
+            await until(pilot, lambda: events.count == before + 1, timeout=8)
+            assert events.count == before + 1
+            await settle(pilot)
+            names = [events.row_at(i).name for i in range(events.count) if events.row_at(i)]
+            assert "Port Vell meeting" in names
+            assert app.shown == "event/indo-pakistani-war-1965"  # the detail was read again, same entity
+    finally:
+        kb.close()

@@ -20,6 +20,7 @@ from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
+WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
 def entity_provider():
@@ -93,6 +94,26 @@ class CrisisApp(App[None]):
         else:
             self._visit_first()
         self.set_timer(COLLECT_EVERY, lambda: calm_collector(self))  # after start-up, not in its way
+        self._data_version: int | None = None
+        self._watch_database()  # the version the lists are read at
+        self.set_interval(WATCH_EVERY, self._watch_database)
+
+    # --- the database changing under us (an import in another terminal) ---------------
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch_database(self) -> None:
+        version = self.kb.data_version()
+        if self._data_version is not None and version != self._data_version:
+            self.call_from_thread(self._database_changed)
+        self._data_version = version
+
+    def _database_changed(self) -> None:
+        """Another process committed: read the lists and the shown entity again."""
+        for entity_list in self.main.query(EntityList):
+            entity_list.reload()
+        if self.shown is not None:
+            self.visit(self.shown, remember=False)
+        self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
 
     @work(thread=True, group="detail", exit_on_error=False)
     def _visit_first(self) -> None:

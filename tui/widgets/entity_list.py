@@ -61,6 +61,7 @@ class EntityList(RowView, can_focus=True):
         page: int
         rows: list[EntityRow]
         count: int | None
+        generation: int
 
     def __init__(self, entity_type: str, title: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -71,6 +72,7 @@ class EntityList(RowView, can_focus=True):
         self._pages: dict[int, list[EntityRow]] = {}
         self._pending: set[int] = set()
         self._announce = False
+        self._generation = 0  # bumped by reload(): pages read before it are dropped
         self.moved_signal: Signal[tuple[str, int, int]] = Signal(self, "moved")
 
     # --- data --------------------------------------------------------------------
@@ -80,6 +82,7 @@ class EntityList(RowView, can_focus=True):
 
     def reload(self) -> None:
         """Forget every row and fetch again (after the database changed)."""
+        self._generation += 1
         self._pages.clear()
         self._pending.clear()
         self._fetch(0, with_count=True)
@@ -87,13 +90,16 @@ class EntityList(RowView, can_focus=True):
     @work(thread=True, group="pages", exit_on_error=False)
     def _fetch(self, page: int, with_count: bool = False) -> None:
         kb = self.app.kb
+        generation = self._generation
         count = kb.count(self.entity_type) if with_count else None
         rows = kb.page(self.entity_type, page * PAGE, PAGE)
-        self.post_message(self._Loaded(self, page, rows, count))
+        self.post_message(self._Loaded(self, page, rows, count, generation))
 
     @on(_Loaded)
     def _loaded(self, message: _Loaded) -> None:
         message.stop()
+        if message.generation != self._generation:
+            return  # rows read before the database changed
         if message.count is not None:
             self.count = message.count
             self.virtual_size = Size(self.size.width, message.count)
