@@ -315,6 +315,9 @@ async def test_tiny_terminal_says_so_and_recovers(make_app):
         await pilot.press("j")
         await settle(pilot)
         assert app.shown == "event/tashkent-talks-1966"
+        view = detail(app)  # its lines were wrapped again for the final width, not a hidden one
+        width = view.scrollable_content_region.width
+        assert width > 20 and {strip.cell_length for _, strip in view._lines} == {width}
 
 
 async def test_wide_terminal_shows_every_pane(make_app):

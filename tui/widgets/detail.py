@@ -104,7 +104,10 @@ class DetailView(RowView, can_focus=True):
 
     def _layout_lines(self) -> None:
         """Wrap every item to the current width."""
-        width = self._width = max(self.scrollable_content_region.width, 1)
+        width = self.scrollable_content_region.width
+        if width < 2:  # hidden (a terminal too small to show the panes): lay out for later
+            width = 80
+        self._width = width
         rule = Strip([Segment("─" * width, DIM)], width)
         lines: list[tuple[int, Strip]] = []
         spans: list[tuple[int, int]] = []
@@ -120,7 +123,8 @@ class DetailView(RowView, can_focus=True):
         set_rows(self, len(lines))
 
     def on_resize(self) -> None:
-        if self.items and self.scrollable_content_region.width != self._width:
+        width = self.scrollable_content_region.width
+        if self.items and width >= 2 and width != self._width:
             self._layout_lines()
             if self.highlighted is not None:
                 self._keep_in_view(self.highlighted)
