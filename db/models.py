@@ -41,8 +41,8 @@ class Entity(SQLModel, table=True):
     """An event, actor, agreement or place. `pos` is its rank in its pane's display order."""
 
     id: int | None = Field(default=None, primary_key=True)
-    ref: str = Field(unique=True)
-    type: str = Field(index=True)
+    ref: str = Field(unique=True, index=True)  # a unique index, not a constraint: made after a bulk load
+    type: str  # (type, pos) is indexed in schema.py
     kind: str | None = None
     name: str
     summary: str = ""

@@ -12,11 +12,10 @@ CREATE TABLE entity (
 	date_note VARCHAR, 
 	attributes VARCHAR NOT NULL, 
 	pos INTEGER NOT NULL, 
-	PRIMARY KEY (id), 
-	UNIQUE (ref)
+	PRIMARY KEY (id)
 );
 
-CREATE INDEX ix_entity_type ON entity (type);
+CREATE UNIQUE INDEX ix_entity_ref ON entity (ref);
 
 CREATE TABLE meta (
 	"key" VARCHAR NOT NULL, 
