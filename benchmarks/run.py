@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import statistics
 import subprocess
 import sys
@@ -37,33 +36,9 @@ ENV = {**os.environ, "TERM": "xterm-256color"}
 class Timed(PtyTerminal):
     """A PtyTerminal that times how long the screen takes to satisfy a condition.
 
-    Times are taken when the bytes arrive, before pyte parses them: the harness's own parsing
-    (several ms for a full 80x24 frame) is not the explorer's latency.
+    Times are taken when the bytes arrive (`arrived`), before pyte parses them: the harness's
+    own parsing (several ms for a full 80x24 frame) is not the explorer's latency.
     """
-
-    arrived = 0.0  # perf_counter() when the last chunk of output was read
-
-    def _pump(self, timeout: float) -> bool:
-        """Read what arrives within `timeout` (stamping each chunk), then feed it to the screen."""
-        got = bytearray()
-        wait = timeout
-        while True:
-            ready, _, _ = select.select([self.fd], [], [], wait)
-            if not ready:
-                break
-            try:
-                chunk = os.read(self.fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            self.arrived = time.perf_counter()
-            got += chunk
-            wait = 0.001  # drain what is already there, then stop
-        if got:
-            self.raw += got
-            self.stream.feed(bytes(got))
-        return bool(got)
 
     def until(self, predicate, timeout: float = 10.0, since: float | None = None) -> float:
         """Seconds from `since` (default: now) to the arrival of the output that made
@@ -72,7 +47,7 @@ class Timed(PtyTerminal):
         while time.perf_counter() - start < timeout:
             if predicate(self.text()):
                 return max(self.arrived - start, 0.0)
-            self._pump(0.05)
+            self.read(0.05)
         raise TimeoutError(f"condition not met in {timeout}s; screen:\n{self.text()}")
 
     def press(self, key: str, predicate, timeout: float = 10.0) -> float:
@@ -89,7 +64,7 @@ class Timed(PtyTerminal):
         self.send(key)
         seen = False
         while time.perf_counter() - start < 5:
-            if self._pump(quiet):
+            if self.read(quiet):
                 seen = True
             elif seen:
                 return self.arrived - start

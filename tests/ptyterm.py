@@ -35,16 +35,14 @@ class PtyTerminal:
                 os._exit(127)
         self.pid, self.fd = pid, fd
         self.exit_code: int | None = None
+        self.arrived = 0.0
 
     def read(self, timeout: float = 0.05) -> bytes:
-        """Feed whatever the child wrote within `timeout` into the screen."""
+        """Wait up to `timeout` for output, take all that has come, and feed it into the screen."""
         got = bytearray()
-        deadline = time.monotonic() + timeout
+        wait = timeout
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            ready, _, _ = select.select([self.fd], [], [], left)
+            ready, _, _ = select.select([self.fd], [], [], wait)
             if not ready:
                 break
             try:
@@ -53,7 +51,9 @@ class PtyTerminal:
                 break
             if not chunk:
                 break
+            self.arrived = time.perf_counter()  # when output last came (benchmarks time frames by it)
             got += chunk
+            wait = 0.001  # the rest of what is being written, then stop
         if got:
             self.raw += got
             self.stream.feed(bytes(got))
