@@ -82,7 +82,6 @@ class DetailView(RowView, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.detail: EntityDetail | None = None
         self.items: list[Item] = []
         self.highlighted: int | None = None
         self._lines: list[tuple[int, Strip]] = []  # (item index, the line drawn without the cursor)
@@ -93,7 +92,6 @@ class DetailView(RowView, can_focus=True):
 
     def show(self, detail: EntityDetail) -> None:
         """Replace the view with `detail`, the cursor on its first link."""
-        self.detail = detail
         self.border_title = detail.row.name
         self.items = list(build_items(detail))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
