@@ -419,3 +419,18 @@ async def test_an_import_in_another_process_shows_up_in_an_open_explorer(db_copy
             assert app.shown == "event/indo-pakistani-war-1965"  # the detail was read again, same entity
     finally:
         kb.close()
+
+
+async def test_a_list_coming_back_into_view_scrolls_no_more_than_needed(make_app):
+    """Back from the Simla Agreement puts the events cursor on the talks while that pane is
+    still collapsed (no height): it must not scroll as if it were one row high."""
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        await follow(pilot, "invokes: Simla Agreement")
+        assert app.main.active == "agreement"
+        await pilot.press("b")
+        await settle(pilot)
+        events = app.main.list_for("event")
+        assert app.main.active == "event" and events.cursor == 15
+        assert events.scroll_offset.y == 0  # 22 rows, 19 in view: row 15 shows without scrolling

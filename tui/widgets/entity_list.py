@@ -176,6 +176,7 @@ class EntityList(RowView, can_focus=True):
     def on_resize(self) -> None:
         if self.count is not None:
             self.virtual_size = Size(self.size.width, self.count)
+            keep_in_view(self, self.cursor)
 
     # --- moving ------------------------------------------------------------------
 

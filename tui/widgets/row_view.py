@@ -9,8 +9,14 @@ from textual.strip import Strip
 
 
 def keep_in_view(view: ScrollView, index: int) -> None:
-    """Scroll `view` the least that shows row `index`, at once (no animation)."""
-    height = view.scrollable_content_region.height or 1
+    """Scroll `view` the least that shows row `index`, at once (no animation).
+
+    A view not laid out yet (or collapsed) has no height: it is left alone, and calls this
+    again when it is resized.
+    """
+    height = view.scrollable_content_region.height
+    if height <= 0:
+        return
     top = view.scroll_offset.y
     if index < top:
         view.scroll_to(y=index, animate=False, immediate=True)
