@@ -1,7 +1,8 @@
 """Writes crisis knowledge into a SQLite database, all or nothing.
 
 The database is written to a temporary file beside the target, with no journal; rows go in
-with `executemany`, and the display order and full-text indexes are built once at the end
+in batches on a thread of their own while Python makes the next ones (`_Sink`), and the
+secondary indexes, display order and full-text indexes are built once at the end
 (TECH-NOTES: row-by-row ORM inserts with FTS triggers are 5x slower). Only when it is
 complete is it put in place: moved there if there is no database yet, otherwise copied
 into the live database in one WAL transaction (SQLite's backup API), so readers keep
@@ -10,14 +11,17 @@ reading the old content until the commit, and a failed or killed write leaves it
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-from bisect import bisect_left
-from itertools import accumulate
+import queue
 import sqlite3
+import threading
 import time
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
 
@@ -57,11 +61,82 @@ def source_texts(sources: Iterable[Source]) -> dict[str, str]:
     return texts
 
 
-class Writer:
-    """Bulk inserts into an open, empty database; ids are given out in insertion order."""
+class _Sink:
+    """Runs a Writer's INSERTs on a thread of its own, so SQLite stores rows while Python makes more.
+
+    A batch goes over as JSON text and in as one `INSERT ... SELECT ... FROM json_each(?)`,
+    during which SQLite holds no GIL; `executemany` takes the GIL back for every row, and the
+    two threads would wait on each other. A batch JSON cannot carry whole (a NUL) goes in
+    with `executemany`. Batches are stored in the order they are given.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[tuple[str, object, bool] | None] = queue.Queue(maxsize=4)
+        self._sql: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
+        self._abandoned = False
+        self._thread = threading.Thread(target=self._run, name="crisis-tui-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Queue `rows` (tuples in the order of `columns`) for insertion into `table`."""
+        if self.error is not None:
+            raise self.error
+        if not rows:
+            return
+        key = (table, columns)
+        if key not in self._sql:
+            names = ", ".join(f'"{c}"' for c in columns)
+            picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+            self._sql[key] = (f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)",
+                              f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})")
+        by_json, by_rows = self._sql[key]
+        payload = json.dumps(rows, ensure_ascii=False)
+        if "\\u0000" in payload:  # SQLite's JSON strings end at a NUL
+            self._queue.put((by_rows, list(rows), True))
+        else:
+            self._queue.put((by_json, payload, False))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self.error is not None or self._abandoned:
+                continue  # keep taking batches, so that the producer never blocks on a full queue
+            sql, data, many = item
+            try:
+                if many:
+                    self.conn.executemany(sql, data)
+                else:
+                    self.conn.execute(sql, (data,))
+            except Exception as exc:  # handed to the producer at its next put, or at close
+                self.error = exc
+
+    def close(self) -> None:
+        """Wait for every queued batch; raise what went wrong in any of them."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """Skip the batches still queued and stop (the build failed elsewhere)."""
+        self._abandoned = True
+        self._queue.put(None)
+        self._thread.join()
+
+
+_ENTITY_COLUMNS = ("id", "ref", "type", "kind", "name", "summary", "date", "date_end", "date_precision",
+                   "date_uncertain", "date_note", "attributes")
+_CITATION_COLUMNS = ("subject", "subject_id", "source_id", "quote", "offset", "line")
+BATCH = 20000  # rows per batch handed to the sink
+
+
+class Writer:
+    """Bulk inserts into an open, empty database; ids are given out in insertion order."""
+
+    def __init__(self, conn: sqlite3.Connection, sink: _Sink) -> None:
+        self.conn = conn
+        self.sink = sink
         self.ids: dict[str, int] = {}
         self.texts: dict[str, str] = {}
         self.counts = {"sources": 0, "entities": 0, "links": 0, "positions": 0, "citations": 0}
@@ -69,89 +144,80 @@ class Writer:
         self._newlines: dict[str, list[int]] = {}
 
     def meta(self, packs: list[dict]) -> None:
-        self.conn.executemany(
-            "INSERT INTO meta (key, value) VALUES (?, ?)",
-            [("schema_version", str(SCHEMA_VERSION)), ("packs", json.dumps(packs)),
-             ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))],
-        )
+        self.sink.put("meta", ("key", "value"), [
+            ("schema_version", str(SCHEMA_VERSION)), ("packs", json.dumps(packs)),
+            ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))])
 
     def relations(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
-        self.conn.executemany("INSERT INTO relation (name, label, inverse, description) VALUES (?, ?, ?, ?)", rows)
+        self.sink.put("relation", ("name", "label", "inverse", "description"), list(rows))
 
     def sources(self, sources: list[Source]) -> None:
         self.texts.update(source_texts(sources))
-        self.conn.executemany(
-            "INSERT INTO source (id, title, publisher, date, address, text, via) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(s.id, s.title, s.publisher, s.date, s.address, s.text, s.via) for s in sources],
-        )
+        columns = ("id", "title", "publisher", "date", "address", "text", "via")
+        for at in range(0, len(sources), 1000):
+            self.sink.put("source", columns, [(s.id, s.title, s.publisher, s.date, s.address, s.text, s.via)
+                                              for s in sources[at:at + 1000]])
         self.counts["sources"] += len(sources)
 
     def entities(self, rows: Iterable[EntityIn]) -> None:
-        ids = self.ids
-
-        def numbered():
-            for e in rows:
-                ids[e.ref] = n = len(ids) + 1
-                yield (n, *e, 0)
-
+        ids, put = self.ids, self.sink.put
         before = len(ids)
-        self.conn.executemany(
-            """INSERT INTO entity (id, ref, type, kind, name, summary, date, date_end, date_precision,
-                                   date_uncertain, date_note, attributes, pos)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            numbered(),
-        )
+        batch: list[tuple] = []
+        for e in rows:
+            ids[e.ref] = n = len(ids) + 1
+            batch.append((n, *e))
+            if len(batch) >= BATCH:
+                put("entity", _ENTITY_COLUMNS, batch)
+                batch = []
+        put("entity", _ENTITY_COLUMNS, batch)
         self.counts["entities"] += len(ids) - before
 
     def aliases(self, rows: Iterable[tuple[str, str]]) -> None:
         ids = self.ids
-        self.conn.executemany("INSERT INTO alias (entity_id, alias) VALUES (?, ?)",
-                              ((ids[ref], alias) for ref, alias in rows))
+        self.sink.put("alias", ("entity_id", "alias"), [(ids[ref], alias) for ref, alias in rows])
 
     def links(self, rows: Iterable[tuple[str, str, str, str | None, Iterable[CiteIn]]]) -> None:
         """Links as (source ref, relation, target ref, note, citations), written in batches."""
-        ids, n = self.ids, self._next["link"]
+        ids, n, put = self.ids, self._next["link"], self.sink.put
         batch: list[tuple] = []
         cites: list[tuple[str, int, CiteIn]] = []
         for subject, relation, target, note, cited in rows:
             batch.append((n, ids[subject], relation, ids[target], note))
-            cites.extend(("link", n, c) for c in cited)
+            for c in cited:
+                cites.append(("link", n, c))
             n += 1
-            if len(batch) >= 20000:
-                self._flush_links(batch, cites)
-        self._flush_links(batch, cites)
+            if len(batch) >= BATCH:
+                put("link", ("id", "subject_id", "relation", "object_id", "note"), batch)
+                self.citations(cites)
+                batch, cites = [], []
+        put("link", ("id", "subject_id", "relation", "object_id", "note"), batch)
+        self.citations(cites)
         self.counts["links"] += n - self._next["link"]
         self._next["link"] = n
-
-    def _flush_links(self, batch: list[tuple], cites: list[tuple[str, int, CiteIn]]) -> None:
-        self.conn.executemany("INSERT INTO link (id, subject_id, relation, object_id, note) VALUES (?, ?, ?, ?, ?)", batch)
-        self.citations(cites)
-        batch.clear()
-        cites.clear()
 
     def notes(self, ref: str, text: str, cited: Iterable[CiteIn]) -> None:
         n = self._next["note"]
         self._next["note"] = n + 1
-        self.conn.execute("INSERT INTO note (id, entity_id, text) VALUES (?, ?, ?)", (n, self.ids[ref], text))
+        self.sink.put("note", ("id", "entity_id", "text"), [(n, self.ids[ref], text)])
         self.citations(("note", n, c) for c in cited)
 
     def position(self, ref: str, actor: str, topic: str, about: str | None, stance: str, statement: str,
                  date: str | None, cited: Iterable[CiteIn]) -> None:
         n = self._next["position"]
         self._next["position"] = n + 1
-        self.conn.execute(
-            """INSERT INTO position (id, ref, actor_id, topic, topic_id, stance, statement, date, date_precision)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (n, ref, self.ids[actor], topic, self.ids[about] if about else None, stance, statement, date,
-             parse_date(date) if date else None),
+        self.sink.put(
+            "position", ("id", "ref", "actor_id", "topic", "topic_id", "stance", "statement", "date", "date_precision"),
+            [(n, ref, self.ids[actor], topic, self.ids[about] if about else None, stance, statement, date,
+              parse_date(date) if date else None)],
         )
         self.counts["positions"] += 1
         self.citations(("position", n, c) for c in cited)
 
     def citations(self, rows: Iterable[tuple[str, int | str, CiteIn]]) -> None:
         """Citations as (subject kind, subject id or entity ref, citation); where each quote sits is found here."""
-        texts, ids, newlines = self.texts, self.ids, self._newlines
+        texts, ids, newlines, put = self.texts, self.ids, self._newlines, self.sink.put
         batch: list[tuple] = []
+        count = 0
         for subject, subject_id, (source, quote) in rows:
             text = texts.get(source, "")
             offset = text.find(quote)
@@ -161,13 +227,16 @@ class Writer:
                 if starts is None:
                     starts = newlines[source] = list(accumulate(len(part) + 1 for part in text.split("\n")))[:-1]
                 line = bisect_left(starts, offset) + 1
+            else:
+                offset = None
             batch.append((subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
-                          offset if offset >= 0 else None, line))
-        self.conn.executemany(
-            "INSERT INTO citation (subject, subject_id, source_id, quote, offset, line) VALUES (?, ?, ?, ?, ?, ?)",
-            batch,
-        )
-        self.counts["citations"] += len(batch)
+                          offset, line))
+            if len(batch) >= BATCH:
+                put("citation", _CITATION_COLUMNS, batch)
+                count += len(batch)
+                batch = []
+        put("citation", _CITATION_COLUMNS, batch)
+        self.counts["citations"] += count + len(batch)
 
     def pack(self, pack: Pack) -> None:
         """Everything in one validated pack."""
@@ -198,15 +267,24 @@ def new_database(path: Path) -> Iterator[Writer]:
     tmp.unlink(missing_ok=True)
     try:
         create_schema(str(tmp))
-        conn = sqlite3.connect(tmp, isolation_level=None)
+        conn = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
+        collecting = gc.isenabled()
+        gc.disable()  # millions of row tuples: automatic collections would walk them again and again
         try:
             # A scratch file until it is moved into place: no journal, no syncs, indexes made last.
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA cache_size = -200000")
+            conn.execute("PRAGMA threads = 2")  # index and display-order sorts on both cores
             conn.execute("BEGIN")
             deferred = drop_indexes(conn)
-            yield Writer(conn)
+            sink = _Sink(conn)
+            try:
+                yield Writer(conn, sink)
+            except BaseException:
+                sink.abandon()
+                raise
+            sink.close()
             renumber(conn)
             for sql in deferred:
                 conn.execute(sql)
@@ -215,6 +293,8 @@ def new_database(path: Path) -> Iterator[Writer]:
             conn.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer
         finally:
             conn.close()
+            if collecting:
+                gc.enable()
         install(tmp, path)
     except OSError as exc:
         raise DatabaseError(f"{path}: cannot write the database: {exc.strerror or exc}") from exc

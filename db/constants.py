@@ -1,5 +1,6 @@
 """Constants shared by the schema, the pack format and the query layer (imports nothing heavy)."""
 
-SCHEMA_VERSION = 2  # the database's tables; 2 added search_term (prefix search at scale)
+SCHEMA_VERSION = 3  # the database's tables; 2 added search_term (prefix search at scale);
+# 3 moved display order to entity_order and substring search to search_name (faster builds)
 PACK_FORMAT_VERSION = 1  # the pack documents that packs, `export` and `import` use
 ENTITY_TYPES = ("event", "actor", "agreement", "place")

@@ -38,11 +38,11 @@ class Source(SQLModel, table=True):
 
 
 class Entity(SQLModel, table=True):
-    """An event, actor, agreement or place. `pos` is its rank in its pane's display order."""
+    """An event, actor, agreement or place."""
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, index=True)  # a unique index, not a constraint: made after a bulk load
-    type: str  # (type, pos) is indexed in schema.py
+    type: str
     kind: str | None = None
     name: str
     summary: str = ""
@@ -52,7 +52,21 @@ class Entity(SQLModel, table=True):
     date_uncertain: bool = False
     date_note: str | None = None
     attributes: str = "{}"
-    pos: int = 0
+
+
+class EntityOrder(SQLModel, table=True):
+    """Each pane's display order: `pos` is an entity's row number in the pane of its type.
+
+    A narrow table of its own, numbered once per build, so that a list pages rows by an index
+    range at any size without the build rewriting every entity row to number it.
+    """
+
+    __tablename__ = "entity_order"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    type: str = Field(primary_key=True)
+    pos: int = Field(primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id", index=True)
 
 
 class Alias(SQLModel, table=True):

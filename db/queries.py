@@ -155,20 +155,21 @@ class KnowledgeBase:
 
     def count(self, entity_type: str) -> int:
         """How many entities of a type there are (display positions are dense: one index seek)."""
-        rows = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity WHERE type = ?", (entity_type,))
+        rows = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity_order WHERE type = ?", (entity_type,))
         return rows[0][0]
 
     def page(self, entity_type: str, start: int, limit: int) -> list[EntityRow]:
         """Rows `start` to `start + limit` of a pane, in display order (an index range, any size)."""
         rows = self._all(
-            f"SELECT {_ROW} FROM entity e WHERE e.type = ? AND e.pos >= ? AND e.pos < ? ORDER BY e.pos",
+            f"""SELECT {_ROW} FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                WHERE o.type = ? AND o.pos >= ? AND o.pos < ? ORDER BY o.pos""",
             (entity_type, start, start + limit),
         )
         return [_row(r) for r in rows]
 
     def position(self, entity_id: int) -> int | None:
         """An entity's row number in its pane."""
-        rows = self._all("SELECT pos FROM entity WHERE id = ?", (entity_id,))
+        rows = self._all("SELECT pos FROM entity_order WHERE entity_id = ?", (entity_id,))
         return rows[0][0] if rows else None
 
     # --- one entity --------------------------------------------------------------
@@ -333,14 +334,17 @@ class KnowledgeBase:
         match = self._words_match(text)
         if match:
             self._fts(match, entity_type, limit, add)
-        # 4. substrings of names and aliases where words do not help ("rov-D")
+        # 4. substrings of names and aliases where words do not help ("rov-D"): the distinct
+        #    names holding the text, then the entities of that name or alias
         if len(hits) < limit and len(text) >= 3:
-            rows = self._all(
-                f"""SELECT {_ROW}, e.name FROM entity_trigram t JOIN entity e ON e.id = t.rowid
-                    WHERE entity_trigram MATCH ?1 {type_filter} LIMIT {limit * 2}""",
-                ('"' + text.replace('"', '""') + '"',) + ((entity_type,) if entity_type else ()),
-            )
-            add(rows, "name", 3)
+            sparams = ('"' + text.replace('"', '""') + '"',) + ((entity_type,) if entity_type else ())
+            add(self._all(
+                f"""SELECT {_ROW}, e.name FROM search_name s JOIN entity e ON e.name = s.text COLLATE NOCASE
+                    WHERE search_name MATCH ?1 {type_filter} LIMIT {limit * 2}""", sparams), "name", 3)
+            add(self._all(
+                f"""SELECT {_ROW}, a.alias FROM search_name s JOIN alias a ON a.alias = s.text COLLATE NOCASE
+                    JOIN entity e ON e.id = a.entity_id
+                    WHERE search_name MATCH ?1 {type_filter} LIMIT {limit * 2}""", sparams), "alias", 3)
         return list(hits.values())
 
     def _words_match(self, text: str) -> str:

@@ -11,7 +11,6 @@ CREATE TABLE entity (
 	date_uncertain BOOLEAN NOT NULL, 
 	date_note VARCHAR, 
 	attributes VARCHAR NOT NULL, 
-	pos INTEGER NOT NULL, 
 	PRIMARY KEY (id)
 );
 
@@ -63,6 +62,17 @@ CREATE TABLE citation (
 	PRIMARY KEY (id), 
 	FOREIGN KEY(source_id) REFERENCES source (id)
 );
+
+CREATE TABLE entity_order (
+	type VARCHAR NOT NULL, 
+	pos INTEGER NOT NULL, 
+	entity_id INTEGER NOT NULL, 
+	PRIMARY KEY (type, pos), 
+	FOREIGN KEY(entity_id) REFERENCES entity (id)
+)
+ WITHOUT ROWID;
+
+CREATE INDEX ix_entity_order_entity_id ON entity_order (entity_id);
 
 CREATE TABLE link (
 	id INTEGER NOT NULL, 

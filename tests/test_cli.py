@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from crisis_tui.db.constants import SCHEMA_VERSION
+
 from .conftest import CLI
 
 
@@ -155,17 +157,18 @@ def test_an_older_schema_is_upgraded_keeping_its_data(db_copy, tmp_path):
         "entities: [{id: actor/harbour-council, type: actor, name: Harbour Council,"
         " citations: [{source: note, quote: Harbour Council}]}]\n", encoding="utf-8")
     assert run("--db", str(db_copy), "import", str(pack)).returncode == 0
-    conn = sqlite3.connect(db_copy)  # make it look like schema 1: no search_term table
-    conn.executescript("DROP TABLE search_term; DROP TABLE entity_fts_vocab;"
-                       "UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+    conn = sqlite3.connect(db_copy)  # make it look like schema 2: order kept in entity.pos, no search_name
+    conn.executescript("DROP TABLE entity_order; DROP TABLE search_name;"
+                       "ALTER TABLE entity ADD COLUMN pos INTEGER NOT NULL DEFAULT 0;"
+                       "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
     conn.close()
     result = run("--db", str(db_copy), "search", "harbour")
     assert result.returncode == 0, result.stderr
-    assert "upgraded" in result.stderr and "from schema 1 to 2" in result.stderr
+    assert "upgraded" in result.stderr and f"from schema 2 to {SCHEMA_VERSION}" in result.stderr
     assert "Harbour Council" in result.stdout
     assert "Lavrov" in run("--db", str(db_copy), "show", "Lavrov Dar").stdout
     again = run("--db", str(db_copy), "upgrade")
-    assert again.returncode == 0 and "already at schema 2" in again.stderr
+    assert again.returncode == 0 and f"already at schema {SCHEMA_VERSION}" in again.stderr
 
 
 def test_a_locked_database_gives_one_line(db_copy):

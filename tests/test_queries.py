@@ -98,6 +98,12 @@ def test_search_finds(kb, text, expected):
     assert expected in refs(kb.search(text))[:5]
 
 
+def test_substring_search_reaches_aliases(kb):
+    """'mla Pa' is in the alias 'Simla Pact' only, across a word boundary: no word search finds it."""
+    hits = [h for h in kb.search("mla Pa") if h.row.ref == "agreement/simla-1972"]
+    assert hits and hits[0].matched == "alias" and hits[0].text == "Simla Pact" and hits[0].tier == 3
+
+
 def test_search_ranks_exact_alias_first(kb):
     hits = kb.search("EAM")
     assert hits[0].row.ref == "actor/s-jaishankar"
