@@ -95,15 +95,15 @@ class Entity(_Record):
     type: EntityType
     kind: str | None = None
     name: str = Field(min_length=1)
-    aliases: list[str] = []
+    aliases: list[str] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
     date: IsoDate | None = None
     date_end: IsoDate | None = None
     date_precision: Precision | None = None
     date_uncertain: bool = False
     date_note: str | None = None
     summary: str = ""
-    attributes: dict[str, str | int | float | bool] = {}
-    notes: list[Note] = []
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, json_schema_extra={"default": {}})
+    notes: list[Note] = Field(default_factory=list, json_schema_extra={"default": []})
     citations: Cited
 
     @model_validator(mode="after")

@@ -84,9 +84,9 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
             for n, record in enumerate(getattr(pack, section)):
                 key = key_of(record)
                 origin = origins.get((section, n), Origin("?", None))
-                label = record_label(section, canonical(record))
                 if key in from_import[section]:
-                    raise PackError(f"{origin}: {label}", f"given twice in this import (also at {where[section][key]})")
+                    raise PackError(f"{origin}: {record_label(section, canonical(record))}",
+                                    f"given twice in this import (also at {where[section][key]})")
                 old = merged[section].get(key)
                 if section == "relations" and old is not None and not record.description:
                     record = record.model_copy(update={"description": old.description})  # vocabulary, not facts
@@ -98,7 +98,7 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                     report.changed[section] += 1
                 else:
                     raise PackError(
-                        f"{origin}: {label}",
+                        f"{origin}: {record_label(section, canonical(record))}",
                         f"differs from the version in the database ({first_difference(canonical(old), canonical(record))}); "
                         "use --replace to take the imported version",
                     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..db.build import source_texts
 from ..db.errors import PackError
@@ -157,10 +157,12 @@ def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
 def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path, where: str) -> Pack:
     """Validate each record on its own, so that an error names the record it is in."""
     problems: list[PackError] = []
+    valid: dict[str, list[BaseModel]] = {}
     for section, model in SECTIONS.items():
+        valid[section] = records = []
         for n, item in enumerate(raw[section]):
             try:
-                model.model_validate(item)
+                records.append(model.model_validate(item))
             except ValidationError as exc:
                 err = exc.errors()[0]
                 field = ".".join(str(p) for p in err["loc"]) or "record"
@@ -169,8 +171,8 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
                 problems.append(PackError(f"{origins[(section, n)]}: {label}", f"field '{field}': {message}"))
     if problems:
         raise PackError(problems[0].where, problems[0].problem, len(problems) - 1)
-    try:
-        pack = Pack.model_validate(raw)
+    try:  # the records are validated already: the pack takes them as they are
+        pack = Pack.model_validate({**raw, **valid})
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
@@ -227,7 +229,7 @@ def check_references(pack: Pack, origins: Origins) -> None:
             check_citations(f"{w} note {j}", note.citations)
     link_keys = Counter((k.source, k.relation, k.target) for k in pack.links)
     for n, k in enumerate(pack.links):
-        w = where("links", n, record_label("links", k.model_dump()))
+        w = where("links", n, record_label("links", {"source": k.source, "relation": k.relation, "target": k.target}))
         for field in ("source", "target"):
             if getattr(k, field) not in entity_ids:
                 problems.append((w, f"field '{field}': unknown id {getattr(k, field)!r}"))
