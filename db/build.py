@@ -127,7 +127,7 @@ class _Sink:
 
 _ENTITY_COLUMNS = ("id", "ref", "type", "kind", "name", "summary", "date", "date_end", "date_precision",
                    "date_uncertain", "date_note", "attributes")
-_CITATION_COLUMNS = ("subject", "subject_id", "source_id", "quote", "offset", "line")
+_CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line")
 BATCH = 20000  # rows per batch handed to the sink
 
 
@@ -140,7 +140,7 @@ class Writer:
         self.ids: dict[str, int] = {}
         self.texts: dict[str, str] = {}
         self.counts = {"sources": 0, "entities": 0, "links": 0, "positions": 0, "citations": 0}
-        self._next = {"note": 1, "link": 1, "position": 1}
+        self._next = {"note": 1, "link": 1, "position": 1, "citation": 1}
         self._newlines: dict[str, list[int]] = {}
 
     def meta(self, packs: list[dict]) -> None:
@@ -217,7 +217,7 @@ class Writer:
         """Citations as (subject kind, subject id or entity ref, citation); where each quote sits is found here."""
         texts, ids, newlines, put = self.texts, self.ids, self._newlines, self.sink.put
         batch: list[tuple] = []
-        count = 0
+        first = n = self._next["citation"]
         for subject, subject_id, (source, quote) in rows:
             text = texts.get(source, "")
             offset = text.find(quote)
@@ -229,14 +229,15 @@ class Writer:
                 line = bisect_left(starts, offset) + 1
             else:
                 offset = None
-            batch.append((subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
+            batch.append((n, subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
                           offset, line))
+            n += 1
             if len(batch) >= BATCH:
                 put("citation", _CITATION_COLUMNS, batch)
-                count += len(batch)
                 batch = []
         put("citation", _CITATION_COLUMNS, batch)
-        self.counts["citations"] += count + len(batch)
+        self._next["citation"] = n
+        self.counts["citations"] += n - first
 
     def pack(self, pack: Pack) -> None:
         """Everything in one validated pack."""

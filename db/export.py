@@ -13,7 +13,7 @@ from .constants import PACK_FORMAT_VERSION
 def _citations(conn: sqlite3.Connection) -> dict[tuple[str, int], list[dict[str, str]]]:
     cited: dict[tuple[str, int], list[dict[str, str]]] = defaultdict(list)
     for subject, subject_id, source, quote in conn.execute(
-        "SELECT subject, subject_id, source_id, quote FROM citation ORDER BY id"
+        "SELECT subject, subject_id, source_id, quote FROM citation ORDER BY subject, subject_id, id"  # stored order
     ):
         cited[(subject, subject_id)].append({"source": source, "quote": quote})
     return cited

@@ -23,7 +23,6 @@ PANE_ORDER = {
 _EXTRA_DDL = """
 CREATE INDEX IF NOT EXISTS ix_entity_name_nocase ON entity (name COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS ix_alias_nocase ON alias (alias COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS ix_citation_subject ON citation (subject, subject_id);
 CREATE VIEW IF NOT EXISTS entity_search (id, name, aliases, summary) AS
     SELECT e.id, e.name,
            coalesce((SELECT group_concat(a.alias, ' | ') FROM alias a WHERE a.entity_id = e.id), ''),

@@ -59,9 +59,10 @@ CREATE TABLE citation (
 	quote VARCHAR NOT NULL, 
 	"offset" INTEGER, 
 	line INTEGER, 
-	PRIMARY KEY (id), 
+	PRIMARY KEY (subject, subject_id, id), 
 	FOREIGN KEY(source_id) REFERENCES source (id)
-);
+)
+ WITHOUT ROWID;
 
 CREATE TABLE entity_order (
 	type VARCHAR NOT NULL, 
