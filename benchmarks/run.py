@@ -6,7 +6,8 @@
 Measures, per database: time to first frame with data beside a minimal Textual app (median of
 --runs starts), key latency from the key's bytes in to the frame that shows the result out
 (list move, open, follow link, back), search latency per keystroke for a rare and a common word,
-the explorer's peak RSS, and (for generated databases) build time and rows per second.
+the explorer's peak RSS, and (for generated databases) build time and rows per second; with
+--import, also the time and peak RSS of `crisis-tui import` of the same crisis as a JSON pack.
 Not a test: results vary with the machine; compare ratios measured in one run.
 """
 
@@ -175,6 +176,31 @@ def generated(events: int, folder: Path) -> tuple[Path, dict]:
     return path, json.loads(stats_file.read_text())
 
 
+def timed_import(events: int, folder: Path) -> dict:
+    """`crisis-tui import` of the same crisis written as one JSON pack: seconds and peak RSS.
+
+    The path a user's own data takes (read, validate every record, check every reference and
+    quote, merge, build); slower than the bulk writer, which trusts the generator.
+    """
+    pack, db = folder / f"synthetic-{events}.json", folder / f"import-{events}.db"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--events", str(events),
+                    "--pack", str(pack)], capture_output=True, check=True)
+    db.unlink(missing_ok=True)
+    try:
+        started = time.perf_counter()
+        child = subprocess.Popen([CLI, "--db", str(db), "import", str(pack)], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        if status:
+            raise RuntimeError(f"import of {pack} failed: {child.stderr.read().decode()}")
+        child.stderr.close()
+        return {"import_s": round(seconds, 1), "import_rss_mb": round(usage.ru_maxrss / 1024)}
+    finally:
+        pack.unlink(missing_ok=True)
+        db.unlink(missing_ok=True)
+
+
 def table(rows: list[dict]) -> str:
     cols = [("events", "events", "{:,}"), ("first frame (ms)", "first_frame_ms", "{:.0f}"),
             ("minimal app (ms)", "minimal_ms", "{:.0f}"), ("ratio", "ratio", "{:.2f}"),
@@ -184,7 +210,8 @@ def table(rows: list[dict]) -> str:
             ("back p50/p95", ("back_p50", "back_p95"), "{:.1f}/{:.1f}"),
             ("search rare p50/p95", ("search_rare_p50", "search_rare_p95"), "{:.1f}/{:.1f}"),
             ("search common p50/p95", ("search_common_p50", "search_common_p95"), "{:.1f}/{:.1f}"),
-            ("peak RSS (MB)", "rss_mb", "{:.0f}"), ("build (s)", "build_s", "{}"), ("rows/s", "rows_per_s", "{}")]
+            ("peak RSS (MB)", "rss_mb", "{:.0f}"), ("build (s)", "build_s", "{}"), ("rows/s", "rows_per_s", "{}"),
+            ("import (s)", "import_s", "{}"), ("import RSS (MB)", "import_rss_mb", "{}")]
     lines = ["| " + " | ".join(c[0] for c in cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         cells = []
@@ -205,6 +232,8 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--runs", type=int, default=7, help="starts per first-frame median")
     parser.add_argument("--presses", type=int, default=20, help="key presses per latency figure")
+    parser.add_argument("--import", dest="imports", action="store_true",
+                        help="also time `crisis-tui import` of each size written as a JSON pack (slow)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -215,6 +244,8 @@ def main() -> int:
         path, stats = generated(events, args.dir)
         row = measure(path, args.runs, args.presses)
         row.update(build_s=stats["seconds"], rows_per_s=f"{stats['rows_per_second']:,}")
+        if args.imports:
+            row.update(timed_import(events, args.dir))
         rows.append(row)
         print(json.dumps(rows[-1]), file=sys.stderr)
     print(table(rows))

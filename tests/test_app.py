@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import Input, Static
-
 from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.tui.app import CrisisApp
 from crisis_tui.tui.screens.help import HelpScreen
@@ -16,6 +14,7 @@ from crisis_tui.tui.screens.source import SourceScreen
 from crisis_tui.tui.widgets.detail import DetailView
 from crisis_tui.tui.widgets.entity_list import EntityList
 from crisis_tui.tui.widgets.hit_list import HitList
+from textual.widgets import Input, Static
 
 
 @pytest.fixture
@@ -46,6 +45,12 @@ async def until(pilot, predicate, timeout: float = 5.0) -> None:
         if predicate():
             return
         await pilot.pause(0.05)
+
+
+async def searched(pilot, text: str) -> None:
+    """Wait until the search screen reports the hits for `text` (they come from a query thread)."""
+    await until(pilot, lambda: f"for {text.strip()!r}" in str(pilot.app.screen.query_one("#search-status").text))
+    assert f"for {text.strip()!r}" in str(pilot.app.screen.query_one("#search-status").text)
 
 
 def detail(app: CrisisApp) -> DetailView:
@@ -187,7 +192,7 @@ async def test_search_by_alias_and_enter_goes_there(make_app):
         await pilot.press("slash")
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"shimla")
-        await settle(pilot)
+        await searched(pilot, "shimla")
         hits = app.screen.query_one("#search-hits", HitList)
         ids = [hit.row.ref for hit in hits.hits]
         assert ids[:2] == ["place/shimla", "agreement/simla-1972"]
@@ -206,7 +211,7 @@ async def test_search_first_hit(make_app, text):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
         await pilot.press("slash", *text)
-        await settle(pilot)
+        await searched(pilot, text)
         await pilot.press("enter")
         await settle(pilot)
         assert app.shown == expected
@@ -220,7 +225,7 @@ async def test_hostile_search_strings(make_app):
         search_input = app.screen.query_one("#search-input", Input)
         for text in ['"Simla', "AND(", "NEAR(a b", "*", "title:x", "ü∂ß", "[[", "'", "%_"]:
             search_input.value = text
-            await settle(pilot)
+            await searched(pilot, text)
             assert isinstance(app.screen, SearchScreen)
         await pilot.press("escape")
         assert not isinstance(app.screen, SearchScreen)
@@ -396,7 +401,6 @@ async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
 async def test_an_import_in_another_process_shows_up_in_an_open_explorer(db_copy, tmp_path):
     """The explorer reads on while an import runs, then reloads its lists and detail."""
     import yaml
-
     from crisis_tui.seed.importer import import_packs
 
     from .test_import import small_pack

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+
+import pyte
 import pytest
 
 from .conftest import CLI
@@ -91,3 +93,43 @@ def test_open_unknown_entity_fails_before_the_screen(terminal):
     t = terminal("open", "zzzz-nothing")
     assert t.wait_exit() == 1
     assert b"nothing matches 'zzzz-nothing'" in bytes(t.raw)
+
+
+SYNC_QUERY, SYNC_END = b"\x1b[?2026$p", b"\x1b[?2026l"
+
+
+def test_each_typed_letter_is_drawn_with_its_hits(terminal):
+    """A key in the search box is one frame: the letter with its own hits, not first over the old ones.
+
+    The harness says it supports synchronized output, so that Textual marks where each frame
+    ends; every frame is then read on its own. A query slower than the hold (30 ms) may show
+    the letter first by design, so a loaded machine is allowed a stray key; the two-frame
+    drawing this replaced failed every key.
+    """
+    t = terminal()
+    t.wait_for("1 Events")
+    assert SYNC_QUERY in t.raw, "Textual no longer asks whether the terminal can synchronize output"
+    t.send("\x1b[?2026;2$y")  # DECRPM: mode 2026 known, currently reset
+    t.wait_for("1965 war between India and Pakistan")
+    t.send("/")
+    t.wait_for("Search events, actors")
+    t.settle()
+    screen = pyte.Screen(t.cols, t.rows)
+    stream = pyte.ByteStream(screen)
+    stream.feed(bytes(t.raw))
+    word, whole = "tashkent", 0
+    for n in range(1, len(word) + 1):
+        typed, start = word[:n], len(t.raw)
+        t.send(word[n - 1])
+        t.wait_for(f"for {typed!r}")
+        t.settle(0.2)
+        frames = bytes(t.raw[start:]).split(SYNC_END)
+        assert len(frames) > 1, "no synchronized frames: the check below would see nothing"
+        stale = 0
+        for frame in frames:
+            stream.feed(frame + SYNC_END)
+            text = "\n".join(screen.display)
+            if typed in text and f"for {typed!r}" not in text:
+                stale += 1
+        whole += stale == 0
+    assert whole >= len(word) - 2, f"only {whole} of {len(word)} keys were drawn with their hits"

@@ -261,9 +261,11 @@ class CrisisApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
+        if event.state == WorkerState.ERROR:
+            self.report_error(event.worker.error)
+
+    def report_error(self, error: BaseException) -> None:
+        """What failed off the UI thread: a database problem is a notice, anything else a bug that ends the app."""
         if isinstance(error, DatabaseError):
             self.notify(str(error), title="Database", severity="error", timeout=8)
         else:

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from contextlib import AbstractContextManager
+
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.geometry import Size
 from textual.markup import escape
+from textual.reactive import Reactive
+from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input
 
 from ...db.records import SearchHit
+from ..latest_query import LatestQuery
 from ..widgets.hit_list import HitList
 from ..widgets.line import Line
 
 LIMIT = 50
+HOLD = 0.03  # seconds a typed letter may wait for its hits, so that both are drawn in one frame
+
+
+class SearchInput(Input):
+    """The query box. Its text's width is its scroll width, which Textual keeps as a layout
+    reactive: every key relaid out the whole screen (~1 ms) for a box whose size never changes."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
 
 class SearchScreen(ModalScreen[str | None]):
@@ -31,29 +45,69 @@ class SearchScreen(ModalScreen[str | None]):
     def __init__(self, query: str = "") -> None:
         super().__init__()
         self._initial = query
+        self._hold: AbstractContextManager | None = None
+        self._hold_timer: Timer | None = None
+        self._searcher: LatestQuery[list[SearchHit]] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
-            yield Input(self._initial, placeholder="Search events, actors, agreements, places…", id="search-input")
+            yield SearchInput(self._initial, placeholder="Search events, actors, agreements, places…", id="search-input")
             yield Line(id="search-status")
             yield HitList(id="search-hits")
 
     def on_mount(self) -> None:
         self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
+        self._searcher = LatestQuery(self._ask, self._answered)
+        # Called as the value changes, inside the key's handling: the query starts at once, and
+        # no frame shows the new text before its hits (or HOLD) come.
+        self.watch(self.query_one("#search-input", Input), "value", self._value_changed, init=False)
         if self._initial:
-            self._search(self._initial)
+            self._searcher.submit(self._initial)
 
-    @on(Input.Changed, "#search-input")
-    def _changed(self, event: Input.Changed) -> None:
-        self._search(event.value)
+    def _value_changed(self, value: str) -> None:
+        self._hold_frame()
+        if self._searcher is not None:
+            self._searcher.submit(value)
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, text: str) -> None:
-        hits = self.app.kb.search(text, limit=LIMIT) if text.strip() else []
-        self.app.call_from_thread(self._show, text, hits)
+    def _hold_frame(self) -> None:
+        """Hold repaints until the hits come (at most HOLD): the letter and its hits in one frame.
+
+        Otherwise each key is two frames, the letter over the old hits and then the new hits.
+        """
+        if self._hold is None:
+            self._hold = self.app.batch_update()
+            self._hold.__enter__()
+            self._hold_timer = self.set_timer(HOLD, self._release)
+
+    def _release(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        if self._hold is not None:
+            hold, self._hold = self._hold, None
+            hold.__exit__(None, None, None)
+
+    def on_unmount(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        self._release()
+
+    def _ask(self, text: str) -> list[SearchHit]:  # on the query thread
+        return self.app.kb.search(text, limit=LIMIT) if text.strip() else []
+
+    def _answered(self, text: str, hits: list[SearchHit] | None, error: Exception | None) -> None:  # query thread
+        if error is not None:
+            self.app.call_from_thread(self._failed, error)
+        else:
+            self.app.call_from_thread(self._show, text, hits or [])
+
+    def _failed(self, error: Exception) -> None:
+        self._release()
+        self.app.report_error(error)
 
     def _show(self, text: str, hits: list[SearchHit]) -> None:
-        if self.query_one("#search-input", Input).value != text:
+        if self._searcher is None or self.query_one("#search-input", Input).value != text:
             return  # an older search finishing late
         self.query_one(HitList).set_hits(hits)
         status = "Type to search names, aliases and summaries" if not text.strip() else (
@@ -61,6 +115,7 @@ class SearchScreen(ModalScreen[str | None]):
             + ("  -  Enter opens, Up/Down choose" if hits else "")
         )
         self.query_one("#search-status", Line).text = escape(status)
+        self._release()
 
     def action_move(self, delta: int) -> None:
         self.query_one(HitList).move(delta)
