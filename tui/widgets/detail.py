@@ -55,7 +55,8 @@ RULE = Item(None)
 class DetailView(RowView, can_focus=True):
     """Shows an EntityDetail; Enter follows a link or opens a citation's source passage."""
 
-    COMPONENT_CLASSES = {"detail--cursor"}
+    COMPONENT_CLASSES = {"detail--cursor", "detail--focused-cursor", "detail--focused-title"}
+    FOCUSED_TITLE = "detail--focused-title"
 
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="detail.down"),
@@ -138,7 +139,7 @@ class DetailView(RowView, can_focus=True):
         item, strip = self._lines[index]
         style = base
         if item == self.highlighted:
-            style = base + self.get_component_rich_style("detail--cursor")
+            style = base + self.get_component_rich_style("detail--focused-cursor" if self.has_focus else "detail--cursor")
         return strip.apply_style(style)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:

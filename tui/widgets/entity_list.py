@@ -29,7 +29,9 @@ KIND_WIDTH = 14
 class EntityList(RowView, can_focus=True):
     """The rows of one entity type, in display order, with a cursor."""
 
-    COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--date", "entity-list--placeholder"}
+    COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--focused-cursor", "entity-list--focused-title",
+                         "entity-list--date", "entity-list--placeholder"}
+    FOCUSED_TITLE = "entity-list--focused-title"
 
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
@@ -152,7 +154,8 @@ class EntityList(RowView, can_focus=True):
             return Strip([Segment(" …".ljust(width), style)]).crop(0, width)
         style = base
         if index == self.cursor:
-            style = base + self.get_component_rich_style("entity-list--cursor")
+            style = base + self.get_component_rich_style(
+                "entity-list--focused-cursor" if self.has_focus else "entity-list--cursor")
         dim = style + self.get_component_rich_style("entity-list--date", partial=True)
         if self.entity_type == "actor":
             first = (row.kind or "").ljust(KIND_WIDTH)[:KIND_WIDTH]
