@@ -197,8 +197,8 @@ def timed_import(events: int, folder: Path) -> dict:
         child.stderr.close()
         return {"import_s": round(seconds, 1), "import_rss_mb": round(usage.ru_maxrss / 1024)}
     finally:
-        pack.unlink(missing_ok=True)
-        db.unlink(missing_ok=True)
+        for leftover in (pack, db, db.with_name(f".{db.name}.lock")):
+            leftover.unlink(missing_ok=True)
 
 
 def table(rows: list[dict]) -> str:
@@ -234,12 +234,18 @@ def main() -> int:
     parser.add_argument("--presses", type=int, default=20, help="key presses per latency figure")
     parser.add_argument("--import", dest="imports", action="store_true",
                         help="also time `crisis-tui import` of each size written as a JSON pack (slow)")
+    parser.add_argument("--import-only", action="store_true",
+                        help="only time `crisis-tui import` of each size (no explorer measurements)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for db in args.db:
         rows.append(measure(db, args.runs, args.presses))
         print(json.dumps(rows[-1]), file=sys.stderr)
+    if args.import_only:
+        for events in args.sizes:
+            print(json.dumps({"events": events, **timed_import(events, args.dir)}), flush=True)
+        return 0
     for events in args.sizes:
         path, stats = generated(events, args.dir)
         row = measure(path, args.runs, args.presses)

@@ -94,7 +94,7 @@ class _Sink:
         by_json, by_rows = self._sql[key]
         payload = json.dumps(rows, ensure_ascii=False)
         if "\\u0000" in payload:  # SQLite's JSON strings end at a NUL
-            self._queue.put((by_rows, list(rows), True))
+            self._queue.put((by_rows, rows, True))  # callers hand over each batch, never reuse it
         else:
             self._queue.put((by_json, payload, False))
 
@@ -132,10 +132,9 @@ BATCH = 20000  # rows per batch handed to the sink
 
 
 class Writer:
-    """Bulk inserts into an open, empty database; ids are given out in insertion order."""
+    """Bulk inserts into an empty database through a `_Sink`; ids are given out in insertion order."""
 
-    def __init__(self, conn: sqlite3.Connection, sink: _Sink) -> None:
-        self.conn = conn
+    def __init__(self, sink: _Sink) -> None:
         self.sink = sink
         self.ids: dict[str, int] = {}
         self.texts: dict[str, str] = {}
@@ -281,7 +280,7 @@ def new_database(path: Path) -> Iterator[Writer]:
             deferred = drop_indexes(conn)
             sink = _Sink(conn)
             try:
-                yield Writer(conn, sink)
+                yield Writer(sink)
             except BaseException:
                 sink.abandon()
                 raise

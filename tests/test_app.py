@@ -438,3 +438,26 @@ async def test_a_list_coming_back_into_view_scrolls_no_more_than_needed(make_app
         events = app.main.list_for("event")
         assert app.main.active == "event" and events.cursor == 15
         assert events.scroll_offset.y == 0  # 22 rows, 19 in view: row 15 shows without scrolling
+
+
+async def test_a_search_the_database_refuses_is_a_notice_not_a_crash(make_app, monkeypatch):
+    """Search runs on its own thread; a database error there reaches the user as one notice."""
+    from crisis_tui.db.errors import DatabaseError
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        notices = []
+
+        def broken(*args, **kwargs):
+            raise DatabaseError("crisis.db: database disk image is malformed")
+
+        monkeypatch.setattr(app.kb, "search", broken)
+        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        await pilot.press("slash", "s")
+        await until(pilot, lambda: bool(notices))
+        assert notices == ["crisis.db: database disk image is malformed"]
+        assert isinstance(app.screen, SearchScreen) and app.return_code is None
+        monkeypatch.undo()
+        await pilot.press("i")  # the query thread is still there, and the held frame was let go
+        await searched(pilot, "si")
