@@ -90,6 +90,7 @@ def read_pack(path: Path) -> tuple[Pack, Origins]:
                 raise PackError(str(file), f"'{key}' is given twice with different values")
             else:
                 raw[key] = value
+        del data  # the records live on in `raw` only, which _validate empties as it goes
     return _validate(raw, origins, base=files[0].parent, where=str(path)), origins
 
 
@@ -160,7 +161,9 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
     valid: dict[str, list[BaseModel]] = {}
     for section, model in SECTIONS.items():
         valid[section] = records = []
-        for n, item in enumerate(raw[section]):
+        items = raw[section]
+        for n, item in enumerate(items):
+            items[n] = None  # the parsed dict goes as its record comes: both at once doubled the memory
             try:
                 records.append(model.model_validate(item))
             except ValidationError as exc:
