@@ -386,6 +386,30 @@ async def test_down_reads_a_long_summary_before_the_first_link(make_app):
         assert view.highlighted != first and view.items[view.highlighted].target is not None
 
 
+async def test_a_long_detail_is_wrapped_a_screenful_first_and_the_rest_after_the_frame(make_app):
+    """Opening an entity wraps only what fits in the pane before the frame that shows it; the
+    rest follows at once after, so End, paging and the extent note see every line."""
+    from crisis_tui.tui.widgets.wrap import wrap_spans
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = detail(app)
+        view.show(app.kb.detail("event/russia-mediation-offer-2025"))
+        width, height = view.scrollable_content_region.size
+        every = sum(len(wrap_spans(list(i.spans), width)) if i.spans else 1 for i in view.items)
+        assert height < len(view._lines) < every  # a screenful (and a line), not all of it
+        assert view.virtual_size.height > height  # enough to say that there is more below
+        await pilot.pause()
+        assert len(view._lines) == every == view.virtual_size.height
+        view.focus()
+        await pilot.pause()
+        await pilot.press("G")
+        last = max(i for i, item in enumerate(view.items) if item.target is not None)
+        assert view.highlighted == last and view.scroll_offset.y == every - height
+        assert view.border_subtitle == "end"
+
+
 async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
     """Inside the explorer automatic collection is off (it collects on a timer, between keys);
     whoever ran the app gets the collector back as it was."""

@@ -23,6 +23,19 @@ MIN_WIDTH, MIN_HEIGHT = 60, 14
 WIDE_WIDTH, WIDE_HEIGHT = 120, 32
 
 
+def collapse(widget: Widget, collapsed: bool) -> None:
+    """Fold a pane to nothing, or give it back its style sheet's size and border.
+
+    Inline styles, not a class: see app.tcss.
+    """
+    if collapsed:
+        widget.styles.height = 0
+        widget.styles.border = ("none", "black")
+    else:
+        widget.styles.height = None
+        widget.styles.border = None
+
+
 class MainScreen(Screen):
     """Lists on the left (tabs when narrow, stacked when wide), the detail on the right."""
 
@@ -76,8 +89,9 @@ class MainScreen(Screen):
         self.active = entity_type
         for entity_list in self.query(EntityList):
             active = entity_list.entity_type == entity_type
-            entity_list.set_class(active, "-active")
-            entity_list.can_focus = active or self.is_wide  # collapsed panes are skipped by Tab
+            shown = active or self.is_wide
+            collapse(entity_list, not shown)
+            entity_list.can_focus = shown  # collapsed panes are skipped by Tab
         self._render_tabs()
         hidden_has_focus = isinstance(self.focused, EntityList) and not self.focused.can_focus
         if focus or hidden_has_focus:  # a collapsed pane never keeps the focus

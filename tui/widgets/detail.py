@@ -96,30 +96,48 @@ class DetailView(RowView, can_focus=True):
         self.border_title = detail.row.name
         self.items = list(build_items(detail))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
-        self._layout_lines()
+        self._layout_lines(lazy=True)
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         self._show_extent()
 
-    def _layout_lines(self) -> None:
-        """Wrap every item to the current width."""
+    def _layout_lines(self, lazy: bool = False) -> None:
+        """Wrap the items to the current width: all of them, or (`lazy`) a screenful now and
+        the rest once the frame is drawn (an agreement's hundred links took ~6 ms to wrap,
+        all inside the key press that opened it)."""
         width = self.scrollable_content_region.width
         if width < 2:  # hidden (a terminal too small to show the panes): lay out for later
             width = 80
         self._width = width
-        rule = Strip([Segment("─" * width, DIM)], width)
-        lines: list[tuple[int, Strip]] = []
-        spans: list[tuple[int, int]] = []
-        for index, entry in enumerate(self.items):
-            start = len(lines)
+        self._rule = Strip([Segment("─" * width, DIM)], width)
+        self._lines, self._spans = [], []
+        self._wrap_until(self.scrollable_content_region.height + 1 if lazy else None)
+        # until every item is wrapped, each of the rest counts as one line: a lower bound
+        set_rows(self, len(self._lines) + len(self.items) - len(self._spans))
+        if len(self._spans) < len(self.items):
+            self.call_after_refresh(self._finish_layout)
+
+    def _wrap_until(self, lines: int | None) -> None:
+        """Wrap further items until there are `lines` lines (None: all of them)."""
+        width, out, spans = self._width, self._lines, self._spans
+        for index in range(len(spans), len(self.items)):
+            if lines is not None and len(out) >= lines:
+                break
+            entry = self.items[index]
+            start = len(out)
             if entry.spans is None:
-                lines.append((index, rule))
+                out.append((index, self._rule))
             else:
                 for segments in wrap_spans(list(entry.spans), width):
-                    lines.append((index, Strip(segments).extend_cell_length(width)))
-            spans.append((start, len(lines) - start))
-        self._lines, self._spans = lines, spans
-        set_rows(self, len(lines))
+                    out.append((index, Strip(segments).extend_cell_length(width)))
+            spans.append((start, len(out) - start))
+
+    def _finish_layout(self) -> None:
+        """Wrap whatever `show` left for later (before anything that needs every line)."""
+        if len(self._spans) < len(self.items):
+            self._wrap_until(None)
+            set_rows(self, len(self._lines), repaint=False)  # the lines in view are as they were
+            self._show_extent()
 
     def on_resize(self) -> None:
         width = self.scrollable_content_region.width
@@ -135,7 +153,9 @@ class DetailView(RowView, can_focus=True):
         index = self.scroll_offset.y + y
         base = self.base_style
         if index >= len(self._lines):
-            return Strip.blank(self.scrollable_content_region.width, base)
+            self._finish_layout()
+            if index >= len(self._lines):
+                return Strip.blank(self.scrollable_content_region.width, base)
         item, strip = self._lines[index]
         style = base
         if item == self.highlighted:
@@ -160,6 +180,7 @@ class DetailView(RowView, can_focus=True):
         return [i for i, item in enumerate(self.items) if item.target is not None]
 
     def _highlight(self, index: int | None) -> None:
+        self._finish_layout()
         old, self.highlighted = self.highlighted, index
         for item in (old, index):
             if item is not None:
@@ -170,6 +191,7 @@ class DetailView(RowView, can_focus=True):
             self._keep_in_view(index)
 
     def _keep_in_view(self, index: int) -> None:
+        self._finish_layout()
         start, count = self._spans[index]
         height = self.scrollable_content_region.height or 1
         top = self.scroll_offset.y
@@ -180,6 +202,7 @@ class DetailView(RowView, can_focus=True):
 
     def action_move(self, delta: int) -> None:
         """To the next (or previous) line that opens something; past the last, scroll on."""
+        self._finish_layout()
         choices = self._selectable()
         if self.highlighted is None or not choices:
             self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
@@ -198,6 +221,7 @@ class DetailView(RowView, can_focus=True):
 
     def action_page(self, direction: int) -> None:
         """Scroll a page and put the cursor on the first openable line in view."""
+        self._finish_layout()
         height = max(self.scrollable_content_region.height - 1, 1)
         self.scroll_to(y=self.scroll_y + direction * height, animate=False, immediate=True)
         top = round(self.scroll_y)
@@ -214,6 +238,7 @@ class DetailView(RowView, can_focus=True):
             self._highlight(choices[0])
 
     def action_last(self) -> None:
+        self._finish_layout()
         choices = self._selectable()
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
         if choices:
@@ -224,6 +249,7 @@ class DetailView(RowView, can_focus=True):
             self._open(self.items[self.highlighted].target)
 
     def on_click(self, event: events.Click) -> None:
+        self._finish_layout()
         line = self.scroll_offset.y + event.y
         if 0 <= line < len(self._lines):
             item = self._lines[line][0]

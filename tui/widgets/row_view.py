@@ -24,14 +24,19 @@ def keep_in_view(view: ScrollView, index: int) -> None:
         view.scroll_to(y=index - height + 1, animate=False, immediate=True)
 
 
-def set_rows(view: ScrollView, rows: int) -> None:
-    """Give `view` a new height in rows without a layout pass.
+def set_rows(view: ScrollView, rows: int, repaint: bool = True) -> None:
+    """Give `view` a new height in rows without a layout pass (and, if told, without a repaint).
 
     `virtual_size` is a layout reactive: setting it relays out the whole screen (~5 ms),
-    though a pane of fixed size only needs its own repaint.
+    though a pane of fixed size only needs its own repaint. Textual lets a view scroll only
+    while it "shows" a vertical scrollbar (these panes draw none: its size is 0), which it
+    decides in the layout pass skipped here; so it is decided here too.
     """
-    view.set_reactive(ScrollView.virtual_size, Size(view.scrollable_content_region.width, rows))
-    view.refresh()
+    region = view.scrollable_content_region
+    view.set_reactive(ScrollView.virtual_size, Size(region.width, rows))
+    view.set_reactive(ScrollView.show_vertical_scrollbar, rows > region.height)
+    if repaint:
+        view.refresh()
 
 
 class RowView(ScrollView):
