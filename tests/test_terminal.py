@@ -133,3 +133,28 @@ def test_each_typed_letter_is_drawn_with_its_hits(terminal):
                 stale += 1
         whole += stale == 0
     assert whole >= len(word) - 2, f"only {whole} of {len(word)} keys were drawn with their hits"
+
+
+def test_focus_shows_in_the_pane_titles_and_cursors_as_it_moves(terminal):
+    """The focused pane's title is reversed and its cursor bold; Enter, Esc, l and h move both.
+
+    Only the title row and the cursor rows are repainted on a focus change: a stale title or
+    cursor would show here.
+    """
+    t = terminal()
+    t.wait_for("1965 war between India and Pakistan")
+    t.settle()
+
+    def look() -> tuple[bool, bool, bool, bool]:
+        title_row = t.screen.buffer[2]
+        list_cursor = next(y for y in range(3, 22) if t.screen.buffer[y][5].reverse)
+        detail_cursor = next(y for y in range(3, 22) if t.screen.buffer[y][55].reverse)  # past the bold label
+        return (title_row[3].reverse, title_row[39].reverse,
+                t.screen.buffer[list_cursor][5].bold, t.screen.buffer[detail_cursor][55].bold)
+
+    assert look() == (True, False, True, False)
+    for key, focus_on_detail in ((ENTER, True), (ESC, False), ("l", True), ("h", False)):
+        t.send(key)
+        t.settle()
+        on_list = not focus_on_detail
+        assert look() == (on_list, focus_on_detail, on_list, focus_on_detail), key

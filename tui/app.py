@@ -109,7 +109,7 @@ class CrisisApp(App[None]):
 
     def _database_changed(self) -> None:
         """Another process committed: read the lists and the shown entity again."""
-        for entity_list in self.main.query(EntityList):
+        for entity_list in self.main.lists.values():
             entity_list.reload()
         if self.shown is not None:
             self.visit(self.shown, remember=False)

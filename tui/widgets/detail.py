@@ -162,6 +162,10 @@ class DetailView(RowView, can_focus=True):
             style = base + self.get_component_rich_style("detail--focused-cursor" if self.has_focus else "detail--cursor")
         return strip.apply_style(style)
 
+    def refresh_cursor(self) -> None:
+        if self.highlighted is not None and self.highlighted < len(self._spans):
+            self.refresh_lines(*self._spans[self.highlighted])
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._show_extent()

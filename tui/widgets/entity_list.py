@@ -168,6 +168,9 @@ class EntityList(RowView, can_focus=True):
             strip = Strip([*strip, Segment(" " * pad, style)])
         return strip
 
+    def refresh_cursor(self) -> None:
+        self.refresh_line(self.cursor)
+
     def _show_position(self) -> None:
         """Say where the cursor is (shown in place of a scrollbar: see app.tcss).
 
