@@ -410,6 +410,23 @@ async def test_a_long_detail_is_wrapped_a_screenful_first_and_the_rest_after_the
         assert view.border_subtitle == "end"
 
 
+async def test_the_key_bar_names_the_keys_and_a_click_presses_one(make_app):
+    """The bottom line lists each shown binding once (`b`, not also Backspace) and the
+    palette's key at the right; clicking `? Help` opens the help."""
+    from crisis_tui.tui.widgets.key_bar import KeyBar
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.main.query_one(KeyBar)
+        text = "".join(segment.text for segment in bar.render_line(0))
+        assert text.startswith(" / Search  b Back  f Forward  H History  ? Help  q Quit ")
+        assert text.rstrip().endswith("▏^p palette") and len(text) == 80
+        await pilot.click(KeyBar, offset=(text.index("? Help") + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
 async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
     """Inside the explorer automatic collection is off (it collects on a timer, between keys);
     whoever ran the app gets the collector back as it was."""

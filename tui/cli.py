@@ -109,6 +109,7 @@ def _explore(obj: _Context, start: str | None) -> None:
     # Frames are only drawn when something changed, and composing one takes 3-12 ms, so a
     # 1 ms grid means "draw as soon as there is something new" and costs nothing while idle.
     os.environ.setdefault("TEXTUAL_FPS", "1000")
+
     from .app import CrisisApp
 
     app = CrisisApp(kb, start=start_ref)

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from ...db.records import EntityDetail
 from ..widgets.detail import DetailView
 from ..widgets.entity_list import EntityList
-from ..widgets.footer import StableFooter
+from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
@@ -72,7 +72,7 @@ class MainScreen(Screen):
                 yield from self.lists.values()
             yield self.detail
         yield Static(id="too-small")
-        yield StableFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         for entity_list in self.lists.values():

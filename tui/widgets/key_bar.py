@@ -1,0 +1,99 @@
+"""The bottom line: the keys of the screen, drawn as one line.
+
+Textual's Footer is a container of a widget per key, each drawn through Textual's text
+rendering on every full repaint of the screen (closing the search or the help, a resize):
+7.5 of the 23 ms such a repaint took. This draws the same `key description` pairs from one
+strip (0.5 ms), and redraws when the screen's bindings change.
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual import events
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class KeyBar(Widget):
+    """Each binding the screen shows, as `key description`; the command palette's at the right.
+
+    A click on a key presses it.
+    """
+
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--disabled"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._keys: list[tuple[str, str, str, bool]] = []  # (key, shown as, description, enabled)
+        self._palette: tuple[str, str, str, bool] | None = None
+        self._spans: list[tuple[int, int, str]] = []  # (first cell, end cell, key) for clicks
+        self._strip: tuple[tuple, Strip] | None = None
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        if screen is not self.screen:
+            return
+        display = self.app.get_key_display
+        keys, palette, actions = [], None, set()
+        for _, binding, enabled, _ in screen.active_bindings.values():
+            if binding.show and binding.action not in actions:  # `b,backspace`: shown once, as b
+                actions.add(binding.action)
+                keys.append((binding.key, display(binding), binding.description, enabled))
+        if self.app.ENABLE_COMMAND_PALETTE:
+            found = screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                palette = (found.binding.key, display(found.binding), found.binding.description, found.enabled)
+        if (keys, palette) != (self._keys, self._palette):
+            self._keys, self._palette, self._strip = keys, palette, None
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width, base = self.content_region.width, self.rich_style
+        if y:
+            return Strip.blank(width, base)
+        key = (width, base)
+        if self._strip is None or self._strip[0] != key:
+            self._strip = key, self._draw(width, base)
+        return self._strip[1]
+
+    def _draw(self, width: int, base) -> Strip:
+        key_style = base + self.get_component_rich_style("key-bar--key")
+        text_style = base + self.get_component_rich_style("key-bar--description")
+        dim = self.get_component_rich_style("key-bar--disabled")
+        segments: list[Segment] = []
+        spans: list[tuple[int, int, str]] = []
+        at = 0
+
+        def add(entry: tuple[str, str, str, bool], pad: str = " ") -> None:
+            nonlocal at
+            key, shown, description, enabled = entry
+            parts = [(f"{pad}{shown} ", key_style), (f"{description} " if description else "", text_style)]
+            start = at
+            for text, style in parts:
+                segments.append(Segment(text, style if enabled else style + dim))
+                at += len(text)
+            spans.append((start, at, key))
+
+        for entry in self._keys:
+            add(entry)
+        if self._palette is not None:
+            _, shown, description, _ = self._palette
+            room = width - at - len(f"▏{shown} {description} ")
+            if room >= 1:
+                segments.append(Segment(" " * room, base))
+                at += room
+                segments.append(Segment("▏", base + dim))
+                at += 1
+                add(self._palette, pad="")
+        self._spans = spans
+        return Strip(segments).crop_extend(0, width, base)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key in self._spans:
+            if start <= event.x < end:
+                self.app.simulate_key(key)
+                return
