@@ -14,8 +14,10 @@ Not a test: results vary with the machine; compare ratios measured in one run.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -29,7 +31,7 @@ from crisis_tui.db.queries import KnowledgeBase  # noqa: E402
 from tests.ptyterm import PtyTerminal  # noqa: E402
 
 BIN = Path(sys.executable).parent
-CLI = str(BIN / "crisis-tui")
+CLI = [str(BIN / "crisis-tui")]  # --cli replaces it (another build of crisis-tui, to compare)
 COLS, ROWS = 80, 24
 ENV = {**os.environ, "TERM": "xterm-256color"}
 
@@ -114,11 +116,11 @@ def measure(db: Path, runs: int, presses: int) -> dict:
     result: dict = {"events": kb.count("event")}
     name0 = first[0].name[:14]
     minimal, crisis = first_frames(
-        [[sys.executable, str(ROOT / "benchmarks" / "minimal_app.py")], [CLI, "--db", str(db)]],
+        [[sys.executable, str(ROOT / "benchmarks" / "minimal_app.py")], [*CLI, "--db", str(db)]],
         [lambda s: "minimal app ready" in s, lambda s: name0 in s], runs)
     result.update(minimal_ms=minimal * 1000, first_frame_ms=crisis * 1000, ratio=crisis / minimal)
 
-    t = Timed([CLI, "--db", str(db)], COLS, ROWS, ENV)
+    t = Timed([*CLI, "--db", str(db)], COLS, ROWS, ENV)
     try:
         t.until(lambda s: name0 in s, 30)
         t.settle(0.3)
@@ -188,7 +190,7 @@ def timed_import(events: int, folder: Path) -> dict:
     db.unlink(missing_ok=True)
     try:
         started = time.perf_counter()
-        child = subprocess.Popen([CLI, "--db", str(db), "import", str(pack)], stdout=subprocess.DEVNULL,
+        child = subprocess.Popen([*CLI, "--db", str(db), "import", str(pack)], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
@@ -236,7 +238,16 @@ def main() -> int:
                         help="also time `crisis-tui import` of each size written as a JSON pack (slow)")
     parser.add_argument("--import-only", action="store_true",
                         help="only time `crisis-tui import` of each size (no explorer measurements)")
+    parser.add_argument("--cli", help="the command to measure instead of this venv's crisis-tui "
+                                      "(e.g. \"python old/run.py\", to compare two builds in one sitting)")
     args = parser.parse_args()
+    if args.cli:
+        CLI[:] = shlex.split(args.cli)
+    # pip compiles an installed package's modules; an editable install in an environment with
+    # PYTHONDONTWRITEBYTECODE (this machine's) compiled ours from source on every start, ~90 ms
+    # of the first frame that no installed copy pays. Textual's own are compiled by pip.
+    for folder in ("db", "seed", "tui"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
     args.dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for db in args.db:
