@@ -39,7 +39,8 @@ class LinkView:
     label: str
     other: EntityRow
     note: str | None
-    citations: tuple[CitationView, ...]
+    citations: tuple[CitationView, ...]  # empty when the detail was read without them
+    id: int  # the link's own id (KnowledgeBase.link_citations)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,47 @@ async def test_citation_opens_the_passage_in_its_source(make_app):
         assert not isinstance(app.screen, SourceScreen)
 
 
+async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app):
+    """The Lavrov-Dar talks invoke the Simla Agreement: `s` on that line shows the article's
+    sentence saying so, marked in the article."""
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = detail(app)
+        view.focus()
+        view._highlight(option_index(view, "invokes: Simla Agreement"))
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SourceScreen)
+        passage = str(app.screen.query_one("#source-passage", Static).render())
+        assert "Crucially, in line with the 1972 Simla Agreement" in passage
+        assert app.screen.query_one("#source-box").border_title == "Source - Esc closes"
+        await pilot.press("s")  # one passage only: nothing next
+        assert isinstance(app.screen, SourceScreen)
+        await pilot.press("escape")
+        assert app.screen is app.main
+
+
+async def test_s_goes_through_each_passage_of_a_link_cited_twice(make_app):
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = detail(app)
+        view.focus()
+        view._highlight(option_index(view, "invokes: Simla Agreement"))
+        seen = []
+        for _ in range(3):
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, SourceScreen)
+            seen.append((app.screen.query_one("#source-box").border_title,
+                         str(app.screen.query_one("#source-passage", Static).render())))
+        assert [title for title, _ in seen] == [
+            "Source, passage 1 of 2 - s next, Esc closes", "Source, passage 2 of 2 - s next, Esc closes",
+            "Source, passage 1 of 2 - s next, Esc closes"]
+        assert seen[0][1] != seen[1][1] and seen[2][1] == seen[0][1]
+
+
 async def test_search_by_alias_and_enter_goes_there(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -45,6 +45,15 @@ def test_lavrov_dar_talks_invoke_simla(kb):
     assert all(k.citations for k in detail.links_out)
 
 
+def test_a_detail_read_without_link_citations_names_each_link_and_reads_its_passages_apart(kb):
+    full = kb.detail("agreement/simla-1972")
+    light = kb.detail("agreement/simla-1972", link_citations=False)
+    assert [k.id for k in light.links_in] == [k.id for k in full.links_in] and light.links_in
+    assert not any(k.citations for k in light.links_in + light.links_out)
+    for k in full.links_in + full.links_out:
+        assert kb.link_citations(k.id) == k.citations and k.citations
+
+
 def test_simla_is_referred_to_by_the_talks(kb):
     detail = kb.detail("agreement/simla-1972")
     referring = {(k.label, k.other.ref) for k in detail.links_in}

@@ -144,7 +144,7 @@ class CrisisApp(App[None]):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def _load_detail(self, ref: str) -> None:
-        detail = self.kb.detail(ref)
+        detail = self.kb.detail(ref, link_citations=False)  # a link's passage is read when asked for
         if detail is None:
             raise DatabaseError(f"{ref}: no such entity in {self.kb.path}")
         self.post_message(DetailLoaded(detail, self.kb.position(detail.row.id)))
@@ -194,12 +194,30 @@ class CrisisApp(App[None]):
     def _citation(self, message: DetailView.ShowCitation) -> None:
         self._open_source(message.citation)
 
+    @on(DetailView.ShowLinkSource)
+    def _link_source(self, message: DetailView.ShowLinkSource) -> None:
+        self._open_source(link=message.link)
+
     @work(thread=True, group="source", exit_on_error=False)
-    def _open_source(self, citation) -> None:
+    def _open_source(self, citation=None, link: int | None = None, index: int = 0) -> None:
+        """Show a passage in its source: `citation`, or passage `index` of those `link` is cited to
+        (`s` there goes on to the next)."""
+        of = None
+        if citation is None:
+            cited = self.kb.link_citations(link)
+            if not cited:
+                self.call_from_thread(self.notify, "This link cites no passage", severity="warning", timeout=4)
+                return
+            index %= len(cited)
+            citation, of = cited[index], (index + 1, len(cited))
         source = self.kb.source(citation.source_id)
         from .screens.source import SourceScreen
 
-        self.call_from_thread(self.push_screen, SourceScreen(source, citation))
+        def closed(go_on: bool | None) -> None:
+            if go_on:
+                self._open_source(link=link, index=index + 1)
+
+        self.call_from_thread(self.push_screen, SourceScreen(source, citation, of), closed)
 
     def action_back(self) -> None:
         h = self.history

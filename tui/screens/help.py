@@ -13,8 +13,9 @@ from textual.widgets import Static
 INTRO = (
     "crisis-tui explores a crisis: events, actors, agreements and places, the typed links "
     "between them, and the source passage behind every fact. Move in a list, press Enter to "
-    "open; in the detail pane, Enter on a link goes there and Enter on a source shows the "
-    "passage. b goes back, f forward, / searches everything."
+    "open; in the detail pane, Enter on a link goes there, s on a link shows the passage it "
+    "is cited to, and Enter on a source shows the passage. b goes back, f forward, / "
+    "searches everything."
 )
 
 # Plain names for keys that would otherwise show as symbols a plain terminal may lack.

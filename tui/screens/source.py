@@ -35,17 +35,23 @@ def split_passage(text: str, quote: str) -> tuple[str, Content, str]:
     return text[:start].rstrip("\n"), paragraph, text[end:].lstrip("\n")
 
 
-class SourceScreen(ModalScreen[None]):
-    """Shows where a quoted passage sits in its source, scrolled to it."""
+class SourceScreen(ModalScreen[bool]):
+    """Shows where a quoted passage sits in its source, scrolled to it.
+
+    Given `of` (this passage's number and how many a link has), `s` closes it asking for
+    the next one (the result is True).
+    """
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close", id="source.close"),
         Binding("j,down", "scroll(1)", show=False, id="source.down"),
         Binding("k,up", "scroll(-1)", show=False, id="source.up"),
+        Binding("s,n", "next", "Next passage", show=False, id="source.next"),
     ]
 
-    def __init__(self, source: SourceText | None, citation: CitationView) -> None:
+    def __init__(self, source: SourceText | None, citation: CitationView, of: tuple[int, int] | None = None) -> None:
         super().__init__()
+        self._of = of
         self._header = header(source, citation)
         self._parts = split_passage((source.text if source else None) or "", citation.quote)
 
@@ -53,6 +59,8 @@ class SourceScreen(ModalScreen[None]):
         before, paragraph, after = self._parts
         with VerticalScroll(id="source-box") as box:
             box.border_title = "Source - Esc closes"
+            if self._of is not None and self._of[1] > 1:
+                box.border_title = f"Source, passage {self._of[0]} of {self._of[1]} - s next, Esc closes"
             yield Static(self._header, id="source-header")
             yield Static(before, id="source-before", markup=False)
             yield Static(paragraph, id="source-passage")
@@ -64,6 +72,10 @@ class SourceScreen(ModalScreen[None]):
     def _scroll_to_passage(self) -> None:
         box = self.query_one("#source-box", VerticalScroll)
         box.scroll_to_widget(self.query_one("#source-passage"), top=True, animate=False)
+
+    def action_next(self) -> None:
+        if self._of is not None and self._of[1] > 1:
+            self.dismiss(True)
 
     def action_scroll(self, delta: int) -> None:
         self.query_one("#source-box").scroll_relative(y=delta, animate=False)

@@ -39,14 +39,15 @@ class Item:
 
     spans: tuple[Span, ...] | None  # None draws a rule
     target: Target | None = None
+    link: int | None = None  # on a link's line: the link, whose passage `s` shows
 
     @property
     def text(self) -> str:
         return "".join(text for text, _ in self.spans or ())
 
 
-def item(*parts: str | Span, target: Target | None = None) -> Item:
-    return Item(tuple((p, None) if isinstance(p, str) else p for p in parts), target)
+def item(*parts: str | Span, target: Target | None = None, link: int | None = None) -> Item:
+    return Item(tuple((p, None) if isinstance(p, str) else p for p in parts), target, link)
 
 
 RULE = Item(None)
@@ -67,6 +68,8 @@ class DetailView(RowView, can_focus=True):
         Binding("end,G", "last", "Last", show=False, id="detail.last"),
         Binding("enter", "select", "Open", show=False, id="detail.select",
                 tooltip="Follow the link, or show the quoted passage in its source"),
+        Binding("s", "source", "Source", show=False, id="detail.source",
+                tooltip="Show the passage in its source that the link (or citation) under the cursor is cited to"),
     ]
 
     @dataclass
@@ -80,6 +83,12 @@ class DetailView(RowView, can_focus=True):
         """Show this passage in its source."""
 
         citation: CitationView
+
+    @dataclass
+    class ShowLinkSource(Message):
+        """Show the passage this link is cited to."""
+
+        link: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -252,6 +261,18 @@ class DetailView(RowView, can_focus=True):
         if self.highlighted is not None:
             self._open(self.items[self.highlighted].target)
 
+    def action_source(self) -> None:
+        """The source passage behind the line under the cursor: a link's, or a citation's own."""
+        if self.highlighted is None:
+            return
+        entry = self.items[self.highlighted]
+        if entry.link is not None:
+            self.post_message(self.ShowLinkSource(entry.link))
+        elif isinstance(entry.target, CitationView):
+            self._open(entry.target)
+        else:
+            self.notify("Its sources are the numbered lines under it", timeout=3)
+
     def on_click(self, event: events.Click) -> None:
         self._finish_layout()
         line = self.scroll_offset.y + event.y
@@ -296,7 +317,7 @@ def build_items(d: EntityDetail):
             yield item((f"showing the first {len(links)}", ITALIC))
         for link in links:
             note = f"  - {link.note}" if link.note else ""
-            yield item((f"{link.label}: ", BOLD), row_label(link.other), (note, DIM), target=link.other)
+            yield item((f"{link.label}: ", BOLD), row_label(link.other), (note, DIM), target=link.other, link=link.id)
     if d.positions:
         yield RULE
         yield item((f"Stated positions ({len(d.positions)})", HEADING))
