@@ -64,6 +64,13 @@ def option_index(view: DetailView, text: str) -> int:
     raise AssertionError(f"no line with {text!r} in the detail view")
 
 
+def put_cursor_on(app: CrisisApp, text: str) -> None:
+    """Focus the detail pane with its cursor on the line holding `text`."""
+    view = detail(app)
+    view.focus()
+    view._highlight(option_index(view, text))
+
+
 async def follow(pilot, text: str) -> None:
     """Move the detail cursor to the line holding `text` with the keyboard, then press Enter."""
     view = detail(pilot.app)
@@ -191,9 +198,7 @@ async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app):
     app = make_app(start="event/lavrov-dar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        view = detail(app)
-        view.focus()
-        view._highlight(option_index(view, "invokes: Simla Agreement"))
+        put_cursor_on(app, "invokes: Simla Agreement")
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, SourceScreen)
@@ -210,9 +215,7 @@ async def test_s_goes_through_each_passage_of_a_link_cited_twice(make_app):
     app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        view = detail(app)
-        view.focus()
-        view._highlight(option_index(view, "invokes: Simla Agreement"))
+        put_cursor_on(app, "invokes: Simla Agreement")
         seen = []
         for _ in range(3):
             await pilot.press("s")

@@ -12,10 +12,11 @@ from rich.segment import Segment
 from textual import events
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widget import Widget
+
+from .line import OneLine
 
 
-class KeyBar(Widget):
+class KeyBar(OneLine):
     """Each binding the screen shows, as `key description`; the command palette's at the right.
 
     A click on a key presses it.
@@ -28,7 +29,6 @@ class KeyBar(Widget):
         self._keys: list[tuple[str, str, str, bool]] = []  # (key, shown as, description, enabled)
         self._palette: tuple[str, str, str, bool] | None = None
         self._spans: list[tuple[int, int, str]] = []  # (first cell, end cell, key) for clicks
-        self._strip: tuple[tuple, Strip] | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -48,19 +48,10 @@ class KeyBar(Widget):
             if found is not None:
                 palette = (found.binding.key, display(found.binding), found.binding.description, found.enabled)
         if (keys, palette) != (self._keys, self._palette):
-            self._keys, self._palette, self._strip = keys, palette, None
-            self.refresh()
+            self._keys, self._palette = keys, palette
+            self.redraw()
 
-    def render_line(self, y: int) -> Strip:
-        width, base = self.content_region.width, self.rich_style
-        if y:
-            return Strip.blank(width, base)
-        key = (width, base)
-        if self._strip is None or self._strip[0] != key:
-            self._strip = key, self._draw(width, base)
-        return self._strip[1]
-
-    def _draw(self, width: int, base) -> Strip:
+    def draw(self, width: int, base) -> Strip:
         key_style = base + self.get_component_rich_style("key-bar--key")
         text_style = base + self.get_component_rich_style("key-bar--description")
         dim = self.get_component_rich_style("key-bar--disabled")

@@ -1,4 +1,4 @@
-"""A one-line label whose updates repaint only itself (a Static update re-lays out the screen)."""
+"""One-line widgets drawn from one cached strip: a label, and the base they share."""
 
 from __future__ import annotations
 
@@ -9,24 +9,25 @@ from textual.style import Style
 from textual.widget import Widget
 
 
-class Line(Widget):
-    """Shows `text` (markup allowed) on one line, cut to the width.
+class OneLine(Widget):
+    """A widget one line high, drawn by `draw` once per text, width and style.
 
-    Drawn from one strip made when the text, width or style changes: through Textual's
-    general text rendering a line took 0.5-2.5 ms, and the breadcrumb and the tabs line
-    change on every visit and every cursor move.
+    Through Textual's general text rendering such a line took 0.5-2.5 ms, and the breadcrumb
+    and the tabs line change on every visit and every cursor move.
     """
-
-    text: reactive[str] = reactive("", layout=False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._content = Content("")
         self._strip: tuple[tuple, Strip] | None = None
 
-    def watch_text(self, text: str) -> None:
-        self._content = Content.from_markup(text)
+    def draw(self, width: int, base) -> Strip:
+        """The line for this width and base (rich) style."""
+        raise NotImplementedError
+
+    def redraw(self) -> None:
+        """What `draw` shows has changed."""
         self._strip = None
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         width, base = self.content_region.width, self.rich_style
@@ -34,6 +35,23 @@ class Line(Widget):
             return Strip.blank(width, base)
         key = (width, base)
         if self._strip is None or self._strip[0] != key:
-            segments = self._content.render_segments(Style.from_rich_style(base))
-            self._strip = key, Strip(segments).crop_extend(0, width, base)
+            self._strip = key, self.draw(width, base)
         return self._strip[1]
+
+
+class Line(OneLine):
+    """Shows `text` (markup allowed) on one line, cut to the width; updates repaint only itself
+    (a Static's update re-lays out the screen)."""
+
+    text: reactive[str] = reactive("", layout=False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._content = Content("")
+
+    def watch_text(self, text: str) -> None:
+        self._content = Content.from_markup(text)
+        self._strip = None  # the reactive repaints
+
+    def draw(self, width: int, base) -> Strip:
+        return Strip(self._content.render_segments(Style.from_rich_style(base))).crop_extend(0, width, base)
