@@ -471,6 +471,21 @@ async def test_the_key_bar_names_the_keys_and_a_click_presses_one(make_app):
         assert isinstance(app.screen, HelpScreen)
 
 
+async def test_the_one_line_widgets_take_a_new_theme(make_app):
+    """The key bar and the breadcrumb keep a drawn line; a theme change draws them again."""
+    from crisis_tui.tui.widgets.key_bar import KeyBar
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = [app.main.query_one(KeyBar), app.main.crumbs]
+        before = [{seg.style for seg in line.render_line(0)} for line in lines]
+        app.theme = "textual-light"
+        await settle(pilot)
+        after = [{seg.style for seg in line.render_line(0)} for line in lines]
+        assert all(a != b for a, b in zip(before, after))
+
+
 async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
     """Inside the explorer automatic collection is off (it collects on a timer, between keys);
     whoever ran the app gets the collector back as it was."""

@@ -24,6 +24,10 @@ class OneLine(Widget):
         """The line for this width and base (rich) style."""
         raise NotImplementedError
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strip = None  # a new theme may restyle parts the base style does not show
+
     def redraw(self) -> None:
         """What `draw` shows has changed."""
         self._strip = None
