@@ -377,6 +377,27 @@ async def test_wide_terminal_shows_every_pane(make_app):
         assert all(entity_list.size.height > 5 for entity_list in app.main.query(EntityList))
 
 
+async def test_growing_and_shrinking_the_terminal_folds_the_panes_that_do_not_fit(make_app):
+    """Narrow: only the active pane has rows (and the focus); wide: all three; narrow again:
+    the pane chosen while wide stays, the others fold (and Tab skips them)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+
+        def heights() -> dict[str, int]:
+            return {t: entity_list.size.height for t, entity_list in app.main.lists.items()}
+
+        assert heights()["event"] > 5 and heights()["actor"] == heights()["agreement"] == 0
+        await pilot.resize_terminal(140, 40)
+        await settle(pilot)
+        assert all(h > 5 for h in heights().values())
+        await pilot.press("3")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert heights()["agreement"] > 5 and heights()["event"] == heights()["actor"] == 0
+        assert [t for t, entity_list in app.main.lists.items() if entity_list.can_focus] == ["agreement"]
+
+
 async def test_damaged_database_is_reported_not_raised(tmp_path, bundled_db):
     import shutil
     import sqlite3

@@ -88,10 +88,10 @@ class MainScreen(Screen):
     def _show_pane(self, entity_type: str, focus: bool) -> None:
         self.active = entity_type
         for entity_list in self.lists.values():
-            active = entity_list.entity_type == entity_type
-            shown = active or self.is_wide
-            collapse(entity_list, not shown)
-            entity_list.can_focus = shown  # collapsed panes are skipped by Tab
+            shown = entity_list.entity_type == entity_type or self.is_wide
+            if shown != entity_list.can_focus:  # restyled only when it changes: each restyle repaints
+                collapse(entity_list, not shown)
+                entity_list.can_focus = shown  # collapsed panes are skipped by Tab
         self._render_tabs()
         hidden_has_focus = isinstance(self.focused, EntityList) and not self.focused.can_focus
         if focus or hidden_has_focus:  # a collapsed pane never keeps the focus
