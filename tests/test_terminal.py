@@ -158,3 +158,21 @@ def test_focus_shows_in_the_pane_titles_and_cursors_as_it_moves(terminal):
         t.settle()
         on_list = not focus_on_detail
         assert look() == (on_list, focus_on_detail, on_list, focus_on_detail), key
+
+
+def test_an_idle_explorer_writes_nothing_also_with_the_search_open(terminal):
+    """Over SSH every frame is traffic: nothing on the screen changes while the user reads,
+    so nothing is sent (the search box's cursor does not blink)."""
+    import time
+
+    t = terminal()
+    t.wait_for("1965 war between India and Pakistan")
+    for keys, shown in (("", "1 Events"), ("/", "Type to search"), ("pak", "for 'pak'")):
+        t.send(keys)
+        t.wait_for(shown)
+        t.settle(0.3)
+        before = len(t.raw)
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            t.read(0.1)
+        assert len(t.raw) == before, (keys, bytes(t.raw[before:]))

@@ -26,9 +26,14 @@ HOLD = 0.03  # seconds a typed letter may wait for its hits, so that both are dr
 
 class SearchInput(Input):
     """The query box. Its text's width is its scroll width, which Textual keeps as a layout
-    reactive: every key relaid out the whole screen (~1 ms) for a box whose size never changes."""
+    reactive: every key relaid out the whole screen (~1 ms) for a box whose size never changes.
+
+    Its cursor does not blink: a blink is a frame every half second (~180 bytes over SSH,
+    for as long as the search is open) whose drawing can hold up the next key.
+    """
 
     virtual_size = Reactive(Size(0, 0), layout=False)
+    cursor_blink = Reactive(False, init=False)
 
 
 class SearchScreen(ModalScreen[str | None]):
