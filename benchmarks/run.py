@@ -244,7 +244,7 @@ def main() -> int:
     if args.cli:
         CLI[:] = shlex.split(args.cli)
     # pip compiles an installed package's modules; an editable install in an environment with
-    # PYTHONDONTWRITEBYTECODE (this machine's) compiled ours from source on every start, ~90 ms
+    # PYTHONDONTWRITEBYTECODE (this machine's) compiled ours from source on every start, 50-100 ms
     # of the first frame that no installed copy pays. Textual's own are compiled by pip.
     for folder in ("db", "seed", "tui"):
         compileall.compile_dir(ROOT / folder, quiet=1)
