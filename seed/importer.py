@@ -54,6 +54,9 @@ class ImportReport:
         return "; ".join((part("added", self.added), part("changed", self.changed), part("skipped", self.skipped)))
 
 
+UNKNOWN = Origin("?", None)
+
+
 def canonical(record: Any) -> dict[str, Any]:
     return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file"})
 
@@ -83,7 +86,7 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
         for section, key_of in KEYS.items():
             for n, record in enumerate(getattr(pack, section)):
                 key = key_of(record)
-                origin = origins.get((section, n), Origin("?", None))
+                origin = origins.get((section, n), UNKNOWN)
                 if key in from_import[section]:
                     raise PackError(f"{origin}: {record_label(section, canonical(record))}",
                                     f"given twice in this import (also at {where[section][key]})")

@@ -79,13 +79,16 @@ def read_pack(path: Path) -> tuple[Pack, Origins]:
     origins: dict[tuple[str, int], Origin] = {}
     for file in files:
         data, lines = _read(file)
+        whole_file = Origin(str(file), None)  # shared by the records whose line is not known (JSON)
         for key, value in data.items():
             if key in SECTIONS:
                 if not isinstance(value, list):
                     raise PackError(str(file), f"'{key}' must be a list of records")
+                records = raw[key]
                 for n, item in enumerate(value):
-                    origins[(key, len(raw[key]))] = Origin(str(file), lines.get((key, n)))
-                    raw[key].append(item)
+                    line = lines.get((key, n))
+                    origins[(key, len(records))] = Origin(str(file), line) if line else whole_file
+                    records.append(item)
             elif key in raw and raw[key] != value:
                 raise PackError(str(file), f"'{key}' is given twice with different values")
             else:
@@ -195,7 +198,11 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
 
 
 def check_references(pack: Pack, origins: Origins) -> None:
-    """Cross-record rules: unique ids, known ids and relations, quotes found in their source."""
+    """Cross-record rules: unique ids, known ids and relations, quotes found in their source.
+
+    A record's place and label are worded only for the records that have a problem (a
+    million links otherwise cost a second of string building).
+    """
     problems: list[tuple[str, str]] = []
 
     def where(section: str, n: int, label: str) -> str:
@@ -216,39 +223,46 @@ def check_references(pack: Pack, origins: Origins) -> None:
         if source.via is not None and source.via not in sources:
             problems.append((where("sources", n, f"source {source.id}"), f"field 'via': unknown source {source.via!r}"))
 
-    def check_citations(label_where: str, citations) -> None:
+    def citation_problems(citations) -> list[str]:
+        found = []
         for i, c in enumerate(citations):
+            text = texts.get(c.source)
+            if text is not None and c.quote in text:
+                continue
             if c.source not in sources:
-                problems.append((label_where, f"field 'citations.{i}.source': unknown source {c.source!r}"))
-            elif c.source not in texts:
-                problems.append((label_where, f"field 'citations.{i}.source': source {c.source!r} has no text to check quotes against"))
-            elif c.quote not in texts[c.source]:
-                problems.append((label_where, f"field 'citations.{i}.quote': not found verbatim in source {c.source!r}: {c.quote[:60]!r}"))
+                found.append(f"field 'citations.{i}.source': unknown source {c.source!r}")
+            elif text is None:
+                found.append(f"field 'citations.{i}.source': source {c.source!r} has no text to check quotes against")
+            else:
+                found.append(f"field 'citations.{i}.quote': not found verbatim in source {c.source!r}: {c.quote[:60]!r}")
+        return found
 
     for n, e in enumerate(pack.entities):
-        w = where("entities", n, f"entity {e.id}")
-        check_citations(w, e.citations)
-        for j, note in enumerate(e.notes):
-            check_citations(f"{w} note {j}", note.citations)
+        for found, suffix in [(citation_problems(e.citations), "")] + [
+                (citation_problems(note.citations), f" note {j}") for j, note in enumerate(e.notes)]:
+            if found:
+                w = where("entities", n, f"entity {e.id}") + suffix
+                problems.extend((w, problem) for problem in found)
     link_keys = Counter((k.source, k.relation, k.target) for k in pack.links)
     for n, k in enumerate(pack.links):
-        w = where("links", n, record_label("links", {"source": k.source, "relation": k.relation, "target": k.target}))
-        for field in ("source", "target"):
-            if getattr(k, field) not in entity_ids:
-                problems.append((w, f"field '{field}': unknown id {getattr(k, field)!r}"))
+        found = [f"field '{field}': unknown id {getattr(k, field)!r}"
+                 for field in ("source", "target") if getattr(k, field) not in entity_ids]
         if k.relation not in relations:
-            problems.append((w, f"field 'relation': unknown relation {k.relation!r} (add it to relations:)"))
+            found.append(f"field 'relation': unknown relation {k.relation!r} (add it to relations:)")
         if link_keys[(k.source, k.relation, k.target)] > 1:
-            problems.append((w, "duplicate link"))
+            found.append("duplicate link")
             link_keys[(k.source, k.relation, k.target)] = 1
-        check_citations(w, k.citations)
+        found += citation_problems(k.citations)
+        if found:
+            w = where("links", n, record_label("links", {"source": k.source, "relation": k.relation, "target": k.target}))
+            problems.extend((w, problem) for problem in found)
     for n, q in enumerate(pack.positions):
-        w = where("positions", n, f"position {q.id}")
-        for field in ("actor", "about"):
-            value = getattr(q, field)
-            if value is not None and value not in entity_ids:
-                problems.append((w, f"field '{field}': unknown id {value!r}"))
-        check_citations(w, q.citations)
+        found = [f"field '{field}': unknown id {getattr(q, field)!r}"
+                 for field in ("actor", "about") if getattr(q, field) is not None and getattr(q, field) not in entity_ids]
+        found += citation_problems(q.citations)
+        if found:
+            w = where("positions", n, f"position {q.id}")
+            problems.extend((w, problem) for problem in found)
     if problems:
         first_where, first_problem = problems[0]
         raise PackError(first_where, first_problem, len(problems) - 1)
