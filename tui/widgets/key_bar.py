@@ -8,6 +8,7 @@ strip (0.5 ms), and redraws when the screen's bindings change.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
 from textual.screen import Screen
@@ -57,7 +58,7 @@ class KeyBar(OneLine):
         dim = self.get_component_rich_style("key-bar--disabled")
         segments: list[Segment] = []
         spans: list[tuple[int, int, str]] = []
-        at = 0
+        at = 0  # cells drawn so far: where a click lands
 
         def add(entry: tuple[str, str, str, bool], pad: str = " ") -> None:
             nonlocal at
@@ -66,14 +67,14 @@ class KeyBar(OneLine):
             start = at
             for text, style in parts:
                 segments.append(Segment(text, style if enabled else style + dim))
-                at += len(text)
+                at += cell_len(text)
             spans.append((start, at, key))
 
         for entry in self._keys:
             add(entry)
         if self._palette is not None:
             _, shown, description, _ = self._palette
-            room = width - at - len(f"▏{shown} {description} ")
+            room = width - at - cell_len(f"▏{shown} {description} ")
             if room >= 1:
                 segments.append(Segment(" " * room, base))
                 at += room
