@@ -1,0 +1,35 @@
+"""Pack text is data: the characters that could drive a terminal, and how to show them inert.
+
+Imports refuse these characters in any pack string (`db.pack`); what is shown (`show`,
+`search`, error messages, the explorer) passes through `inert` as well, for databases
+written by other tools.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional marks, embeddings,
+# overrides and isolates (which reorder what a terminal shows: "Trojan Source").
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# In one-line text (names, titles, error messages) a newline or tab is a control as well.
+LINE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def first_control(text: str) -> str | None:
+    """The first character of `text` that a pack may not hold, escaped (`\\x1b`), or None."""
+    match = CONTROL.search(text)
+    return _escaped(match) if match else None
+
+
+def inert(text: str, one_line: bool = False) -> str:
+    """`text` with every control character shown as its escape (`\\x1b`), never sent as itself.
+
+    With `one_line`, newlines and tabs are escaped too (a name in a list row, an error line).
+    """
+    return (LINE_CONTROL if one_line else CONTROL).sub(_escaped, text)
