@@ -33,6 +33,18 @@ def entity_provider():
     return EntityProvider
 
 
+# Timer callbacks are Python functions: Textual inspects a callback's signature when it
+# fires, and a built-in such as `gc.collect` made that raise 30 s after every launch.
+def collect_young() -> None:
+    """Collect the young generations (most cycles die young)."""
+    gc.collect(1)
+
+
+def collect_all() -> None:
+    """Collect everything, now and then."""
+    gc.collect()
+
+
 def calm_collector(app: App) -> None:
     """Keep Python's cycle collector out of key presses.
 
@@ -46,8 +58,13 @@ def calm_collector(app: App) -> None:
     gc.collect()
     gc.freeze()
     gc.disable()
-    app.set_interval(COLLECT_EVERY, lambda: gc.collect(1))
-    app.set_interval(COLLECT_EVERY * 30, gc.collect)
+    app.set_interval(COLLECT_EVERY, collect_young, name="collect-young")
+    app.set_interval(COLLECT_EVERY * 30, collect_all, name="collect-all")
+
+
+def no_colour() -> bool:
+    """True when the user asked for no colour (NO_COLOR set, as Textual reads it: even empty)."""
+    return "NO_COLOR" in os.environ
 
 
 def few_colours() -> bool:
@@ -72,7 +89,11 @@ class CrisisApp(App[None]):
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None) -> None:
-        super().__init__()
+        # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
+        # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
+        # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
+        # terminal's own and the reverse/bold/underline the styles give focus and cursors.
+        super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
         self.history = History()
