@@ -1,29 +1,40 @@
 """Writes crisis knowledge into a SQLite database, all or nothing.
 
-The database is written to a temporary file beside the target, with no journal; rows go in
-in batches on a thread of their own while Python makes the next ones (`_Sink`), and the
-secondary indexes, display order and full-text indexes are built once at the end
-(TECH-NOTES: row-by-row ORM inserts with FTS triggers are 5x slower). Only when it is
-complete is it put in place: moved there if there is no database yet, otherwise copied
-into the live database in one WAL transaction (SQLite's backup API), so readers keep
-reading the old content until the commit, and a failed or killed write leaves it as it was.
+The database is written to a temporary file beside the target, `.NAME.PID.tmp`, with no
+journal; rows go in in batches on a thread of their own while Python makes the next ones
+(`_Sink`), and the secondary indexes, display order and full-text indexes are built once at
+the end (row-by-row ORM inserts with FTS triggers took 150 s where this takes 27 s). When it
+is complete and has passed its check (`_verify`) it is put in place: moved there if there is
+no database yet, otherwise copied into the live database in one WAL transaction (SQLite's
+backup API), so readers keep reading the old content until the commit, and a failed or
+killed write leaves it as it was.
+
+The builder holds an flock on its temporary file for as long as it exists and never opens
+it again by name; a temporary is removed by another process only if its owner is gone and
+its lock is free (`remove_stale_temporaries`). Writers of one database take turns through
+`write_lock`, and every wait for a lock ends after `lock_timeout()` seconds.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import json
 import os
 import queue
+import re
 import sqlite3
+import stat
 import threading
 import time
+import uuid
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote as urlquote
 
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError
@@ -141,11 +152,12 @@ class Writer:
         self.counts = {"sources": 0, "entities": 0, "links": 0, "positions": 0, "citations": 0}
         self._next = {"note": 1, "link": 1, "position": 1, "citation": 1}
         self._newlines: dict[str, list[int]] = {}
+        self.build_id = uuid.uuid4().hex  # tells this build's content from any other (`database_stamp`)
 
     def meta(self, packs: list[dict]) -> None:
         self.sink.put("meta", ("key", "value"), [
             ("schema_version", str(SCHEMA_VERSION)), ("packs", json.dumps(packs)),
-            ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))])
+            ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())), ("build_id", self.build_id)])
 
     def relations(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         self.sink.put("relation", ("name", "label", "inverse", "description"), list(rows))
@@ -259,51 +271,79 @@ class Writer:
                           [CiteIn(c.source, c.quote) for c in q.citations])
 
 
-@contextmanager
-def new_database(path: Path) -> Iterator[Writer]:
-    """A Writer on a fresh database that replaces `path` only if the block completes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+LOCK_TIMEOUT_VAR = "CRISIS_TUI_LOCK_TIMEOUT"
+LOCK_TIMEOUT = 10.0  # seconds a writer waits for another one to finish before it gives up
+_BUSY, _LOCKED = 5, 6  # what a backup step reports when the live database is locked
+_COUNTED = (("source", "sources"), ("entity", "entities"), ("link", "links"), ("position", "positions"),
+            ("citation", "citations"))
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for a database another process is writing: $CRISIS_TUI_LOCK_TIMEOUT, else 10."""
+    value = os.environ.get(LOCK_TIMEOUT_VAR, "").strip()
+    if not value:
+        return LOCK_TIMEOUT
     try:
-        create_schema(str(tmp))
-        conn = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
-        collecting = gc.isenabled()
-        gc.disable()  # millions of row tuples: automatic collections would walk them again and again
-        try:
-            # A scratch file until it is moved into place: no journal, no syncs, indexes made last.
-            conn.execute("PRAGMA journal_mode = OFF")
-            conn.execute("PRAGMA synchronous = OFF")
-            conn.execute("PRAGMA cache_size = -200000")
-            conn.execute("PRAGMA threads = 2")  # index and display-order sorts on both cores
-            conn.execute("BEGIN")
-            deferred = drop_indexes(conn)
-            sink = _Sink(conn)
-            try:
-                yield Writer(sink)
-            except BaseException:
-                sink.abandon()
-                raise
-            sink.close()
-            renumber(conn)
-            for sql in deferred:
-                conn.execute(sql)
-            rebuild_search(conn)
-            conn.execute("COMMIT")
-            conn.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer
-        finally:
-            conn.close()
-            if collecting:
-                gc.enable()
-        install(tmp, path)
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise DatabaseError(f"{LOCK_TIMEOUT_VAR}={value!r}: not a number of seconds")
+    return seconds
+
+
+def _locked(path: Path, waited: float) -> DatabaseError:
+    return DatabaseError(f"{path}: locked by another process (waited {waited:g} s); the database is unchanged")
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseError(f"{path}: cannot write the database: {exc.strerror or exc}") from exc
-    except sqlite3.Error as exc:
-        hint = " (is the disk full?)" if "disk" in str(exc) or "full" in str(exc) else ""
-        raise DatabaseError(f"{path}: building the database failed: {exc}{hint}; the old database is unchanged") from exc
+        raise DatabaseError(f"{path.parent}: cannot make the folder: {exc.strerror or exc}") from None
+
+
+def _try_flock(fd: int, where: Path) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError as exc:
+        raise DatabaseError(f"{where}: cannot lock it: {exc.strerror or exc}") from None
+    return True
+
+
+@contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """One writer (build, import, upgrade) at a time per database, through `.NAME.lock` beside it.
+
+    Waits at most `lock_timeout()` seconds for another writer, then says the database is
+    locked; once held, removes what killed builds of this database left behind.
+    """
+    _make_folder(path)
+    lock_path = path.with_name(f".{path.name}.lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise DatabaseError(f"{lock_path}: cannot create the import lock: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DatabaseError(f"{lock_path}: the import lock is not a regular file; remove it")
+        timeout = lock_timeout()
+        deadline = time.monotonic() + timeout
+        while not _try_flock(fd, lock_path):
+            if time.monotonic() >= deadline:
+                raise _locked(path, timeout)
+            time.sleep(0.05)
+        remove_stale_temporaries(path)
+        yield
     finally:
-        for leftover in (tmp, *side_files(tmp)):
-            leftover.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def temporary_path(path: Path, pid: int | str | None = None) -> Path:
+    """Where a build of `path` by process `pid` (by default this one) writes: `.NAME.PID.tmp` beside it."""
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
 
 
 def side_files(path: Path) -> tuple[Path, Path]:
@@ -311,34 +351,251 @@ def side_files(path: Path) -> tuple[Path, Path]:
     return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
-def install(tmp: Path, path: Path) -> None:
-    """Put the finished database `tmp` in place of `path`, atomically for every reader."""
-    if not path.exists():
+def _all_files(tmp: Path) -> tuple[Path, ...]:
+    """A temporary database's side files, then the file itself."""
+    return (tmp.with_name(tmp.name + "-journal"), *side_files(tmp), tmp)
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Remove what killed builds of `path` left: `.NAME.PID.tmp` (with its -journal, -wal and -shm)
+    whose process PID is gone and whose lock nobody holds.
+
+    Only names of exactly that form count, so another database's temporaries (those of
+    `NAME.9` are `.NAME.9.PID.tmp`) are never taken for this one's.
+    """
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.([1-9][0-9]*)\.tmp(?:-journal|-wal|-shm)?")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for pid in {m.group(1) for m in map(pattern.fullmatch, names) if m}:
+        if int(pid) != os.getpid() and not _alive(int(pid)):
+            _discard(temporary_path(path, pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OverflowError:
+        return False  # no process has such a number
+    except OSError:
+        return True  # someone else's process (EPERM), or we cannot tell
+    return True
+
+
+def _discard(tmp: Path) -> bool:
+    """Remove the temporary `tmp` and its side files unless a process holds its lock; say whether it did.
+
+    A symlink or anything but a regular file at that name is not a temporary of ours: it stays.
+    """
+    try:
+        fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        fd = None
+    except OSError:
+        return False
+    try:
+        if fd is not None and not (stat.S_ISREG(os.fstat(fd).st_mode) and _try_flock(fd, tmp)):
+            return False
+        for leftover in _all_files(tmp):  # the file itself last, while its lock is held
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                return False
+        return True
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _claim_temporary(tmp: Path) -> int:
+    """Make `tmp` afresh and hold its lock; return the descriptor (closed once the file is gone)."""
+    if tmp.is_symlink():
+        tmp.unlink()  # not ours, and in the way of our own name; the link goes, not what it points to
+    if not _discard(tmp):  # a leftover of a process that had this one's number
+        raise DatabaseError(f"{tmp}: in use by another process; the database is unchanged")
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _same_file(fd: int, tmp: Path) -> None:
+    """Check that the name `tmp` still leads to the file this build holds open as `fd`."""
+    held = os.fstat(fd)
+    try:
+        now = os.stat(tmp, follow_symlinks=False)
+    except FileNotFoundError:
+        now = None
+    if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+        raise DatabaseError(f"{tmp}: the temporary database was removed or replaced by another process; "
+                            "the database is unchanged")
+
+
+@contextmanager
+def new_database(path: Path) -> Iterator[Writer]:
+    """A Writer on a fresh database that replaces `path` only if the block completes and the result checks out."""
+    _make_folder(path)
+    tmp = temporary_path(path)
+    fd: int | None = None
+    conn: sqlite3.Connection | None = None
+    collecting = gc.isenabled()
+    try:
+        fd = _claim_temporary(tmp)
+        create_schema(str(tmp))
+        # mode=rw: opening a file that is gone is an error, never a new empty database
+        conn = sqlite3.connect(f"file:{urlquote(str(tmp))}?mode=rw", uri=True, isolation_level=None,
+                               check_same_thread=False)
+        _same_file(fd, tmp)
+        gc.disable()  # millions of row tuples: automatic collections would walk them again and again
+        # A scratch file until it is put in place: no journal, no syncs, indexes made last.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -200000")
+        conn.execute("PRAGMA threads = 2")  # index and display-order sorts on both cores
+        conn.execute("BEGIN")
+        deferred = drop_indexes(conn)
+        sink = _Sink(conn)
+        writer = Writer(sink)
+        try:
+            yield writer
+        except BaseException:
+            sink.abandon()
+            raise
+        sink.close()
+        renumber(conn)
+        for sql in deferred:
+            conn.execute(sql)
+        rebuild_search(conn)
+        conn.execute("COMMIT")
+        if collecting:
+            gc.enable()
+        _verify(conn, writer, path)
+        install(conn, fd, tmp, path)
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot write the database: {exc.strerror or exc}") from exc
+    except sqlite3.Error as exc:
+        hint = " (is the disk full?)" if "disk" in str(exc) or "full" in str(exc) else ""
+        raise DatabaseError(f"{path}: building the database failed: {exc}{hint}; the old database is unchanged") from exc
+    finally:
+        if collecting:
+            gc.enable()
+        if conn is not None:
+            conn.close()
+        if fd is not None:  # only what this build made: a temporary another process holds is not touched
+            for leftover in _all_files(tmp):
+                try:
+                    leftover.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            os.close(fd)  # after the connection: closing any descriptor of a file ends this process's locks on it
+
+
+def _verify(conn: sqlite3.Connection, writer: Writer, path: Path) -> None:
+    """Check the finished database before it replaces anything: whole, of this schema, every row written in it."""
+    problems = []
+    check = conn.execute("PRAGMA quick_check").fetchone()
+    if check != ("ok",):
+        problems.append(f"quick_check: {check[0] if check else 'no answer'}")
+    version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if version != (str(SCHEMA_VERSION),):
+        problems.append(f"meta.schema_version is {version[0] if version else 'missing'!r}, not {SCHEMA_VERSION}")
+    for table, key in _COUNTED:
+        (found,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if found != writer.counts[key]:
+            problems.append(f"{table} holds {found} rows, {writer.counts[key]} were written")
+    if problems:
+        raise DatabaseError(f"{path}: the new database failed its check ({'; '.join(problems)}); "
+                            "the old database is unchanged")
+
+
+class _Busy(Exception):
+    """The live database stayed locked by another connection past the deadline."""
+
+
+def install(conn: sqlite3.Connection, fd: int, tmp: Path, path: Path) -> None:
+    """Put the finished database (open on `conn`, the file `tmp` held as `fd`) in place of `path`,
+    atomically for every reader. Waits at most `lock_timeout()` for another writer of `path`.
+    """
+    _same_file(fd, tmp)
+    timeout = lock_timeout()
+    deadline = time.monotonic() + timeout
+    conn.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer (a backup carries it over)
+    live = _open_live(path, deadline, timeout)
+    if live is None:  # nothing there to keep: move the new file in
+        conn.close()  # the last connection folds its WAL back: the file is whole by itself
+        _same_file(fd, tmp)
         for orphan in side_files(path):  # a WAL without its database would be applied to the new one
             orphan.unlink(missing_ok=True)
         os.replace(tmp, path)
         return
-    source = sqlite3.connect(tmp)
-    live = sqlite3.connect(path, timeout=30)
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in (_BUSY, _LOCKED) and time.monotonic() >= deadline:
+            raise _Busy  # ends the backup, rolled back (Python's own loop would retry forever)
+
     try:
+        live.execute("PRAGMA busy_timeout = 250")
         try:
-            live.execute("PRAGMA schema_version").fetchone()
-        except sqlite3.DatabaseError:  # not a database at all: nothing to keep, nobody reading it
-            live.close()
-            for orphan in side_files(path):
-                orphan.unlink(missing_ok=True)
-            os.replace(tmp, path)
-            return
-        source.backup(live)  # one write transaction on the live file; rolled back if it fails
+            conn.backup(live, progress=progress)  # one write transaction on the live file
+        except _Busy:
+            raise _locked(path, timeout) from None
         try:  # committed: what follows only gives the disk back, and may wait for readers
             live.execute("PRAGMA busy_timeout = 2000")
             live.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.OperationalError:
             pass  # a reader still holds the old pages; the next writer checkpoints
     finally:
-        source.close()
         live.close()
 
+
+def _open_live(path: Path, deadline: float, timeout: float) -> sqlite3.Connection | None:
+    """A connection to the database at `path`; None where there is nothing to keep (no file, an empty
+    file, or a file that is not a database at all, which nobody can be reading)."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(found.st_mode):
+        raise DatabaseError(f"{path}: is a folder; refusing to replace it")
+    if not stat.S_ISREG(found.st_mode):
+        raise DatabaseError(f"{path}: is not a regular file; refusing to replace it")
+    if found.st_size == 0:
+        return None
+    live = sqlite3.connect(f"file:{urlquote(str(path))}?mode=rw", uri=True, isolation_level=None)
+    try:
+        live.execute(f"PRAGMA busy_timeout = {max(0, int((deadline - time.monotonic()) * 1000))}")
+        live.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        live.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise _locked(path, timeout) from None
+        raise
+    except sqlite3.DatabaseError:
+        live.close()
+        for orphan in side_files(path):
+            orphan.unlink(missing_ok=True)
+        return None
+    return live
+
+
+def database_stamp(path: Path) -> str | None:
+    """The id of the build whose content the database at `path` holds now ('' if it has none,
+    None if it cannot be read): what an interrupted write compares to tell whether it committed."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        conn = sqlite3.connect(f"file:{urlquote(str(path))}?mode=ro", uri=True, timeout=2)
+    except (OSError, ValueError, sqlite3.Error):
+        return None
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'build_id'").fetchone()
+        return str(row[0]) if row else ""
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
 
 def build_database(packs: list[Pack], path: Path, pack_infos: list[dict] | None = None) -> dict[str, int]:
     """Build the database at `path` from validated packs; return row counts per table."""

@@ -4,21 +4,19 @@ The database's current content and the incoming packs are joined in memory, chec
 whole (so a pack may refer to what the database already holds), built into a scratch file
 and copied into the live database in one WAL transaction (`db.build.install`). A failed,
 refused or killed import leaves the database as it was; readers keep reading throughout.
+Writers of one database take turns (`db.build.write_lock`); one that waits longer than
+`db.build.lock_timeout()` gives up and says the database is locked.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..db.build import build_database
+from ..db.build import build_database, write_lock
 from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, record_label
@@ -114,43 +112,10 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
     return pack, origins, report
 
 
-@contextmanager
-def import_lock(path: Path) -> Iterator[None]:
-    """One import at a time per database; a second waits for the first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(f".{path.name}.lock")
-    try:
-        handle = open(lock_path, "a")
-    except OSError as exc:
-        raise DatabaseError(f"{lock_path}: cannot create the import lock: {exc.strerror or exc}") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _remove_stale_temporaries(path)
-        yield
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Temporary files left by builds or imports that were killed (their process is gone)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp*"):  # with its -wal and -shm
-        pid = tmp.name[len(path.name) + 2:].split(".")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def import_packs(files: list[Path], path: Path, replace: bool = False) -> ImportReport:
     """Merge the packs in `files` into the database at `path` (made if missing)."""
     incoming = [read_pack(file) for file in files]
-    with import_lock(path):
+    with write_lock(path):
         existing, infos = _current(path)
         pack, origins, report = merge(existing, incoming, replace)
         check_references(pack, origins)
@@ -163,12 +128,13 @@ def import_packs(files: list[Path], path: Path, replace: bool = False) -> Import
 def upgrade_database(path: Path) -> int:
     """Rebuild a database of an older schema from its own content; return the old version."""
     import sqlite3
+    from urllib.parse import quote as urlquote
 
     from ..db.export import export_document
 
-    with import_lock(path):
+    with write_lock(path):
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"file:{urlquote(str(path))}?mode=ro", uri=True)
             try:
                 found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
                 if found > SCHEMA_VERSION:
@@ -176,13 +142,12 @@ def upgrade_database(path: Path) -> int:
                 if found == SCHEMA_VERSION:
                     return found
                 document = export_document(conn)
-                infos = json.loads(dict(conn.execute("SELECT key, value FROM meta")).get("packs", "[]"))
+                infos = _pack_infos(dict(conn.execute("SELECT key, value FROM meta")), path)
             finally:
                 conn.close()
-        except (sqlite3.Error, TypeError, ValueError) as exc:
+        except (sqlite3.Error, TypeError, ValueError, KeyError) as exc:
             raise DatabaseError(f"{path}: cannot read it to upgrade: {exc}") from None
-        document.pop("pack", None)
-        build_database([Pack.model_validate(document)], path, pack_infos=infos)
+        build_database([_as_pack(document, path)], path, pack_infos=infos)
     return found
 
 
@@ -192,8 +157,32 @@ def _current(path: Path) -> tuple[Pack, list[dict]]:
     kb = KnowledgeBase("sqlite:///" + str(path))
     try:
         document = kb.export()
-        infos = json.loads(kb.meta().get("packs", "[]"))
+        infos = _pack_infos(kb.meta(), path)
     finally:
         kb.close()
+    return _as_pack(document, path), infos
+
+
+def _pack_infos(meta: dict[str, str], path: Path) -> list[dict]:
+    """The packs a database was made from, as its meta table lists them."""
+    try:
+        infos = json.loads(meta.get("packs") or "[]")
+    except ValueError:
+        infos = None
+    if not isinstance(infos, list) or not all(isinstance(info, dict) for info in infos):
+        raise DatabaseError(f"{path}: meta 'packs' is not a JSON list of packs")
+    return infos
+
+
+def _as_pack(document: dict[str, Any], path: Path) -> Pack:
+    """A database's exported content as a Pack; a record the pack format refuses is a database error."""
+    from pydantic import ValidationError
+
     document.pop("pack", None)
-    return Pack.model_validate(document), infos
+    try:
+        return Pack.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise DatabaseError(f"{path}: the database holds a record the pack format refuses "
+                            f"({where}: {first['msg']})") from None
