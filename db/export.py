@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
+import tempfile
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from .constants import PACK_FORMAT_VERSION
+from .errors import DatabaseError
 
 
 def _citations(conn: sqlite3.Connection) -> dict[tuple[str, int], list[dict[str, str]]]:
@@ -23,12 +28,40 @@ def _drop_empty(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v not in (None, [], {}, "") or k in ("citations",)}
 
 
-def export_document(conn: sqlite3.Connection) -> dict[str, Any]:
-    """The whole knowledge base, in the pack format (docs/pack-format.md)."""
+def _json(text: str | None, what: str, kind: type) -> Any:
+    try:
+        value = json.loads(text) if text else kind()
+    except ValueError:
+        value = None
+    if not isinstance(value, kind):
+        raise DatabaseError(f"{what} is not valid JSON {'object' if kind is dict else 'list'}: {text!r:.60}")
+    return value
+
+
+class _Refs(dict):
+    """Entity ids to refs; an id with no entity (a database written by another tool) is an error."""
+
+    def __missing__(self, key: int) -> str:
+        raise DatabaseError(f"a record refers to entity id {key!r}, which is not in the database")
+
+
+def export_document(conn: sqlite3.Connection, path: Path | str | None = None) -> dict[str, Any]:
+    """The whole knowledge base, in the pack format (docs/pack-format.md).
+
+    Content no pack could hold (attributes that are not JSON, a link to a missing entity)
+    is a DatabaseError, prefixed with `path` when given.
+    """
+    try:
+        return _document(conn)
+    except DatabaseError as exc:
+        raise DatabaseError(f"{path}: {exc}" if path else str(exc)) from None
+
+
+def _document(conn: sqlite3.Connection) -> dict[str, Any]:
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    packs = json.loads(meta.get("packs", "[]"))
+    packs = _json(meta.get("packs"), "meta 'packs'", list)
     cited = _citations(conn)
-    refs = dict(conn.execute("SELECT id, ref FROM entity"))
+    refs = _Refs(conn.execute("SELECT id, ref FROM entity"))
     aliases: dict[int, list[str]] = defaultdict(list)
     for entity_id, alias in conn.execute("SELECT entity_id, alias FROM alias ORDER BY id"):
         aliases[entity_id].append(alias)
@@ -45,7 +78,7 @@ def export_document(conn: sqlite3.Connection) -> dict[str, Any]:
             "id": ref, "type": etype, "kind": kind, "name": name, "aliases": aliases[eid],
             "date": date, "date_end": date_end, "date_precision": precision,
             "date_uncertain": bool(uncertain) or None, "date_note": date_note, "summary": summary,
-            "attributes": json.loads(attrs or "{}"), "notes": notes[eid], "citations": cited[("entity", eid)],
+            "attributes": _json(attrs, f"entity {ref}: field 'attributes'", dict), "notes": notes[eid], "citations": cited[("entity", eid)],
         }
         entities.append(_drop_empty(record))
     links = [
@@ -75,3 +108,44 @@ def export_document(conn: sqlite3.Connection) -> dict[str, Any]:
         document["pack"] = packs[0]
     document.update(relations=relations, sources=sources, entities=entities, links=links, positions=positions)
     return document
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write `text` to the file `path` whole or not at all, through a new file beside it.
+
+    What is at `path` is replaced only if it is a regular file: a symlink, a FIFO or a
+    device is refused, and the new file is made with O_EXCL under a name of its own, so a
+    symlink planted beside it is never followed.
+    """
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        raise DatabaseError(f"{path}: is a symlink; refusing to replace it")
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        raise DatabaseError(f"{path}: is not a regular file; refusing to replace it")
+    if found is not None:
+        mode = stat.S_IMODE(found.st_mode)
+    else:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # O_EXCL, O_NOFOLLOW
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise DatabaseError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise

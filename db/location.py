@@ -21,11 +21,25 @@ def default_path() -> Path:
 
 
 def database_url(option: str | None = None) -> str:
-    """The database URL from the `--db` option, the environment, or the default."""
+    """The database URL from the `--db` option, the environment, or the default.
+
+    A path that cannot be a file name (`~nosuchuser/x`, a NUL byte) is a DatabaseError.
+    """
+    from .errors import DatabaseError
+
     value = option or os.environ.get(ENV_VAR) or str(default_path())
     if "://" in value:
         return value
-    return "sqlite:///" + str(Path(value).expanduser().resolve())
+    if "\0" in value:
+        raise DatabaseError(f"{value!r}: a database path cannot hold a NUL byte")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # ~user of a user this system does not know
+        raise DatabaseError(f"{value}: no home folder for {value.split('/', 1)[0]!r} (no such user?)") from None
+    try:
+        return "sqlite:///" + str(path.resolve())
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, an unreadable folder
+        raise DatabaseError(f"{value}: not a usable path ({exc})") from None
 
 
 def sqlite_path(url: str) -> Path:

@@ -1,15 +1,18 @@
 """The one typed query layer: every read the CLI and the TUI make goes through `KnowledgeBase`.
 
 It uses the standard library's sqlite3 rather than SQLAlchemy, so the explorer reaches its
-first frame without importing an ORM (see TECH-NOTES: ~0.5 s). The connection is shared
-by worker threads behind a lock.
+first frame without importing an ORM (importing SQLModel took ~0.5 s). The connection is
+shared by worker threads behind a lock. Every SQLite error becomes a one-line DatabaseError,
+and a value no crisis-tui wrote (a date, attributes) is shown as it is rather than raised.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import stat
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -35,6 +38,30 @@ LINK_LIMIT = 200  # links shown per direction; the detail says how many more the
 RANK_LIMIT = 1000
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _size(path) -> int:
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def _problem(path, exc: sqlite3.Error, what: str = "") -> str:
+    """One line for a SQLite error, saying plainly when another process holds the database."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{path}: locked by another process ({text})"
+    return f"{path}: {what + ': ' if what else ''}{text}"
+
+
+def _attributes(text: str | None) -> dict[str, object]:
+    """An entity's attributes; text that is not a JSON object is shown as it is, under one key."""
+    try:
+        value = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        value = None
+    return value if isinstance(value, dict) else {"unreadable attributes": str(text)}
 
 
 def _row(r: tuple) -> EntityRow:
@@ -78,10 +105,16 @@ class KnowledgeBase:
 
     def _connect(self, readonly: bool) -> sqlite3.Connection:
         path = self.path
-        if not path.exists():
-            raise DatabaseError(f"{path}: no database here (make one with `crisis-tui --db {path} build`)")
-        if path.is_dir():
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            raise DatabaseError(f"{path}: no database here (make one with `crisis-tui --db {path} build`)") from None
+        except (OSError, ValueError) as exc:
+            raise DatabaseError(f"{path}: cannot open the database: {getattr(exc, 'strerror', None) or exc}") from None
+        if stat.S_ISDIR(info.st_mode):
             raise DatabaseError(f"{path}: is a folder, not a database file")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the open forever
+            raise DatabaseError(f"{path}: is not a regular file, not a database file")
         mode = "ro" if readonly else "rw"
         try:
             try:
@@ -91,16 +124,27 @@ class KnowledgeBase:
                     raise
                 # A WAL database in a folder we cannot write: SQLite cannot make its shared-memory
                 # file there, and nobody can write the database beside us, so read it as immutable.
+                # Immutable reads skip the -wal file: if it holds commits, they would be lost.
+                if _size(path.with_name(path.name + "-wal")):
+                    raise DatabaseError(f"{path}: has committed changes in its -wal file that cannot be read "
+                                        "from a read-only folder; copy it somewhere writable") from None
                 conn, version = self._open("mode=ro&immutable=1", readonly)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 raise DatabaseError(f"{path}: not a crisis-tui database (no meta table)") from None
-            raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
+            raise DatabaseError(_problem(path, exc, "cannot open the database")) from None
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path}: not a usable SQLite database ({exc})") from None
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
         if version is None:
             raise DatabaseError(f"{path}: not a crisis-tui database (no schema version)")
-        found = int(version[0])
+        try:
+            found = int(version[0])
+        except (TypeError, ValueError):
+            conn.close()
+            raise DatabaseError(f"{path}: not a crisis-tui database (meta schema_version is {version[0]!r:.40}, "
+                                "not a number)") from None
         if found > SCHEMA_VERSION:
             raise DatabaseError(
                 f"{path}: made by a newer crisis-tui (schema {found}; this one reads {SCHEMA_VERSION}); upgrade crisis-tui"
@@ -147,9 +191,11 @@ class KnowledgeBase:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:
-                raise DatabaseError(f"{self.path}: {exc}") from None
+                raise DatabaseError(_problem(self.path, exc)) from None
             except sqlite3.DatabaseError as exc:
                 raise DatabaseError(f"{self.path}: the database is damaged ({exc})") from None
+            except sqlite3.Error as exc:  # a closed connection, a value SQLite cannot take
+                raise DatabaseError(f"{self.path}: {exc}") from None
 
     # --- lists -------------------------------------------------------------------
 
@@ -229,7 +275,7 @@ class KnowledgeBase:
             aliases=aliases,
             date_end=r[9],
             date_note=r[10],
-            attributes=json.loads(r[11] or "{}"),
+            attributes=_attributes(r[11]),
             citations=self._citations("entity", row.id),
             notes=notes,
             links_out=links_out,
@@ -398,5 +444,8 @@ class KnowledgeBase:
         """The whole knowledge base as one pack document (the format `import` reads)."""
         from .export import export_document
 
-        with self._snapshot():
-            return export_document(self._conn)
+        with self._snapshot(), self._lock:
+            try:
+                return export_document(self._conn, self.path)
+            except sqlite3.Error as exc:
+                raise DatabaseError(_problem(self.path, exc, "cannot export")) from None
