@@ -6,16 +6,41 @@ unless it must build a database first.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from ..db.errors import CrisisError, DatabaseError
+from ..db.errors import CrisisError
 from ..db.location import database_url, default_path, sqlite_path
 from ..db.constants import ENTITY_TYPES
+from ..db.text import inert
+
+
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a write, saying what it left the database as."""
+
+
+@contextmanager
+def _writing(path: Path, what: str) -> Iterator[None]:
+    """Turn Ctrl-C during a write into what really happened: committed, or nothing changed.
+
+    The database's build id (`meta.build_id`) before and after tells, whatever moment the
+    interrupt came at.
+    """
+    from ..db.build import database_stamp
+
+    before = database_stamp(path)
+    try:
+        yield
+    except KeyboardInterrupt:
+        after = database_stamp(path)
+        if after is not None and after != before:
+            raise _Interrupted(f"interrupted after the {what} was committed") from None
+        raise _Interrupted("interrupted; the database is unchanged") from None
 
 
 class _Context:
@@ -32,8 +57,8 @@ class _Context:
         """
         path = sqlite_path(self.url)
         if not path.exists() and path == default_path().resolve():
-            _build(self.url, [])
-            click.echo(f"crisis-tui: built {path} from the bundled crisis pack", err=True)
+            if _build(self.url, [], only_if_missing=True) is not None:
+                click.echo(f"crisis-tui: built {inert(str(path), one_line=True)} from the bundled crisis pack", err=True)
 
     def knowledge_base(self):
         from ..db.errors import OutdatedDatabase
@@ -52,39 +77,87 @@ def _upgrade(url: str) -> None:
     from ..seed.importer import upgrade_database
 
     path = sqlite_path(url)
-    found = upgrade_database(path)
+    with _writing(path, "upgrade"):
+        found = upgrade_database(path)
+    shown = inert(str(path), one_line=True)
     if found == SCHEMA_VERSION:
-        click.echo(f"crisis-tui: {path} is already at schema {SCHEMA_VERSION}", err=True)
+        click.echo(f"crisis-tui: {shown} is already at schema {SCHEMA_VERSION}", err=True)
     else:
-        click.echo(f"crisis-tui: upgraded {path} from schema {found} to {SCHEMA_VERSION}, keeping its data", err=True)
+        click.echo(f"crisis-tui: upgraded {shown} from schema {found} to {SCHEMA_VERSION}, keeping its data", err=True)
 
 
-def _build(url: str, packs: list[Path]):
-    from ..db.build import build_database
+def _build(url: str, packs: list[Path], only_if_missing: bool = False) -> dict[str, int] | None:
+    """Build the database from packs (the bundled one by default), one writer at a time;
+    with `only_if_missing`, not if another process built it meanwhile (None then)."""
+    from ..db.build import build_database, write_lock
     from ..seed.loader import bundled_pack_path, load_pack
 
+    path = sqlite_path(url)
     loaded = [load_pack(p) for p in (packs or [bundled_pack_path()])]
-    return build_database(loaded, sqlite_path(url))
+    with _writing(path, "build"), write_lock(path):
+        if only_if_missing and path.exists():
+            return None
+        return build_database(loaded, path)
 
 
 class _Group(click.Group):
-    """Turns data and database errors into one line on stderr and exit code 1."""
+    """Turns every error into one line on stderr: exit code 1, or 130 for Ctrl-C (`--debug`: the traceback).
+
+    Usage errors stay click's (exit code 2). Text in a message may come from a pack or a
+    database, so it is printed inert.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt as exc:
+            message = str(exc) if isinstance(exc, _Interrupted) else "interrupted"
+            click.echo(f"crisis-tui: {message}", err=True)
+            ctx.exit(130)
+        except BrokenPipeError:  # `crisis-tui export | head`: the reader has gone; nobody to tell
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
         except CrisisError as exc:
             if ctx.meta.get("crisis_debug"):
                 raise
-            click.echo(f"crisis-tui: error: {exc}", err=True)
-            ctx.exit(1)
-        except KeyboardInterrupt:
-            click.echo("crisis-tui: interrupted", err=True)
-            ctx.exit(130)
+            _fail(ctx, str(exc))
+        except Exception as exc:  # a bug, or a case nobody foresaw: still one line
+            if ctx.meta.get("crisis_debug"):
+                raise
+            _fail(ctx, f"unexpected {type(exc).__name__}: {exc} (`crisis-tui --debug ...` shows where)")
+
+
+def _fail(ctx: click.Context, message: str) -> None:
+    click.echo(f"crisis-tui: error: {inert(message, one_line=True)}", err=True)
+    ctx.exit(1)
+
+
+def _db_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("the path is empty")
+    return value
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
+
+
+def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("the path is empty")
+    return Path(value)
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="PATH", help="Database file (default: $CRISIS_TUI_DB, else the user data directory).")
+@click.option("--db", metavar="PATH", callback=_db_path,
+              help="Database file (default: $CRISIS_TUI_DB, else the user data directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(package_name="crisis-tui")
 @click.pass_context
@@ -119,7 +192,7 @@ def _explore(obj: _Context, start: str | None) -> None:
 
 
 @main.command("open")
-@click.argument("ref")
+@click.argument("ref", callback=_not_blank)
 @click.pass_obj
 def open_cmd(obj: _Context, ref: str) -> None:
     """Start the explorer on one entity (an id, a name or an alias)."""
@@ -132,9 +205,9 @@ def open_cmd(obj: _Context, ref: str) -> None:
 @click.pass_obj
 def build(obj: _Context, packs: tuple[Path, ...]) -> None:
     """(Re)build the database from the bundled crisis pack, or from --pack."""
-    counts = _build(obj.url, list(packs))
+    counts = _build(obj.url, list(packs)) or {}
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
-    click.echo(f"built {sqlite_path(obj.url)}: {summary}")
+    click.echo(f"built {inert(str(sqlite_path(obj.url)), one_line=True)}: {summary}")
 
 
 @main.command("import")
@@ -150,19 +223,25 @@ def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
     from ..seed.importer import import_packs
 
     obj.ensure_database()
-    report = import_packs(list(files), sqlite_path(obj.url), replace=replace)
-    click.echo(f"{sqlite_path(obj.url)}: {report.summary()}" + ("" if report.wrote else " (database unchanged)"))
+    path = sqlite_path(obj.url)
+    with _writing(path, "import"):
+        report = import_packs(list(files), path, replace=replace)
+    click.echo(inert(f"{path}: {report.summary()}", one_line=True) + ("" if report.wrote else " (database unchanged)"))
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_output_path,
+              help="Write here instead of stdout (a regular file, replaced whole).")
 @click.pass_obj
 def export(obj: _Context, fmt: str, output: Path | None) -> None:
     """Write the whole knowledge base as one pack document (what `build --pack` reads)."""
+    from ..db.export import write_file
+    from .output import json_text
+
     document = obj.knowledge_base().export()
     if fmt == "json":
-        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        text = json_text(document) + "\n"
     else:
         import yaml
 
@@ -170,20 +249,14 @@ def export(obj: _Context, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DatabaseError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    write_file(output, text)
 
 
 def _resolve_one(kb, ref: str):
     rows = kb.resolve(ref)
     if not rows:
         raise CrisisError(f"nothing matches {ref!r} (try `crisis-tui search {ref!r}`)")
-    if len(rows) > 1:
+    if len(rows) > 1:  # the message is printed inert (_fail)
         listing = "; ".join(f"{r.name} [{r.ref}]" for r in rows[:10])
         more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
         raise CrisisError(f"{ref!r} is ambiguous: {listing}{more}")
@@ -202,11 +275,13 @@ def schema() -> None:
     """Print the JSON Schema of the pack format (docs/pack.schema.json)."""
     from ..db.pack import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    from .output import json_text
+
+    click.echo(json_text(json_schema()))
 
 
 @main.command()
-@click.argument("ref")
+@click.argument("ref", callback=_not_blank)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_obj
 def show(obj: _Context, ref: str, as_json: bool) -> None:
@@ -216,18 +291,20 @@ def show(obj: _Context, ref: str, as_json: bool) -> None:
     """
     from dataclasses import asdict
 
-    from .output import detail_text
+    from .output import detail_text, json_text
 
     kb = obj.knowledge_base()
     detail = kb.detail(_resolve_one(kb, ref).ref)
+    if detail is None:  # gone between the two reads (an import replaced it)
+        raise CrisisError(f"nothing matches {ref!r} any more")
     if as_json:
-        click.echo(json.dumps(asdict(detail), ensure_ascii=False, indent=2))
+        click.echo(json_text(asdict(detail)))
     else:
         click.echo(detail_text(detail))
 
 
 @main.command()
-@click.argument("text")
+@click.argument("text", callback=_not_blank)
 @click.option("--type", "entity_type", type=click.Choice(ENTITY_TYPES), help="Only this kind of entity.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -236,12 +313,12 @@ def search(obj: _Context, text: str, entity_type: str | None, limit: int, as_jso
     """Search names, aliases and summaries; best matches first."""
     from dataclasses import asdict
 
-    from .output import hits_text
+    from .output import hits_text, json_text
 
     hits = obj.knowledge_base().search(text, entity_type=entity_type, limit=limit)
     if as_json:
-        click.echo(json.dumps([asdict(h) for h in hits], ensure_ascii=False, indent=2))
+        click.echo(json_text([asdict(h) for h in hits]))
     elif hits:
         click.echo(hits_text(hits))
     else:
-        click.echo(f"no matches for {text!r}", err=True)
+        click.echo(inert(f"no matches for {text!r}", one_line=True), err=True)
