@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from pathlib import Path
 
 from crisis_tui.db.build import source_texts
 from crisis_tui.seed.loader import bundled_pack_path
 
-SHARED_SOURCES = Path(__file__).resolve().parents[2] / "shared" / "sources"
+# The pack's own copies of its sources, as they were when checked byte for byte against the
+# originals they were taken from: any change to them shows here, with nothing needed beside the repo.
+SOURCE_DIGESTS = {
+    "article.txt": "1107b4136cd5b6f1830b7f7e34b1c583b7c810e55b679dd38595506a1f1f0684",
+    "fact-sheet.md": "55dd17a1c0572e90375a7680ac886da77accbf630a431ab3df563b8f11c984de",
+}
 
 
-def test_bundled_source_texts_are_the_shared_originals():
-    sources = bundled_pack_path() / "sources"
-    assert SHARED_SOURCES.is_dir(), f"the shared sources are expected beside the repo at {SHARED_SOURCES}"
-    assert (sources / "article.txt").read_bytes() == (SHARED_SOURCES / "000_008630832f2f3535.txt").read_bytes()
-    assert (sources / "fact-sheet.md").read_bytes() == (SHARED_SOURCES / "fact-sheet.md").read_bytes()
+def test_bundled_source_texts_are_the_checked_originals(bundled_pack):
+    folder = bundled_pack_path() / "sources"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(SOURCE_DIGESTS)
+    for name, digest in SOURCE_DIGESTS.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    loaded = {s.id: s.text for s in bundled_pack.sources}
+    assert loaded["article"] == (folder / "article.txt").read_text(encoding="utf-8")
+    assert loaded["fact-sheet"] == (folder / "fact-sheet.md").read_text(encoding="utf-8")
 
 
 def test_every_record_is_cited_and_every_quote_occurs(bundled_pack):
