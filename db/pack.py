@@ -7,18 +7,90 @@ Field-level rules live here (types, dates, required fields); rules across record
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 from .constants import ENTITY_TYPES, PACK_FORMAT_VERSION
+from .text import CONTROL, LINE_CONTROL, inert
 
 __all__ = ["ENTITY_TYPES"]
 EntityType = Literal["event", "actor", "agreement", "place"]
 Precision = Literal["year", "month", "day"]
+
+# Limits on what a pack may hold (docs/pack-format.md, "Limits and refused input").
+MAX_LINE = 500  # one-line text: names, aliases, titles, labels, kinds, keys, ids
+MAX_ADDRESS = 2000  # a source's URL
+MAX_TEXT = 100_000  # summaries, quotes, notes, statements, descriptions, attribute values
+MAX_SOURCE = 20 * 1024**2  # a source's text, inline (characters) or in its text_file (bytes)
+MAX_DIGITS = 18  # an integer in a pack file (checked by the parsers in seed.loader)
+
+# `model_validate(data, context=PACK_INPUT)`: the data comes from a pack file, and the limits
+# and the control-character rule apply. Without it (records made in code, or read back from a
+# database that an older crisis-tui or another tool wrote) they do not: what is shown is made
+# inert on the way out (db.text), and a database that holds such text still merges and upgrades.
+PACK_INPUT = {"pack_input": True}
+
+
+def control_problem(text: str, one_line: bool = False) -> str | None:
+    """Why `text` may not be pack text (it holds a control character), or None."""
+    match = (LINE_CONTROL if one_line else CONTROL).search(text)
+    if match is None:
+        return None
+    if match.group() == "\n":
+        return "a newline is not allowed in this one-line field"
+    if match.group() == "\t":
+        return "a tab is not allowed in this one-line field"
+    return f"control character {inert(match.group())} is not allowed (pack text is shown as text)"
+
+
+def _checked(limit: int, one_line: bool, **field: Any) -> Any:
+    """A str type that, in pack input, holds at most `limit` characters and no control character
+    (with `one_line`, no newline or tab either). `field` are further pydantic constraints."""
+    controls = LINE_CONTROL if one_line else CONTROL
+
+    def check(value: str, info: ValidationInfo) -> str:
+        if info.context is not None and info.context.get("pack_input"):
+            if len(value) > limit:
+                raise ValueError(f"String should have at most {limit} characters")
+            if controls.search(value):  # one search for text that passes; the message only when refused
+                raise ValueError(control_problem(value, one_line))
+        return value
+
+    return Annotated[str, Field(**field, json_schema_extra={"maxLength": limit}), AfterValidator(check)]
+
+
+Line = _checked(MAX_LINE, one_line=True)
+Text = _checked(MAX_TEXT, one_line=False)
+Address = _checked(MAX_ADDRESS, one_line=True)
+SourceText = _checked(MAX_SOURCE, one_line=False)
+RelationName = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z][a-z-]*$")
+SourceId = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z0-9][a-z0-9._/-]*$")
+PositionId = _checked(MAX_LINE, one_line=True, pattern=r"^position/[a-z0-9][a-z0-9._-]*$")
+PackId = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z0-9][a-z0-9._-]*$")
 Ref = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z]+/[a-z0-9][a-z0-9._-]*$")]
+
+
+def _attribute(value: Any, info: ValidationInfo) -> Any:
+    """In pack input an attribute is text (as `Text`), a finite number, or true or false."""
+    if info.context is None or not info.context.get("pack_input"):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"String should have at most {MAX_TEXT} characters")
+        if CONTROL.search(value):
+            raise ValueError(control_problem(value))
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value} is not allowed (a number must be finite)")
+    elif not isinstance(value, int | float):  # bool is an int
+        raise ValueError("an attribute is text, a number, true or false")
+    return value
+
+
+Attribute = Annotated[str | int | float | bool, BeforeValidator(_attribute)]
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -42,7 +114,7 @@ def _checked_date(value: str) -> str:
     return value
 
 
-IsoDate = Annotated[str, AfterValidator(_checked_date)]
+IsoDate = Annotated[str, Field(max_length=10), AfterValidator(_checked_date)]
 
 
 class _Record(BaseModel):
@@ -52,8 +124,8 @@ class _Record(BaseModel):
 class Citation(_Record):
     """A passage that states the fact, quoted verbatim from a source."""
 
-    source: str = Field(min_length=1)
-    quote: str = Field(min_length=3)
+    source: Line = Field(min_length=1)
+    quote: Text = Field(min_length=3)
 
 
 Cited = Annotated[list[Citation], Field(min_length=1)]
@@ -62,10 +134,10 @@ Cited = Annotated[list[Citation], Field(min_length=1)]
 class Relation(_Record):
     """One relation of the link vocabulary, with how to read it both ways."""
 
-    name: str = Field(pattern=r"^[a-z][a-z-]*$")
-    label: str
-    inverse: str
-    description: str = ""
+    name: RelationName
+    label: Line
+    inverse: Line
+    description: Text = ""
 
 
 class Source(_Record):
@@ -73,20 +145,20 @@ class Source(_Record):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")
-    title: str
-    publisher: str | None = None
+    id: SourceId
+    title: Line
+    publisher: Line | None = None
     date: IsoDate | None = None
-    address: str | None = None
-    text: str | None = None
-    text_file: str | None = None
-    via: str | None = None
+    address: Address | None = None
+    text: SourceText | None = None
+    text_file: Line | None = None
+    via: Line | None = None
 
 
 class Note(_Record):
     """A cited remark, e.g. another source's wording or date."""
 
-    text: str = Field(min_length=1)
+    text: Text = Field(min_length=1)
     citations: Cited
 
 
@@ -95,16 +167,16 @@ class Entity(_Record):
 
     id: Ref
     type: EntityType
-    kind: str | None = None
-    name: str = Field(min_length=1)
-    aliases: list[str] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
+    kind: Line | None = None
+    name: Line = Field(min_length=1)
+    aliases: list[Line] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
     date: IsoDate | None = None
     date_end: IsoDate | None = None
     date_precision: Precision | None = None
     date_uncertain: bool = False
-    date_note: str | None = None
-    summary: str = ""
-    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict, json_schema_extra={"default": {}})
+    date_note: Text | None = None
+    summary: Text = ""
+    attributes: dict[Line, Attribute] = Field(default_factory=dict, json_schema_extra={"default": {}})
     notes: list[Note] = Field(default_factory=list, json_schema_extra={"default": []})
     citations: Cited
 
@@ -130,21 +202,21 @@ class Link(_Record):
     """`source relation target`: the talks invokes the Simla Agreement."""
 
     source: Ref
-    relation: str = Field(min_length=1)
+    relation: Line = Field(min_length=1)
     target: Ref
-    note: str | None = None
+    note: Text | None = None
     citations: Cited
 
 
 class Position(_Record):
     """A stated position of an actor on a topic, optionally tied to an entity (`about`)."""
 
-    id: str = Field(pattern=r"^position/[a-z0-9][a-z0-9._-]*$")
+    id: PositionId
     actor: Ref
-    topic: str = Field(min_length=1)
+    topic: Line = Field(min_length=1)
     about: Ref | None = None
-    stance: str = Field(min_length=1)
-    statement: str = Field(min_length=1)
+    stance: Line = Field(min_length=1)
+    statement: Text = Field(min_length=1)
     date: IsoDate | None = None
     citations: Cited
 
@@ -152,9 +224,9 @@ class Position(_Record):
 class PackInfo(_Record):
     """What the pack is."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    title: str
-    description: str = ""
+    id: PackId
+    title: Line
+    description: Text = ""
 
 
 class Pack(_Record):
@@ -187,12 +259,18 @@ SECTIONS: dict[str, type[BaseModel]] = {
 }
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """`value` as an error line may show it: one line, inert, at most `limit` characters."""
+    text = str(value)
+    return inert(text[:limit], one_line=True) + ("…" if len(text) > limit else "")
+
+
 def record_label(section: str, item: Any) -> str:
     """How an error names a record: its id, or `source -relation-> target` for a link."""
     if not isinstance(item, dict):
         return f"{section} item"
     if section == "links":
-        return f"link {item.get('source')} -{item.get('relation')}-> {item.get('target')}"
+        return f"link {shown(item.get('source'))} -{shown(item.get('relation'))}-> {shown(item.get('target'))}"
     key = item.get("id") or item.get("name")
     singular = {"entities": "entity"}.get(section, section[:-1])
-    return f"{singular} {key}" if key else f"{section} item"
+    return f"{singular} {shown(key)}" if key else f"{section} item"
