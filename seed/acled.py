@@ -46,8 +46,12 @@ def iso_date(value: str) -> str:
     return value
 
 
-def read_acled(path: Path, text: str) -> dict[str, Any]:
-    """The CSV at `path` (already decoded) as a pack document; PackError names file and line."""
+def read_acled(path: Path, text: str, lines: dict[tuple[str, int], int] | None = None) -> dict[str, Any]:
+    """The CSV at `path` (already decoded) as a pack document; PackError names file and line.
+
+    `lines`, if given, is filled with the line each record comes from, as `(section, index)`.
+    """
+    lines = {} if lines is None else lines
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -69,7 +73,7 @@ def read_acled(path: Path, text: str) -> dict[str, Any]:
             if len(row) != len(header):
                 raise PackError(f"{path}:{line}", f"row has {len(row)} fields, the header has {len(header)}")
             record = dict(zip(header, (cell.strip() for cell in row), strict=True))
-            _row_records(path, line, record, sources, entities, links, seen)
+            _row_records(path, line, record, sources, entities, links, seen, lines)
     except csv.Error as exc:
         raise PackError(f"{path}:{reader.line_num}", f"malformed CSV: {exc}") from None
     if not sources:
@@ -78,7 +82,7 @@ def read_acled(path: Path, text: str) -> dict[str, Any]:
             "entities": list(entities.values()), "links": links}
 
 
-def _row_records(path, line, record, sources, entities, links, seen) -> None:
+def _row_records(path, line, record, sources, entities, links, seen, lines) -> None:
     where = f"{path}:{line}"
     code = record["event_id_cnty"]
     if not code:
@@ -91,8 +95,9 @@ def _row_records(path, line, record, sources, entities, links, seen) -> None:
     except ValueError as exc:
         raise PackError(where, f"field 'event_date': {exc}") from None
     source_id = f"acled/{slug(code)}"
-    lines = [f"{key}: {value}" for key, value in record.items() if value]
-    sources.append({"id": source_id, "title": record["source"] or f"ACLED event {code}", "text": "\n".join(lines)})
+    fields = [f"{key}: {value}" for key, value in record.items() if value]
+    lines[("sources", len(sources))] = line
+    sources.append({"id": source_id, "title": record["source"] or f"ACLED event {code}", "text": "\n".join(fields)})
 
     def cite(key: str) -> list[dict[str, str]]:
         return [{"source": source_id, "quote": f"{key}: {record[key]}"}]
@@ -101,6 +106,8 @@ def _row_records(path, line, record, sources, entities, links, seen) -> None:
     name = f"{record['sub_event_type'] or record['event_type']} in {record['location'] or 'unknown place'}"
     attributes = {key: record[key] for key in KEPT_AS_ATTRIBUTES if record.get(key)}
     attributes["event_id_cnty"] = code
+    if event_id not in entities:
+        lines[("entities", len(entities))] = line
     entities[event_id] = {
         "id": event_id, "type": "event", "kind": record["event_type"] or None, "name": name, "date": date,
         "summary": record["notes"], "attributes": attributes,
@@ -108,13 +115,19 @@ def _row_records(path, line, record, sources, entities, links, seen) -> None:
     }
     if record["location"]:
         place_id = f"place/acled-{slug(record['location'])}"
-        entities.setdefault(place_id, {"id": place_id, "type": "place", "name": record["location"],
-                                       "citations": cite("location")})
+        if place_id not in entities:
+            lines[("entities", len(entities))] = line
+            entities[place_id] = {"id": place_id, "type": "place", "name": record["location"],
+                                  "citations": cite("location")}
+        lines[("links", len(links))] = line
         links.append({"source": event_id, "relation": "located-in", "target": place_id, "citations": cite("location")})
     for key in ("actor1", "actor2"):
         if record[key]:
             actor_id = f"actor/acled-{slug(record[key])}"
-            entities.setdefault(actor_id, {"id": actor_id, "type": "actor", "name": record[key], "citations": cite(key)})
+            if actor_id not in entities:
+                lines[("entities", len(entities))] = line
+                entities[actor_id] = {"id": actor_id, "type": "actor", "name": record[key], "citations": cite(key)}
             link = {"source": event_id, "relation": "participant", "target": actor_id, "citations": cite(key)}
             if not any(k["source"] == event_id and k["target"] == actor_id for k in links[-2:]):
+                lines[("links", len(links))] = line
                 links.append(link)

@@ -7,6 +7,10 @@ and the field. Nothing here touches a database.
 from __future__ import annotations
 
 import json
+import json.scanner
+import math
+import os
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..db.build import source_texts
 from ..db.errors import PackError
-from ..db.pack import SECTIONS, Pack, record_label
+from ..db.pack import MAX_DIGITS, MAX_SOURCE, PACK_INPUT, SECTIONS, Pack, control_problem, record_label, shown
+from ..db.text import CONTROL, inert
 from .acled import read_acled
 
 TOP_KEYS = {"schema_version", "pack", *SECTIONS}
@@ -30,10 +35,58 @@ def bundled_pack_path() -> Path:
     return Path(str(resources.files(__package__) / "packs" / "india-pakistan-2025"))
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay text and are checked by the pack models."""
+class _Refused(Exception):
+    """Well-formed YAML or JSON that a pack may not hold; `line` where known."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        super().__init__(problem)
+        self.problem, self.line = problem, line
 
 
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+# libyaml when PyYAML has it (its wheels do): it scans a 50 MB scalar in 0.3 s, pure Python in 10.
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML, and none of: implicit timestamps (dates stay text, checked by the pack models),
+    aliases (a "billion laughs" expands one node many times), merge keys, a key twice in one
+    mapping, integers of more than MAX_DIGITS digits, NaN or infinity."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:  # reached again: an alias
+            raise _Refused("the value anchored (&) here is repeated by an alias (*); "
+                           "a pack may not use YAML anchors and aliases", _line(node))
+        return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, _ in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    raise _Refused("a pack may not use YAML merge keys (<<)", _line(key))
+                if isinstance(key, yaml.ScalarNode):
+                    name, line = (key.tag, key.value), _line(key)
+                    if name in seen:
+                        raise _Refused(f"key '{shown(key.value)}' is given twice in one mapping "
+                                       f"(lines {seen[name]} and {line})", line)
+                    seen[name] = line
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(node.value.lstrip("+-").replace("_", "")) > MAX_DIGITS:
+            raise _Refused(f"an integer of more than {MAX_DIGITS} digits is not allowed", _line(node))
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise _Refused(f"{shown(node.value)} is not allowed (a number must be finite)", _line(node))
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -93,19 +146,42 @@ def read_pack(path: Path) -> tuple[Pack, Origins]:
                 raise PackError(str(file), f"'{key}' is given twice with different values")
             else:
                 raw[key] = value
+                origins[(key, -1)] = Origin(str(file), lines.get((key, -1)))
         del data  # the records live on in `raw` only, which _validate empties as it goes
     return _validate(raw, origins, base=files[0].parent, where=str(path)), origins
 
 
+def _read_regular(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of the regular file at `path`; ValueError if it is not one or is over `limit` bytes.
+
+    A pipe, socket or device is never opened (a pipe with no writer blocks for ever; a device
+    can be endless), and no more than `limit` bytes are read, even from a file that grows.
+    """
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError("is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError("is not a regular file (a pipe, socket or device)")
+    if info.st_size > limit:
+        raise ValueError(f"is {info.st_size} bytes; {what} over {limit} bytes are refused")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # if it was swapped for a pipe since: no wait
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("is not a regular file (a pipe, socket or device)")
+        blob = handle.read(limit + 1)
+    if len(blob) > limit:
+        raise ValueError(f"is over {limit} bytes; {what} over {limit} bytes are refused")
+    return blob
+
+
 def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
-    """Parse one file; return its mapping and the line of each section record."""
+    """Parse one file; return its mapping and the line of each section record (index -1: other keys)."""
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise PackError(str(file), f"file is {size} bytes; packs over {MAX_FILE_BYTES} bytes are refused")
-        blob = file.read_bytes()
+        blob = _read_regular(file, MAX_FILE_BYTES, "packs")
     except OSError as exc:
         raise PackError(str(file), f"cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise PackError(str(file), str(exc)) from None
     if blob.startswith(b"\xef\xbb\xbf"):
         blob = blob[3:]  # a UTF-8 byte-order mark is harmless
     elif blob.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -119,43 +195,120 @@ def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
         raise PackError(f"{file}:{line}", f"not valid UTF-8 (byte {exc.start})") from None
+    del blob
     lines: dict[tuple[str, int], int] = {}
     if file.suffix.lower() == ".csv":
-        data = read_acled(file, text)
+        data = read_acled(file, text, lines)
     elif file.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PackError(f"{file}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
-        except RecursionError:
-            raise PackError(str(file), "nesting is too deep") from None
+        data = _parse_json(file, text)
     else:
-        try:
-            loader = _Loader(text)
-            try:
-                node = loader.get_single_node()
-                data = loader.construct_document(node) if node is not None else None
-            finally:
-                loader.dispose()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f"{file}:{mark.line + 1}" if mark else str(file)
-            raise PackError(where, f"malformed YAML: {exc.problem or exc.context}") from None
-        except yaml.YAMLError as exc:
-            raise PackError(str(file), f"malformed YAML: {exc}") from None
-        except RecursionError:
-            raise PackError(str(file), "nesting is too deep") from None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if isinstance(value_node, yaml.SequenceNode):
-                    for n, item in enumerate(value_node.value):
-                        lines[(key_node.value, n)] = item.start_mark.line + 1
+        data = _parse_yaml(file, text, lines)
     if not isinstance(data, dict):
         raise PackError(str(file), "a pack file must be a mapping of sections (entities:, links:, …)")
     unknown = sorted(str(k) for k in data if k not in TOP_KEYS)
     if unknown:
-        raise PackError(str(file), f"unknown section {unknown[0]!r} (known: {', '.join(sorted(TOP_KEYS))})")
+        raise PackError(str(file), f"unknown section '{shown(unknown[0])}' (known: {', '.join(sorted(TOP_KEYS))})")
     return data, lines
+
+
+def _parse_yaml(file: Path, text: str, lines: dict[tuple[str, int], int]) -> Any:
+    """The YAML document in `text`; fills `lines` with where each record starts."""
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        raise PackError(f"{file}:{exc.line}", exc.problem) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow in a file
+        line = text.count("\n", 0, exc.position) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        problem = control_problem(char) or f"malformed YAML: character {inert(char)!r} is not allowed"
+        raise PackError(f"{file}:{line}", problem) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{file}:{mark.line + 1}" if mark else str(file)
+        if "maximum nesting depth" in str(exc.problem):  # libyaml stops at 1,000 levels
+            raise PackError(where, "nesting is too deep") from None
+        raise PackError(where, f"malformed YAML: {inert(str(exc.problem or exc.context), one_line=True)}") from None
+    except yaml.YAMLError as exc:
+        raise PackError(str(file), f"malformed YAML: {shown(exc, 200)}") from None
+    except RecursionError:
+        raise PackError(str(file), "nesting is too deep") from None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            lines[(key_node.value, -1)] = _line(key_node)
+            if isinstance(value_node, yaml.SequenceNode):
+                for n, item in enumerate(value_node.value):
+                    lines[(key_node.value, n)] = _line(item)
+    return data
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"key '{shown(key)}' is given twice in one object")
+            seen.add(key)
+    return mapping
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(f"an integer of more than {MAX_DIGITS} digits is not allowed")
+    return int(digits)
+
+
+def _json_constant(name: str) -> float:
+    raise _Refused(f"{name} is not allowed (a number must be finite)")
+
+
+_JSON_HOOKS: dict[str, Any] = {"object_pairs_hook": _unique_keys, "parse_int": _json_int,
+                               "parse_constant": _json_constant}
+
+
+def _parse_json(file: Path, text: str) -> Any:
+    try:
+        return json.loads(text, **_JSON_HOOKS)
+    except json.JSONDecodeError as exc:
+        raise PackError(f"{file}:{exc.lineno}", f"malformed JSON: {exc.msg}") from None
+    except RecursionError:
+        raise PackError(str(file), "nesting is too deep") from None
+    except _Refused as exc:
+        line = _json_line(text)
+        raise PackError(f"{file}:{line}" if line else str(file), exc.problem) from None
+
+
+def _json_line(text: str) -> int | None:
+    """The line of the object holding the first refused value.
+
+    A second, slower pass (the pure-Python scanner, which knows where each object starts),
+    made only for a file that is refused; it stops where the first pass stopped.
+    """
+    decoder = json.JSONDecoder(**_JSON_HOOKS)
+    parse_object = decoder.parse_object
+
+    def located(s_and_end: tuple[str, int], *args: Any) -> Any:
+        try:
+            return parse_object(s_and_end, *args)
+        except _Refused as exc:
+            if exc.line is None:  # the innermost object holding it
+                exc.line = text.count("\n", 0, s_and_end[1]) + 1
+            raise
+
+    decoder.parse_object = located
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    try:
+        decoder.decode(text)
+    except _Refused as exc:
+        return exc.line
+    except (ValueError, RecursionError):
+        pass
+    return None
 
 
 def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path, where: str) -> Pack:
@@ -168,33 +321,63 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
         for n, item in enumerate(items):
             items[n] = None  # the parsed dict goes as its record comes: both at once doubled the memory
             try:
-                records.append(model.model_validate(item))
+                records.append(model.model_validate(item, context=PACK_INPUT))
             except ValidationError as exc:
                 err = exc.errors()[0]
-                field = ".".join(str(p) for p in err["loc"]) or "record"
+                field = shown(".".join(str(p) for p in err["loc"]) or "record", 120)
                 label = record_label(section, item)
                 message = err["msg"].removeprefix("Value error, ")
                 problems.append(PackError(f"{origins[(section, n)]}: {label}", f"field '{field}': {message}"))
     if problems:
         raise PackError(problems[0].where, problems[0].problem, len(problems) - 1)
     try:  # the records are validated already: the pack takes them as they are
-        pack = Pack.model_validate({**raw, **valid})
+        pack = Pack.model_validate({**raw, **valid}, context=PACK_INPUT)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise PackError(where, f"field '{field}': {err['msg']}") from None
+        key, *rest = err["loc"] or ("record",)
+        origin = origins.get((str(key), -1), where)
+        info = raw.get("pack")
+        if key == "pack" and rest and isinstance(info, dict):
+            origin, key = f"{origin}: pack {shown(info.get('id'))}", rest.pop(0)
+        field = shown(".".join(str(p) for p in (key, *rest)), 120)
+        raise PackError(str(origin), f"field '{field}': {err['msg'].removeprefix('Value error, ')}") from None
     for n, source in enumerate(pack.sources):
         if source.text_file:
-            file = (base / source.text_file).resolve()
             try:
-                source.text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise PackError(
-                    f"{origins[('sources', n)]}: source {source.id}",
-                    f"field 'text_file': cannot read {file}: {getattr(exc, 'strerror', None) or exc}",
-                ) from None
+                source.text = _source_text(base, source.text_file)
+            except ValueError as exc:
+                raise PackError(f"{origins[('sources', n)]}: source {source.id}", f"field 'text_file': {exc}") from None
             source.text_file = None
     return pack
+
+
+def _source_text(base: Path, name: str) -> str:
+    """The text of a `text_file`: a regular UTF-8 file inside the pack folder `base`, of at most
+    MAX_SOURCE bytes, holding no control character but newline and tab (a carriage return is
+    read as a newline). ValueError says why not."""
+    if Path(name).is_absolute():
+        raise ValueError(f"'{name}' is an absolute path; give a path inside the pack folder")
+    try:
+        root = base.resolve()
+        path = (root / name).resolve()  # follows symlinks, so one that leads out is caught below
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ValueError(f"cannot read '{name}': {exc}") from None
+    if not path.is_relative_to(root):
+        raise ValueError(f"'{name}' leads outside the pack folder")
+    try:
+        text = _read_regular(path, MAX_SOURCE, "source texts").decode("utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read '{name}': {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"'{name}' is not valid UTF-8 (byte {exc.start})") from None
+    except ValueError as exc:
+        raise ValueError(f"'{name}' {exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    problem = control_problem(text)
+    if problem:
+        line = text.count("\n", 0, CONTROL.search(text).start()) + 1
+        raise ValueError(f"{problem}, on line {line} of '{name}'")
+    return text
 
 
 def check_references(pack: Pack, origins: Origins) -> None:
