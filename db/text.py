@@ -27,9 +27,13 @@ def first_control(text: str) -> str | None:
     return _escaped(match) if match else None
 
 
-def inert(text: str, one_line: bool = False) -> str:
+def inert(text: str, one_line: bool = False, limit: int | None = None) -> str:
     """`text` with every control character shown as its escape (`\\x1b`), never sent as itself.
 
     With `one_line`, newlines and tabs are escaped too (a name in a list row, an error line).
+    With `limit`, text longer than that many characters is cut there and ends in `…`, so
+    that an outsized value costs what a screenful does.
     """
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "\u2026"
     return (LINE_CONTROL if one_line else CONTROL).sub(_escaped, text)

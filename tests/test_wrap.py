@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.style import Style
 
+from crisis_tui.db.text import CONTROL
+from crisis_tui.tui import shown
 from crisis_tui.tui.widgets.wrap import wrap_spans
 
 BOLD = Style(bold=True)
@@ -38,5 +40,17 @@ def test_wide_characters_count_as_two_cells():
 def test_no_line_is_too_wide_and_no_word_is_lost(spans, width):
     lines = wrap_spans(spans, width)
     assert all(cell_len(text) <= width or len(text) == 1 for text in texts(lines))
-    original = "".join(text for text, _ in spans)
+    assert not any(CONTROL.search(text) or "\t" in text or "\n" in text for text in texts(lines))
+    original = "".join(shown.text(text) for text, _ in spans)  # controls shown as their escapes
     assert "".join("".join(texts(lines)).split()) == "".join(original.split())
+
+
+def test_controls_are_shown_as_escapes_never_sent():
+    assert texts(wrap_spans([("a\x1b]0;x\x07b \u202ec\td", None)], 40)) == ["a\\x1b]0;x\\x07b \\u202ec    d"]
+
+
+def test_a_long_word_folds_into_lines_of_the_width():
+    """A 100,000-character word (the most a paragraph keeps) folds into 2,500 lines of 40 (it is
+    measured once, not again for every line: that took 45 s)."""
+    lines = texts(wrap_spans([("x" * 100_000, None)], 40))
+    assert len(lines) == 2500 and set(lines) == {"x" * 40}

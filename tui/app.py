@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 
 from ..db.errors import DatabaseError
 from ..db.queries import KnowledgeBase
+from . import shown
 from .history import History
 from .messages import DetailLoaded
 from .screens.main import MainScreen
@@ -98,6 +99,7 @@ class CrisisApp(App[None]):
         self.start = start
         self.history = History()
         self.shown: str | None = None
+        self._wanted: str | None = None  # the entity the last visit asked for
         self._names: dict[str, str] = {}
         self._preview_timer = None
         self._focus_detail = False
@@ -142,8 +144,12 @@ class CrisisApp(App[None]):
         for entity_type in ("event", "actor", "agreement"):
             rows = self.kb.page(entity_type, 0, 1)
             if rows:
-                self.call_from_thread(self.visit, rows[0].ref, False)
+                self.call_from_thread(self._visit_first_found, rows[0].ref)
                 return
+
+    def _visit_first_found(self, ref: str) -> None:
+        if self._wanted is None:  # unless the user has moved on already (a slow first read)
+            self.visit(ref, remember=False)
 
     @property
     def main(self) -> MainScreen:
@@ -161,6 +167,7 @@ class CrisisApp(App[None]):
             self.history.visit(ref)
         if focus_detail:  # kept until a detail arrives: a preview landing first must not drop it
             self._focus_detail = True
+        self._wanted = ref
         self._load_detail(ref)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
@@ -173,8 +180,10 @@ class CrisisApp(App[None]):
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:
         detail = message.detail
+        if detail.row.ref != self._wanted:
+            return  # an older visit's detail, slower than the newer one (a thread cannot be stopped)
         self.shown = detail.row.ref
-        self._names[detail.row.ref] = detail.row.name
+        self._names[detail.row.ref] = shown.line(detail.row.name)
         with self.batch_update():  # one frame for the detail, the crumbs, the cursor and the focus
             self.main.show_detail(detail, message.position)
             self._update_crumbs()
@@ -184,9 +193,9 @@ class CrisisApp(App[None]):
 
     def _update_crumbs(self) -> None:
         h = self.history
-        trail = [self._names.get(ref, ref) for ref in h.entries[max(h.cursor - 2, 0): h.cursor + 1]]
+        trail = [self._names.get(ref) or shown.line(ref) for ref in h.entries[max(h.cursor - 2, 0): h.cursor + 1]]
         if self.shown and self.shown != h.current:
-            trail = [*trail, f"({self._names.get(self.shown, self.shown)})"]
+            trail = [*trail, f"({self._names.get(self.shown) or shown.line(self.shown)})"]
         back = f"b:{h.cursor}" if h.cursor > 0 else "b:-"
         forward = f"f:{len(h.entries) - h.cursor - 1}" if h.can_forward else "f:-"
         more = "... > " if h.cursor > 2 else ""
@@ -194,11 +203,11 @@ class CrisisApp(App[None]):
 
     @on(EntityList.Highlighted)
     def _preview(self, message: EntityList.Highlighted) -> None:
-        if self.shown is None or message.row.ref == self.shown:
-            return  # before the first entity is shown, highlights are the panes settling
         if self._preview_timer is not None:
             self._preview_timer.stop()
         ref = message.row.ref
+        if ref == self._wanted:
+            return  # back on the row that is shown (or on its way: a slow first entity)
         self._preview_timer = self.set_timer(PREVIEW_DELAY, lambda: self.visit(ref, remember=False))
 
     @on(EntityList.Opened)
@@ -256,7 +265,7 @@ class CrisisApp(App[None]):
             self.notify("Nothing to go forward to", timeout=2)
 
     def action_history(self) -> None:
-        names = [self._names.get(ref, ref) for ref in self.history.entries]
+        names = [self._names.get(ref) or shown.line(ref) for ref in self.history.entries]
 
         def jump(index: int | None) -> None:
             if index is not None and self.history.go(index) is not None:
@@ -306,6 +315,8 @@ class CrisisApp(App[None]):
     def report_error(self, error: BaseException) -> None:
         """What failed off the UI thread: a database problem is a notice, anything else a bug that ends the app."""
         if isinstance(error, DatabaseError):
-            self.notify(str(error), title="Database", severity="error", timeout=8)
+            self.notify(shown.line(str(error)), title="Database", severity="error", timeout=8, markup=False)
         else:
-            self.exit(return_code=1, message=f"crisis-tui: error: {type(error).__name__}: {error}")
+            from rich.text import Text  # a Text, so that the message is not read as markup
+
+            self.exit(return_code=1, message=Text(shown.line(f"crisis-tui: error: {type(error).__name__}: {error}")))

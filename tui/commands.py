@@ -7,18 +7,20 @@ from functools import partial
 
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
+from textual.markup import escape
 
 from ..db.dates import format_date
 from ..db.records import SearchHit
+from . import shown
 
 
 def hit_prompt(hit: SearchHit) -> Content:
     """A hit as the palette shows it: kind, name, date, and the alias that matched."""
     row = hit.row
     date = format_date(row.date, row.date_precision, row.date_uncertain)
-    extra = f"  alias: {hit.text}" if hit.matched == "alias" else ""
+    extra = f"  alias: {shown.line(hit.text)}" if hit.matched == "alias" else ""
     return Content.assemble(
-        (f"{row.type:<9} ", "dim"), (row.name, "bold"), "  " if date else "", (date, "dim"), (extra, "italic")
+        (f"{row.type:<9} ", "dim"), (shown.line(row.name), "bold"), "  " if date else "", (date, "dim"), (extra, "italic")
     )
 
 
@@ -30,5 +32,5 @@ class EntityProvider(Provider):
         hits = await asyncio.to_thread(app.kb.search, query, None, 20)
         for n, hit in enumerate(hits):
             score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
-            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=hit.row.name,
-                      help=f"Go to {hit.row.ref}")
+            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name),
+                      help=escape(f"Go to {shown.line(hit.row.ref)}"))  # the palette reads help as markup

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -25,7 +26,7 @@ class HistoryScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         options = [
-            Option(("> " if i == self._cursor else "  ") + f"{i + 1:>3}  {name}", id=str(i))
+            Option(Content(("> " if i == self._cursor else "  ") + f"{i + 1:>3}  {name}"), id=str(i))
             for i, name in enumerate(self._names)
         ]
         history = OptionList(*options, id="history-list")

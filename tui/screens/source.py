@@ -10,29 +10,34 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...db.records import CitationView, SourceText
+from ...db.text import inert
+from .. import shown
 
 
 def header(source: SourceText | None, citation: CitationView) -> Content:
-    parts: list = [(citation.source_id, "bold")]
+    parts: list = [(shown.line(citation.source_id), "bold")]
     if source is not None and source.title:
-        parts.append(f"  {source.title}")
+        parts.append(f"  {shown.line(source.title)}")
     if citation.address:
-        parts.append(f"\n{citation.address}")
+        parts.append(f"\n{shown.line(citation.address)}")
     if citation.via:
-        parts.append((f"\nQuoted via {citation.via}, which records this page's facts.", "italic"))
+        parts.append((f"\nQuoted via {shown.line(citation.via)}, which records this page's facts.", "italic"))
     return Content.assemble(*parts)
 
 
 def split_passage(text: str, quote: str) -> tuple[str, Content, str]:
-    """The text before the quote's paragraph, that paragraph with the quote marked, and the rest."""
+    """The text before the quote's paragraph, that paragraph with the quote marked, and the rest.
+
+    Pack text, shown as text: controls escaped; the whole source is kept (it is read here).
+    """
     at = text.find(quote)
     if at < 0:
-        return "", Content.assemble(("Quote (not found in the stored text): ", "bold"), quote), ""
+        return "", Content.assemble(("Quote (not found in the stored text): ", "bold"), inert(quote)), ""
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at + len(quote))
     end = len(text) if end < 0 else end
-    paragraph = Content.assemble(text[start:at], (quote, "bold reverse"), text[at + len(quote):end])
-    return text[:start].rstrip("\n"), paragraph, text[end:].lstrip("\n")
+    paragraph = Content.assemble(inert(text[start:at]), (inert(quote), "bold reverse"), inert(text[at + len(quote):end]))
+    return inert(text[:start].rstrip("\n")), paragraph, inert(text[end:].lstrip("\n"))
 
 
 class SourceScreen(ModalScreen[bool]):

@@ -16,10 +16,12 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
+from textual.content import Content
 from textual.strip import Strip
 
 from ...db.dates import format_date, format_span
 from ...db.records import CitationView, EntityDetail, EntityRow
+from .. import shown
 from .row_view import RowView, set_rows
 from .wrap import Span, wrap_spans
 
@@ -30,7 +32,7 @@ Target = EntityRow | CitationView
 
 def row_label(row: EntityRow) -> str:
     date = format_date(row.date, row.date_precision, row.date_uncertain)
-    return f"{row.name} ({row.type}{', ' + date if date else ''})"
+    return f"{shown.line(row.name)} ({row.type}{', ' + date if date else ''})"
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ class DetailView(RowView, can_focus=True):
 
     def show(self, detail: EntityDetail) -> None:
         """Replace the view with `detail`, the cursor on its first link."""
-        self.border_title = detail.row.name
+        self.border_title = Content(shown.line(detail.row.name))  # a Content: never read as markup
         self.items = list(build_items(detail))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
         self._layout_lines(lazy=True)
@@ -292,7 +294,7 @@ class DetailView(RowView, can_focus=True):
 def build_items(d: EntityDetail):
     """The lines of one entity: facts, summary, links both ways, positions, notes, sources."""
     r = d.row
-    yield item((r.name, BOLD))
+    yield item((shown.line(r.name), BOLD))
     facts = r.type + (f" / {r.kind}" if r.kind else "")
     span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
     if span:

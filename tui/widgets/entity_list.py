@@ -18,6 +18,7 @@ from textual.strip import Strip
 
 from ...db.dates import format_date
 from ...db.records import EntityRow
+from .. import shown
 from .row_view import RowView, keep_in_view
 
 PAGE = 256
@@ -158,10 +159,10 @@ class EntityList(RowView, can_focus=True):
                 "entity-list--focused-cursor" if self.has_focus else "entity-list--cursor")
         dim = style + self.get_component_rich_style("entity-list--date", partial=True)
         if self.entity_type == "actor":
-            first = (row.kind or "").ljust(KIND_WIDTH)[:KIND_WIDTH]
+            first = shown.line(row.kind).ljust(KIND_WIDTH)[:KIND_WIDTH]
         else:
             first = format_date(row.date, row.date_precision, row.date_uncertain).ljust(DATE_WIDTH)[:DATE_WIDTH]
-        segments = [Segment(" " + first, dim), Segment(" " + row.name, style)]
+        segments = [Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)]
         strip = Strip(segments).crop(0, width)
         pad = width - strip.cell_length
         if pad > 0:

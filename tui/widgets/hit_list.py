@@ -17,6 +17,7 @@ from textual.strip import Strip
 
 from ...db.dates import format_date
 from ...db.records import SearchHit
+from .. import shown
 from .row_view import RowView, keep_in_view, set_rows
 
 TYPE_WIDTH = 10
@@ -71,11 +72,11 @@ class HitList(RowView, can_focus=False):
         hit = self.hits[index]
         row = hit.row
         date = format_date(row.date, row.date_precision, row.date_uncertain)
-        segments = [Segment(f" {row.type:<{TYPE_WIDTH - 1}} ", dim), Segment(row.name, bold)]
+        segments = [Segment(f" {row.type:<{TYPE_WIDTH - 1}} ", dim), Segment(shown.line(row.name), bold)]
         if date:
             segments.append(Segment(f"  {date}", dim))
         if hit.matched == "alias":
-            segments.append(Segment(f"  alias: {hit.text}", dim))
+            segments.append(Segment(f"  alias: {shown.line(hit.text)}", dim))
         strip = Strip(segments).crop(0, width)
         return strip.extend_cell_length(width, style)
 

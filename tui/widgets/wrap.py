@@ -13,12 +13,17 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 
+from .. import shown
+
 Span = tuple[str, Style | None]
 _WORD = re.compile(r"\S+\s*|\s+")
 
 
 def wrap_spans(spans: list[Span], width: int) -> list[list[Segment]]:
-    """Lines of at most `width` cells; breaks at spaces and newlines, folds longer words."""
+    """Lines of at most `width` cells; breaks at spaces and newlines, folds longer words.
+
+    The text is pack text: controls come out escaped, never as themselves (`shown.text`).
+    """
     width = max(width, 1)
     lines: list[list[Segment]] = [[]]
     used = 0
@@ -34,7 +39,7 @@ def wrap_spans(spans: list[Span], width: int) -> list[list[Segment]]:
         used = 0
 
     for text, style in spans:
-        for part_no, part in enumerate(text.split("\n")):
+        for part_no, part in enumerate(shown.text(text).split("\n")):
             if part_no:
                 break_line()
             for word in _WORD.findall(part):
@@ -52,7 +57,7 @@ def wrap_spans(spans: list[Span], width: int) -> list[list[Segment]]:
                     head, word = _split_cells(word, width - used)
                     lines[-1].append(Segment(head, style))
                     break_line()
-                    size = cell_len(word)
+                    size -= cell_len(head)  # not measured again: a long word would cost its length per line
                 if word:
                     lines[-1].append(Segment(word, style))
                     used += size
