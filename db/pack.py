@@ -261,8 +261,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
 
 def shown(value: Any, limit: int = 80) -> str:
     """`value` as an error line may show it: one line, inert, at most `limit` characters."""
-    text = str(value)
-    return inert(text[:limit], one_line=True) + ("…" if len(text) > limit else "")
+    return inert(str(value), one_line=True, limit=limit)
 
 
 def record_label(section: str, item: Any) -> str:

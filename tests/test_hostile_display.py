@@ -175,15 +175,13 @@ def test_markup_and_controls_in_a_source_title_are_literal(explorer):
 
 async def test_an_error_notice_with_markup_and_controls_is_literal(make_app):  # noqa: F811
     """A database error names what it was about (an id, a file): shown as written, as one line."""
-    from textual.widgets._toast import Toast
-
     app = make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause(0.2)
         app.report_error(DatabaseError(f"x.db: [/]no [@click=app.quit]such[/] table{OSC_TITLE}\nsecond line"))
         await pilot.pause(0.3)
         assert app.is_running
-        toasts = [str(toast.render()) for toast in app.screen.query(Toast)]
+        toasts = [str(toast.render()) for toast in app.screen.query("Toast")]  # by name: its module is private
         assert any("[/]no [@click=app.quit]such[/] table\\x1b]0;pwned\\x07\\x0asecond line" in t for t in toasts), toasts
 
 
