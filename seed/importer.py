@@ -4,8 +4,8 @@ The database's current content and the incoming packs are joined in memory, chec
 whole (so a pack may refer to what the database already holds), built into a scratch file
 and copied into the live database in one WAL transaction (`db.build.install`). A failed,
 refused or killed import leaves the database as it was; readers keep reading throughout.
-Writers of one database take turns (`db.build.write_lock`); one that waits longer than
-`db.build.lock_timeout()` gives up and says the database is locked.
+Writers of one database take turns (`db.writers.write_lock`); one that waits longer than
+`db.writers.lock_timeout()` gives up and says the database is locked.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..db.build import build_database, write_lock
+from ..db.build import build_database
+from ..db.writers import write_lock
 from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, record_label

@@ -89,7 +89,8 @@ def _upgrade(url: str) -> None:
 def _build(url: str, packs: list[Path], only_if_missing: bool = False) -> dict[str, int] | None:
     """Build the database from packs (the bundled one by default), one writer at a time;
     with `only_if_missing`, not if another process built it meanwhile (None then)."""
-    from ..db.build import build_database, write_lock
+    from ..db.build import build_database
+    from ..db.writers import write_lock
     from ..seed.loader import bundled_pack_path, load_pack
 
     path = sqlite_path(url)
