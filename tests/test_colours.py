@@ -62,24 +62,43 @@ def modal_box(screen) -> tuple[int, int, int, int]:
     return x0, 1, x1, y1
 
 
+def shown_colours(cell) -> tuple[str, str]:
+    """The colours a cell shows in a dark terminal (light text on black, as the dark themes
+    assume): reverse applied, the terminal's defaults made concrete."""
+    fg, bg = (cell.bg, cell.fg) if cell.reverse else (cell.fg, cell.bg)
+    fg = "white" if fg == "default" and not cell.reverse else "black" if fg == "default" else fg
+    bg = "black" if bg == "default" and not cell.reverse else "white" if bg == "default" else bg
+    return fg, bg
+
+
 def unreadable_cells(screen, read: tuple[int, int, int, int] | None = None) -> list[tuple[int, int, str, str, str]]:
-    """Cells with text whose colour is their background's (both the terminal's default is fine:
-    that is the user's own pair), or letters below a 3:1 contrast where both colours are known,
-    within `read` if given (what is behind a modal is dimmed on purpose)."""
+    """Cells with text in their own background's colour (as a dark terminal shows them), or
+    letters below a 3:1 contrast where both colours are known, within `read` if given (what
+    is behind a modal is dimmed on purpose)."""
     bad = []
     x0, y0, x1, y1 = read or (0, 0, screen.columns, screen.lines)
     for y in range(screen.lines):
         for x in range(screen.columns):
             cell = screen.buffer[y][x]
-            if not cell.data.strip():
+            if not cell.data.strip() or cell.data in BOX:
                 continue
-            fg, bg = cell.fg, cell.bg
-            if fg == bg and fg != "default":
+            fg, bg = shown_colours(cell)
+            if fg == bg:
                 bad.append((y, x, cell.data, fg, bg))
             elif (cell.data.isalnum() and x0 <= x <= x1 and y0 <= y <= y1
                   and HEX.match(fg) and HEX.match(bg) and contrast(fg, bg) < 3.0):
                 bad.append((y, x, cell.data, fg, bg))
     return bad
+
+
+BOX = set("─│╭╮╯╰▔▁▏▎▌▐▄▀▇▆▅")
+
+
+def stands_out(screen, y: int, x: int, other_y: int) -> bool:
+    """Whether cell (x, y) looks different from cell (x, other_y) (its background as shown, or
+    an underline): a cursor against a row without one."""
+    a, b = screen.buffer[y][x], screen.buffer[other_y][x]
+    return (shown_colours(a)[1], a.underscore) != (shown_colours(b)[1], b.underscore)
 
 
 def cursor_row(screen, x: int) -> int | None:
@@ -136,8 +155,37 @@ def test_readable_with_focus_and_cursors_shown(bundled_db, term, no_colour, colo
         assert unreadable_cells(t.screen, read=modal_box(t.screen)) == [], t.text()
         hit_rows = [y for y in range(t.rows) if "Simla Agreement" in t.screen.display[y]]
         assert any(t.screen.buffer[y][10].reverse for y in hit_rows), "the search hit cursor does not show"
+        box_row = next(y for y in range(t.rows) if "simla" in t.screen.display[y] and "for" not in t.screen.display[y])
+        after = t.screen.display[box_row].index("simla") + len("simla")
+        assert stands_out(t.screen, box_row, after, box_row + 3), "the search box's text cursor does not show"
         t.send("\x1b")
         t.settle(0.2)
+
+        t.send("H")  # the history, its cursor on the one entry
+        t.wait_for("History - Enter jumps")
+        t.settle(0.2)
+        entry = next(y for y in range(t.rows) if "1965 war" in t.screen.display[y] and "  1  " in t.screen.display[y])
+        assert stands_out(t.screen, entry, 12, entry + 2), "the history's cursor does not show"
+        assert unreadable_cells(t.screen, read=modal_box(t.screen)) == [], t.text()
+        t.send("\x1b")
+        t.settle(0.2)
+
+        t.send("\x10")  # ctrl+p: the command palette, its cursor moved down one hit
+        t.settle(0.5)
+        t.send("simla")
+        t.wait_for("Simla Agreement")
+        t.settle(0.3)
+        t.send("\x1b[B")
+        t.settle(0.3)
+        assert unreadable_cells(t.screen, read=(0, 0, 0, 0)) == [], t.text()
+        hits = [y for y in range(t.rows)
+                if t.screen.display[y].split()[:1] in (["agreement"], ["actor"], ["place"], ["event"])]
+        column = 12
+        looks = [(shown_colours(t.screen.buffer[y][column])[1], t.screen.buffer[y][column].underscore) for y in hits]
+        odd = [y for y, bg in zip(hits, looks) if looks.count(bg) == 1]
+        assert len(hits) >= 3 and len(odd) == 1, f"the palette's cursor does not show: {looks}\n{t.text()}"
+        t.send("\x1b")
+        t.settle(0.3)
         t.send("q")
         assert t.wait_exit() == 0
         if no_colour:
