@@ -148,6 +148,29 @@ async def test_follow_link_to_simla_then_back_and_forward(make_app):
         assert app.shown == "actor/indira-gandhi"
 
 
+async def test_back_returns_to_a_previewed_page_a_link_was_followed_from(make_app):
+    """Lavrov-Dar -> Lahore Declaration, then the cursor moves up the agreements pane to preview
+    the Simla Agreement, and a link is followed from it: back comes to the Simla Agreement,
+    the page the link was on, not to the Lahore Declaration."""
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await follow(pilot, "invokes: Lahore Declaration")
+        assert app.shown == "agreement/lahore-declaration-1999"
+        await pilot.press("escape", "k")  # to the list, one row up: a preview
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972"
+        assert app.history.current == "agreement/lahore-declaration-1999"
+        await follow(pilot, "signatory: Indira Gandhi")
+        assert app.shown == "actor/indira-gandhi"
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972"
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "agreement/lahore-declaration-1999"
+
+
 async def test_a_visit_after_back_drops_forward(make_app):
     app = make_app(start="event/lavrov-dar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -218,6 +218,8 @@ class CrisisApp(App[None]):
 
     @on(DetailView.Follow)
     def _follow(self, message: DetailView.Follow) -> None:
+        if self.shown is not None and self.shown != self.history.current:
+            self.history.visit(self.shown)  # a previewed page a link is followed from: back comes to it
         self.visit(message.ref)
 
     @on(DetailView.ShowCitation)
