@@ -176,3 +176,32 @@ def test_an_idle_explorer_writes_nothing_also_with_the_search_open(terminal):
         while time.monotonic() < deadline:
             t.read(0.1)
         assert len(t.raw) == before, (keys, bytes(t.raw[before:]))
+
+
+# Keys that arrive together: pasted, or batched by SSH on a slow link. Each goes where the
+# one before it sent the focus, as it does when typed one by one.
+
+def test_search_typed_together_with_its_slash_keeps_every_letter(terminal):
+    t = terminal()
+    t.wait_for("1965 war between India and Pakistan")
+    t.settle(0.3)
+    t.send("/bhutto")  # `b` and `h` are keys of the panes (back, focus the list): here, letters
+    t.wait_for("for 'bhutto'")
+    t.wait_for("Zulfikar Ali Bhutto")
+    t.send(ESC)
+    t.settle(0.2)
+    t.send("q")
+    assert t.wait_exit() == 0
+
+
+def test_a_key_right_after_l_goes_to_the_detail(terminal):
+    t = terminal("open", "agreement/simla-1972")
+    t.wait_for("more below")  # a long entity: the detail scrolls
+    t.settle(0.3)
+    t.send("lG")  # into the detail, and to its last line, at once
+    t.settle(0.5)
+    assert "3/4" in t.text(), "G went to the list"
+    assert "end" in t.screen.display[22], t.text()  # the detail's bottom border: scrolled to its end
+    t.send("q")
+    assert t.wait_exit() == 0
+

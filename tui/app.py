@@ -81,7 +81,10 @@ class CrisisApp(App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {entity_provider}
     BINDINGS = [
-        Binding("slash", "search", "Search", id="app.search", tooltip="Search names, aliases and summaries of everything"),
+        # A priority binding: the search opens as the `/` arrives, so that letters typed with it
+        # (pasted, or batched by SSH) go into its box, not to the panes (`b` would go back).
+        Binding("slash", "search", "Search", id="app.search", priority=True,
+                tooltip="Search names, aliases and summaries of everything"),
         Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
@@ -276,6 +279,11 @@ class CrisisApp(App[None]):
         from .screens.history import HistoryScreen
 
         self.push_screen(HistoryScreen(names, self.history.cursor), jump)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search" and not isinstance(self.screen, MainScreen):
+            return False  # a `/` typed in a search box, the palette or a modal is theirs
+        return True
 
     def action_search(self) -> None:
         def chosen(ref: str | None) -> None:

@@ -119,11 +119,13 @@ class MainScreen(Screen):
         self._show_pane(entity_type, focus=True)
         self.list_for(entity_type).announce()
 
+    # Focus moves at once (`set_focus`), not after the next refresh (`focus()`): a key that
+    # arrives with the one that moved it (pasted, or batched by SSH) goes where it was sent.
     def action_focus_detail(self) -> None:
-        self.detail.focus()
+        self.set_focus(self.detail)
 
     def action_focus_list(self) -> None:
-        self.list_for(self.active).focus()
+        self.set_focus(self.list_for(self.active))
 
     @on(EntityList.Highlighted)
     def _highlighted(self, message: EntityList.Highlighted) -> None:

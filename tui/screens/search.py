@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -61,6 +61,7 @@ class SearchScreen(ModalScreen[str | None]):
             yield HitList(id="search-hits")
 
     def on_mount(self) -> None:
+        self.set_focus(self.query_one(SearchInput))  # at once: letters typed with the `/` follow it
         self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
         self._searcher = LatestQuery(self._ask, self._answered)
         # Called as the value changes, inside the key's handling: the query starts at once, and
@@ -68,6 +69,17 @@ class SearchScreen(ModalScreen[str | None]):
         self.watch(self.query_one("#search-input", Input), "value", self._value_changed, init=False)
         if self._initial:
             self._searcher.submit(self._initial)
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed with the `/` reach the screen before its box had the focus: they go into it."""
+        box = self.query_one(SearchInput)
+        if event.is_printable and event.character:
+            box.insert_text_at_cursor(event.character)
+        elif event.key == "backspace":
+            box.action_delete_left()
+        else:
+            return
+        event.stop()  # not on to the app's bindings (`b` is back there)
 
     def _value_changed(self, value: str) -> None:
         self._hold_frame()
