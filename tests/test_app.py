@@ -569,6 +569,41 @@ async def test_an_import_in_another_process_shows_up_in_an_open_explorer(db_copy
         kb.close()
 
 
+async def test_after_an_import_renames_the_shown_entity_the_cursor_stays_on_it(db_copy, tmp_path):
+    """A rename moves the shown entity up its pane: the cursor goes with it, not stays on its old row."""
+    import copy
+
+    import yaml
+    from crisis_tui.seed.importer import import_packs
+
+    from .test_import import small_pack
+
+    def pack(name: str):
+        doc = small_pack(name)
+        other = dict(copy.deepcopy(doc["entities"][0]), id="event/market-day-2024", name="Market day")
+        doc["entities"].append(other)  # the same day: the two are ordered by name
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        return path
+
+    import_packs([pack("Port Vell meeting")], db_copy)
+    kb = KnowledgeBase("sqlite:///" + str(db_copy))
+    app = CrisisApp(kb, start="event/port-vell-2024")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, 0.3)
+            events = app.main.list_for("event")
+            assert events.current.ref == "event/port-vell-2024"
+            before = events.cursor
+            await asyncio.to_thread(import_packs, [pack("Anchor meeting")], db_copy, True)  # --replace
+            await until(pilot, lambda: app.main.detail.border_title == "Anchor meeting", timeout=8)
+            await settle(pilot, 0.3)
+            assert events.cursor == before - 1
+            assert events.current.ref == "event/port-vell-2024" and app.shown == "event/port-vell-2024"
+    finally:
+        kb.close()
+
+
 async def test_a_list_coming_back_into_view_scrolls_no_more_than_needed(make_app):
     """Back from the Simla Agreement puts the events cursor on the talks while that pane is
     still collapsed (no height): it must not scroll as if it were one row high."""
