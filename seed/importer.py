@@ -33,6 +33,10 @@ KEYS = {
 }
 
 
+SINGULAR = {"relations": "relation", "sources": "source", "entities": "entity", "links": "link",
+            "positions": "position"}
+
+
 @dataclass
 class ImportReport:
     """What an import did, per section."""
@@ -47,7 +51,7 @@ class ImportReport:
 
     def summary(self) -> str:
         def part(word: str, counts: Counter) -> str:
-            items = ", ".join(f"{n} {section}" for section, n in counts.items() if n)
+            items = ", ".join(f"{n} {section if n != 1 else SINGULAR[section]}" for section, n in counts.items() if n)
             return f"{word} {items or 'nothing'}"
 
         return "; ".join((part("added", self.added), part("changed", self.changed), part("skipped", self.skipped)))

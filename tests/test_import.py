@@ -123,7 +123,7 @@ def test_import_adds_then_is_idempotent(db_copy, tmp_path):
     pack = write(tmp_path / "demo.yaml", small_pack())
     first = run("--db", str(db_copy), "import", str(pack))
     assert first.returncode == 0, first.stderr
-    assert "added 1 sources, 2 entities, 1 links" in first.stdout
+    assert "added 1 source, 2 entities, 1 link" in first.stdout
     after_first = db_copy.read_bytes()
     second = run("--db", str(db_copy), "import", str(pack))
     assert second.returncode == 0 and "added nothing" in second.stdout and "database unchanged" in second.stdout
@@ -144,7 +144,7 @@ def test_changed_record_is_refused_naming_both_versions_unless_replace(db_copy, 
     assert "'Port Vell meeting'" in refused.stderr and "'Port Vell talks'" in refused.stderr
     assert db_copy.read_bytes() == before
     replaced = run("--db", str(db_copy), "import", "--replace", str(changed))
-    assert replaced.returncode == 0 and "changed 1 entities" in replaced.stdout
+    assert replaced.returncode == 0 and "changed 1 entity" in replaced.stdout
     assert "Port Vell talks" in run("--db", str(db_copy), "show", "event/port-vell-2024").stdout
 
 
