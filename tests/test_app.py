@@ -640,3 +640,27 @@ async def test_a_search_the_database_refuses_is_a_notice_not_a_crash(make_app, m
         monkeypatch.undo()
         await pilot.press("i")  # the query thread is still there, and the held frame was let go
         await searched(pilot, "si")
+
+
+async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, monkeypatch):
+    """A slow page: `b` pressed while it loads goes back from it, not on to it."""
+    import time
+
+    app = make_app(start="event/lavrov-dar-call-2025")
+    detail = app.kb.detail
+
+    def slow_detail(ref, **kwargs):
+        if ref == "agreement/simla-1972":
+            time.sleep(0.4)
+        return detail(ref, **kwargs)
+
+    monkeypatch.setattr(app.kb, "detail", slow_detail)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        put_cursor_on(app, "invokes: Simla Agreement")
+        await pilot.press("enter", "b")  # b before the Simla Agreement has come
+        await pilot.pause(0.8)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert app.shown == "event/lavrov-dar-call-2025"
+        assert app.history.current == "event/lavrov-dar-call-2025" and app.history.can_forward

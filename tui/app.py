@@ -256,7 +256,8 @@ class CrisisApp(App[None]):
 
     def action_back(self) -> None:
         h = self.history
-        if self.shown != h.current and h.current is not None:
+        # What was last asked for, not what is shown: a followed link still loading is not a preview.
+        if self._wanted != h.current and h.current is not None:
             self.visit(h.current, remember=False)  # leave a preview for the page it covered
         elif h.back() is not None:
             self.visit(h.current, remember=False)
