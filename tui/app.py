@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
@@ -81,10 +81,7 @@ class CrisisApp(App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {entity_provider}
     BINDINGS = [
-        # A priority binding: the search opens as the `/` arrives, so that letters typed with it
-        # (pasted, or batched by SSH) go into its box, not to the panes (`b` would go back).
-        Binding("slash", "search", "Search", id="app.search", priority=True,
-                tooltip="Search names, aliases and summaries of everything"),
+        Binding("slash", "search", "Search", id="app.search", tooltip="Search names, aliases and summaries of everything"),
         Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
@@ -281,10 +278,13 @@ class CrisisApp(App[None]):
 
         self.push_screen(HistoryScreen(names, self.history.cursor), jump)
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search" and not isinstance(self.screen, MainScreen):
-            return False  # a `/` typed in a search box, the palette or a modal is theirs
-        return True
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed with the `/` (pasted, or batched by SSH) went to the panes before the search
+        opened; they come here past its bindings (a modal's hide the app's: `b` is not back there)."""
+        from .screens.search import SearchScreen
+
+        if isinstance(self.screen, SearchScreen):
+            self.screen.type_ahead(event)
 
     def action_search(self) -> None:
         def chosen(ref: str | None) -> None:

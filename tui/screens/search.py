@@ -71,7 +71,11 @@ class SearchScreen(ModalScreen[str | None]):
             self._searcher.submit(self._initial)
 
     def on_key(self, event: events.Key) -> None:
-        """Keys typed with the `/` reach the screen before its box had the focus: they go into it."""
+        """Keys typed with the `/` that reach the screen before its box has the focus go into it."""
+        self.type_ahead(event)
+
+    def type_ahead(self, event: events.Key) -> None:
+        """Put a key typed ahead of the search box into it (a letter, or a backspace)."""
         box = self.query_one(SearchInput)
         if event.is_printable and event.character:
             box.insert_text_at_cursor(event.character)
@@ -79,7 +83,7 @@ class SearchScreen(ModalScreen[str | None]):
             box.action_delete_left()
         else:
             return
-        event.stop()  # not on to the app's bindings (`b` is back there)
+        event.stop()
 
     def _value_changed(self, value: str) -> None:
         self._hold_frame()
