@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from functools import partial
 
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
-from textual.markup import escape
 
 from ..db.dates import format_date
 from ..db.records import SearchHit
@@ -24,6 +24,15 @@ def hit_prompt(hit: SearchHit) -> Content:
     )
 
 
+SAFE_REF = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9._-]*$")  # the pack format's ids: no markup can hide in one
+
+
+def go_to(ref: str) -> str:
+    """The palette's help line for a hit; the palette reads it as markup, so a ref that is not
+    of the pack format's shape (a database written by another tool) is not shown."""
+    return f"Go to {ref}" if SAFE_REF.match(ref) else "Go to this entity"
+
+
 class EntityProvider(Provider):
     """`ctrl+p` then a few letters: go to any event, actor, agreement or place."""
 
@@ -32,5 +41,4 @@ class EntityProvider(Provider):
         hits = await asyncio.to_thread(app.kb.search, query, None, 20)
         for n, hit in enumerate(hits):
             score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
-            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name),
-                      help=escape(f"Go to {shown.line(hit.row.ref)}"))  # the palette reads help as markup
+            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name), help=go_to(hit.row.ref))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.markup import escape
+from textual.content import Content
 from textual.reactive import Reactive
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -148,7 +148,7 @@ class MainScreen(Screen):
         room = max(self.size.width - 2 - len(prefix), 10)
         if len(trail) > room:
             trail = "..." + trail[-(room - 3):]
-        self.crumbs.text = escape(prefix + trail)
+        self.crumbs.text = Content(prefix + trail)  # names as written: never read as markup
 
     # --- size --------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.markup import escape
+from textual.content import Content
 from textual.reactive import Reactive
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -135,7 +135,7 @@ class SearchScreen(ModalScreen[str | None]):
             f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}"
             + ("  -  Enter opens, Up/Down choose" if hits else "")
         )
-        self.query_one("#search-status", Line).text = escape(status)
+        self.query_one("#search-status", Line).text = Content(status)  # what was typed, as typed
         self._release()
 
     def action_move(self, delta: int) -> None:

@@ -44,17 +44,18 @@ class OneLine(Widget):
 
 
 class Line(OneLine):
-    """Shows `text` (markup allowed) on one line, cut to the width; updates repaint only itself
-    (a Static's update re-lays out the screen)."""
+    """Shows `text` on one line, cut to the width: markup in a str, as it is in a `Content` (give
+    text that holds data as a Content); updates repaint only itself (a Static's update re-lays
+    out the screen)."""
 
-    text: reactive[str] = reactive("", layout=False)
+    text: reactive[str | Content] = reactive("", layout=False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._content = Content("")
 
-    def watch_text(self, text: str) -> None:
-        self._content = Content.from_markup(text)
+    def watch_text(self, text: str | Content) -> None:
+        self._content = text if isinstance(text, Content) else Content.from_markup(text)
         self._strip = None  # the reactive repaints
 
     def draw(self, width: int, base) -> Strip:
