@@ -664,3 +664,30 @@ async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, m
         await pilot.pause(0.1)
         assert app.shown == "event/lavrov-dar-call-2025"
         assert app.history.current == "event/lavrov-dar-call-2025" and app.history.can_forward
+
+
+async def test_a_second_link_followed_before_the_first_page_came_replaces_it(make_app, monkeypatch):
+    """Enter on one link, then (its page slow to come) on another: the history holds the second,
+    not a page that was never shown."""
+    import time
+
+    app = make_app(start="event/lavrov-dar-call-2025")
+    detail = app.kb.detail
+
+    def slow_detail(ref, **kwargs):
+        if ref == "agreement/simla-1972":
+            time.sleep(0.5)
+        return detail(ref, **kwargs)
+
+    monkeypatch.setattr(app.kb, "detail", slow_detail)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        put_cursor_on(app, "invokes: Simla Agreement")
+        await pilot.press("enter")
+        put_cursor_on(app, "invokes: Lahore Declaration")  # the talks are still shown
+        await pilot.press("enter")
+        await pilot.pause(0.8)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+        assert app.shown == "agreement/lahore-declaration-1999"
+        assert app.history.entries == ("event/lavrov-dar-call-2025", "agreement/lahore-declaration-1999")

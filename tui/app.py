@@ -135,7 +135,7 @@ class CrisisApp(App[None]):
         for entity_list in self.main.lists.values():
             entity_list.reload()
         if self.shown is not None:
-            self.visit(self.shown, remember=False)
+            self.visit(self._wanted or self.shown, remember=False)  # a page on its way is read again too
         self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
 
     @work(thread=True, group="detail", exit_on_error=False)
@@ -164,7 +164,10 @@ class CrisisApp(App[None]):
         With `focus_detail`, the detail pane takes the focus in the same frame that shows it.
         """
         if remember:
-            self.history.visit(ref)
+            h = self.history
+            if self._wanted == h.current != self.shown and h.can_back:
+                h.back()  # the page still on its way is left before it came: not kept, as a browser does
+            h.visit(ref)
         if focus_detail:  # kept until a detail arrives: a preview landing first must not drop it
             self._focus_detail = True
         self._wanted = ref
@@ -218,7 +221,7 @@ class CrisisApp(App[None]):
 
     @on(DetailView.Follow)
     def _follow(self, message: DetailView.Follow) -> None:
-        if self.shown is not None and self.shown != self.history.current:
+        if self.shown is not None and self.shown == self._wanted != self.history.current:
             self.history.visit(self.shown)  # a previewed page a link is followed from: back comes to it
         self.visit(message.ref)
 
