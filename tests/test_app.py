@@ -119,7 +119,7 @@ async def test_enter_opens_and_records_history(make_app):
         assert app.history.entries == ("event/tashkent-talks-1966",)
         await until(pilot, lambda: isinstance(app.focused, DetailView))
         assert isinstance(app.focused, DetailView)
-        assert "Tashkent negotiations" in app.main.query_one("#crumbs").text
+        assert "Tashkent negotiations" in str(app.main.query_one("#crumbs").text)
 
 
 async def test_follow_link_to_simla_then_back_and_forward(make_app):

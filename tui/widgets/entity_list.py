@@ -108,8 +108,8 @@ class EntityList(RowView, can_focus=True):
             self.count = message.count
             self.virtual_size = Size(self.size.width, message.count)
             self.cursor = min(self.cursor, max(message.count - 1, 0))
-            if self.cursor:
-                self.call_after_refresh(self.move_to, self.cursor, False)
+            if self.cursor:  # scrolled to once laid out; where the cursor is then (a visit may move it first)
+                self.call_after_refresh(lambda: self.move_to(self.cursor, False))
             self._show_position()
         self._pending.discard(message.page)
         self._pages[message.page] = message.rows
