@@ -367,9 +367,11 @@ def install(conn: sqlite3.Connection, fd: int, tmp: Path, path: Path) -> None:
     if live is None:  # nothing there to keep: move the new file in
         conn.close()  # the last connection folds its WAL back: the file is whole by itself
         check_same_file(fd, tmp)
+        os.fsync(fd)  # on the disk before its name is (it was written without syncs)
         for orphan in side_files(path):  # a WAL without its database would be applied to the new one
             orphan.unlink(missing_ok=True)
         os.replace(tmp, path)
+        _sync_folder(path.parent)
         return
 
     def progress(status: int, remaining: int, total: int) -> None:
@@ -391,9 +393,27 @@ def install(conn: sqlite3.Connection, fd: int, tmp: Path, path: Path) -> None:
         live.close()
 
 
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (where the system allows opening a folder)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def _open_live(path: Path, deadline: float, timeout: float) -> sqlite3.Connection | None:
     """A connection to the database at `path`; None where there is nothing to keep (no file, an empty
-    file, or a file that is not a database at all, which nobody can be reading)."""
+    file, or a damaged SQLite database, which nobody can be reading). Any other file is not
+    ours to replace (`--db notes.txt build`)."""
     try:
         found = os.stat(path)
     except FileNotFoundError:
@@ -404,6 +424,10 @@ def _open_live(path: Path, deadline: float, timeout: float) -> sqlite3.Connectio
         raise DatabaseError(f"{path}: is not a regular file; refusing to replace it")
     if found.st_size == 0:
         return None
+    with open(path, "rb") as file:
+        if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise DatabaseError(f"{path}: is not a SQLite database; refusing to replace it "
+                                "(remove it, or choose another --db)")
     live = sqlite3.connect(f"file:{urlquote(str(path))}?mode=rw", uri=True, isolation_level=None)
     try:
         live.execute(f"PRAGMA busy_timeout = {max(0, int((deadline - time.monotonic()) * 1000))}")

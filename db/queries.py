@@ -137,12 +137,21 @@ class KnowledgeBase:
             raise DatabaseError(f"{path}: not a usable SQLite database ({exc})") from None
         except sqlite3.Error as exc:
             raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
+        try:
+            self._check_version(path, version)
+        except DatabaseError:
+            conn.close()  # refused: the connection goes with it
+            raise
+        return conn
+
+    @staticmethod
+    def _check_version(path, version: tuple | None) -> None:
+        """Refuse a database that is not crisis-tui's, or of another schema version."""
         if version is None:
             raise DatabaseError(f"{path}: not a crisis-tui database (no schema version)")
         try:
             found = int(version[0])
         except (TypeError, ValueError):
-            conn.close()
             raise DatabaseError(f"{path}: not a crisis-tui database (meta schema_version is {version[0]!r:.40}, "
                                 "not a number)") from None
         if found > SCHEMA_VERSION:
@@ -155,7 +164,6 @@ class KnowledgeBase:
                 f"upgrade it, keeping its data, with `crisis-tui --db {path} upgrade`",
                 found,
             )
-        return conn
 
     def _open(self, options: str, readonly: bool) -> tuple[sqlite3.Connection, tuple | None]:
         conn = sqlite3.connect(

@@ -261,3 +261,20 @@ def test_read_only_folder_with_wal_is_not_shown_stale(db_copy, tmp_path):
     else:
         assert result.returncode == 1
         assert "-wal" in one_line_error(result) and "read-only folder" in result.stderr
+
+
+def test_build_refuses_to_replace_a_file_that_is_not_a_database(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    result = run("--db", str(notes), "build")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "is not a SQLite database; refusing to replace it" in result.stderr
+    assert notes.read_text(encoding="utf-8") == "my notes\n"
+
+
+def test_build_replaces_a_damaged_database(tmp_path, bundled_db):
+    damaged = tmp_path / "crisis.db"
+    damaged.write_bytes(bundled_db.read_bytes()[:100] + b"\x00" * 4096)  # its header, then nothing sound
+    result = run("--db", str(damaged), "build")
+    assert result.returncode == 0, result.stderr
+    assert run("--db", str(damaged), "show", "simla").returncode == 0
