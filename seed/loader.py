@@ -148,7 +148,7 @@ def read_pack(path: Path) -> tuple[Pack, Origins]:
                 raw[key] = value
                 origins[(key, -1)] = Origin(str(file), lines.get((key, -1)))
         del data  # the records live on in `raw` only, which _validate empties as it goes
-    return _validate(raw, origins, base=files[0].parent, where=str(path)), origins
+    return _validate(raw, origins, base=path if path.is_dir() else None, where=str(path)), origins
 
 
 def _read_regular(path: Path, limit: int, what: str) -> bytes:
@@ -311,7 +311,7 @@ def _json_line(text: str) -> int | None:
     return None
 
 
-def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path, where: str) -> Pack:
+def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path | None, where: str) -> Pack:
     """Validate each record on its own, so that an error names the record it is in."""
     problems: list[PackError] = []
     valid: dict[str, list[BaseModel]] = {}
@@ -344,6 +344,9 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
     for n, source in enumerate(pack.sources):
         if source.text_file:
             try:
+                if base is None:  # a lone file's folder is anybody's (a home folder): not the pack's
+                    raise ValueError("only a pack folder may name files; a single-file pack gives its text "
+                                     "inline (text:)")
                 source.text = _source_text(base, source.text_file)
             except ValueError as exc:
                 raise PackError(f"{origins[('sources', n)]}: source {source.id}", f"field 'text_file': {exc}") from None
@@ -364,6 +367,8 @@ def _source_text(base: Path, name: str) -> str:
         raise ValueError(f"cannot read '{name}': {exc}") from None
     if not path.is_relative_to(root):
         raise ValueError(f"'{name}' leads outside the pack folder")
+    if any(part.startswith(".") for part in path.relative_to(root).parts):
+        raise ValueError(f"'{name}' is a hidden file or in a hidden folder; a source text is not")
     try:
         text = _read_regular(path, MAX_SOURCE, "source texts").decode("utf-8")
     except OSError as exc:

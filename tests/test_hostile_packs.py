@@ -232,6 +232,26 @@ def test_text_file_absolute_path(tmp_path, db_copy):
         folder, f"'{outside}' is an absolute path; give a path inside the pack folder")
 
 
+def test_text_file_in_a_single_file_pack(tmp_path, db_copy):
+    """A pack file saved in a home folder must not read what sits beside it (~/.ssh/id_rsa, ~/notes)."""
+    (tmp_path / "notes.txt").write_text(TEXT, encoding="utf-8")
+    doc = small_pack()
+    doc["sources"][0] = {"id": "note", "title": "A field note", "text_file": "notes.txt"}
+    path = write_yaml(tmp_path / "pack.yaml", doc)
+    assert refused(path, db_copy) == (f"{path}:{line_of(path, 'id: note')}: source note: field 'text_file': "
+                                      "only a pack folder may name files; a single-file pack gives its text "
+                                      "inline (text:)")
+
+
+def test_text_file_hidden(tmp_path, db_copy):
+    folder = tmp_path / "pack"
+    (folder / ".ssh").mkdir(parents=True)
+    (folder / ".ssh" / "id_rsa").write_text(TEXT, encoding="utf-8")
+    folder = folder_pack(tmp_path, ".ssh/id_rsa")
+    assert refused(folder, db_copy) == text_file_error(
+        folder, "'.ssh/id_rsa' is a hidden file or in a hidden folder; a source text is not")
+
+
 def test_text_file_dotdot(tmp_path, db_copy):
     (tmp_path / "secret.txt").write_text(TEXT, encoding="utf-8")
     folder = folder_pack(tmp_path, "sources/../../secret.txt")
