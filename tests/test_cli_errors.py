@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from crisis_tui.db.dates import format_date, format_span
 from crisis_tui.db.queries import KnowledgeBase
@@ -223,6 +224,15 @@ def test_search_json_has_no_raw_bidi(db_copy):
     assert result.returncode == 0, result.stderr
     assert "\u202e" not in result.stdout and "\\u202e" in result.stdout
     assert any(h["row"]["name"] == "Simla \u202eTNEMEERGA" for h in json.loads(result.stdout))  # the same value
+
+
+def test_yaml_export_has_no_raw_bidi_or_c1(db_copy):
+    tamper(db_copy, "UPDATE entity SET name = 'Simla \u202eTNEMEERGA\u0085' WHERE ref = ?", SIMLA)
+    result = run("--db", str(db_copy), "export", "--format", "yaml")
+    assert result.returncode == 0, result.stderr
+    assert "\u202e" not in result.stdout and "\u0085" not in result.stdout
+    names = [e["name"] for e in yaml.safe_load(result.stdout)["entities"]]
+    assert "Simla \u202eTNEMEERGA\u0085" in names  # the same value, escaped in the file
 
 
 def test_error_message_escapes_database_text(db_copy):

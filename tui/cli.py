@@ -17,7 +17,7 @@ import click
 from ..db.errors import CrisisError
 from ..db.location import database_url, default_path, sqlite_path
 from ..db.constants import ENTITY_TYPES
-from ..db.text import inert
+from ..db.text import CONTROL, inert
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -247,6 +247,8 @@ def export(obj: _Context, fmt: str, output: Path | None) -> None:
         import yaml
 
         text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+        if CONTROL.search(text):  # PyYAML writes bidi controls and NEL as they are: escape all but ASCII
+            text = yaml.safe_dump(document, allow_unicode=False, sort_keys=False, width=100)
     if output is None:
         click.echo(text, nl=False)
         return
