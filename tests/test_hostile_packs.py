@@ -317,7 +317,10 @@ def test_a_pack_file_that_is_a_fifo_is_refused_without_waiting(tmp_path, db_copy
 # Parser limits
 
 
-def timed_refusal(path: Path, db: Path, seconds: float = 5) -> str:
+def timed_refusal(path: Path, db: Path, seconds: float = 30) -> str:
+    """Refused, and in bounded time: a bound loose enough for a loaded machine (these take under
+    a second with libyaml, ~10 s without), tight against what they guard (a billion laughs
+    expanded, a 50 MB name walked: minutes, or memory gone)."""
     started = time.monotonic()
     message = refused(path, db)
     assert time.monotonic() - started < seconds
