@@ -26,6 +26,7 @@ import uuid
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import accumulate
 from pathlib import Path
 from typing import NamedTuple
@@ -140,6 +141,11 @@ _CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offse
 BATCH = 20000  # rows per batch handed to the sink
 
 
+# The id the builds in this context stamp their database with (`meta.build_id`): a caller that
+# sets it can tell afterwards, by `database_stamp`, whether its build was committed.
+next_build_id: ContextVar[str | None] = ContextVar("next_build_id", default=None)
+
+
 class Writer:
     """Bulk inserts into an empty database through a `_Sink`; ids are given out in insertion order."""
 
@@ -150,7 +156,7 @@ class Writer:
         self.counts = {"sources": 0, "entities": 0, "links": 0, "positions": 0, "citations": 0}
         self._next = {"note": 1, "link": 1, "position": 1, "citation": 1}
         self._newlines: dict[str, list[int]] = {}
-        self.build_id = uuid.uuid4().hex  # tells this build's content from any other (`database_stamp`)
+        self.build_id = next_build_id.get() or uuid.uuid4().hex  # this build's content, told from any other
 
     def meta(self, packs: list[dict]) -> None:
         self.sink.put("meta", ("key", "value"), [
@@ -447,7 +453,7 @@ def _open_live(path: Path, deadline: float, timeout: float) -> sqlite3.Connectio
 
 def database_stamp(path: Path) -> str | None:
     """The id of the build whose content the database at `path` holds now ('' if it has none,
-    None if it cannot be read): what an interrupted write compares to tell whether it committed."""
+    None if it cannot be read): an interrupted write compares it with its own to tell whether it committed."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None

@@ -28,19 +28,24 @@ class _Interrupted(KeyboardInterrupt):
 def _writing(path: Path, what: str) -> Iterator[None]:
     """Turn Ctrl-C during a write into what really happened: committed, or nothing changed.
 
-    The database's build id (`meta.build_id`) before and after tells, whatever moment the
-    interrupt came at.
+    The write stamps the database with an id of its own (`meta.build_id`): whether the
+    database holds it tells, whatever moment the interrupt came at (another process's
+    commit meanwhile is not taken for ours).
     """
-    from ..db.build import database_stamp
+    import uuid
 
-    before = database_stamp(path)
+    from ..db.build import database_stamp, next_build_id
+
+    ours = uuid.uuid4().hex
+    token = next_build_id.set(ours)
     try:
         yield
     except KeyboardInterrupt:
-        after = database_stamp(path)
-        if after is not None and after != before:
+        if database_stamp(path) == ours:
             raise _Interrupted(f"interrupted after the {what} was committed") from None
         raise _Interrupted("interrupted; the database is unchanged") from None
+    finally:
+        next_build_id.reset(token)
 
 
 class _Context:
