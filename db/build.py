@@ -128,6 +128,11 @@ class _Sink:
         if self.error is not None:
             raise self.error
 
+    def stop(self) -> None:
+        """Make sure the writing thread has ended (whatever happened before)."""
+        if self._thread.is_alive():
+            self.abandon()
+
     def abandon(self) -> None:
         """Skip the batches still queued and stop (the build failed elsewhere)."""
         self._abandoned = True
@@ -287,6 +292,7 @@ def new_database(path: Path) -> Iterator[Writer]:
     tmp = temporary_path(path)
     fd: int | None = None
     conn: sqlite3.Connection | None = None
+    sink: _Sink | None = None
     collecting = gc.isenabled()
     try:
         fd = claim_temporary(tmp)
@@ -328,6 +334,8 @@ def new_database(path: Path) -> Iterator[Writer]:
     finally:
         if collecting:
             gc.enable()
+        if sink is not None:
+            sink.stop()  # interrupted while it wrote (Ctrl-C in close()): its thread leaves the connection first
         if conn is not None:
             conn.close()
         if fd is not None:  # only what this build made: a temporary another process holds is not touched
