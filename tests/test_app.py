@@ -269,6 +269,7 @@ async def test_search_by_alias_and_enter_goes_there(make_app):
         await settle(pilot)
         assert app.shown == "agreement/simla-1972"
         assert app.history.current == "agreement/simla-1972"
+        assert app.focused is app.main.detail  # in another pane than the one that had the focus
 
 
 @pytest.mark.parametrize("text", ["EAM", "moscow", "pulwama"])

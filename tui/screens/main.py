@@ -95,7 +95,7 @@ class MainScreen(Screen):
         self._render_tabs()
         hidden_has_focus = isinstance(self.focused, EntityList) and not self.focused.can_focus
         if focus or hidden_has_focus:  # a collapsed pane never keeps the focus
-            self.list_for(entity_type).focus()
+            self.set_focus(self.list_for(entity_type))  # at once, like every focus move here
 
     def _render_tabs(self) -> None:
         """The pane tabs, and where the cursor is in the active pane (the lists have no scrollbar)."""
