@@ -231,3 +231,26 @@ async def test_a_slow_entity_does_not_replace_the_one_moved_to(make_app, monkeyp
         await pilot.pause(0.1)
         assert app.shown == "event/tashkent-talks-1966"
         assert app.main.lists["event"].cursor == 1
+
+
+async def test_a_key_before_the_rows_come_is_previewed_when_they_do(make_app, monkeypatch):  # noqa: F811
+    """A slow first page (a huge row, a busy database): `j` pressed before it moves the cursor,
+    and the row it lands on is shown once the rows are there."""
+    app = make_app()
+    page = app.kb.page
+
+    def slow_page(entity_type, start, limit):
+        if entity_type == "event" and limit > 1:  # the list's page, not the first-entity probe
+            time.sleep(0.5)
+        return page(entity_type, start, limit)
+
+    monkeypatch.setattr(app.kb, "page", slow_page)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert app.main.lists["event"].count is None
+        await pilot.press("j")
+        await pilot.pause(1.2)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert app.main.lists["event"].cursor == 1
+        assert app.shown == "event/tashkent-talks-1966"

@@ -192,6 +192,7 @@ class EntityList(RowView, can_focus=True):
         """Put the cursor on `index`, scroll it into view, and tell the app (unless told not to)."""
         if self.count is None:
             self.cursor = max(index, 0)  # placed and scrolled to when the count arrives
+            self._announce = self._announce or announce  # and told then (a key before the rows came)
             return
         if not self.count:
             return
