@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from crisis_tui.db.queries import KnowledgeBase
@@ -51,6 +52,18 @@ async def searched(pilot, text: str) -> None:
     """Wait until the search screen reports the hits for `text` (they come from a query thread)."""
     await until(pilot, lambda: f"for {text.strip()!r}" in str(pilot.app.screen.query_one("#search-status").text))
     assert f"for {text.strip()!r}" in str(pilot.app.screen.query_one("#search-status").text)
+
+
+def slow_to_read(app: CrisisApp, monkeypatch, ref: str, seconds: float) -> None:
+    """Reading `ref`'s detail takes `seconds` (a huge entity, a busy database)."""
+    read = app.kb.detail
+
+    def slow(wanted: str, **kwargs):
+        if wanted == ref:
+            time.sleep(seconds)
+        return read(wanted, **kwargs)
+
+    monkeypatch.setattr(app.kb, "detail", slow)
 
 
 def detail(app: CrisisApp) -> DetailView:
@@ -645,17 +658,8 @@ async def test_a_search_the_database_refuses_is_a_notice_not_a_crash(make_app, m
 
 async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, monkeypatch):
     """A slow page: `b` pressed while it loads goes back from it, not on to it."""
-    import time
-
     app = make_app(start="event/lavrov-dar-call-2025")
-    detail = app.kb.detail
-
-    def slow_detail(ref, **kwargs):
-        if ref == "agreement/simla-1972":
-            time.sleep(0.4)
-        return detail(ref, **kwargs)
-
-    monkeypatch.setattr(app.kb, "detail", slow_detail)
+    slow_to_read(app, monkeypatch, "agreement/simla-1972", 0.4)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         put_cursor_on(app, "invokes: Simla Agreement")
@@ -670,17 +674,8 @@ async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, m
 async def test_a_second_link_followed_before_the_first_page_came_replaces_it(make_app, monkeypatch):
     """Enter on one link, then (its page slow to come) on another: the history holds the second,
     not a page that was never shown."""
-    import time
-
     app = make_app(start="event/lavrov-dar-call-2025")
-    detail = app.kb.detail
-
-    def slow_detail(ref, **kwargs):
-        if ref == "agreement/simla-1972":
-            time.sleep(0.5)
-        return detail(ref, **kwargs)
-
-    monkeypatch.setattr(app.kb, "detail", slow_detail)
+    slow_to_read(app, monkeypatch, "agreement/simla-1972", 0.5)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         put_cursor_on(app, "invokes: Simla Agreement")

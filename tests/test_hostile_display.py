@@ -20,7 +20,7 @@ from crisis_tui.db.schema import rebuild_search, renumber
 
 from .conftest import CLI
 from .ptyterm import PtyTerminal
-from .test_app import make_app  # noqa: F401  (a fixture)
+from .test_app import make_app, slow_to_read  # noqa: F401  (make_app is a fixture)
 
 ENTER, ESC = "\r", "\x1b"
 OSC_TITLE = "\x1b]0;pwned\x07"  # would retitle the user's terminal window
@@ -211,14 +211,7 @@ def test_a_fifty_megabyte_name_does_not_freeze_the_explorer(tmp_path, bundled_db
 async def test_a_slow_entity_does_not_replace_the_one_moved_to(make_app, monkeypatch):  # noqa: F811
     """A huge or locked entity read slowly at start: the user's move wins, and stays shown."""
     app = make_app()
-    detail = app.kb.detail
-
-    def slow_detail(ref, **kwargs):
-        if ref == WAR:
-            time.sleep(0.6)
-        return detail(ref, **kwargs)
-
-    monkeypatch.setattr(app.kb, "detail", slow_detail)
+    slow_to_read(app, monkeypatch, WAR, 0.6)
     async with app.run_test(size=(80, 24)) as pilot:
         events = app.main.lists["event"]
         for _ in range(100):  # the rows are there (a move before them only places the cursor)
