@@ -205,3 +205,18 @@ def test_a_key_right_after_l_goes_to_the_detail(terminal):
     t.send("q")
     assert t.wait_exit() == 0
 
+
+
+def test_enter_typed_right_after_new_letters_opens_their_hit_not_the_old_one(terminal):
+    t = terminal()
+    t.wait_for("1965 war between India and Pakistan")
+    t.settle(0.3)
+    t.send("/la")
+    t.wait_for("for 'la'")  # Lahore first
+    t.settle(0.3)
+    t.send("hore d" + ENTER)  # more letters and Enter at once, before their hits came
+    t.wait_for("[b:- f:-]  Lahore Declaration")
+    t.send("/indu" + ENTER)  # with the `/`, all in one go
+    t.wait_for("Lahore Declaration > Indus Waters Treaty")
+    t.send("q")
+    assert t.wait_exit() == 0

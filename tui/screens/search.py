@@ -53,6 +53,8 @@ class SearchScreen(ModalScreen[str | None]):
         self._hold: AbstractContextManager | None = None
         self._hold_timer: Timer | None = None
         self._searcher: LatestQuery[list[SearchHit]] | None = None
+        self._hits_for: str | None = None  # the text the hits on show were found for
+        self._open_when_shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
@@ -81,11 +83,14 @@ class SearchScreen(ModalScreen[str | None]):
             box.insert_text_at_cursor(event.character)
         elif event.key == "backspace":
             box.action_delete_left()
+        elif event.key == "enter":
+            self._submitted()
         else:
             return
         event.stop()
 
     def _value_changed(self, value: str) -> None:
+        self._open_when_shown = False  # an Enter before this letter was for the text before it
         self._hold_frame()
         if self._searcher is not None:
             self._searcher.submit(value)
@@ -131,6 +136,12 @@ class SearchScreen(ModalScreen[str | None]):
         if self._searcher is None or self.query_one("#search-input", Input).value != text:
             return  # an older search finishing late
         self.query_one(HitList).set_hits(hits)
+        self._hits_for = text
+        if self._open_when_shown:
+            self._open_when_shown = False
+            if hits:
+                self.dismiss(hits[0].row.ref)
+                return
         status = "Type to search names, aliases and summaries" if not text.strip() else (
             f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}"
             + ("  -  Enter opens, Up/Down choose" if hits else "")
@@ -143,6 +154,12 @@ class SearchScreen(ModalScreen[str | None]):
 
     @on(Input.Submitted, "#search-input")
     def _submitted(self) -> None:
+        value = self.query_one(SearchInput).value
+        if not value.strip():
+            return
+        if self._hits_for != value:
+            self._open_when_shown = True  # typed faster than the hits came: Enter opens the text's own first hit
+            return
         hit = self.query_one(HitList).current
         if hit is not None:
             self.dismiss(hit.row.ref)
