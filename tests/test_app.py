@@ -687,3 +687,28 @@ async def test_a_second_link_followed_before_the_first_page_came_replaces_it(mak
         await pilot.pause(0.1)
         assert app.shown == "agreement/lahore-declaration-1999"
         assert app.history.entries == ("event/lavrov-dar-call-2025", "agreement/lahore-declaration-1999")
+
+
+async def test_a_terminal_too_small_for_a_while_takes_no_pane_keys_and_gives_the_focus_back(make_app):
+    """Shrunk below 60x14 and grown again: keys pressed meanwhile act on nothing unseen, the
+    detail that had the focus has it again, and the breadcrumb is cut to the new width."""
+    app = make_app(start="event/lavrov-dar-call-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await follow(pilot, "invokes: Simla Agreement")
+        await follow(pilot, "signatory: Indira Gandhi")
+        assert app.focused is app.main.detail
+        await pilot.resize_terminal(50, 12)
+        await settle(pilot)
+        assert app.main.is_tiny
+        await pilot.press("1", "slash", "question_mark")
+        await settle(pilot)
+        assert app.screen is app.main and app.main.active == "actor"
+        await pilot.resize_terminal(60, 14)
+        await settle(pilot)
+        crumb = str(app.main.crumbs.text)
+        assert crumb.startswith("crisis-tui  [b:2 f:-]  ...") and crumb.endswith("> Indira Gandhi")  # 60 columns
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert app.focused is app.main.detail
+        assert str(app.main.crumbs.text).endswith("  Lavrov–Dar talks > Simla Agreement > Indira Gandhi")  # whole

@@ -21,6 +21,7 @@ from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
+TINY_BLOCKED = {"search", "back", "forward", "history", "help", "command_palette"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
@@ -280,6 +281,11 @@ class CrisisApp(App[None]):
         from .screens.history import HistoryScreen
 
         self.push_screen(HistoryScreen(names, self.history.cursor), jump)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TINY_BLOCKED and self.main.is_tiny:
+            return False  # a terminal too small for the panes shows one line saying so, nothing over it
+        return True
 
     def on_key(self, event: events.Key) -> None:
         """Keys typed with the `/` (pasted, or batched by SSH) went to the panes before the search

@@ -57,6 +57,8 @@ class MainScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.active = "event"
+        self._crumb_parts: tuple[str, str] | None = None
+        self._focus_before_tiny: Widget | None = None
         self._positions: dict[str, tuple[int, int]] = {}
         # Kept at hand: a DOM query matches selectors against every node (~0.3-0.7 ms each,
         # several per visit).
@@ -121,6 +123,12 @@ class MainScreen(Screen):
 
     # Focus moves at once (`set_focus`), not after the next refresh (`focus()`): a key that
     # arrives with the one that moved it (pasted, or batched by SSH) goes where it was sent.
+    def _refocus(self) -> None:
+        """Give the focus back where it was before the terminal was too small (else to the list)."""
+        before, self._focus_before_tiny = self._focus_before_tiny, None
+        if self.focused is None:
+            self.set_focus(before if before is not None and before.focusable else self.list_for(self.active))
+
     def action_focus_detail(self) -> None:
         self.set_focus(self.detail)
 
@@ -145,6 +153,7 @@ class MainScreen(Screen):
 
     def set_crumbs(self, prefix: str, trail: str) -> None:
         """Show where we are; when it does not fit, the start of the trail gives way."""
+        self._crumb_parts = (prefix, trail)  # cut again to the width after a resize
         room = max(self.size.width - 2 - len(prefix), 10)
         if len(trail) > room:
             trail = "..." + trail[-(room - 3):]
@@ -156,9 +165,19 @@ class MainScreen(Screen):
     def is_wide(self) -> bool:
         return self.has_class("-wide")
 
+    @property
+    def is_tiny(self) -> bool:
+        """The terminal is too small to show the panes (only a line saying so is shown)."""
+        return self.has_class("-tiny")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.is_tiny  # keys that would act on panes nobody can see do nothing
+
     def on_resize(self) -> None:
         width, height = self.size
         tiny = width < MIN_WIDTH or height < MIN_HEIGHT
+        if tiny and not self.is_tiny and self.focused is not None:
+            self._focus_before_tiny = self.focused  # the panes are hidden, and lose the focus
         self.set_class(tiny, "-tiny")
         wide = not tiny and width >= WIDE_WIDTH and height >= WIDE_HEIGHT
         if wide != self.is_wide:
@@ -166,8 +185,10 @@ class MainScreen(Screen):
             self._show_pane(self.active, focus=False)
         if not tiny:
             self._render_tabs()
+            if self._crumb_parts is not None:
+                self.set_crumbs(*self._crumb_parts)
         if not tiny and self.focused is None:
-            self.call_after_refresh(self.action_focus_list)
+            self.call_after_refresh(self._refocus)
         if tiny:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small ({width}x{height}): crisis-tui needs at least {MIN_WIDTH}x{MIN_HEIGHT}. "
