@@ -224,6 +224,13 @@ async def test_citation_opens_the_passage_in_its_source(make_app):
         assert isinstance(app.screen, SourceScreen)
         passage = app.screen.query_one("#source-passage", Static)
         assert "in line with the 1972 Simla Agreement" in str(passage.render())
+        box = app.screen.query_one("#source-box")
+        await settle(pilot)
+        opened_at = box.scroll_y
+        await pilot.press("g")  # to the top: the source's title
+        assert box.scroll_y == 0 < opened_at
+        await pilot.press("G")
+        assert box.scroll_y == box.max_scroll_y > 0
         await pilot.press("escape")
         assert not isinstance(app.screen, SourceScreen)
 

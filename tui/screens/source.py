@@ -52,6 +52,8 @@ class SourceScreen(ModalScreen[bool]):
         Binding("j,down", "scroll(1)", show=False, id="source.down"),
         Binding("k,up", "scroll(-1)", show=False, id="source.up"),
         Binding("s,n", "next", "Next passage", show=False, id="source.next"),
+        Binding("g,home", "edge(0)", "Top", show=False, id="source.top"),
+        Binding("G,end", "edge(1)", "Bottom", show=False, id="source.bottom"),
     ]
 
     def __init__(self, source: SourceText | None, citation: CitationView, of: tuple[int, int] | None = None) -> None:
@@ -81,6 +83,11 @@ class SourceScreen(ModalScreen[bool]):
     def action_next(self) -> None:
         if self._of is not None and self._of[1] > 1:
             self.dismiss(True)
+
+    def action_edge(self, end: int) -> None:
+        """To the top of the source (its title), or to its end; as g and G do in the panes."""
+        box = self.query_one("#source-box", VerticalScroll)
+        box.scroll_end(animate=False) if end else box.scroll_home(animate=False)
 
     def action_scroll(self, delta: int) -> None:
         self.query_one("#source-box").scroll_relative(y=delta, animate=False)
