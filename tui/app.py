@@ -101,6 +101,7 @@ class CrisisApp(App[None]):
         self.history = History()
         self.shown: str | None = None
         self._wanted: str | None = None  # the entity the last visit asked for
+        self._arriving: str | None = None  # a history entry whose page has not come yet
         self._names: dict[str, str] = {}
         self._preview_timer = None
         self._focus_detail = False
@@ -166,9 +167,10 @@ class CrisisApp(App[None]):
         """
         if remember:
             h = self.history
-            if self._wanted == h.current != self.shown and h.can_back:
+            if self._arriving is not None and self._arriving == h.current and h.can_back:
                 h.back()  # the page still on its way is left before it came: not kept, as a browser does
             h.visit(ref)
+        self._arriving = ref if remember else None
         if focus_detail:  # kept until a detail arrives: a preview landing first must not drop it
             self._focus_detail = True
         self._wanted = ref
@@ -187,6 +189,7 @@ class CrisisApp(App[None]):
         if detail.row.ref != self._wanted:
             return  # an older visit's detail, slower than the newer one (a thread cannot be stopped)
         self.shown = detail.row.ref
+        self._arriving = None
         self._names[detail.row.ref] = shown.line(detail.row.name)
         with self.batch_update():  # one frame for the detail, the crumbs, the cursor and the focus
             self.main.show_detail(detail, message.position)
