@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from .constants import ENTITY_TYPES, PACK_FORMAT_VERSION
+from .constants import ENTITY_TYPES, PACK_FORMAT_VERSION, REF_PATTERN
 from .text import CONTROL, LINE_CONTROL, inert
 
 __all__ = ["ENTITY_TYPES"]
@@ -71,7 +71,7 @@ RelationName = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z][a-z-]*$")
 SourceId = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z0-9][a-z0-9._/-]*$")
 PositionId = _checked(MAX_LINE, one_line=True, pattern=r"^position/[a-z0-9][a-z0-9._-]*$")
 PackId = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z0-9][a-z0-9._-]*$")
-Ref = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[a-z]+/[a-z0-9][a-z0-9._-]*$")]
+Ref = Annotated[str, Field(min_length=1, max_length=200, pattern=REF_PATTERN)]
 
 
 def _attribute(value: Any, info: ValidationInfo) -> Any:

@@ -9,6 +9,7 @@ from functools import partial
 from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
+from ..db.constants import REF_PATTERN
 from ..db.dates import format_date
 from ..db.records import SearchHit
 from . import shown
@@ -24,7 +25,7 @@ def hit_prompt(hit: SearchHit) -> Content:
     )
 
 
-SAFE_REF = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9._-]*$")  # the pack format's ids: no markup can hide in one
+SAFE_REF = re.compile(REF_PATTERN)  # the pack format's ids: no markup can hide in one
 
 
 def go_to(ref: str) -> str:
