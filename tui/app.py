@@ -21,7 +21,7 @@ from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
-TINY_BLOCKED = {"search", "back", "forward", "history", "help", "command_palette"}
+TINY_BLOCKED = {"search", "go_back", "forward", "history", "help", "command_palette"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
@@ -83,7 +83,7 @@ class CrisisApp(App[None]):
     COMMANDS = App.COMMANDS | {entity_provider}
     BINDINGS = [
         Binding("slash", "search", "Search", id="app.search", tooltip="Search names, aliases and summaries of everything"),
-        Binding("b,backspace", "back", "Back", id="app.back", tooltip="Go back to the previous entity"),
+        Binding("b,backspace", "go_back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
@@ -258,7 +258,7 @@ class CrisisApp(App[None]):
 
         self.call_from_thread(self.push_screen, SourceScreen(source, citation, of), closed)
 
-    def action_back(self) -> None:
+    def action_go_back(self) -> None:
         h = self.history
         # What was last asked for, not what is shown: a followed link still loading is not a preview.
         if self._wanted != h.current and h.current is not None:
@@ -323,7 +323,7 @@ class CrisisApp(App[None]):
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Search entities", "Find any event, actor, agreement or place", self.action_search)
-        yield SystemCommand("Back", "Go back to the previous entity", self.action_back)
+        yield SystemCommand("Back", "Go back to the previous entity", self.action_go_back)
         yield SystemCommand("Forward", "Go forward again", self.action_forward)
         yield SystemCommand("History", "Show where you have been", self.action_history)
         yield SystemCommand("Help", "List every key", self.action_help)

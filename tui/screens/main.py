@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
-from textual.reactive import Reactive
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -49,10 +48,6 @@ class MainScreen(Screen):
         Binding("h,left,escape", "focus_list", "Lists", show=False, id="pane.list",
                 tooltip="Move back to the list"),
     ]
-
-    # Textual repaints the whole screen when `focused` changes (a reactive with repaint on);
-    # the two widgets whose focus changed repaint themselves, which is all that differs.
-    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self) -> None:
         super().__init__()

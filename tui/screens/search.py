@@ -8,9 +8,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Size
 from textual.content import Content
-from textual.reactive import Reactive
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input
@@ -25,15 +23,11 @@ HOLD = 0.03  # seconds a typed letter may wait for its hits, so that both are dr
 
 
 class SearchInput(Input):
-    """The query box. Its text's width is its scroll width, which Textual keeps as a layout
-    reactive: every key relaid out the whole screen (~1 ms) for a box whose size never changes.
+    """The query box. Its cursor does not blink: a blink is a frame every half second (over
+    SSH, for as long as the search is open) whose drawing can hold up the next key."""
 
-    Its cursor does not blink: a blink is a frame every half second (~180 bytes over SSH,
-    for as long as the search is open) whose drawing can hold up the next key.
-    """
-
-    virtual_size = Reactive(Size(0, 0), layout=False)
-    cursor_blink = Reactive(False, init=False)
+    def on_mount(self) -> None:
+        self.cursor_blink = False
 
 
 class SearchScreen(ModalScreen[str | None]):

@@ -58,8 +58,7 @@ RULE = Item(None)
 class DetailView(RowView, can_focus=True):
     """Shows an EntityDetail; Enter follows a link or opens a citation's source passage."""
 
-    COMPONENT_CLASSES = {"detail--cursor", "detail--focused-cursor", "detail--focused-title"}
-    FOCUSED_TITLE = "detail--focused-title"
+    COMPONENT_CLASSES = {"detail--cursor"}
 
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="detail.down"),
@@ -107,48 +106,30 @@ class DetailView(RowView, can_focus=True):
         self.border_title = Content(shown.line(detail.row.name))  # a Content: never read as markup
         self.items = list(build_items(detail))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
-        self._layout_lines(lazy=True)
+        self._layout_lines()
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         self._show_extent()
 
-    def _layout_lines(self, lazy: bool = False) -> None:
-        """Wrap the items to the current width: all of them, or (`lazy`) a screenful now and
-        the rest once the frame is drawn (an agreement's hundred links took ~6 ms to wrap,
-        all inside the key press that opened it)."""
+    def _layout_lines(self) -> None:
+        """Wrap every item to the current width (a hidden pane lays out for 80 columns)."""
         width = self.scrollable_content_region.width
         if width < 2:  # hidden (a terminal too small to show the panes): lay out for later
             width = 80
         self._width = width
-        self._rule = Strip([Segment("─" * width, DIM)], width)
-        self._lines, self._spans = [], []
-        self._wrap_until(self.scrollable_content_region.height + 1 if lazy else None)
-        # until every item is wrapped, each of the rest counts as one line: a lower bound
-        set_rows(self, len(self._lines) + len(self.items) - len(self._spans))
-        if len(self._spans) < len(self.items):
-            self.call_after_refresh(self._finish_layout)
-
-    def _wrap_until(self, lines: int | None) -> None:
-        """Wrap further items until there are `lines` lines (None: all of them)."""
-        width, out, spans = self._width, self._lines, self._spans
-        for index in range(len(spans), len(self.items)):
-            if lines is not None and len(out) >= lines:
-                break
-            entry = self.items[index]
-            start = len(out)
+        rule = Strip([Segment("─" * width, DIM)], width)
+        lines: list[tuple[int, Strip]] = []
+        spans: list[tuple[int, int]] = []
+        for index, entry in enumerate(self.items):
+            start = len(lines)
             if entry.spans is None:
-                out.append((index, self._rule))
+                lines.append((index, rule))
             else:
                 for segments in wrap_spans(list(entry.spans), width):
-                    out.append((index, Strip(segments).extend_cell_length(width)))
-            spans.append((start, len(out) - start))
-
-    def _finish_layout(self) -> None:
-        """Wrap whatever `show` left for later (before anything that needs every line)."""
-        if len(self._spans) < len(self.items):
-            self._wrap_until(None)
-            set_rows(self, len(self._lines), repaint=False)  # the lines in view are as they were
-            self._show_extent()
+                    lines.append((index, Strip(segments).extend_cell_length(width)))
+            spans.append((start, len(lines) - start))
+        self._lines, self._spans = lines, spans
+        set_rows(self, len(lines))
 
     def on_resize(self) -> None:
         width = self.scrollable_content_region.width
@@ -164,18 +145,12 @@ class DetailView(RowView, can_focus=True):
         index = self.scroll_offset.y + y
         base = self.base_style
         if index >= len(self._lines):
-            self._finish_layout()
-            if index >= len(self._lines):
-                return Strip.blank(self.scrollable_content_region.width, base)
+            return Strip.blank(self.scrollable_content_region.width, base)
         item, strip = self._lines[index]
         style = base
         if item == self.highlighted:
-            style = base + self.get_component_rich_style("detail--focused-cursor" if self.has_focus else "detail--cursor")
+            style = base + self.get_component_rich_style("detail--cursor")
         return strip.apply_style(style)
-
-    def refresh_cursor(self) -> None:
-        if self.highlighted is not None and self.highlighted < len(self._spans):
-            self.refresh_lines(*self._spans[self.highlighted])
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -195,7 +170,6 @@ class DetailView(RowView, can_focus=True):
         return [i for i, item in enumerate(self.items) if item.target is not None]
 
     def _highlight(self, index: int | None) -> None:
-        self._finish_layout()
         old, self.highlighted = self.highlighted, index
         for item in (old, index):
             if item is not None:
@@ -206,7 +180,6 @@ class DetailView(RowView, can_focus=True):
             self._keep_in_view(index)
 
     def _keep_in_view(self, index: int) -> None:
-        self._finish_layout()
         start, count = self._spans[index]
         height = self.scrollable_content_region.height or 1
         top = self.scroll_offset.y
@@ -217,7 +190,6 @@ class DetailView(RowView, can_focus=True):
 
     def action_move(self, delta: int) -> None:
         """To the next (or previous) line that opens something; past the last, scroll on."""
-        self._finish_layout()
         choices = self._selectable()
         if self.highlighted is None or not choices:
             self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
@@ -236,7 +208,6 @@ class DetailView(RowView, can_focus=True):
 
     def action_page(self, direction: int) -> None:
         """Scroll a page and put the cursor on the first openable line in view."""
-        self._finish_layout()
         height = max(self.scrollable_content_region.height - 1, 1)
         self.scroll_to(y=self.scroll_y + direction * height, animate=False, immediate=True)
         top = round(self.scroll_y)
@@ -253,7 +224,6 @@ class DetailView(RowView, can_focus=True):
             self._highlight(choices[0])
 
     def action_last(self) -> None:
-        self._finish_layout()
         choices = self._selectable()
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
         if choices:
@@ -276,7 +246,6 @@ class DetailView(RowView, can_focus=True):
             self.notify("Its sources are the numbered lines under it", timeout=3)
 
     def on_click(self, event: events.Click) -> None:
-        self._finish_layout()
         line = self.scroll_offset.y + event.y
         if 0 <= line < len(self._lines):
             item = self._lines[line][0]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from textual import events, on, work
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.signal import Signal
 from textual.strip import Strip
@@ -20,7 +19,7 @@ from textual.strip import Strip
 from ...db.dates import format_date
 from ...db.records import EntityRow
 from .. import shown
-from .row_view import RowView, keep_in_view
+from .row_view import RowView, keep_in_view, set_rows
 
 PAGE = 256
 MAX_PAGES = 32
@@ -31,9 +30,7 @@ KIND_WIDTH = 14
 class EntityList(RowView, can_focus=True):
     """The rows of one entity type, in display order, with a cursor."""
 
-    COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--focused-cursor", "entity-list--focused-title",
-                         "entity-list--date", "entity-list--placeholder"}
-    FOCUSED_TITLE = "entity-list--focused-title"
+    COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--date", "entity-list--placeholder"}
 
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
@@ -106,7 +103,7 @@ class EntityList(RowView, can_focus=True):
             return  # rows read before the database changed
         if message.count is not None:
             self.count = message.count
-            self.virtual_size = Size(self.size.width, message.count)
+            set_rows(self, message.count)
             self.cursor = min(self.cursor, max(message.count - 1, 0))
             if self.cursor:  # scrolled to once laid out; where the cursor is then (a visit may move it first)
                 self.call_after_refresh(lambda: self.move_to(self.cursor, False))
@@ -156,8 +153,7 @@ class EntityList(RowView, can_focus=True):
             return Strip([Segment(" …".ljust(width), style)]).crop(0, width)
         style = base
         if index == self.cursor:
-            style = base + self.get_component_rich_style(
-                "entity-list--focused-cursor" if self.has_focus else "entity-list--cursor")
+            style = base + self.get_component_rich_style("entity-list--cursor")
         dim = style + self.get_component_rich_style("entity-list--date", partial=True)
         if self.entity_type == "actor":
             first = shown.line(row.kind).ljust(KIND_WIDTH)[:KIND_WIDTH]
@@ -170,9 +166,6 @@ class EntityList(RowView, can_focus=True):
             strip = Strip([*strip, Segment(" " * pad, style)])
         return strip
 
-    def refresh_cursor(self) -> None:
-        self.refresh_line(self.cursor)
-
     def _show_position(self) -> None:
         """Say where the cursor is (shown in place of a scrollbar: see app.tcss).
 
@@ -183,7 +176,7 @@ class EntityList(RowView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.count is not None:
-            self.virtual_size = Size(self.size.width, self.count)
+            set_rows(self, self.count)
             keep_in_view(self, self.cursor)
 
     # --- moving ------------------------------------------------------------------

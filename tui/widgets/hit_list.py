@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
@@ -81,7 +80,7 @@ class HitList(RowView, can_focus=False):
         return strip.extend_cell_length(width, style)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.hits))
+        set_rows(self, len(self.hits))
 
     def on_click(self, event: events.Click) -> None:
         index = self.scroll_offset.y + event.y
