@@ -1,9 +1,10 @@
 """The one typed query layer: every read the CLI and the TUI make goes through `KnowledgeBase`.
 
 It uses the standard library's sqlite3 rather than SQLAlchemy, so the explorer reaches its
-first frame without importing an ORM (importing SQLModel took ~0.5 s). The connection is
-shared by worker threads behind a lock. Every SQLite error becomes a one-line DatabaseError,
-and a value no crisis-tui wrote (a date, attributes) is shown as it is rather than raised.
+first frame without importing an ORM. Each thread reads on a connection of its own
+(`readers.py`); a search can be cancelled and has a time limit. Every SQLite error becomes a
+one-line DatabaseError, and a value no crisis-tui wrote (a date, attributes) is shown as it
+is rather than raised.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ import sqlite3
 import stat
 import threading
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import quote as urlquote
+from contextlib import AbstractContextManager
 
+from .constants import SCHEMA_VERSION
 from .errors import DatabaseError, OutdatedDatabase
 from .location import sqlite_path
-from .constants import SCHEMA_VERSION
+from .readers import Cancel, Readers, open_connection, problem
 from .records import (
     CitationView,
     EntityDetail,
@@ -36,6 +36,7 @@ from .records import (
 _ROW = "e.id, e.ref, e.type, e.kind, e.name, e.date, e.date_precision, e.date_uncertain"
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
 RANK_LIMIT = 1000
+SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -45,14 +46,6 @@ def _size(path) -> int:
         return os.stat(path).st_size
     except (OSError, ValueError):
         return 0
-
-
-def _problem(path, exc: sqlite3.Error, what: str = "") -> str:
-    """One line for a SQLite error, saying plainly when another process holds the database."""
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return f"{path}: locked by another process ({text})"
-    return f"{path}: {what + ': ' if what else ''}{text}"
 
 
 def _attributes(text: str | None) -> dict[str, object]:
@@ -100,10 +93,14 @@ class KnowledgeBase:
     def __init__(self, url: str, readonly: bool = True) -> None:
         self.url = url
         self.path = sqlite_path(url)
-        self._lock = threading.RLock()
-        self._conn = self._connect(readonly)
+        options, conn = self._connect(readonly)
+        self._readers = Readers(self.path, options, readonly, conn)
+        # PRAGMA data_version compares commits seen by one connection: the watch keeps its own
+        self._watch_lock = threading.Lock()
+        self._watch: sqlite3.Connection | None = None
+        self._options, self._readonly = options, readonly
 
-    def _connect(self, readonly: bool) -> sqlite3.Connection:
+    def _connect(self, readonly: bool) -> tuple[str, sqlite3.Connection]:
         path = self.path
         try:
             info = os.stat(path)
@@ -115,10 +112,10 @@ class KnowledgeBase:
             raise DatabaseError(f"{path}: is a folder, not a database file")
         if not stat.S_ISREG(info.st_mode):  # a FIFO would block the open forever
             raise DatabaseError(f"{path}: is not a regular file, not a database file")
-        mode = "ro" if readonly else "rw"
+        options = "mode=ro" if readonly else "mode=rw"
         try:
             try:
-                conn, version = self._open(f"mode={mode}", readonly)
+                conn, version = self._open(options, readonly)
             except sqlite3.OperationalError as exc:
                 if not (readonly and ("readonly" in str(exc) or "unable to open" in str(exc))):
                     raise
@@ -128,11 +125,12 @@ class KnowledgeBase:
                 if _size(path.with_name(path.name + "-wal")):
                     raise DatabaseError(f"{path}: has committed changes in its -wal file that cannot be read "
                                         "from a read-only folder; copy it somewhere writable") from None
-                conn, version = self._open("mode=ro&immutable=1", readonly)
+                options = "mode=ro&immutable=1"
+                conn, version = self._open(options, readonly)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 raise DatabaseError(f"{path}: not a crisis-tui database (no meta table)") from None
-            raise DatabaseError(_problem(path, exc, "cannot open the database")) from None
+            raise DatabaseError(problem(path, exc, "cannot open the database")) from None
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path}: not a usable SQLite database ({exc})") from None
         except sqlite3.Error as exc:
@@ -142,7 +140,7 @@ class KnowledgeBase:
         except DatabaseError:
             conn.close()  # refused: the connection goes with it
             raise
-        return conn
+        return options, conn
 
     @staticmethod
     def _check_version(path, version: tuple | None) -> None:
@@ -166,44 +164,31 @@ class KnowledgeBase:
             )
 
     def _open(self, options: str, readonly: bool) -> tuple[sqlite3.Connection, tuple | None]:
-        conn = sqlite3.connect(
-            f"file:{urlquote(str(self.path))}?{options}", uri=True, check_same_thread=False, isolation_level=None
-        )
+        conn = open_connection(self.path, options, readonly)
         try:
-            conn.execute("PRAGMA busy_timeout = 3000")
-            conn.execute("PRAGMA query_only = 1" if readonly else "PRAGMA query_only = 0")
             return conn, conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.Error:
             conn.close()
             raise
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Stop what is being read and close every connection."""
+        self._readers.close()
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
 
-    @contextmanager
-    def _snapshot(self) -> Iterator[None]:
+    def release_thread(self) -> None:
+        """Close the calling thread's connection (a thread that is about to end)."""
+        self._readers.release()
+
+    def _snapshot(self) -> AbstractContextManager[None]:
         """One read transaction, so that an import committing meanwhile is seen whole or not at all."""
-        with self._lock:
-            if self._conn.in_transaction:  # already inside one
-                yield
-                return
-            self._all("BEGIN")
-            try:
-                yield
-            finally:
-                self._all("COMMIT")
+        return self._readers.transaction()
 
     def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, params).fetchall()
-            except sqlite3.OperationalError as exc:
-                raise DatabaseError(_problem(self.path, exc)) from None
-            except sqlite3.DatabaseError as exc:
-                raise DatabaseError(f"{self.path}: the database is damaged ({exc})") from None
-            except sqlite3.Error as exc:  # a closed connection, a value SQLite cannot take
-                raise DatabaseError(f"{self.path}: {exc}") from None
+        return self._readers.run(sql, params)
 
     # --- lists -------------------------------------------------------------------
 
@@ -353,12 +338,16 @@ class KnowledgeBase:
 
     # --- search ------------------------------------------------------------------
 
-    def search(self, text: str, entity_type: str | None = None, limit: int = 50) -> list[SearchHit]:
-        """Ranked hits over names, aliases and summaries; any text is safe to pass."""
+    def search(self, text: str, entity_type: str | None = None, limit: int = 50,
+               cancel: Cancel | None = None, seconds: float | None = SEARCH_SECONDS) -> list[SearchHit]:
+        """Ranked hits over names, aliases and summaries; any text is safe to pass.
+
+        Stopped with QueryCancelled once `cancel` is set, or QueryTimeout after `seconds`.
+        """
         text = " ".join(_printable(text).split())
         if not text or limit <= 0:
             return []
-        with self._snapshot():
+        with self._readers.limited(cancel, seconds), self._snapshot():
             return self._search(text, entity_type, limit)
 
     def _search(self, text: str, entity_type: str | None, limit: int) -> list[SearchHit]:
@@ -446,14 +435,22 @@ class KnowledgeBase:
 
     def data_version(self) -> int:
         """A number that changes when another connection commits (an import, a rebuild)."""
-        return self._all("PRAGMA data_version")[0][0]
+        with self._watch_lock:
+            if self._readers.closed:
+                raise DatabaseError(f"{self.path}: the database is closed")
+            try:
+                if self._watch is None:
+                    self._watch = open_connection(self.path, self._options, self._readonly)
+                return self._watch.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error as exc:
+                raise DatabaseError(problem(self.path, exc)) from None
 
     def export(self) -> dict:
         """The whole knowledge base as one pack document (the format `import` reads)."""
         from .export import export_document
 
-        with self._snapshot(), self._lock:
+        with self._snapshot():
             try:
-                return export_document(self._conn, self.path)
+                return export_document(self._readers.connection(), self.path)
             except sqlite3.Error as exc:
-                raise DatabaseError(_problem(self.path, exc, "cannot export")) from None
+                raise DatabaseError(problem(self.path, exc, "cannot export")) from None

@@ -662,6 +662,35 @@ async def test_a_search_the_database_refuses_is_a_notice_not_a_crash(make_app, m
         await searched(pilot, "si")
 
 
+async def test_a_search_past_its_time_limit_says_so_in_the_search_and_the_next_key_searches(make_app, monkeypatch):
+    """The real time limit stops the query (here made endless); the status line says so,
+    the old hits go, and typing on searches again."""
+    from crisis_tui.db import queries
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        real = queries.KnowledgeBase.search
+
+        def endless(self, text, *args, **kwargs):
+            if text == "sx":
+                kwargs["seconds"] = 0.3
+                with self._readers.limited(kwargs.get("cancel"), kwargs["seconds"]):
+                    self._all("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n")
+            return real(self, text, *args, **kwargs)
+
+        monkeypatch.setattr(queries.KnowledgeBase, "search", endless)
+        await pilot.press("slash", "s")
+        await searched(pilot, "s")
+        await pilot.press("x")
+        status = lambda: str(pilot.app.screen.query_one("#search-status").text)  # noqa: E731
+        await until(pilot, lambda: "Search stopped" in status())
+        assert "Search stopped after 5 s" in status() and "'sx'" in status()
+        assert not pilot.app.screen.query_one(HitList).hits and app.return_code is None
+        await pilot.press("backspace")
+        await searched(pilot, "s")
+
+
 async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, monkeypatch):
     """A slow page: `b` pressed while it loads goes back from it, not on to it."""
     app = make_app(start="event/lavrov-dar-call-2025")

@@ -151,3 +151,70 @@ def test_source_text_via_fact_sheet(kb):
     page = kb.source("web/brecorder-dar-lavrov")
     assert page.address.startswith("https://www.brecorder.com/")
     assert "Pakistan requested the call" in page.text
+
+
+# --- readers: one connection per thread; a query can be cancelled or timed out ------------
+
+_ENDLESS = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"
+
+
+def test_a_query_past_its_time_limit_is_stopped_with_a_clear_error(kb):
+    from crisis_tui.db.readers import QueryTimeout
+
+    with pytest.raises(QueryTimeout, match="took too long"):
+        with kb._readers.limited(seconds=0.2):
+            kb._all(_ENDLESS)
+    assert kb.search("Simla")  # the connection is fine afterwards
+
+
+def test_a_slow_query_on_one_thread_holds_up_no_read_on_another(kb):
+    """A search that runs on (here: until cancelled) does not block page or detail reads,
+    and cancelling it ends it with QueryCancelled."""
+    import threading
+
+    from crisis_tui.db.readers import Cancel, QueryCancelled
+
+    cancel, started, outcome = Cancel(), threading.Event(), []
+
+    def slow():
+        with kb._readers.limited(cancel):
+            started.set()
+            try:
+                kb._all(_ENDLESS)
+            except QueryCancelled as exc:
+                outcome.append(exc)
+
+    worker = threading.Thread(target=slow, daemon=True)
+    worker.start()
+    assert started.wait(5)
+    assert kb.page("event", 0, 5) and kb.detail("agreement/simla-1972") is not None
+    assert worker.is_alive()  # read while the other query still ran
+    cancel.cancel()
+    worker.join(5)
+    assert not worker.is_alive() and len(outcome) == 1
+
+
+def test_a_search_can_be_cancelled(kb):
+    from crisis_tui.db.readers import Cancel, QueryCancelled
+
+    cancel = Cancel()
+    cancel.cancel()
+    with pytest.raises(QueryCancelled):
+        kb.search("pakistan india simla tashkent lahore", cancel=cancel)
+
+
+def test_a_stopped_search_leaves_no_read_transaction_open(kb):
+    """Else the connection would read an old snapshot for ever (an import would never show)."""
+    from crisis_tui.db.readers import Cancel, QueryCancelled, QueryTimeout
+
+    with pytest.raises(QueryTimeout):
+        with kb._readers.limited(seconds=0.2), kb._snapshot():
+            kb._all(_ENDLESS)
+    assert not kb._readers.connection().in_transaction
+    cancel = Cancel()
+    with pytest.raises(QueryCancelled):
+        with kb._readers.limited(cancel), kb._snapshot():
+            assert kb._readers.connection().in_transaction
+            cancel.cancel()  # between two statements of a search
+            kb._all("SELECT 1")
+    assert not kb._readers.connection().in_transaction

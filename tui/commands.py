@@ -11,6 +11,7 @@ from textual.content import Content
 
 from ..db.constants import REF_PATTERN
 from ..db.dates import format_date
+from ..db.readers import Cancel, QueryCancelled
 from ..db.records import SearchHit
 from . import shown
 
@@ -39,7 +40,14 @@ class EntityProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         app = self.app
-        hits = await asyncio.to_thread(app.kb.search, query, None, 20)
+        cancel = Cancel()
+        try:
+            hits = await asyncio.to_thread(app.kb.search, query, None, 20, cancel)
+        except asyncio.CancelledError:  # the palette moved on to newer text: stop the query too
+            cancel.cancel()
+            raise
+        except QueryCancelled:
+            return
         for n, hit in enumerate(hits):
             score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
             yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name), help=go_to(hit.row.ref))

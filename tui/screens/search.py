@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input
 
+from ...db.queries import SEARCH_SECONDS
+from ...db.readers import Cancel, QueryCancelled, QueryTimeout
 from ...db.records import SearchHit
 from ..latest_query import LatestQuery
 from ..widgets.hit_list import HitList
@@ -59,7 +61,7 @@ class SearchScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one(SearchInput))  # at once: letters typed with the `/` follow it
         self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
-        self._searcher = LatestQuery(self._ask, self._answered)
+        self._searcher = LatestQuery(self._ask, self._answered, finished=self.app.kb.release_thread)
         # Called as the value changes, inside the key's handling: the query starts at once, and
         # no frame shows the new text before its hits (or HOLD) come.
         self.watch(self.query_one("#search-input", Input), "value", self._value_changed, init=False)
@@ -113,17 +115,27 @@ class SearchScreen(ModalScreen[str | None]):
             self._searcher = None
         self._release()
 
-    def _ask(self, text: str) -> list[SearchHit]:  # on the query thread
-        return self.app.kb.search(text, limit=LIMIT) if text.strip() else []
+    def _ask(self, text: str, cancel: Cancel) -> list[SearchHit]:  # on the query thread
+        return self.app.kb.search(text, limit=LIMIT, cancel=cancel) if text.strip() else []
 
     def _answered(self, text: str, hits: list[SearchHit] | None, error: Exception | None) -> None:  # query thread
+        if isinstance(error, QueryCancelled):
+            return  # the user typed on: the newer text's answer follows
         if error is not None:
-            self.app.call_from_thread(self._failed, error)
+            self.app.call_from_thread(self._failed, text, error)
         else:
             self.app.call_from_thread(self._show, text, hits or [])
 
-    def _failed(self, error: Exception) -> None:
+    def _failed(self, text: str, error: Exception) -> None:
         self._release()
+        if isinstance(error, QueryTimeout):
+            if self._searcher is not None and self.query_one("#search-input", Input).value == text:
+                self._open_when_shown = False
+                self.query_one(HitList).set_hits([])
+                self._hits_for = None
+                self.query_one("#search-status", Line).text = Content(
+                    f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {text.strip()!r}; try fewer words")
+            return
         self.app.report_error(error)
 
     def _show(self, text: str, hits: list[SearchHit]) -> None:

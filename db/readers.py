@@ -1,0 +1,192 @@
+"""Read connections of one database: one per thread, and every query can be stopped.
+
+As Datasette does: each thread reads on a connection of its own, so a slow search never
+holds up a page or a detail read on another thread (one shared connection behind a lock
+did); a query can be cancelled from another thread (`Cancel`: a search the user has typed
+past) and one that runs past its time limit is stopped, both through SQLite's progress
+handler, which `Connection.interrupt()` alone cannot replace (it does nothing between the
+statements of a search).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote as urlquote
+
+from .errors import DatabaseError
+
+CHECK_EVERY = 5000  # SQLite virtual-machine steps between two looks at the cancel flag and the clock
+
+
+class Cancel:
+    """A flag for one query: `cancel()`, from any thread, stops it at its next check."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class QueryCancelled(DatabaseError):
+    """The query was cancelled (a newer one replaced it); nobody needs its answer."""
+
+
+class QueryTimeout(DatabaseError):
+    """The query ran past its time limit and was stopped."""
+
+
+def problem(path: Path, exc: sqlite3.Error, what: str = "") -> str:
+    """One line for a SQLite error, saying plainly when another process holds the database."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{path}: locked by another process ({text})"
+    return f"{path}: {what + ': ' if what else ''}{text}"
+
+
+def open_connection(path: Path, options: str, readonly: bool) -> sqlite3.Connection:
+    """A connection to `path` with URI `options` (`mode=ro`, ...), read-only if told."""
+    conn = sqlite3.connect(f"file:{urlquote(str(path))}?{options}", uri=True, check_same_thread=False,
+                           isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 3000")
+        conn.execute("PRAGMA query_only = 1" if readonly else "PRAGMA query_only = 0")
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+class _Limits(threading.local):
+    """This thread's connection, and what may stop its current query."""
+
+    conn: sqlite3.Connection | None = None
+    cancel: Cancel | None = None
+    deadline: float | None = None
+
+
+class Readers:
+    """The read connections of one database, opened as `first` was, one per thread that reads."""
+
+    def __init__(self, path: Path, options: str, readonly: bool, first: sqlite3.Connection) -> None:
+        self.path, self._options, self._readonly = path, options, readonly
+        self._local = _Limits()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        self._adopt(first)
+
+    def _adopt(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        local = self._local
+
+        def check() -> int:
+            cancel, deadline = local.cancel, local.deadline
+            if cancel is not None and cancel.cancelled:
+                return 1
+            return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+        conn.set_progress_handler(check, CHECK_EVERY)
+        with self._guard:
+            self._all.append(conn)
+        local.conn = conn
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first read)."""
+        conn = self._local.conn
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise DatabaseError(f"{self.path}: the database is closed")
+        try:
+            return self._adopt(open_connection(self.path, self._options, self._readonly))
+        except sqlite3.Error as exc:
+            raise DatabaseError(problem(self.path, exc, "cannot open the database")) from None
+
+    @contextmanager
+    def limited(self, cancel: Cancel | None = None, seconds: float | None = None) -> Iterator[None]:
+        """Stop the queries this thread runs in the block when `cancel` is set or after `seconds`."""
+        local = self._local
+        before = local.cancel, local.deadline
+        local.cancel = cancel
+        local.deadline = None if seconds is None else time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            local.cancel, local.deadline = before
+
+    def run(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """All rows of one statement on this thread's connection; any SQLite error as one line."""
+        conn = self.connection()
+        cancel = self._local.cancel
+        if cancel is not None and cancel.cancelled:  # between statements: the handler is not asked
+            raise self._stopped()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise self._stopped() from None
+            raise DatabaseError(problem(self.path, exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{self.path}: the database is damaged ({exc})") from None
+        except sqlite3.Error as exc:  # a closed connection, a value SQLite cannot take
+            raise DatabaseError(f"{self.path}: {exc}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One read transaction on this thread's connection (or the one it is in already); it
+        ends however the block ends, a cancelled or timed-out query included."""
+        conn = self.connection()
+        if conn.in_transaction:
+            yield
+            return
+        self.run("BEGIN")
+        try:
+            yield
+        finally:
+            local = self._local
+            before, local.cancel, local.deadline = (local.cancel, local.deadline), None, None
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                pass  # a closed connection: nothing left to end
+            finally:
+                local.cancel, local.deadline = before
+
+    def _stopped(self) -> DatabaseError:
+        cancel, deadline = self._local.cancel, self._local.deadline
+        if cancel is not None and cancel.cancelled:
+            return QueryCancelled(f"{self.path}: the query was cancelled")
+        if deadline is not None:
+            return QueryTimeout(f"{self.path}: the query took too long and was stopped")
+        return DatabaseError(f"{self.path}: the query was interrupted")
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def release(self) -> None:
+        """Close this thread's connection (a thread that reads no more: each search has one)."""
+        conn, self._local.conn = self._local.conn, None
+        if conn is not None:
+            with self._guard:
+                if conn in self._all:
+                    self._all.remove(conn)
+            conn.close()
+
+    def close(self) -> None:
+        """Stop every query under way and close every connection."""
+        with self._guard:
+            self._closed = True
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.interrupt()
+        for conn in conns:
+            conn.close()
