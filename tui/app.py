@@ -7,14 +7,16 @@ import os
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from ..db.errors import DatabaseError
 from ..db.queries import KnowledgeBase
+from ..db.records import CitationView
 from . import shown
 from .history import History
-from .messages import DetailLoaded
+from .messages import DetailLoaded, Failed
 from .screens.main import MainScreen
 from .widgets.detail import DetailView
 from .widgets.entity_list import EntityList
@@ -103,7 +105,7 @@ class CrisisApp(App[None]):
         self._wanted: str | None = None  # the entity the last visit asked for
         self._arriving: str | None = None  # a history entry whose page has not come yet
         self._names: dict[str, str] = {}
-        self._preview_timer = None
+        self._preview_timer: Timer | None = None
         self._focus_detail = False
         if few_colours():
             self.theme = "ansi-dark"
@@ -113,7 +115,7 @@ class CrisisApp(App[None]):
         gc.enable()
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen())
+        self.push_screen(MainScreen(self.kb))
         if self.start:
             self.visit(self.start)
         else:
@@ -238,11 +240,13 @@ class CrisisApp(App[None]):
         self._open_source(link=message.link)
 
     @work(thread=True, group="source", exit_on_error=False)
-    def _open_source(self, citation=None, link: int | None = None, index: int = 0) -> None:
+    def _open_source(self, citation: CitationView | None = None, link: int | None = None, index: int = 0) -> None:
         """Show a passage in its source: `citation`, or passage `index` of those `link` is cited to
         (`s` there goes on to the next)."""
         of = None
         if citation is None:
+            if link is None:
+                return
             cited = self.kb.link_citations(link)
             if not cited:
                 self.call_from_thread(self.notify, "This link cites no passage", severity="warning", timeout=4)
@@ -263,14 +267,14 @@ class CrisisApp(App[None]):
         # What was last asked for, not what is shown: a followed link still loading is not a preview.
         if self._wanted != h.current and h.current is not None:
             self.visit(h.current, remember=False)  # leave a preview for the page it covered
-        elif h.back() is not None:
-            self.visit(h.current, remember=False)
+        elif (before := h.back()) is not None:
+            self.visit(before, remember=False)
         else:
             self.notify("Nothing to go back to", timeout=2)
 
     def action_forward(self) -> None:
-        if self.history.forward() is not None:
-            self.visit(self.history.current, remember=False)
+        if (after := self.history.forward()) is not None:
+            self.visit(after, remember=False)
         else:
             self.notify("Nothing to go forward to", timeout=2)
 
@@ -278,8 +282,9 @@ class CrisisApp(App[None]):
         names = [self._names.get(ref) or shown.line(ref) for ref in self.history.entries]
 
         def jump(index: int | None) -> None:
-            if index is not None and self.history.go(index) is not None:
-                self.visit(self.history.current, remember=False)
+            ref = self.history.go(index) if index is not None else None
+            if ref is not None:
+                self.visit(ref, remember=False)
 
         from .screens.history import HistoryScreen
 
@@ -305,15 +310,18 @@ class CrisisApp(App[None]):
 
         from .screens.search import SearchScreen
 
-        self.push_screen(SearchScreen(), chosen)
+        self.push_screen(SearchScreen(self.kb), chosen)
 
     def action_help(self) -> None:
+        def bindings(of: list[BindingType]) -> list[Binding]:
+            return [binding for binding in of if isinstance(binding, Binding)]
+
         sections = [
-            ("Anywhere", list(self.BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette"),
-                                                Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
-            ("Panes", list(MainScreen.BINDINGS)),
-            ("Lists", list(EntityList.BINDINGS)),
-            ("Detail", list(DetailView.BINDINGS)),
+            ("Anywhere", bindings(self.BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette"),
+                                                    Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
+            ("Panes", bindings(MainScreen.BINDINGS)),
+            ("Lists", bindings(EntityList.BINDINGS)),
+            ("Detail", bindings(DetailView.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
         from .screens.help import HelpScreen
@@ -332,8 +340,12 @@ class CrisisApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.report_error(event.worker.error)
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.report_error(message.error)
 
     def report_error(self, error: BaseException) -> None:
         """What failed off the UI thread: a database problem is a notice, anything else a bug that ends the app."""

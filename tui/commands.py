@@ -39,7 +39,10 @@ class EntityProvider(Provider):
     """`ctrl+p` then a few letters: go to any event, actor, agreement or place."""
 
     async def search(self, query: str) -> Hits:
+        from .app import CrisisApp  # imported here: the app imports this module when the palette opens
+
         app = self.app
+        assert isinstance(app, CrisisApp)
         cancel = Cancel()
         try:
             hits = await asyncio.to_thread(app.kb.search, query, None, 20, cancel)

@@ -15,3 +15,10 @@ class DetailLoaded(Message):
 
     detail: EntityDetail
     position: int | None
+
+
+@dataclass
+class Failed(Message):
+    """Something off the UI thread failed: the app reports it (a notice, or the end of a bug)."""
+
+    error: BaseException

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...db.queries import KnowledgeBase
 from ...db.records import EntityDetail
 from ..widgets.detail import DetailView
 from ..widgets.entity_list import EntityList
@@ -49,7 +50,7 @@ class MainScreen(Screen):
                 tooltip="Move back to the list"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, kb: KnowledgeBase) -> None:
         super().__init__()
         self.active = "event"
         self._crumb_parts: tuple[str, str] | None = None
@@ -58,7 +59,7 @@ class MainScreen(Screen):
         # Kept at hand: a DOM query matches selectors against every node (~0.3-0.7 ms each,
         # several per visit).
         self.crumbs, self.tabs, self.detail = Line(id="crumbs"), Line(id="tabs"), DetailView(id="detail")
-        self.lists = {entity_type: EntityList(entity_type, f"{n} {title}", id=f"list-{entity_type}")
+        self.lists = {entity_type: EntityList(entity_type, f"{n} {title}", kb, id=f"list-{entity_type}")
                       for n, (entity_type, title) in enumerate(PANES, start=1)}
 
     def compose(self) -> ComposeResult:
@@ -114,7 +115,7 @@ class MainScreen(Screen):
 
     def action_pane(self, entity_type: str) -> None:
         self._show_pane(entity_type, focus=True)
-        self.list_for(entity_type).announce()
+        self.lists[entity_type].announce()
 
     # Focus moves at once (`set_focus`), not after the next refresh (`focus()`): a key that
     # arrives with the one that moved it (pasted, or batched by SSH) goes where it was sent.

@@ -13,10 +13,11 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input
 
-from ...db.queries import SEARCH_SECONDS
+from ...db.queries import SEARCH_SECONDS, KnowledgeBase
 from ...db.readers import Cancel, QueryCancelled, QueryTimeout
 from ...db.records import SearchHit
 from ..latest_query import LatestQuery
+from ..messages import Failed
 from ..widgets.hit_list import HitList
 from ..widgets.line import Line
 
@@ -43,8 +44,9 @@ class SearchScreen(ModalScreen[str | None]):
         Binding("pageup", "move(-10)", show=False, id="search.page_up"),
     ]
 
-    def __init__(self, query: str = "") -> None:
+    def __init__(self, kb: KnowledgeBase, query: str = "") -> None:
         super().__init__()
+        self.kb = kb
         self._initial = query
         self._hold: AbstractContextManager | None = None
         self._hold_timer: Timer | None = None
@@ -61,7 +63,7 @@ class SearchScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one(SearchInput))  # at once: letters typed with the `/` follow it
         self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
-        self._searcher = LatestQuery(self._ask, self._answered, finished=self.app.kb.release_thread)
+        self._searcher = LatestQuery(self._ask, self._answered, finished=self.kb.release_thread)
         # Called as the value changes, inside the key's handling: the query starts at once, and
         # no frame shows the new text before its hits (or HOLD) come.
         self.watch(self.query_one("#search-input", Input), "value", self._value_changed, init=False)
@@ -116,7 +118,7 @@ class SearchScreen(ModalScreen[str | None]):
         self._release()
 
     def _ask(self, text: str, cancel: Cancel) -> list[SearchHit]:  # on the query thread
-        return self.app.kb.search(text, limit=LIMIT, cancel=cancel) if text.strip() else []
+        return self.kb.search(text, limit=LIMIT, cancel=cancel) if text.strip() else []
 
     def _answered(self, text: str, hits: list[SearchHit] | None, error: Exception | None) -> None:  # query thread
         if isinstance(error, QueryCancelled):
@@ -136,7 +138,7 @@ class SearchScreen(ModalScreen[str | None]):
                 self.query_one("#search-status", Line).text = Content(
                     f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {text.strip()!r}; try fewer words")
             return
-        self.app.report_error(error)
+        self.post_message(Failed(error))
 
     def _show(self, text: str, hits: list[SearchHit]) -> None:
         if self._searcher is None or self.query_one("#search-input", Input).value != text:

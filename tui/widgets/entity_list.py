@@ -17,6 +17,7 @@ from textual.signal import Signal
 from textual.strip import Strip
 
 from ...db.dates import format_date
+from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow
 from .. import shown
 from .row_view import RowView, keep_in_view, set_rows
@@ -64,8 +65,9 @@ class EntityList(RowView, can_focus=True):
         count: int | None
         generation: int
 
-    def __init__(self, entity_type: str, title: str, **kwargs) -> None:
+    def __init__(self, entity_type: str, title: str, kb: KnowledgeBase, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.kb = kb
         self.entity_type = entity_type
         self.border_title = title
         self.count: int | None = None
@@ -90,7 +92,7 @@ class EntityList(RowView, can_focus=True):
 
     @work(thread=True, group="pages", exit_on_error=False)
     def _fetch(self, page: int, with_count: bool = False) -> None:
-        kb = self.app.kb
+        kb = self.kb
         generation = self._generation
         count = kb.count(self.entity_type) if with_count else None
         rows = kb.page(self.entity_type, page * PAGE, PAGE)
@@ -113,9 +115,10 @@ class EntityList(RowView, can_focus=True):
         while len(self._pages) > MAX_PAGES:
             del self._pages[next(iter(self._pages))]
         self.refresh()
-        if self._announce and self.row_at(self.cursor) is not None:
+        row = self.row_at(self.cursor) if self._announce else None
+        if row is not None:
             self._announce = False
-            self.post_message(self.Highlighted(self, self.row_at(self.cursor)))
+            self.post_message(self.Highlighted(self, row))
 
     def row_at(self, index: int) -> EntityRow | None:
         """The row at `index` if its page is loaded; asks for the page otherwise."""
