@@ -3,8 +3,8 @@ and what each line opens.
 
 Two renderers read it: `output.detail_text` (plain text) and `widgets/detail.build_items`
 (the pane). It imports no Textual and no Rich, and holds pack text as it is: each renderer
-makes it inert (`db/text.py`) on its way out. A row's date is here too, for
-the lists.
+makes it inert (`db/text.py`) on its way out. A row's date and a search hit's line are here
+too, for the lists and the palette.
 """
 
 from __future__ import annotations
@@ -13,12 +13,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..db.dates import format_date, format_span
-from ..db.records import CitationView, EntityDetail, EntityRow, LinkView, PositionView
+from ..db.records import CitationView, EntityDetail, EntityRow, LinkView, PositionView, SearchHit
+from . import shown
 
 
 def row_date(row: EntityRow) -> str:
     """A row's date at its precision (`4 May 2025?`), '' when it has none."""
     return format_date(row.date, row.date_precision, row.date_uncertain)
+
+
+def hit_parts(hit: SearchHit, type_width: int = 9) -> list[tuple[str, str]]:
+    """A search hit as the hit list and the palette show it: (text, role) with roles `type`,
+    `name`, `date` and `alias`; its pack text already inert (`shown.line`)."""
+    row = hit.row
+    parts = [(f"{row.type:<{type_width}} ", "type"), (shown.line(row.name), "name")]
+    date = row_date(row)
+    if date:
+        parts.append((f"  {date}", "date"))
+    if hit.matched == "alias":
+        parts.append((f"  alias: {shown.line(hit.text)}", "alias"))
+    return parts
 
 
 # --- the lines of an outline ---------------------------------------------------------
