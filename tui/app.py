@@ -90,7 +90,7 @@ class CrisisApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
     ]
 
-    def __init__(self, kb: KnowledgeBase, start: str | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -98,6 +98,9 @@ class CrisisApp(App[None]):
         super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
+        self.keymap = dict(keymap or {})  # binding id -> keys, from the user's keymap file (tui/keymap.py)
+        if self.keymap:
+            self.set_keymap(self.keymap)
         self.history = History()
         self.shown: str | None = None
         self._wanted: str | None = None  # the entity the last visit asked for
@@ -316,9 +319,11 @@ class CrisisApp(App[None]):
             ("Detail", list(DetailView.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
+        remapped = [(title, [b.with_key(self.keymap[b.id]) if b.id in self.keymap else b for b in bindings])
+                    for title, bindings in sections]
         from .screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(remapped))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
