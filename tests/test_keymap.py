@@ -170,3 +170,8 @@ def test_the_readme_example_is_a_keymap_that_loads(tmp_path):
     example = readme[readme.index("```toml\n") + len("```toml\n"):]
     path = write(tmp_path, example[:example.index("```")])
     assert load_keymap(path) == {"list.down": "down,j,n", "list.up": "up,k,p", "app.history": "y"}
+
+
+def test_every_remappable_binding_says_what_it_does():
+    for binding_id, binding in remappable().items():
+        assert binding.description, binding_id
