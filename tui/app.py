@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterable
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from ..db.errors import DatabaseError
@@ -311,19 +312,22 @@ class CrisisApp(App[None]):
         self.push_screen(SearchScreen(), chosen)
 
     def action_help(self) -> None:
+        def keyed(bindings: Iterable[BindingType]) -> list[Binding]:
+            """`bindings` with the keys the user's keymap gives them."""
+            return [b.with_key(keys) if (keys := self.keymap.get(b.id or "")) else b
+                    for b in bindings if isinstance(b, Binding)]
+
         sections = [
-            ("Anywhere", list(self.BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette"),
-                                                Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
-            ("Panes", list(MainScreen.BINDINGS)),
-            ("Lists", list(EntityList.BINDINGS)),
-            ("Detail", list(DetailView.BINDINGS)),
+            ("Anywhere", keyed([*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
+                                Binding("tab,shift+tab", "focus_next", "Next / previous pane")])),
+            ("Panes", keyed(MainScreen.BINDINGS)),
+            ("Lists", keyed(EntityList.BINDINGS)),
+            ("Detail", keyed(DetailView.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
-        remapped = [(title, [b.with_key(self.keymap[b.id]) if b.id in self.keymap else b for b in bindings])
-                    for title, bindings in sections]
         from .screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(remapped))
+        self.push_screen(HelpScreen(sections))
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
