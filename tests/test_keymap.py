@@ -19,6 +19,7 @@ from crisis_tui.tui.screens.history import HistoryScreen
 from crisis_tui.tui.widgets.key_bar import KeyBar
 
 from .conftest import CLI, REPO
+from .ptyterm import PtyTerminal
 from .test_app import settle
 from .test_cli_errors import one_line_error
 
@@ -175,3 +176,19 @@ def test_the_readme_example_is_a_keymap_that_loads(tmp_path):
 def test_every_remappable_binding_says_what_it_does():
     for binding_id, binding in remappable().items():
         assert binding.description, binding_id
+
+
+def test_the_command_applies_the_keymap_its_environment_names(tmp_path, bundled_db):
+    """On a real terminal: q no longer quits, x does, and the key bar says so."""
+    path = write(tmp_path, '"app.quit" = "x"\n')
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "COLUMNS", "LINES")}
+    t = PtyTerminal([CLI, "--db", str(bundled_db)], env={**env, "TERM": "xterm", "CRISIS_TUI_KEYMAP": str(path)})
+    try:
+        t.wait_for(" x Quit")
+        t.send("q")
+        t.settle()
+        assert os.waitpid(t.pid, os.WNOHANG) == (0, 0)  # still running
+        t.send("x")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()
