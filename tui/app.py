@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterable
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -92,7 +93,7 @@ class CrisisApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
     ]
 
-    def __init__(self, kb: KnowledgeBase, start: str | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -100,6 +101,9 @@ class CrisisApp(App[None]):
         super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
+        self.keymap = dict(keymap or {})  # binding id -> keys, from the user's keymap file (tui/keymap.py)
+        if self.keymap:
+            self.set_keymap(self.keymap)
         self.history = History()
         self.shown: str | None = None
         self._wanted: str | None = None  # the entity the last visit asked for
@@ -313,15 +317,17 @@ class CrisisApp(App[None]):
         self.push_screen(SearchScreen(self.kb), chosen)
 
     def action_help(self) -> None:
-        def bindings(of: list[BindingType]) -> list[Binding]:
-            return [binding for binding in of if isinstance(binding, Binding)]
+        def keyed(bindings: Iterable[BindingType]) -> list[Binding]:
+            """`bindings` with the keys the user's keymap gives them."""
+            return [b.with_key(keys) if (keys := self.keymap.get(b.id or "")) else b
+                    for b in bindings if isinstance(b, Binding)]
 
         sections = [
-            ("Anywhere", bindings(self.BINDINGS) + [Binding("ctrl+p", "command_palette", "Command palette"),
-                                                    Binding("tab,shift+tab", "focus_next", "Next / previous pane")]),
-            ("Panes", bindings(MainScreen.BINDINGS)),
-            ("Lists", bindings(EntityList.BINDINGS)),
-            ("Detail", bindings(DetailView.BINDINGS)),
+            ("Anywhere", keyed([*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
+                                Binding("tab,shift+tab", "focus_next", "Next / previous pane")])),
+            ("Panes", keyed(MainScreen.BINDINGS)),
+            ("Lists", keyed(EntityList.BINDINGS)),
+            ("Detail", keyed(DetailView.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
         ]
         from .screens.help import HelpScreen

@@ -18,6 +18,7 @@ from ..db.errors import CrisisError
 from ..db.location import database_url, default_path, sqlite_path
 from ..db.constants import ENTITY_TYPES
 from ..db.text import CONTROL, inert
+from .keymap import ENV_VAR as KEYMAP_ENV
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -49,9 +50,10 @@ def _writing(path: Path, what: str) -> Iterator[None]:
 
 
 class _Context:
-    def __init__(self, db: str | None, debug: bool) -> None:
+    def __init__(self, db: str | None, debug: bool, keymap: Path | None = None) -> None:
         self.db_option = db
         self.debug = debug
+        self.keymap = keymap
         self.url = database_url(db)
 
     def ensure_database(self) -> None:
@@ -153,7 +155,7 @@ def _not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+def _path_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
     if not value.strip():
@@ -164,34 +166,41 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", metavar="PATH", callback=_db_path,
               help="Database file (default: $CRISIS_TUI_DB, else the user data directory).")
+@click.option("--keymap", metavar="PATH", envvar=KEYMAP_ENV, callback=_path_option,
+              help="Keymap file (default: $CRISIS_TUI_KEYMAP, else keymap.toml in the user config directory; "
+                   "`crisis-tui keys` says where).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(package_name="crisis-tui")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, debug: bool) -> None:
+def main(ctx: click.Context, db: str | None, keymap: Path | None, debug: bool) -> None:
     """Explore a geopolitical crisis by keyboard: events, actors, agreements and their sources.
 
     With no command, starts the explorer (building the bundled database on first launch).
     """
     ctx.meta["crisis_debug"] = debug
-    ctx.obj = _Context(db, debug)
+    ctx.obj = _Context(db, debug, keymap)
     if ctx.invoked_subcommand is None:
         _explore(ctx.obj, None)
 
 
 def _explore(obj: _Context, start: str | None) -> None:
-    kb = obj.knowledge_base()
-    start_ref = None
-    if start is not None:
-        start_ref = _resolve_one(kb, start).ref
     # Textual draws at most MAX_FPS frames a second, on a fixed grid: at its default of 60 a
     # key whose result arrives from a worker waits up to 17 ms for the next slot (8 at 120).
     # Frames are only drawn when something changed, and composing one takes 3-12 ms, so a
     # 1 ms grid means "draw as soon as there is something new" and costs nothing while idle.
+    # Textual reads it when imported: before the keymap's check imports it.
     os.environ.setdefault("TEXTUAL_FPS", "1000")
+    from .keymap import load_keymap
+
+    keymap = load_keymap(obj.keymap)  # a broken keymap stops here, before a build or a frame
+    kb = obj.knowledge_base()
+    start_ref = None
+    if start is not None:
+        start_ref = _resolve_one(kb, start).ref
 
     from .app import CrisisApp
 
-    app = CrisisApp(kb, start=start_ref)
+    app = CrisisApp(kb, start=start_ref, keymap=keymap)
     app.run()
     if app.return_code:
         sys.exit(app.return_code)
@@ -237,7 +246,7 @@ def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_output_path,
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
               help="Write here instead of stdout (a regular file, replaced whole).")
 @click.pass_obj
 def export(obj: _Context, fmt: str, output: Path | None) -> None:
@@ -309,6 +318,30 @@ def show(obj: _Context, ref: str, as_json: bool) -> None:
         click.echo(json_text(asdict(detail)))
     else:
         click.echo(detail_text(detail))
+
+
+@main.command()
+@click.pass_obj
+def keys(obj: _Context) -> None:
+    """List every binding id a keymap can remap, with its keys and what it does.
+
+    A keymap is a TOML file of `"binding.id" = "key,key"` lines (README.md, "Your own keys");
+    this says where it is read from, and marks with * the bindings it remaps.
+    """
+    from .keymap import default_path, load_keymap, remappable
+
+    keymap = load_keymap(obj.keymap)
+    path = obj.keymap or default_path()
+    where = inert(str(path), one_line=True)
+    if keymap:
+        click.echo(f"keymap: {where} (remaps {len(keymap)} binding{'s' if len(keymap) != 1 else ''}, marked *)")
+    else:
+        state = "remaps nothing" if os.path.exists(path) else "no such file"
+        click.echo(f"keymap: {where} ({state}: every binding has its own keys)")
+    for binding_id, binding in remappable().items():
+        mark = "*" if binding_id in keymap else " "
+        shown = inert(keymap.get(binding_id, binding.key), one_line=True)
+        click.echo(f"{mark} {binding_id:<18} {shown:<22} {binding.tooltip or binding.description or binding.action}")
 
 
 @main.command()

@@ -10,20 +10,17 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
 from ..db.constants import REF_PATTERN
-from ..db.dates import format_date
 from ..db.readers import Cancel, QueryCancelled
 from ..db.records import SearchHit
 from . import shown
+from .outline import hit_parts
+
+ROLE_STYLES = {"type": "dim", "name": "bold", "date": "dim", "alias": "italic"}
 
 
 def hit_prompt(hit: SearchHit) -> Content:
     """A hit as the palette shows it: kind, name, date, and the alias that matched."""
-    row = hit.row
-    date = format_date(row.date, row.date_precision, row.date_uncertain)
-    extra = f"  alias: {shown.line(hit.text)}" if hit.matched == "alias" else ""
-    return Content.assemble(
-        (f"{row.type:<9} ", "dim"), (shown.line(row.name), "bold"), "  " if date else "", (date, "dim"), (extra, "italic")
-    )
+    return Content.assemble(*((text, ROLE_STYLES[role]) for text, role in hit_parts(hit)))
 
 
 SAFE_REF = re.compile(REF_PATTERN)  # the pack format's ids: no markup can hide in one

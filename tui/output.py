@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from itertools import groupby
 
-from ..db.dates import format_date, format_span
 from ..db.records import CitationView, EntityDetail, EntityRow, SearchHit
 from ..db.text import CONTROL, inert
+from .outline import Citation, Facts, Field, Line, Link, Note, Paragraph, Position, Title, citation_place, outline, row_date
 
 
 def _one(text: object) -> str:
@@ -35,57 +35,56 @@ def json_text(value: object, indent: int | None = 2) -> str:
 
 
 def row_line(row: EntityRow) -> str:
-    date = format_date(row.date, row.date_precision, row.date_uncertain)
+    date = row_date(row)
     kind = f"{row.type}/{row.kind}" if row.kind else row.type
     return _one(f"{row.name}  [{row.ref}]  {kind}" + (f"  {date}" if date else ""))
 
 
 def citation_line(n: int, c: CitationView) -> str:
-    where = c.source_id + (f", line {c.line}" if c.line and not c.via else "")
-    if c.via:
-        where += f", via {c.via}"
-    if c.address:
-        where += f" <{c.address}>"
+    where = citation_place(c) + (f" <{c.address}>" if c.address else "")
     return f"  [{n}] \u201c{_block(c.quote)}\u201d \u2014 {_one(where)}"
 
 
 def detail_text(d: EntityDetail) -> str:
-    """`crisis-tui show`: the entity, its links both ways, positions, notes and citations."""
-    r = d.row
-    lines = [_one(f"{r.name}  [{r.ref}]")]
-    facts = [f"{r.type}" + (f" / {r.kind}" if r.kind else "")]
-    span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
-    if span:
-        facts.append(f"{span} (precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''})")
-    lines.append(_one(" \u00b7 ".join(facts)))
-    if d.date_note:
-        lines.append(_one(f"Date: {d.date_note}"))
-    if d.aliases:
-        lines.append(_one("Also: " + ", ".join(d.aliases)))
-    for key, value in d.attributes.items():
-        lines.append(_one(f"{key.replace('_', ' ')}: {value}"))
-    if d.summary:
-        lines += ["", _block(d.summary)]
-    for title, links, total in (("Links", d.links_out, d.links_out_total),
-                                ("Referred to by", d.links_in, d.links_in_total)):
-        if links:
-            more = f" (first {len(links)} of {total})" if total > len(links) else ""
-            lines += ["", f"{title}{more}:"]
-            for label, group in groupby(links, key=lambda k: k.label):
-                names = ", ".join(f"{k.other.name} [{k.other.ref}]" for k in group)
-                lines.append(_one(f"  {label}: {names}"))
-    if d.positions:
-        lines += ["", "Stated positions:"]
-        for p in d.positions:
-            date = format_date(p.date, p.date_precision)
-            lines.append(_one(f"  {p.actor.name} {p.stance} \u2014 {p.topic}" + (f" ({date})" if date else "")))
-            lines.append(f"    {_block(p.statement)}")
-    if d.notes:
-        lines += ["", "Notes:"]
-        lines += [f"  - {_block(n.text)}" for n in d.notes]
-    lines += ["", "Sources:"]
-    lines += [citation_line(n, c) for n, c in enumerate(d.citations, start=1)]
+    """`crisis-tui show`: the entity, its links both ways, positions, notes and citations
+    (the outline's, less the citations of positions and notes)."""
+    lines: list[str] = []
+    for number, section in enumerate(outline(d)):
+        if number:
+            lines.append("")
+        if section.title:
+            more = f" (first {section.shown} of {section.total})" if section.total > section.shown else ""
+            lines.append(f"{section.title}{more}:")
+        for links, run in groupby(section.lines, key=lambda line: isinstance(line, Link)):
+            if links:  # one line a relation
+                shown = [line.link for line in run if isinstance(line, Link)]
+                for label, group in groupby(shown, key=lambda link: link.label):
+                    names = ", ".join(f"{link.other.name} [{link.other.ref}]" for link in group)
+                    lines.append(_one(f"  {label}: {names}"))
+            else:
+                for line in run:
+                    lines += _text_lines(line)
     return "\n".join(lines)
+
+
+def _text_lines(line: Line) -> list[str]:
+    if isinstance(line, Title):
+        return [_one(f"{line.name}  [{line.ref}]")]
+    if isinstance(line, Facts):
+        return [_one(line.kind + (f" \u00b7 {line.when} ({line.precision})" if line.when else ""))]
+    if isinstance(line, Field):
+        return [_one(f"{line.label}: {line.value}")]
+    if isinstance(line, Paragraph):
+        return [_block(line.text)]
+    if isinstance(line, Position):
+        p = line.position
+        date = f" ({line.date})" if line.date else ""
+        return [_one(f"  {p.actor.name} {p.stance} \u2014 {p.topic}{date}"), f"    {_block(p.statement)}"]
+    if isinstance(line, Note):
+        return [f"  - {_block(line.text)}"]
+    if isinstance(line, Citation):
+        return [] if line.nested else [citation_line(line.n, line.citation)]
+    raise TypeError(f"no text for {line!r}")
 
 
 def hits_text(hits: list[SearchHit]) -> str:

@@ -54,8 +54,8 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
-        Binding("j,down", "scroll(1)", show=False, id="help.down"),
-        Binding("k,up", "scroll(-1)", show=False, id="help.up"),
+        Binding("j,down", "scroll(1)", "Down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Up", show=False, id="help.up"),
     ]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:

@@ -15,8 +15,8 @@ class HistoryScreen(ModalScreen[int | None]):
 
     BINDINGS = [
         Binding("escape,H", "dismiss_none", "Close", id="history.close"),
-        Binding("j", "cursor(1)", show=False, id="history.down"),
-        Binding("k", "cursor(-1)", show=False, id="history.up"),
+        Binding("j", "cursor(1)", "Down", show=False, id="history.down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="history.up"),
     ]
 
     def __init__(self, names: list[str], cursor: int) -> None:

@@ -40,8 +40,8 @@ class SearchScreen(ModalScreen[str | None]):
         Binding("escape", "dismiss_none", "Close", id="search.close"),
         Binding("down", "move(1)", "Next hit", show=False, id="search.next"),
         Binding("up", "move(-1)", "Previous hit", show=False, id="search.previous"),
-        Binding("pagedown", "move(10)", show=False, id="search.page_down"),
-        Binding("pageup", "move(-10)", show=False, id="search.page_up"),
+        Binding("pagedown", "move(10)", "Ten hits down", show=False, id="search.page_down"),
+        Binding("pageup", "move(-10)", "Ten hits up", show=False, id="search.page_up"),
     ]
 
     def __init__(self, kb: KnowledgeBase, query: str = "") -> None:

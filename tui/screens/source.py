@@ -49,8 +49,8 @@ class SourceScreen(ModalScreen[bool]):
 
     BINDINGS = [
         Binding("escape,q,enter", "dismiss", "Close", id="source.close"),
-        Binding("j,down", "scroll(1)", show=False, id="source.down"),
-        Binding("k,up", "scroll(-1)", show=False, id="source.up"),
+        Binding("j,down", "scroll(1)", "Down", show=False, id="source.down"),
+        Binding("k,up", "scroll(-1)", "Up", show=False, id="source.up"),
         Binding("s,n", "next", "Next passage", show=False, id="source.next"),
         Binding("g,home", "edge(0)", "Top", show=False, id="source.top"),
         Binding("G,end", "edge(1)", "Bottom", show=False, id="source.bottom"),

@@ -9,6 +9,7 @@ measured, wrapped and re-rendered every item through Content on each visit (~18 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -19,9 +20,9 @@ from textual.message import Message
 from textual.content import Content
 from textual.strip import Strip
 
-from ...db.dates import format_date, format_span
 from ...db.records import CitationView, EntityDetail, EntityRow
 from .. import shown
+from ..outline import Citation, Facts, Field, Line, Link, Note, Paragraph, Position, Title, citation_place, outline, row_date
 from .row_view import RowView, set_rows
 from .wrap import Span, wrap_spans
 
@@ -31,7 +32,7 @@ Target = EntityRow | CitationView
 
 
 def row_label(row: EntityRow) -> str:
-    date = format_date(row.date, row.date_precision, row.date_uncertain)
+    date = row_date(row)
     return f"{shown.line(row.name)} ({row.type}{', ' + date if date else ''})"
 
 
@@ -260,59 +261,44 @@ class DetailView(RowView, can_focus=True):
             self.post_message(self.ShowCitation(target))
 
 
-def build_items(d: EntityDetail):
-    """The lines of one entity: facts, summary, links both ways, positions, notes, sources."""
-    r = d.row
-    yield item((shown.line(r.name), BOLD))
-    facts = r.type + (f" / {r.kind}" if r.kind else "")
-    span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
-    if span:
-        facts += f"  {span}  (precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''})"
-    yield item((facts, ITALIC))
-    if d.date_note:
-        yield item(f"Date: {d.date_note}")
-    if d.aliases:
-        yield item("Also: " + ", ".join(d.aliases))
-    for key, value in d.attributes.items():
-        yield item(f"{key.replace('_', ' ')}: {value}")
-    if d.summary:
-        yield RULE
-        yield item(d.summary)
-    for title, links, total in (("Links", d.links_out, d.links_out_total),
-                                ("Referred to by", d.links_in, d.links_in_total)):
-        if not links:
-            continue
-        yield RULE
-        yield item((f"{title} ({total})", HEADING))
-        if total > len(links):
-            yield item((f"showing the first {len(links)}", ITALIC))
-        for link in links:
-            note = f"  - {link.note}" if link.note else ""
-            yield item((f"{link.label}: ", BOLD), row_label(link.other), (note, DIM), target=link.other, link=link.id)
-    if d.positions:
-        yield RULE
-        yield item((f"Stated positions ({len(d.positions)})", HEADING))
-        for p in d.positions:
-            date = format_date(p.date, p.date_precision)
-            who = p.actor if p.actor.ref != r.ref else (p.about or p.actor)
-            head = f"{p.actor.name} {p.stance}: {p.topic}" + (f" ({date})" if date else "")
-            yield item((head, BOLD), "\n" + p.statement, ("\n-> " + who.name, DIM), target=who)
-            for j, c in enumerate(p.citations, start=1):
-                yield citation_item(j, c, indent=True)
-    if d.notes:
-        yield RULE
-        yield item((f"Notes ({len(d.notes)})", HEADING))
-        for note in d.notes:
-            yield item("* " + note.text)
-            for j, c in enumerate(note.citations, start=1):
-                yield citation_item(j, c, indent=True)
-    yield RULE
-    yield item((f"Sources ({len(d.citations)})", HEADING))
-    for j, c in enumerate(d.citations, start=1):
-        yield citation_item(j, c)
+def build_items(d: EntityDetail) -> Iterator[Item]:
+    """The lines of one entity, as `outline` lays them out, styled for the pane."""
+    for number, section in enumerate(outline(d)):
+        if number:
+            yield RULE
+        if section.title:
+            yield item((f"{section.title} ({section.total})", HEADING))
+            if section.total > section.shown:
+                yield item((f"showing the first {section.shown}", ITALIC))
+        for line in section.lines:
+            yield line_item(line)
+
+
+def line_item(line: Line) -> Item:
+    """One line of the outline as an entry of the view."""
+    if isinstance(line, Link):
+        link = line.link
+        note = f"  - {link.note}" if link.note else ""
+        return item((f"{link.label}: ", BOLD), row_label(link.other), (note, DIM), target=link.other, link=link.id)
+    if isinstance(line, Citation):
+        return citation_item(line.n, line.citation, indent=line.nested)
+    if isinstance(line, Position):
+        p = line.position
+        head = f"{p.actor.name} {p.stance}: {p.topic}" + (f" ({line.date})" if line.date else "")
+        return item((head, BOLD), "\n" + p.statement, ("\n-> " + line.target.name, DIM), target=line.target)
+    if isinstance(line, Title):
+        return item((shown.line(line.name), BOLD))
+    if isinstance(line, Facts):
+        return item((line.kind + (f"  {line.when}  ({line.precision})" if line.when else ""), ITALIC))
+    if isinstance(line, Field):
+        return item(f"{line.label}: {line.value}")
+    if isinstance(line, Paragraph):
+        return item(line.text)
+    if isinstance(line, Note):
+        return item("* " + line.text)
+    raise TypeError(f"no entry for {line!r}")
 
 
 def citation_item(n: int, c: CitationView, indent: bool = False) -> Item:
-    where = c.source_id + (f", line {c.line}" if c.line and not c.via else "") + (f", via {c.via}" if c.via else "")
     mark = f"  [{n}] " if indent else f"[{n}] "
-    return item((mark, BOLD), f'"{c.quote}"', (f" -- {where}", DIM), target=c)
+    return item((mark, BOLD), f'"{c.quote}"', (f" -- {citation_place(c)}", DIM), target=c)

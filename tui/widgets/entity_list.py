@@ -16,10 +16,10 @@ from textual.message import Message
 from textual.signal import Signal
 from textual.strip import Strip
 
-from ...db.dates import format_date
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow
 from .. import shown
+from ..outline import row_date
 from .row_view import RowView, keep_in_view, set_rows
 
 PAGE = 256
@@ -161,7 +161,7 @@ class EntityList(RowView, can_focus=True):
         if self.entity_type == "actor":
             first = shown.line(row.kind).ljust(KIND_WIDTH)[:KIND_WIDTH]
         else:
-            first = format_date(row.date, row.date_precision, row.date_uncertain).ljust(DATE_WIDTH)[:DATE_WIDTH]
+            first = row_date(row).ljust(DATE_WIDTH)[:DATE_WIDTH]
         segments = [Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)]
         strip = Strip(segments).crop(0, width)
         pad = width - strip.cell_length

@@ -14,9 +14,8 @@ from textual import events
 from textual.message import Message
 from textual.strip import Strip
 
-from ...db.dates import format_date
 from ...db.records import SearchHit
-from .. import shown
+from ..outline import hit_parts
 from .row_view import RowView, keep_in_view, set_rows
 
 TYPE_WIDTH = 10
@@ -68,14 +67,8 @@ class HitList(RowView, can_focus=False):
         if index == self.cursor:
             style = style + self.get_component_rich_style("hit-list--cursor")
         dim, bold = style + DIM, style + BOLD
-        hit = self.hits[index]
-        row = hit.row
-        date = format_date(row.date, row.date_precision, row.date_uncertain)
-        segments = [Segment(f" {row.type:<{TYPE_WIDTH - 1}} ", dim), Segment(shown.line(row.name), bold)]
-        if date:
-            segments.append(Segment(f"  {date}", dim))
-        if hit.matched == "alias":
-            segments.append(Segment(f"  alias: {shown.line(hit.text)}", dim))
+        (kind, _), *rest = hit_parts(self.hits[index], TYPE_WIDTH - 1)
+        segments = [Segment(" " + kind, dim), *(Segment(text, bold if role == "name" else dim) for text, role in rest)]
         strip = Strip(segments).crop(0, width)
         return strip.extend_cell_length(width, style)
 
