@@ -55,7 +55,7 @@ def calm_collector(app: App) -> None:
 
     Everything made up to the first frame (Textual's widgets, styles, the modules) lives as
     long as the app, yet collections walked it again and again, and the automatic ones fell
-    inside key presses: pauses of 3-25 ms that set the p95 of following a link. So: freeze
+    inside key presses (the pauses that set the p95 of following a link). So: freeze
     what exists, turn automatic collection off, and collect on a timer instead, where a
     key rarely lands (the lines and strips of each visit are freed by reference counting;
     only cycles wait for the timer).

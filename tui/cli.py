@@ -184,11 +184,10 @@ def main(ctx: click.Context, db: str | None, keymap: Path | None, debug: bool) -
 
 
 def _explore(obj: _Context, start: str | None) -> None:
-    # Textual draws at most MAX_FPS frames a second, on a fixed grid: at its default of 60 a
-    # key whose result arrives from a worker waits up to 17 ms for the next slot (8 at 120).
-    # Frames are only drawn when something changed, and composing one takes 3-12 ms, so a
-    # 1 ms grid means "draw as soon as there is something new" and costs nothing while idle.
-    # Textual reads it when imported: before the keymap's check imports it.
+    # Textual draws frames on a fixed grid of MAX_FPS a second, and only when something
+    # changed: a fine grid means "draw as soon as there is something new" (a key's result
+    # from a worker does not wait for the next slot) and costs nothing while idle
+    # (benchmarks/README.md). Textual reads it when imported: before the keymap's check imports it.
     os.environ.setdefault("TEXTUAL_FPS", "1000")
     from .keymap import load_keymap
 

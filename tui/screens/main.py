@@ -56,8 +56,7 @@ class MainScreen(Screen):
         self._crumb_parts: tuple[str, str] | None = None
         self._focus_before_tiny: Widget | None = None
         self._positions: dict[str, tuple[int, int]] = {}
-        # Kept at hand: a DOM query matches selectors against every node (~0.3-0.7 ms each,
-        # several per visit).
+        # Kept at hand: a DOM query matches selectors against every node, several per visit.
         self.crumbs, self.tabs, self.detail = Line(id="crumbs"), Line(id="tabs"), DetailView(id="detail")
         self.lists = {entity_type: EntityList(entity_type, f"{n} {title}", kb, id=f"list-{entity_type}")
                       for n, (entity_type, title) in enumerate(PANES, start=1)}

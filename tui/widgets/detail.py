@@ -3,8 +3,8 @@ reached by keyboard and opened with Enter.
 
 Each item is wrapped to the pane's width once, when the entity arrives (or the pane is
 resized), and drawn from those lines; the cursor restyles only its own item. An OptionList
-measured, wrapped and re-rendered every item through Content on each visit (~18 ms of the
-~25 ms a followed link took); wrapping is `wrap.py`'s.
+measured, wrapped and re-rendered every item through Content on each visit, most of what a
+followed link cost (benchmarks/README.md); wrapping is `wrap.py`'s.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A list pane that pages its rows from the database as they scroll into view.
 
 It never holds more than a few pages of rows, so a million events open as fast as forty:
-the built-in list widgets measure every row before their first frame (measured on 2 cores:
-DataTable 16 s and OptionList 20 s to a first frame at 100k rows; ListView 65 s at 10k).
+the built-in list widgets measure every row before their first frame (seconds at 100k
+rows: benchmarks/README.md and TECH-NOTES).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The search results: one line per hit, drawn straight from the hits (no per-row widgets).
 
 An OptionList rebuilt on every keystroke measured and wrapped 50 rows and re-rendered them
-through Content: ~20 ms a key. These rows are one line each, drawn as segments.
+through Content. These rows are one line each, drawn as segments.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Textual's Footer is a container of a widget per key, each drawn through Textual's text
 rendering on every full repaint of the screen (closing the search or the help, a resize):
-7.5 of the 23 ms such a repaint took. This draws the same `key description` pairs from one
-strip (0.5 ms), and redraws when the screen's bindings change.
+a third of such a repaint (benchmarks/README.md). This draws the same `key description`
+pairs as one strip, and redraws when the screen's bindings change.
 """
 
 from __future__ import annotations

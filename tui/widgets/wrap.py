@@ -1,8 +1,8 @@
 """Word-wrapping of styled text straight into segments.
 
 The detail pane wraps every line of an entity when it arrives; through Textual's Content
-that took ~150 us a line (style parsing, spans divided per line), ~10 ms for a place with
-fifty links. Here a line is a few string operations.
+each line paid for style parsing and spans divided per line (benchmarks/README.md). Here a
+line is a few string operations.
 """
 
 from __future__ import annotations
