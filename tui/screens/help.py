@@ -12,10 +12,10 @@ from textual.widgets import Static
 
 INTRO = (
     "crisis-tui explores a crisis: events, actors, agreements and places, the typed links "
-    "between them, and the source passage behind every fact. Move in a list, press Enter to "
-    "open; in the detail pane, Enter on a link goes there, s on a link shows the passage it "
-    "is cited to, and Enter on a source shows the passage. b goes back, f forward, / "
-    "searches everything."
+    "between them, and the source passage behind every fact. Move in a list and open an "
+    "entity; in the detail pane, open a link to go there, or a source to read the passage. "
+    "Going back and forward, search and every other key are listed below, as your keymap "
+    "(crisis-tui keys) sets them."
 )
 
 # Plain names for keys that would otherwise show as symbols a plain terminal may lack.

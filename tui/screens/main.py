@@ -1,4 +1,4 @@
-"""The main screen: a breadcrumb, the entity panes, the detail view and the footer."""
+"""The main screen: a breadcrumb, the entity panes, the detail view and the key bar."""
 
 from __future__ import annotations
 
