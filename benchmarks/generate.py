@@ -156,7 +156,8 @@ class Crisis:
         for g in range(self.n_agreements):
             rng = random.Random(-g - 1)
             for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different parties
-                yield f"agreement/g{g}", "party", f"actor/a{actor}", None, [CiteIn(register("actors", actor), self.actors[actor][1])]
+                cited = [CiteIn(register("actors", actor), self.actors[actor][1])]
+                yield f"agreement/g{g}", "party", f"actor/a{actor}", None, cited
 
     def pack(self) -> dict:
         """The same crisis as one pack document (for timing a validated build)."""

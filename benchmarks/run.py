@@ -88,7 +88,7 @@ def first_frames(argvs: list[list[str]], readies: list, runs: int) -> list[float
     """
     times: list[list[float]] = [[] for _ in argvs]
     for _ in range(runs):
-        for argv, ready, got in zip(argvs, readies, times):
+        for argv, ready, got in zip(argvs, readies, times, strict=True):
             t = Timed(argv, COLS, ROWS, ENV)
             try:
                 got.append(t.until(ready, 30))
@@ -140,7 +140,8 @@ def measure(db: Path, runs: int, presses: int) -> dict:
             move_p50=pct(moves, 50), move_p95=pct(moves, 95), open_p50=pct(opens, 50), open_p95=pct(opens, 95),
             follow_p50=pct(follows, 50), follow_p95=pct(follows, 95), back_p50=pct(backs, 50), back_p95=pct(backs, 95),
         )
-        for label, word in (("rare", RARE_WORD.get(db.name, "aqueduct")), ("common", COMMON_WORD.get(db.name, "forces"))):
+        words = (("rare", RARE_WORD.get(db.name, "aqueduct")), ("common", COMMON_WORD.get(db.name, "forces")))
+        for label, word in words:
             t.send("\x1b")
             t.settle(0.1)
             t.send("/")

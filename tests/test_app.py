@@ -6,6 +6,8 @@ import asyncio
 import time
 
 import pytest
+from textual.widgets import Input, Static
+
 from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.tui.app import CrisisApp
 from crisis_tui.tui.screens.help import HelpScreen
@@ -15,7 +17,6 @@ from crisis_tui.tui.screens.source import SourceScreen
 from crisis_tui.tui.widgets.detail import DetailView
 from crisis_tui.tui.widgets.entity_list import EntityList
 from crisis_tui.tui.widgets.hit_list import HitList
-from textual.widgets import Input, Static
 
 
 @pytest.fixture
@@ -547,7 +548,7 @@ async def test_the_one_line_widgets_take_a_new_theme(make_app):
         app.theme = "textual-light"
         await settle(pilot)
         after = [{seg.style for seg in line.render_line(0)} for line in lines]
-        assert all(a != b for a, b in zip(before, after))
+        assert all(a != b for a, b in zip(before, after, strict=True))
 
 
 async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
@@ -565,6 +566,7 @@ async def test_the_cycle_collector_runs_on_a_timer_and_is_given_back(make_app):
 async def test_an_import_in_another_process_shows_up_in_an_open_explorer(db_copy, tmp_path):
     """The explorer reads on while an import runs, then reloads its lists and detail."""
     import yaml
+
     from crisis_tui.seed.importer import import_packs
 
     from .test_import import small_pack
@@ -594,6 +596,7 @@ async def test_after_an_import_renames_the_shown_entity_the_cursor_stays_on_it(d
     import copy
 
     import yaml
+
     from crisis_tui.seed.importer import import_packs
 
     from .test_import import small_pack

@@ -182,7 +182,7 @@ def test_readable_with_focus_and_cursors_shown(bundled_db, term, no_colour, colo
                 if t.screen.display[y].split()[:1] in (["agreement"], ["actor"], ["place"], ["event"])]
         column = 12
         looks = [(shown_colours(t.screen.buffer[y][column])[1], t.screen.buffer[y][column].underscore) for y in hits]
-        odd = [y for y, bg in zip(hits, looks) if looks.count(bg) == 1]
+        odd = [y for y, bg in zip(hits, looks, strict=True) if looks.count(bg) == 1]
         assert len(hits) >= 3 and len(odd) == 1, f"the palette's cursor does not show: {looks}\n{t.text()}"
         t.send("\x1b")
         t.settle(0.3)

@@ -45,7 +45,8 @@ def hostile_db(tmp_path_factory, bundled_db):
         conn.execute("UPDATE entity SET name = ?, summary = ? WHERE ref = ?", (WAR_NAME, WAR_SUMMARY, WAR))
         conn.execute("UPDATE entity SET name = ? WHERE ref = 'actor/sergei-lavrov'", (LAVROV_NAME,))
         conn.execute("UPDATE source SET title = ? WHERE id = 'web/wikipedia-tashkent-declaration'", (SOURCE_TITLE,))
-        conn.execute("INSERT INTO alias (entity_id, alias) SELECT id, ? FROM entity WHERE ref = ?", (ALIAS, "place/lahore"))
+        conn.execute("INSERT INTO alias (entity_id, alias) SELECT id, ? FROM entity WHERE ref = ?",
+                     (ALIAS, "place/lahore"))
         renumber(conn)
         rebuild_search(conn)
     conn.close()
@@ -183,7 +184,8 @@ async def test_an_error_notice_with_markup_and_controls_is_literal(make_app):  #
         await pilot.pause(0.3)
         assert app.is_running
         toasts = [str(toast.render()) for toast in app.screen.query("Toast")]  # by name: its module is private
-        assert any("[/]no [@click=app.quit]such[/] table\\x1b]0;pwned\\x07\\x0asecond line" in t for t in toasts), toasts
+        shown = "[/]no [@click=app.quit]such[/] table\\x1b]0;pwned\\x07\\x0asecond line"
+        assert any(shown in t for t in toasts), toasts
 
 
 def test_a_fifty_megabyte_name_does_not_freeze_the_explorer(tmp_path, bundled_db):

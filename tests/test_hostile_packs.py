@@ -365,7 +365,8 @@ def test_json_duplicate_key(tmp_path, db_copy):
 def test_huge_integer(tmp_path, db_copy):
     path = write_yaml(tmp_path / "pack.yaml", small_pack())
     text = path.read_text(encoding="utf-8").replace("  name: Harbour Council\n",
-                                                    f"  name: Harbour Council\n  attributes: {{size: {'9' * 100_000}}}\n")
+                                                    "  name: Harbour Council\n"
+                                                    f"  attributes: {{size: {'9' * 100_000}}}\n")
     path.write_text(text, encoding="utf-8")
     assert timed_refusal(path, db_copy) == (f"{path}:{line_of(path, 'attributes:')}: "
                                             "an integer of more than 18 digits is not allowed")

@@ -194,7 +194,8 @@ def packs(draw) -> dict:
          "aliases": draw(st.lists(names, max_size=2, unique=True)),
          "citations": [{"source": "doc", "quote": f"Record {i}: {title}"}]}
         for i, (title, kind) in enumerate(zip(titles, draw(st.lists(
-            st.sampled_from(["event", "actor", "agreement", "place"]), min_size=count, max_size=count))))
+            st.sampled_from(["event", "actor", "agreement", "place"]), min_size=count, max_size=count)),
+            strict=True))
     ]
     links = []
     for i in range(count - 1):

@@ -15,7 +15,8 @@ def test_db_and_seed_import_no_ui():
         "import crisis_tui.seed.loader\n"
         "from crisis_tui.seed.loader import bundled_pack_path, load_pack\n"
         "load_pack(bundled_pack_path())\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') or m.startswith('crisis_tui.tui'))\n"
+        "bad = sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in ('textual', 'rich') or m.startswith('crisis_tui.tui'))\n"
         "print(','.join(bad))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -22,10 +22,12 @@ def edit(path: Path, old: str, new: str) -> None:
 BAD_EDITS = [
     # (file, old, new, words the error must contain)
     ("links.yaml", "    target: place/baisaran-meadow", "    target: place/atlantis",
-     ["links.yaml:", "link event/pahalgam-attack-2025 -located-in-> place/atlantis", "'target'", "unknown id 'place/atlantis'"]),
+     ["links.yaml:", "link event/pahalgam-attack-2025 -located-in-> place/atlantis", "'target'",
+      "unknown id 'place/atlantis'"]),
     ("places.yaml", "  - id: place/kashmir\n", "  - id: place/jammu-and-kashmir\n",
      ["places.yaml:", "entity place/jammu-and-kashmir", "duplicate id"]),
-    ("events.yaml", 'date: "2025-04-22"\n    summary: >-\n      Terrorist', 'date: "2025-02-30"\n    summary: >-\n      Terrorist',
+    ("events.yaml", 'date: "2025-04-22"\n    summary: >-\n      Terrorist',
+     'date: "2025-02-30"\n    summary: >-\n      Terrorist',
      ["events.yaml:", "entity event/pahalgam-attack-2025", "'date'", "not a real date"]),
     ("links.yaml", "    relation: claimed-by", "    relation: blamed-on",
      ["links.yaml:", "-blamed-on->", "'relation'", "unknown relation 'blamed-on'"]),

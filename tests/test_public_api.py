@@ -40,7 +40,8 @@ def test_no_class_overrides_textual_private_names_or_redeclares_its_reactives():
             elif name.startswith("action_"):  # a binding or command of Textual's would run ours
                 found.append(f"{cls.__module__}.{cls.__qualname__}.{name} shadows {inherited[0].__qualname__}'s action")
             elif isinstance(value, Reactive):
-                found.append(f"{cls.__module__}.{cls.__qualname__}.{name} redeclares {inherited[0].__qualname__}'s reactive")
+                found.append(f"{cls.__module__}.{cls.__qualname__}.{name} redeclares "
+                             f"{inherited[0].__qualname__}'s reactive")
     assert not found, "\n".join(found)
 
 

@@ -85,7 +85,8 @@ class TestModals:
         async def before(pilot):
             await settled(pilot)
             await pilot.press("slash")
-            pilot.app.screen.query_one(Input).cursor_blink = False  # a blinking cursor makes the picture timing-dependent
+            # a blinking cursor makes the picture timing-dependent
+            pilot.app.screen.query_one(Input).cursor_blink = False
             await pilot.press(*"simla")
             await settled(pilot)
 

@@ -20,7 +20,8 @@ from crisis_tui.tui import app as app_module
 
 from .test_app import make_app  # noqa: F401  (a fixture)
 
-FAST = 0.1  # seconds: every delay and interval is cut to at most this (shorter kept Pilot from ever seeing the app idle)
+# seconds: every delay and interval is cut to at most this (shorter kept Pilot from ever seeing the app idle)
+FAST = 0.1
 
 
 def callback_name(callback) -> str:

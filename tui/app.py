@@ -85,7 +85,8 @@ class CrisisApp(App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {entity_provider}
     BINDINGS = [
-        Binding("slash", "search", "Search", id="app.search", tooltip="Search names, aliases and summaries of everything"),
+        Binding("slash", "search", "Search", id="app.search",
+                tooltip="Search names, aliases and summaries of everything"),
         Binding("b,backspace", "go_back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),

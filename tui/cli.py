@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
+from ..db.constants import ENTITY_TYPES
 from ..db.errors import CrisisError
 from ..db.location import database_url, default_path, sqlite_path
-from ..db.constants import ENTITY_TYPES
 from ..db.text import CONTROL, inert
 from .keymap import ENV_VAR as KEYMAP_ENV
 
@@ -65,7 +65,8 @@ class _Context:
         path = sqlite_path(self.url)
         if not path.exists() and path == default_path().resolve():
             if _build(self.url, [], only_if_missing=True) is not None:
-                click.echo(f"crisis-tui: built {inert(str(path), one_line=True)} from the bundled crisis pack", err=True)
+                where = inert(str(path), one_line=True)
+                click.echo(f"crisis-tui: built {where} from the bundled crisis pack", err=True)
 
     def knowledge_base(self):
         from ..db.errors import OutdatedDatabase
@@ -290,7 +291,6 @@ def upgrade(obj: _Context) -> None:
 def schema() -> None:
     """Print the JSON Schema of the pack format (docs/pack.schema.json)."""
     from ..db.pack import json_schema
-
     from .output import json_text
 
     click.echo(json_text(json_schema()))

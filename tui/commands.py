@@ -50,4 +50,5 @@ class EntityProvider(Provider):
             return
         for n, hit in enumerate(hits):
             score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
-            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name), help=go_to(hit.row.ref))
+            yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name),
+                      help=go_to(hit.row.ref))

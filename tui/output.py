@@ -11,7 +11,20 @@ from itertools import groupby
 
 from ..db.records import CitationView, EntityDetail, EntityRow, SearchHit
 from ..db.text import CONTROL, inert
-from .outline import Citation, Facts, Field, Line, Link, Note, Paragraph, Position, Title, citation_place, outline, row_date
+from .outline import (
+    Citation,
+    Facts,
+    Field,
+    Line,
+    Link,
+    Note,
+    Paragraph,
+    Position,
+    Title,
+    citation_place,
+    outline,
+    row_date,
+)
 
 
 def _one(text: object) -> str:

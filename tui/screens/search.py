@@ -56,7 +56,8 @@ class SearchScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
-            yield SearchInput(self._initial, placeholder="Search events, actors, agreements, places…", id="search-input")
+            yield SearchInput(self._initial, placeholder="Search events, actors, agreements, places…",
+                              id="search-input")
             yield Line(id="search-status")
             yield HitList(id="search-hits")
 

@@ -36,7 +36,8 @@ def split_passage(text: str, quote: str) -> tuple[str, Content, str]:
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at + len(quote))
     end = len(text) if end < 0 else end
-    paragraph = Content.assemble(inert(text[start:at]), (inert(quote), "bold reverse"), inert(text[at + len(quote):end]))
+    paragraph = Content.assemble(inert(text[start:at]), (inert(quote), "bold reverse"),
+                                 inert(text[at + len(quote):end]))
     return inert(text[:start].rstrip("\n")), paragraph, inert(text[end:].lstrip("\n"))
 
 

@@ -16,13 +16,26 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.message import Message
 from textual.content import Content
+from textual.message import Message
 from textual.strip import Strip
 
 from ...db.records import CitationView, EntityDetail, EntityRow
 from .. import shown
-from ..outline import Citation, Facts, Field, Line, Link, Note, Paragraph, Position, Title, citation_place, outline, row_date
+from ..outline import (
+    Citation,
+    Facts,
+    Field,
+    Line,
+    Link,
+    Note,
+    Paragraph,
+    Position,
+    Title,
+    citation_place,
+    outline,
+    row_date,
+)
 from .row_view import RowView, set_rows
 from .wrap import Span, wrap_spans
 
@@ -161,7 +174,10 @@ class DetailView(RowView, can_focus=True):
         """Say in the bottom border whether there is more below (the pane has no scrollbar)."""
         most = self.virtual_size.height - self.scrollable_content_region.height
         top = round(self.scroll_y)
-        text = "" if most <= 0 else "more below" if top <= 0 else "end" if top >= most else f"{round(100 * top / most)}%"
+        if most <= 0:
+            text = ""
+        else:
+            text = "more below" if top <= 0 else "end" if top >= most else f"{round(100 * top / most)}%"
         if self.border_subtitle != text:
             self.border_subtitle = text
 

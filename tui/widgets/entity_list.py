@@ -40,7 +40,8 @@ class EntityList(RowView, can_focus=True):
         Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="list.page_up"),
         Binding("home,g", "jump(0)", "First", show=False, id="list.first"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="list.last"),
-        Binding("enter", "open", "Open", key_display="Enter", show=False, id="list.open", tooltip="Open the entity under the cursor"),
+        Binding("enter", "open", "Open", key_display="Enter", show=False, id="list.open",
+                tooltip="Open the entity under the cursor"),
     ]
 
     @dataclass
