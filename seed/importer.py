@@ -23,6 +23,7 @@ from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, record_label
 from ..db.queries import KnowledgeBase
 from .loader import Origin, Origins, check_references, read_pack
+from .migrations import migrate
 
 KEYS = {
     "relations": lambda r: r.name,
@@ -150,6 +151,7 @@ def upgrade_database(path: Path) -> int:
                 infos = _pack_infos(dict(conn.execute("SELECT key, value FROM meta")), path)
             finally:
                 conn.close()
+            migrate(document, infos, found)
         except (sqlite3.Error, TypeError, ValueError, KeyError) as exc:
             raise DatabaseError(f"{path}: cannot read it to upgrade: {exc}") from None
         build_database([_as_pack(document, path)], path, pack_infos=infos)
