@@ -55,6 +55,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("date_uncertain", bool, False, False),
         Column("date_note", str, True, None),
         Column("attributes", str, False, "{}"),
+        Column("pack", str, True, None),
     ),
     "entity_order": (
         Column("type", str, False, ...),

@@ -62,7 +62,8 @@ UNKNOWN = Origin("?", None)
 
 
 def canonical(record: Any) -> dict[str, Any]:
-    return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file"})
+    """What a record says, to compare with another version of it; not the pack it came in."""
+    return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file", "pack"})
 
 
 def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -101,6 +102,7 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                     report.added[section] += 1
                 elif canonical(old) == canonical(record):
                     report.skipped[section] += 1
+                    record = old  # as it first came (an entity another pack gives alike stays of the first)
                 elif replace:
                     report.changed[section] += 1
                 else:

@@ -15,8 +15,17 @@ from ..db.constants import SCHEMA_VERSION
 
 Document = dict[str, Any]  # a pack document, as db/export.py writes it
 
+
+def _entity_pack(document: Document, packs: list[dict]) -> None:
+    """Schema 4 added entity.pack: in a database made from one pack, every entity came from it.
+    Of one made from several, which entity came from which was not kept: theirs stays empty."""
+    if len(packs) == 1:
+        for entity in document["entities"]:
+            entity.setdefault("pack", packs[0].get("id"))
+
+
 # A schema version -> what takes the export of a database of that version to the next.
-STEPS: dict[int, Callable[[Document, list[dict]], None]] = {}
+STEPS: dict[int, Callable[[Document, list[dict]], None]] = {3: _entity_pack}
 
 
 def migrate(document: Document, packs: list[dict], version: int) -> None:

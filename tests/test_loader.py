@@ -112,3 +112,16 @@ def test_unreadable_files(tmp_path, content, words):
     with pytest.raises(PackError) as info:
         load_pack(path)
     assert words in str(info.value) and str(path) in str(info.value)
+
+
+def test_entities_are_of_the_pack_they_are_given_in(bundled_pack, tmp_path):
+    assert {e.pack for e in bundled_pack.entities} == {"india-pakistan-2025"}
+    document = ("sources: [{id: s, title: S, text: 'Port Vell and Harbour'}]\n"
+                "entities:\n"
+                "  - {id: place/port-vell, type: place, name: Port Vell, citations: [{source: s, quote: Port Vell}]}\n"
+                "  - {id: place/harbour, type: place, name: Harbour, pack: charts,"
+                " citations: [{source: s, quote: Harbour}]}\n")
+    (tmp_path / "bare.yaml").write_text(document, encoding="utf-8")
+    assert [e.pack for e in load_pack(tmp_path / "bare.yaml").entities] == [None, "charts"]
+    (tmp_path / "named.yaml").write_text("pack: {id: ports, title: Ports}\n" + document, encoding="utf-8")
+    assert [e.pack for e in load_pack(tmp_path / "named.yaml").entities] == ["ports", "charts"]
