@@ -201,6 +201,7 @@ class Entity(_columns("entity", ENTITY_PACK_NAMES)):
     date_precision: Precision | None = None
     date_note: Text | None = None
     attributes: dict[Line, Attribute] = Field(default_factory=dict, json_schema_extra={"default": {}})  # JSON text in its column
+    pack: PackId | None = None
     aliases: list[Line] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
     notes: list[Note] = Field(default_factory=list, json_schema_extra={"default": []})
     citations: Cited
