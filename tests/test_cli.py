@@ -32,6 +32,7 @@ def test_show_simla_lists_the_talks_as_referring(bundled_db):
     referred = out[out.index("Referred to by:"):]
     assert "invoked by:" in referred and "Lavrov–Dar talks [event/lavrov-dar-call-2025]" in referred
     assert "\u201cin line with the 1972 Simla Agreement" in out
+    assert "\u00b7 from pack india-pakistan-2025" in out.splitlines()[1]
 
 
 def test_show_json(bundled_db):

@@ -57,6 +57,7 @@ def detail_text(d: EntityDetail) -> str:
     span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
     if span:
         facts.append(f"{span} (precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''})")
+    facts += [f"from pack {d.pack}"] if d.pack else []
     lines.append(_one(" \u00b7 ".join(facts)))
     if d.date_note:
         lines.append(_one(f"Date: {d.date_note}"))
