@@ -138,7 +138,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
 
 def model_tables() -> str:
     """The text of `tables.py`: every model's columns, read from the models themselves."""
-    import types
+    from typing import get_args
 
     from pydantic_core import PydanticUndefined
     from sqlmodel import SQLModel
@@ -151,11 +151,12 @@ def model_tables() -> str:
             continue
         lines.append(f"    {_literal(model.__tablename__)}: (\n")
         for name, field in model.model_fields.items():
-            kinds = set(field.annotation.__args__) if isinstance(field.annotation, types.UnionType) else {field.annotation}
+            kinds = set(get_args(field.annotation)) or {field.annotation}  # `str | None`, Optional[str] or `str`
             nullable = type(None) in kinds
-            (kind,) = kinds - {type(None)}
+            kind = next(iter(kinds - {type(None)})) if len(kinds - {type(None)}) == 1 else None
             if kind not in (str, int, float, bool):
-                raise TypeError(f"{model.__tablename__}.{name}: tables.py holds str, int, float and bool columns, not {kind}")
+                raise TypeError(f"{model.__tablename__}.{name}: a column is str, int, float or bool (or None), "
+                                f"not {field.annotation}")
             default = "..." if field.default is PydanticUndefined else _literal(field.default)
             lines.append(f"        Column({_literal(name)}, {kind.__name__}, {nullable}, {default}),\n")
         lines.append("    ),\n")
