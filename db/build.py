@@ -24,35 +24,51 @@ import threading
 import time
 import uuid
 from bisect import bisect_left
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import accumulate
+from operator import attrgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote as urlquote
 
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError
-from .pack import Pack, Source, parse_date
+from .pack import ENTITY_PACK_NAMES, Entity, Pack, Source, parse_date
 from .schema import create_schema, drop_indexes, rebuild_search, renumber
+from .tables import TABLES, names
 from .writers import (
     all_files, check_same_file, claim_temporary, lock_timeout, locked_error, make_folder, side_files, temporary_path,
 )
 
 
-class EntityIn(NamedTuple):
-    ref: str
-    type: str
-    kind: str | None
-    name: str
-    summary: str = ""
-    date: str | None = None
-    date_end: str | None = None
-    date_precision: str | None = None
-    date_uncertain: bool = False
-    date_note: str | None = None
-    attributes: str = "{}"
+def _row_type(name: str, table: str) -> type[Any]:
+    """A named tuple of a table's columns but its integer id (the writer gives ids out), in
+    table order; the columns after the last one without a default may be left out."""
+    columns = [c for c in TABLES[table] if not (c.name == "id" and c.type is int)]
+    defaults: list[object] = []
+    for column in reversed(columns):
+        if column.default is ...:
+            break
+        defaults.insert(0, column.default)
+    return namedtuple(name, [c.name for c in columns], defaults=defaults)
+
+
+EntityIn = _row_type("EntityIn", "entity")
+EntityIn.__doc__ = "One entity as the writer takes it: the entity table's columns (db/tables.py) but `id`."
+_ENTITY_COLUMNS = ("id", *EntityIn._fields)
+# Each EntityIn field from a pack Entity: the pack's name for it, and attributes made JSON text.
+_ENTITY_FROM_PACK = attrgetter(*(ENTITY_PACK_NAMES.get(name, name) for name in EntityIn._fields))
+_ATTRIBUTES = EntityIn._fields.index("attributes")
+
+
+def entity_in(entity: Entity) -> tuple:
+    """The entity table's row (an EntityIn) of a pack entity."""
+    values = list(_ENTITY_FROM_PACK(entity))
+    values[_ATTRIBUTES] = json.dumps(values[_ATTRIBUTES], ensure_ascii=False)
+    return EntityIn._make(values)
 
 
 class CiteIn(NamedTuple):
@@ -95,6 +111,8 @@ class _Sink:
             raise self.error
         if not rows:
             return
+        if len(rows[0]) != len(columns):  # a column left out would be stored as NULL, unseen
+            raise ValueError(f"{table}: rows of {len(rows[0])} values for {len(columns)} columns {columns}")
         key = (table, columns)
         if key not in self._sql:
             names = ", ".join(f'"{c}"' for c in columns)
@@ -140,8 +158,10 @@ class _Sink:
         self._thread.join()
 
 
-_ENTITY_COLUMNS = ("id", "ref", "type", "kind", "name", "summary", "date", "date_end", "date_precision",
-                   "date_uncertain", "date_note", "attributes")
+# The columns of the tables a pack record goes into whole, as they are named in both; the
+# writer's other rows join ids and are listed where they are made (tests/test_schema.py
+# checks that every column of every table is written).
+_SOURCE_COLUMNS, _RELATION_COLUMNS = names("source"), names("relation")
 _CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line")
 BATCH = 20000  # rows per batch handed to the sink
 
@@ -164,22 +184,23 @@ class Writer:
         self.build_id = next_build_id.get() or uuid.uuid4().hex  # this build's content, told from any other
 
     def meta(self, packs: list[dict]) -> None:
-        self.sink.put("meta", ("key", "value"), [
+        self.sink.put("meta", names("meta"), [
             ("schema_version", str(SCHEMA_VERSION)), ("packs", json.dumps(packs)),
             ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())), ("build_id", self.build_id)])
 
-    def relations(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
-        self.sink.put("relation", ("name", "label", "inverse", "description"), list(rows))
+    def relations(self, rows: Iterable[tuple[str, ...]]) -> None:
+        """Relations as tuples of the relation table's columns (name, label, inverse, description)."""
+        self.sink.put("relation", _RELATION_COLUMNS, list(rows))
 
     def sources(self, sources: list[Source]) -> None:
         self.texts.update(source_texts(sources))
-        columns = ("id", "title", "publisher", "date", "address", "text", "via")
+        row = attrgetter(*_SOURCE_COLUMNS)
         for at in range(0, len(sources), 1000):
-            self.sink.put("source", columns, [(s.id, s.title, s.publisher, s.date, s.address, s.text, s.via)
-                                              for s in sources[at:at + 1000]])
+            self.sink.put("source", _SOURCE_COLUMNS, [row(s) for s in sources[at:at + 1000]])
         self.counts["sources"] += len(sources)
 
-    def entities(self, rows: Iterable[EntityIn]) -> None:
+    def entities(self, rows: Iterable[tuple]) -> None:
+        """Entities as EntityIn tuples; each is given the next id."""
         ids, put = self.ids, self.sink.put
         before = len(ids)
         batch: list[tuple] = []
@@ -261,13 +282,9 @@ class Writer:
 
     def pack(self, pack: Pack) -> None:
         """Everything in one validated pack."""
-        self.relations((r.name, r.label, r.inverse, r.description) for r in pack.relations)
+        self.relations(map(attrgetter(*_RELATION_COLUMNS), pack.relations))
         self.sources(pack.sources)
-        self.entities(
-            EntityIn(e.id, e.type, e.kind, e.name, e.summary, e.date, e.date_end, e.date_precision,
-                     e.date_uncertain, e.date_note, json.dumps(e.attributes, ensure_ascii=False))
-            for e in pack.entities
-        )
+        self.entities(map(entity_in, pack.entities))
         self.aliases((e.id, alias) for e in pack.entities for alias in e.aliases)
         self.citations(("entity", e.id, CiteIn(c.source, c.quote)) for e in pack.entities for c in e.citations)
         for e in pack.entities:

@@ -1,4 +1,9 @@
-"""Writes the database back out as one pack document: the format pack files and `import` use."""
+"""Writes the database back out as one pack document: the format pack files and `import` use.
+
+Relations, sources and entities are read by the names of their columns (db/tables.py), of
+those the database's tables have: a database of an older schema, which lacks a newer
+column, exports too (`crisis-tui upgrade` rebuilds from its export).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from typing import Any
 
 from .constants import PACK_FORMAT_VERSION
 from .errors import DatabaseError
+from .pack import ENTITY_PACK_NAMES, Entity
+from .tables import TABLES, names
 
 
 def _citations(conn: sqlite3.Connection) -> dict[tuple[str, int], list[dict[str, str]]]:
@@ -24,8 +31,22 @@ def _citations(conn: sqlite3.Connection) -> dict[tuple[str, int], list[dict[str,
     return cited
 
 
-def _drop_empty(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if v not in (None, [], {}, "") or k in ("citations",)}
+def _drop_empty(record: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`record` without empty values and values equal to their field's default (`defaults`)."""
+    defaults = defaults or {}
+    return {k: v for k, v in record.items()
+            if k == "citations" or (v not in (None, [], {}, "") and not (k in defaults and v == defaults[k]))}
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The columns of `table` (db/tables.py) that the database's table has, in table order."""
+    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    return [name for name in names(table) if name in present]
+
+
+def _select(conn: sqlite3.Connection, table: str, columns: list[str]) -> sqlite3.Cursor:
+    listed = ", ".join('"' + c + '"' for c in columns)
+    return conn.execute(f"SELECT {listed} FROM {table} ORDER BY rowid")
 
 
 def _json(text: str | None, what: str, kind: type) -> Any:
@@ -36,6 +57,25 @@ def _json(text: str | None, what: str, kind: type) -> Any:
     if not isinstance(value, kind):
         raise DatabaseError(f"{what} is not valid JSON {'object' if kind is dict else 'list'}: {text!r:.60}")
     return value
+
+
+def _entities(conn: sqlite3.Connection, aliases: dict[int, list[str]], notes: dict[int, list[dict[str, Any]]],
+              cited: dict[tuple[str, int], list[dict[str, str]]]) -> list[dict[str, Any]]:
+    """Every entity as a pack record: its columns under their pack names, then what a pack adds."""
+    columns = [c for c in _columns(conn, "entity") if c != "id"]
+    keys = [ENTITY_PACK_NAMES.get(c, c) for c in columns]  # in the order of the pack's fields
+    flags = [ENTITY_PACK_NAMES.get(c.name, c.name) for c in TABLES["entity"] if c.type is bool and c.name in columns]
+    defaults = {name: field.get_default(call_default_factory=True)
+                for name, field in Entity.model_fields.items() if not field.is_required()}
+    entities = []
+    for eid, *values in _select(conn, "entity", ["id", *columns]):
+        record = dict(zip(keys, values))
+        for key in flags:  # SQLite gives booleans as 0 and 1
+            record[key] = bool(record[key])
+        record["attributes"] = _json(record.get("attributes"), f"entity {record['id']}: field 'attributes'", dict)
+        record.update(aliases=aliases[eid], notes=notes[eid], citations=cited[("entity", eid)])
+        entities.append(_drop_empty(record, defaults))
+    return entities
 
 
 class _Refs(dict):
@@ -68,19 +108,7 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
     notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for note_id, entity_id, text in conn.execute("SELECT id, entity_id, text FROM note ORDER BY id"):
         notes[entity_id].append({"text": text, "citations": cited[("note", note_id)]})
-    entities = []
-    for row in conn.execute(
-        """SELECT id, ref, type, kind, name, summary, date, date_end, date_precision,
-                  date_uncertain, date_note, attributes FROM entity ORDER BY id"""
-    ):
-        (eid, ref, etype, kind, name, summary, date, date_end, precision, uncertain, date_note, attrs) = row
-        record = {
-            "id": ref, "type": etype, "kind": kind, "name": name, "aliases": aliases[eid],
-            "date": date, "date_end": date_end, "date_precision": precision,
-            "date_uncertain": bool(uncertain) or None, "date_note": date_note, "summary": summary,
-            "attributes": _json(attrs, f"entity {ref}: field 'attributes'", dict), "notes": notes[eid], "citations": cited[("entity", eid)],
-        }
-        entities.append(_drop_empty(record))
+    entities = _entities(conn, aliases, notes, cited)
     links = [
         _drop_empty({"source": refs[s], "relation": rel, "target": refs[o], "note": note,
                      "citations": cited[("link", lid)]})
@@ -94,15 +122,10 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
         for pid, ref, actor, topic, about, stance, statement, date in conn.execute(
             "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date FROM position ORDER BY id")
     ]
-    relations = [
-        {"name": n, "label": lab, "inverse": inv, "description": d}
-        for n, lab, inv, d in conn.execute("SELECT name, label, inverse, description FROM relation ORDER BY rowid")
-    ]
-    sources = [
-        _drop_empty({"id": i, "title": t, "publisher": p, "date": d, "address": a, "text": x, "via": v})
-        for i, t, p, d, a, x, v in conn.execute(
-            "SELECT id, title, publisher, date, address, text, via FROM source ORDER BY rowid")
-    ]
+    columns = _columns(conn, "relation")
+    relations = [dict(zip(columns, row)) for row in _select(conn, "relation", columns)]
+    columns = _columns(conn, "source")
+    sources = [_drop_empty(dict(zip(columns, row))) for row in _select(conn, "source", columns)]
     document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
     if len(packs) == 1:
         document["pack"] = packs[0]

@@ -53,6 +53,7 @@ class Entity(SQLModel, table=True):
     date_uncertain: bool = False
     date_note: str | None = None
     attributes: str = "{}"
+    pack: str | None = None  # the id of the pack it came from (PackInfo.id)
 
 
 class EntityOrder(SQLModel, table=True):

@@ -2,6 +2,11 @@
 
 Field-level rules live here (types, dates, required fields); rules across records
 (unknown ids, duplicates, quotes found in their source) are checked by `seed.loader`.
+
+A relation, a source and an entity hold one field per column of their table (db/tables.py,
+from db/models.py), so that a new column is in the pack format, the export and
+docs/pack.schema.json without an edit here; a record declares a field again to check it more
+closely than its column type says, and adds the fields only a pack has (aliases, citations).
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model, model_validator,
+)
 
 from .constants import ENTITY_TYPES, PACK_FORMAT_VERSION, REF_PATTERN
+from .tables import TABLES
 from .text import CONTROL, LINE_CONTROL, inert
 
 __all__ = ["ENTITY_TYPES"]
@@ -121,6 +129,25 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# The entity columns a pack calls by another name: an entity's `ref` is its `id` in a pack.
+ENTITY_PACK_NAMES = {"ref": "id"}
+_COLUMN_TYPES: dict[type, Any] = {str: Line, int: int, float: float, bool: bool}
+
+
+def _columns(table: str, renamed: dict[str, str] | None = None) -> type[_Record]:
+    """A record with a field for each column of `table`, named as in `renamed` if there, but an
+    integer `id` the database gives out: text is `Line`, None is allowed where the column
+    takes it, and the column's default is the field's."""
+    renamed = renamed or {}
+    fields: dict[str, Any] = {}
+    for column in TABLES[table]:
+        if column.name == "id" and column.type is int:
+            continue
+        kind = _COLUMN_TYPES[column.type]
+        fields[renamed.get(column.name, column.name)] = (kind | None if column.nullable else kind, column.default)
+    return create_model(f"_{table.title()}Columns", __base__=_Record, **fields)
+
+
 class Citation(_Record):
     """A passage that states the fact, quoted verbatim from a source."""
 
@@ -131,7 +158,7 @@ class Citation(_Record):
 Cited = Annotated[list[Citation], Field(min_length=1)]
 
 
-class Relation(_Record):
+class Relation(_columns("relation")):
     """One relation of the link vocabulary, with how to read it both ways."""
 
     name: RelationName
@@ -140,7 +167,7 @@ class Relation(_Record):
     description: Text = ""
 
 
-class Source(_Record):
+class Source(_columns("source")):
     """A document; `text` (or `text_file` in a pack folder) holds what quotes are checked against."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -152,7 +179,6 @@ class Source(_Record):
     address: Address | None = None
     text: SourceText | None = None
     text_file: Line | None = None
-    via: Line | None = None
 
 
 class Note(_Record):
@@ -162,21 +188,21 @@ class Note(_Record):
     citations: Cited
 
 
-class Entity(_Record):
+class Entity(_columns("entity", ENTITY_PACK_NAMES)):
     """An event, actor, agreement or place."""
 
     id: Ref
     type: EntityType
     kind: Line | None = None
     name: Line = Field(min_length=1)
-    aliases: list[Line] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
+    summary: Text = ""
     date: IsoDate | None = None
     date_end: IsoDate | None = None
     date_precision: Precision | None = None
-    date_uncertain: bool = False
     date_note: Text | None = None
-    summary: Text = ""
-    attributes: dict[Line, Attribute] = Field(default_factory=dict, json_schema_extra={"default": {}})
+    attributes: dict[Line, Attribute] = Field(default_factory=dict, json_schema_extra={"default": {}})  # JSON text in its column
+    pack: PackId | None = None
+    aliases: list[Line] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
     notes: list[Note] = Field(default_factory=list, json_schema_extra={"default": []})
     citations: Cited
 

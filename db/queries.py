@@ -5,6 +5,10 @@ first frame without importing an ORM. Each thread reads on a connection of its o
 (`readers.py`); a search can be cancelled and has a time limit. Every SQLite error becomes a
 one-line DatabaseError, and a value no crisis-tui wrote (a date, attributes) is shown as it
 is rather than raised.
+
+Entity records are read by name: the columns selected are the record's fields that are
+entity columns (db/tables.py), and its values come back in that order. A column shows in
+the detail when EntityDetail has a field of its name.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import sqlite3
 import stat
 import threading
 import unicodedata
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import fields
+from typing import Any, get_type_hints
 
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError, OutdatedDatabase
@@ -32,12 +39,36 @@ from .records import (
     SearchHit,
     SourceText,
 )
+from .tables import names
 
-_ROW = "e.id, e.ref, e.type, e.kind, e.name, e.date, e.date_precision, e.date_uncertain"
+
+def _entity_fields(record: type) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The fields of a record that are entity columns, and where the booleans are among them."""
+    columns, hints = set(names("entity")), get_type_hints(record)
+    found = tuple(f.name for f in fields(record) if f.name in columns)
+    return found, tuple(n for n, name in enumerate(found) if hints[name] is bool)
+
+
+def _select(alias: str, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{name}" for name in columns)
+
+
+def _values(r: Sequence[Any], flags: tuple[int, ...]) -> list[Any]:
+    values = list(r)
+    for n in flags:  # SQLite gives booleans as 0 and 1
+        values[n] = bool(values[n])
+    return values
+
+
+_ROW_FIELDS, _ROW_FLAGS = _entity_fields(EntityRow)
+_DETAIL_FIELDS, _DETAIL_FLAGS = _entity_fields(EntityDetail)
+_WIDTH = len(_ROW_FIELDS)
+_ROW = _select("e", _ROW_FIELDS)
+_DETAIL = f"SELECT {_ROW}, {_select('e', _DETAIL_FIELDS)} FROM entity e WHERE e.ref = ?"
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
-RANK_LIMIT = 1000
+RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
-PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
+PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -57,8 +88,9 @@ def _attributes(text: str | None) -> dict[str, object]:
     return value if isinstance(value, dict) else {"unreadable attributes": str(text)}
 
 
-def _row(r: tuple) -> EntityRow:
-    return EntityRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
+def _row(r: Sequence[Any]) -> EntityRow:
+    """The EntityRow whose columns (`_select(alias, _ROW_FIELDS)`) begin `r`."""
+    return EntityRow(*_values(r[:_WIDTH], _ROW_FLAGS))
 
 
 def fts_query(text: str, prefix: bool = True) -> str:
@@ -248,14 +280,12 @@ class KnowledgeBase:
         return self._citations("link", link_id)
 
     def _detail(self, ref: str, link_citations: bool) -> EntityDetail | None:
-        found = self._all(
-            f"SELECT {_ROW}, e.summary, e.date_end, e.date_note, e.attributes FROM entity e WHERE e.ref = ?",
-            (ref,),
-        )
+        found = self._all(_DETAIL, (ref,))
         if not found:
             return None
-        r = found[0]
-        row = _row(r)
+        row = _row(found[0])
+        columns = dict(zip(_DETAIL_FIELDS, _values(found[0][_WIDTH:], _DETAIL_FLAGS)))
+        columns["attributes"] = _attributes(columns["attributes"])
         aliases = tuple(a for (a,) in self._all("SELECT alias FROM alias WHERE entity_id = ? ORDER BY id", (row.id,)))
         note_rows = self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
         note_cites = self._citations_of("note", [note_id for note_id, _ in note_rows])
@@ -264,11 +294,8 @@ class KnowledgeBase:
         links_in, in_total = self._links(row.id, outgoing=False, cited=link_citations)
         return EntityDetail(
             row=row,
-            summary=r[8],
+            **columns,
             aliases=aliases,
-            date_end=r[9],
-            date_note=r[10],
-            attributes=_attributes(r[11]),
             citations=self._citations("entity", row.id),
             notes=notes,
             links_out=links_out,
@@ -313,16 +340,16 @@ class KnowledgeBase:
         """Positions of or about an entity, with both entities and all citations in three queries."""
         rows = self._all(
             f"""SELECT p.id, p.ref, p.topic, p.stance, p.statement, p.date, p.date_precision,
-                       a.id, a.ref, a.type, a.kind, a.name, a.date, a.date_precision, a.date_uncertain,
-                       t.id, t.ref, t.type, t.kind, t.name, t.date, t.date_precision, t.date_uncertain
+                       {_select("a", _ROW_FIELDS)}, {_select("t", _ROW_FIELDS)}
                 FROM position p JOIN entity a ON a.id = p.actor_id LEFT JOIN entity t ON t.id = p.topic_id
                 WHERE p.actor_id = ?1 OR p.topic_id = ?1 ORDER BY p.date IS NULL, p.date, p.id
                 LIMIT {LINK_LIMIT}""",
             (entity_id,),
         )
         cited = self._citations_of("position", [r[0] for r in rows])
+        topic = 7 + _WIDTH  # where the topic entity's columns begin, after the actor's
         return tuple(
-            PositionView(r[1], _row(r[7:15]), r[2], _row(r[15:23]) if r[15] is not None else None,
+            PositionView(r[1], _row(r[7:]), r[2], _row(r[topic:]) if r[topic] is not None else None,
                          r[3], r[4], r[5], r[6], cited.get(r[0], ()))
             for r in rows
         )
@@ -359,7 +386,7 @@ class KnowledgeBase:
                     return
                 row = _row(r)
                 if row.id not in hits and (entity_type is None or row.type == entity_type):
-                    hits[row.id] = SearchHit(row, matched, r[8], tier)
+                    hits[row.id] = SearchHit(row, matched, r[_WIDTH], tier)
 
         type_filter = "AND e.type = ?2" if entity_type else ""
         params = (text, entity_type) if entity_type else (text,)

@@ -83,6 +83,7 @@ class EntityDetail:
     positions: tuple[PositionView, ...] = field(default=())
     links_out_total: int = 0
     links_in_total: int = 0
+    pack: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,21 @@
 """Creates the schema: SQLModel's tables, then the indexes and full-text tables SQLite adds.
 
-The tables come from `schema.sql`, which is SQLModel's own DDL for the models written out
-ahead of time (`python -m crisis_tui.db.schema` rewrites it; a test keeps it in step), so a
-first launch builds the database without importing SQLAlchemy (~0.5 s).
+`db/models.py` is the one definition of the tables. Two files are written from it ahead of
+time by `python -m crisis_tui.db.schema`, so that neither a first launch nor the explorer
+imports SQLAlchemy (~0.5 s): `schema.sql`, SQLModel's own DDL for the models, and
+`tables.py`, each table's columns as plain data, from which the bulk writer, the query
+layer, the export and the pack format take their column lists. tests/test_schema.py fails
+when either differs from the models.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 MODEL_DDL = Path(__file__).with_name("schema.sql")
+MODEL_TABLES = Path(__file__).with_name("tables.py")
 
 # Display order of each pane; `entity_order.pos` is the row number in it.
 PANE_ORDER = {
@@ -69,11 +74,6 @@ def create_schema(path: str) -> None:
         conn.executescript(_EXTRA_DDL)
 
 
-if __name__ == "__main__":
-    MODEL_DDL.write_text(model_ddl(), encoding="utf-8")
-    print(f"wrote {MODEL_DDL}")
-
-
 def drop_indexes(conn: sqlite3.Connection) -> list[str]:
     """Drop the secondary indexes (to load rows fast) and return the SQL that makes them again."""
     rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
@@ -106,3 +106,69 @@ def rebuild_search(conn: sqlite3.Connection) -> None:
         """INSERT INTO search_name (text) SELECT DISTINCT text COLLATE NOCASE
            FROM (SELECT name AS text FROM entity UNION ALL SELECT alias FROM alias)"""
     )
+
+
+_TABLES_HEAD = '''"""The columns of the tables in db/models.py, as plain data for code that must not import SQLModel.
+
+Written from the models with schema.sql by `python -m crisis_tui.db.schema`: do not edit.
+Each column as the model declares it: its Python type, whether None is a value of it, and
+its default (`...` where it has none), in the order of the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Column(NamedTuple):
+    name: str
+    type: type
+    nullable: bool
+    default: Any
+
+
+def names(table: str) -> tuple[str, ...]:
+    """The column names of `table`, in order."""
+    return tuple(c.name for c in TABLES[table])
+
+
+TABLES: dict[str, tuple[Column, ...]] = {
+'''
+
+
+def model_tables() -> str:
+    """The text of `tables.py`: every model's columns, read from the models themselves."""
+    from typing import get_args
+
+    from pydantic_core import PydanticUndefined
+    from sqlmodel import SQLModel
+
+    from . import models
+
+    lines = [_TABLES_HEAD]
+    for model in vars(models).values():
+        if not (isinstance(model, type) and issubclass(model, SQLModel) and hasattr(model, "__table__")):
+            continue
+        lines.append(f"    {_literal(model.__tablename__)}: (\n")
+        for name, field in model.model_fields.items():
+            kinds = set(get_args(field.annotation)) or {field.annotation}  # `str | None`, Optional[str] or `str`
+            nullable = type(None) in kinds
+            kind = next(iter(kinds - {type(None)})) if len(kinds - {type(None)}) == 1 else None
+            if kind not in (str, int, float, bool):
+                raise TypeError(f"{model.__tablename__}.{name}: a column is str, int, float or bool (or None), "
+                                f"not {field.annotation}")
+            default = "..." if field.default is PydanticUndefined else _literal(field.default)
+            lines.append(f"        Column({_literal(name)}, {kind.__name__}, {nullable}, {default}),\n")
+        lines.append("    ),\n")
+    lines.append("}\n")
+    return "".join(lines)
+
+
+def _literal(value: object) -> str:
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+if __name__ == "__main__":
+    MODEL_DDL.write_text(model_ddl(), encoding="utf-8")
+    MODEL_TABLES.write_text(model_tables(), encoding="utf-8")
+    print(f"wrote {MODEL_DDL} and {MODEL_TABLES}")

@@ -11,6 +11,7 @@ CREATE TABLE entity (
 	date_uncertain BOOLEAN NOT NULL, 
 	date_note VARCHAR, 
 	attributes VARCHAR NOT NULL, 
+	pack VARCHAR, 
 	PRIMARY KEY (id)
 );
 

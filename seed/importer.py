@@ -23,6 +23,7 @@ from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, record_label
 from ..db.queries import KnowledgeBase
 from .loader import Origin, Origins, check_references, read_pack
+from .migrations import migrate
 
 KEYS = {
     "relations": lambda r: r.name,
@@ -61,7 +62,8 @@ UNKNOWN = Origin("?", None)
 
 
 def canonical(record: Any) -> dict[str, Any]:
-    return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file"})
+    """What a record says, to compare with another version of it; not the pack it came in."""
+    return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file", "pack"})
 
 
 def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -100,6 +102,7 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                     report.added[section] += 1
                 elif canonical(old) == canonical(record):
                     report.skipped[section] += 1
+                    record = old  # as it first came (an entity another pack gives alike stays of the first)
                 elif replace:
                     report.changed[section] += 1
                 else:
@@ -150,6 +153,7 @@ def upgrade_database(path: Path) -> int:
                 infos = _pack_infos(dict(conn.execute("SELECT key, value FROM meta")), path)
             finally:
                 conn.close()
+            migrate(document, infos, found)
         except (sqlite3.Error, TypeError, ValueError, KeyError) as exc:
             raise DatabaseError(f"{path}: cannot read it to upgrade: {exc}") from None
         build_database([_as_pack(document, path)], path, pack_infos=infos)

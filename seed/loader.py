@@ -341,6 +341,10 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
             origin, key = f"{origin}: pack {shown(info.get('id'))}", rest.pop(0)
         field = shown(".".join(str(p) for p in (key, *rest)), 120)
         raise PackError(str(origin), f"field '{field}': {err['msg'].removeprefix('Value error, ')}") from None
+    if pack.pack is not None:  # an entity comes from the pack it is given in, unless it names another
+        for entity in pack.entities:
+            if entity.pack is None:
+                entity.pack = pack.pack.id
     for n, source in enumerate(pack.sources):
         if source.text_file:
             try:

@@ -32,6 +32,7 @@ def test_show_simla_lists_the_talks_as_referring(bundled_db):
     referred = out[out.index("Referred to by:"):]
     assert "invoked by:" in referred and "Lavrov–Dar talks [event/lavrov-dar-call-2025]" in referred
     assert "\u201cin line with the 1972 Simla Agreement" in out
+    assert "\u00b7 from pack india-pakistan-2025" in out.splitlines()[1]
 
 
 def test_show_json(bundled_db):
@@ -183,3 +184,47 @@ def test_a_locked_database_gives_one_line(db_copy):
     assert result.returncode == 1
     assert "locked" in result.stderr and str(db_copy) in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+SCHEMA_3_ENTITY = ["id", "ref", "type", "kind", "name", "summary", "date", "date_end", "date_precision",
+                   "date_uncertain", "date_note", "attributes"]
+
+
+def as_schema_3(path, packs: list[dict] | None = None) -> None:
+    """Make a database look as schema 3 made it: no entity.pack."""
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE entity DROP COLUMN pack")
+    conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    if packs is not None:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'packs'", (json.dumps(packs),))
+    conn.commit()
+    assert [row[1] for row in conn.execute("PRAGMA table_info(entity)")] == SCHEMA_3_ENTITY
+    conn.close()
+
+
+def entity_packs(path) -> dict[str, str | None]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT ref, pack FROM entity"))
+    finally:
+        conn.close()
+
+
+def test_upgrade_from_schema_3_gives_each_entity_its_pack(db_copy, tmp_path):
+    before = json.loads(run("--db", str(db_copy), "export").stdout)
+    as_schema_3(db_copy)
+    exported = run("--db", str(db_copy), "export")  # an older database is upgraded first
+    assert exported.returncode == 0 and "upgraded" in exported.stderr and "from schema 3 to 4" in exported.stderr
+    assert set(entity_packs(db_copy).values()) == {"india-pakistan-2025"}  # made from one pack: all of it
+    assert json.loads(exported.stdout) == before
+    again = run("--db", str(db_copy), "upgrade")
+    assert again.returncode == 0 and "already at schema 4" in again.stderr
+
+
+def test_upgrade_of_a_database_made_from_several_packs_keeps_entity_pack_empty(db_copy):
+    as_schema_3(db_copy, packs=[{"id": "one", "title": "One"}, {"id": "two", "title": "Two"}])
+    result = run("--db", str(db_copy), "upgrade")
+    assert result.returncode == 0, result.stderr
+    packs = entity_packs(db_copy)
+    assert len(packs) > 60 and set(packs.values()) == {None}
+    assert "Lavrov" in run("--db", str(db_copy), "show", "Lavrov Dar").stdout

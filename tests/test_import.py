@@ -393,3 +393,28 @@ def test_a_full_disk_is_reported_and_loses_nothing(db_copy, tmp_path):
     assert result.stderr.startswith(f"crisis-tui: error: {db_copy}") and result.stderr.count("\n") == 1
     assert db_copy.read_bytes() == before
     assert not list(db_copy.parent.glob(f".{db_copy.name}.*.tmp"))
+
+
+def test_an_entity_is_of_the_pack_it_came_in(db_copy, tmp_path):
+    """entity.pack: the document's pack id unless the record names one; an entity another pack gives
+    alike is skipped and stays of the first; the export writes it, and an import of that reads it back."""
+    document = small_pack()
+    document["entities"][1]["pack"] = "harbour-records"
+    run("--db", str(db_copy), "import", str(write(tmp_path / "demo.yaml", document)))
+    other = small_pack()
+    other["pack"] = {"id": "other", "title": "Another pack giving the same records"}
+    other["entities"].append({"id": "actor/fishers-union", "type": "actor", "name": "Fishers' Union",
+                              "citations": [{"source": "note", "quote": "the Fishers' Union"}]})
+    result = run("--db", str(db_copy), "import", str(write(tmp_path / "other.yaml", other)))
+    assert result.returncode == 0 and "added 1 entity" in result.stdout and "skipped" in result.stdout
+    packs = {e["id"]: e.get("pack") for e in export(db_copy)["entities"]}
+    assert packs["actor/india"] == "india-pakistan-2025"  # the bundled pack's
+    assert packs["event/port-vell-2024"] == "demo" and packs["actor/harbour-council"] == "harbour-records"
+    assert packs["actor/fishers-union"] == "other"
+    kb = KnowledgeBase("sqlite:///" + str(db_copy))
+    assert kb.detail("event/port-vell-2024").pack == "demo"
+    kb.close()
+    out, fresh = tmp_path / "all.json", tmp_path / "fresh.db"
+    run("--db", str(db_copy), "export", "-o", str(out))
+    assert run("--db", str(fresh), "import", str(out)).returncode == 0
+    assert {e["id"]: e.get("pack") for e in export(fresh)["entities"]} == packs

@@ -114,3 +114,25 @@ def test_unreadable_files(tmp_path, content, words):
     with pytest.raises(PackError) as info:
         load_pack(path)
     assert words in str(info.value) and str(path) in str(info.value)
+
+
+def test_entities_are_of_the_pack_they_are_given_in(bundled_pack, tmp_path):
+    assert {e.pack for e in bundled_pack.entities} == {"india-pakistan-2025"}
+    document = ("sources: [{id: s, title: S, text: 'Port Vell and Harbour'}]\n"
+                "entities:\n"
+                "  - {id: place/port-vell, type: place, name: Port Vell, citations: [{source: s, quote: Port Vell}]}\n"
+                "  - {id: place/harbour, type: place, name: Harbour, pack: charts,"
+                " citations: [{source: s, quote: Harbour}]}\n")
+    (tmp_path / "bare.yaml").write_text(document, encoding="utf-8")
+    assert [e.pack for e in load_pack(tmp_path / "bare.yaml").entities] == [None, "charts"]
+    (tmp_path / "named.yaml").write_text("pack: {id: ports, title: Ports}\n" + document, encoding="utf-8")
+    assert [e.pack for e in load_pack(tmp_path / "named.yaml").entities] == ["ports", "charts"]
+
+
+def test_an_entity_names_its_pack_by_a_pack_id(tmp_path):
+    (tmp_path / "p.yaml").write_text(
+        "sources: [{id: s, title: S, text: 'Port Vell'}]\n"
+        "entities: [{id: place/port-vell, type: place, name: Port Vell, pack: Port Charts,"
+        " citations: [{source: s, quote: Port Vell}]}]\n", encoding="utf-8")
+    with pytest.raises(PackError, match=r"p.yaml:2: entity place/port-vell: field 'pack': String should match pattern"):
+        load_pack(tmp_path / "p.yaml")

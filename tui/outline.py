@@ -45,11 +45,13 @@ class Title:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """`kind` reads `event / talks`; `when` is the date or span, `precision` says how sure it is."""
+    """`kind` reads `event / talks`; `when` is the date or span, `precision` says how sure it is;
+    `pack` is the id of the pack the entity came from (`show` names it)."""
 
     kind: str
     when: str
     precision: str
+    pack: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ def outline(d: EntityDetail) -> Iterator[Section]:
     head: list[Line] = [Title(r.name, r.ref)]
     span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
     precision = f"precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''}" if span else ""
-    head.append(Facts(r.type + (f" / {r.kind}" if r.kind else ""), span, precision))
+    head.append(Facts(r.type + (f" / {r.kind}" if r.kind else ""), span, precision, d.pack))
     if d.date_note:
         head.append(Field("Date", d.date_note))
     if d.aliases:

@@ -84,7 +84,8 @@ def _text_lines(line: Line) -> list[str]:
     if isinstance(line, Title):
         return [_one(f"{line.name}  [{line.ref}]")]
     if isinstance(line, Facts):
-        return [_one(line.kind + (f" \u00b7 {line.when} ({line.precision})" if line.when else ""))]
+        return [_one(line.kind + (f" \u00b7 {line.when} ({line.precision})" if line.when else "")
+                     + (f" \u00b7 from pack {line.pack}" if line.pack else ""))]
     if isinstance(line, Field):
         return [_one(f"{line.label}: {line.value}")]
     if isinstance(line, Paragraph):
