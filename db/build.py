@@ -40,7 +40,14 @@ from .pack import ENTITY_PACK_NAMES, Entity, Pack, Source, parse_date
 from .schema import create_schema, drop_indexes, rebuild_search, renumber
 from .tables import TABLES, names
 from .writers import (
-    all_files, check_same_file, claim_temporary, lock_timeout, locked_error, make_folder, side_files, temporary_path,
+    all_files,
+    check_same_file,
+    claim_temporary,
+    lock_timeout,
+    locked_error,
+    make_folder,
+    side_files,
+    temporary_path,
 )
 
 
@@ -347,7 +354,8 @@ def new_database(path: Path) -> Iterator[Writer]:
         raise DatabaseError(f"{path}: cannot write the database: {exc.strerror or exc}") from exc
     except sqlite3.Error as exc:
         hint = " (is the disk full?)" if "disk" in str(exc) or "full" in str(exc) else ""
-        raise DatabaseError(f"{path}: building the database failed: {exc}{hint}; the old database is unchanged") from exc
+        raise DatabaseError(f"{path}: building the database failed: {exc}{hint}; "
+                            "the old database is unchanged") from exc
     finally:
         if collecting:
             gc.enable()

@@ -69,7 +69,7 @@ def _entities(conn: sqlite3.Connection, aliases: dict[int, list[str]], notes: di
                 for name, field in Entity.model_fields.items() if not field.is_required()}
     entities = []
     for eid, *values in _select(conn, "entity", ["id", *columns]):
-        record = dict(zip(keys, values))
+        record = dict(zip(keys, values, strict=True))
         for key in flags:  # SQLite gives booleans as 0 and 1
             record[key] = bool(record[key])
         record["attributes"] = _json(record.get("attributes"), f"entity {record['id']}: field 'attributes'", dict)
@@ -123,9 +123,9 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
             "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date FROM position ORDER BY id")
     ]
     columns = _columns(conn, "relation")
-    relations = [dict(zip(columns, row)) for row in _select(conn, "relation", columns)]
+    relations = [dict(zip(columns, row, strict=True)) for row in _select(conn, "relation", columns)]
     columns = _columns(conn, "source")
-    sources = [_drop_empty(dict(zip(columns, row))) for row in _select(conn, "source", columns)]
+    sources = [_drop_empty(dict(zip(columns, row, strict=True))) for row in _select(conn, "source", columns)]
     document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
     if len(packs) == 1:
         document["pack"] = packs[0]

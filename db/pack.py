@@ -18,7 +18,14 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model, model_validator,
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    model_validator,
 )
 
 from .constants import ENTITY_TYPES, PACK_FORMAT_VERSION, REF_PATTERN
@@ -200,9 +207,11 @@ class Entity(_columns("entity", ENTITY_PACK_NAMES)):
     date_end: IsoDate | None = None
     date_precision: Precision | None = None
     date_note: Text | None = None
-    attributes: dict[Line, Attribute] = Field(default_factory=dict, json_schema_extra={"default": {}})  # JSON text in its column
+    # JSON text in its column
+    attributes: dict[Line, Attribute] = Field(default_factory=dict, json_schema_extra={"default": {}})
     pack: PackId | None = None
-    aliases: list[Line] = Field(default_factory=list, json_schema_extra={"default": []})  # `= []` is deep-copied per record
+    # `= []` is deep-copied per record
+    aliases: list[Line] = Field(default_factory=list, json_schema_extra={"default": []})
     notes: list[Note] = Field(default_factory=list, json_schema_extra={"default": []})
     citations: Cited
 

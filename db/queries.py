@@ -186,7 +186,8 @@ class KnowledgeBase:
                                 "not a number)") from None
         if found > SCHEMA_VERSION:
             raise DatabaseError(
-                f"{path}: made by a newer crisis-tui (schema {found}; this one reads {SCHEMA_VERSION}); upgrade crisis-tui"
+                f"{path}: made by a newer crisis-tui (schema {found}; this one reads {SCHEMA_VERSION}); "
+                "upgrade crisis-tui"
             )
         if found < SCHEMA_VERSION:
             raise OutdatedDatabase(
@@ -284,7 +285,7 @@ class KnowledgeBase:
         if not found:
             return None
         row = _row(found[0])
-        columns = dict(zip(_DETAIL_FIELDS, _values(found[0][_WIDTH:], _DETAIL_FLAGS)))
+        columns = dict(zip(_DETAIL_FIELDS, _values(found[0][_WIDTH:], _DETAIL_FLAGS), strict=True))
         columns["attributes"] = _attributes(columns["attributes"])
         aliases = tuple(a for (a,) in self._all("SELECT alias FROM alias WHERE entity_id = ? ORDER BY id", (row.id,)))
         note_rows = self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
@@ -325,7 +326,10 @@ class KnowledgeBase:
 
     def _links(self, entity_id: int, outgoing: bool, cited: bool) -> tuple[tuple[LinkView, ...], int]:
         """Up to LINK_LIMIT links of one direction, and how many there are in all."""
-        this, other, label = ("subject_id", "object_id", "r.label") if outgoing else ("object_id", "subject_id", "r.inverse")
+        if outgoing:
+            this, other, label = "subject_id", "object_id", "r.label"
+        else:
+            this, other, label = "object_id", "subject_id", "r.inverse"
         total = self._all(f"SELECT count(*) FROM link WHERE {this} = ?", (entity_id,))[0][0]
         rows = self._all(
             f"""SELECT k.id, k.relation, {label}, k.note, {_ROW}
@@ -391,7 +395,8 @@ class KnowledgeBase:
         type_filter = "AND e.type = ?2" if entity_type else ""
         params = (text, entity_type) if entity_type else (text,)
         # 1. exact name or alias
-        add(self._all(f"SELECT {_ROW}, e.name FROM entity e WHERE e.name = ?1 COLLATE NOCASE {type_filter} LIMIT {limit}", params), "name", 0)
+        add(self._all(f"SELECT {_ROW}, e.name FROM entity e WHERE e.name = ?1 COLLATE NOCASE {type_filter} "
+                      f"LIMIT {limit}", params), "name", 0)
         add(self._all(
             f"""SELECT {_ROW}, a.alias FROM alias a JOIN entity e ON e.id = a.entity_id
                 WHERE a.alias = ?1 COLLATE NOCASE {type_filter} LIMIT {limit}""", params), "alias", 0)

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ..db.build import build_database
-from ..db.writers import write_lock
 from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, record_label
 from ..db.queries import KnowledgeBase
+from ..db.writers import write_lock
 from .loader import Origin, Origins, check_references, read_pack
 from .migrations import migrate
 
@@ -108,7 +108,8 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                 else:
                     raise PackError(
                         f"{origin}: {record_label(section, canonical(record))}",
-                        f"differs from the version in the database ({first_difference(canonical(old), canonical(record))}); "
+                        "differs from the version in the database "
+                        f"({first_difference(canonical(old), canonical(record))}); "
                         "use --replace to take the imported version",
                     )
                 merged[section][key] = record

@@ -426,7 +426,8 @@ def check_references(pack: Pack, origins: Origins) -> None:
             elif text is None:
                 found.append(f"field 'citations.{i}.source': source {c.source!r} has no text to check quotes against")
             else:
-                found.append(f"field 'citations.{i}.quote': not found verbatim in source {c.source!r}: {c.quote[:60]!r}")
+                found.append(f"field 'citations.{i}.quote': not found verbatim in source {c.source!r}: "
+                             f"{c.quote[:60]!r}")
         return found
 
     for n, e in enumerate(pack.entities):
@@ -446,11 +447,13 @@ def check_references(pack: Pack, origins: Origins) -> None:
             link_keys[(k.source, k.relation, k.target)] = 1
         found += citation_problems(k.citations)
         if found:
-            w = where("links", n, record_label("links", {"source": k.source, "relation": k.relation, "target": k.target}))
+            label = record_label("links", {"source": k.source, "relation": k.relation, "target": k.target})
+            w = where("links", n, label)
             problems.extend((w, problem) for problem in found)
     for n, q in enumerate(pack.positions):
         found = [f"field '{field}': unknown id {getattr(q, field)!r}"
-                 for field in ("actor", "about") if getattr(q, field) is not None and getattr(q, field) not in entity_ids]
+                 for field in ("actor", "about")
+                 if getattr(q, field) is not None and getattr(q, field) not in entity_ids]
         found += citation_problems(q.citations)
         if found:
             w = where("positions", n, f"position {q.id}")

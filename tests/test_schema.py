@@ -56,7 +56,8 @@ def test_the_writer_writes_every_column_of_every_table(bundled_pack):
     for table, columns in TABLES.items():
         if table in made_from_the_others:
             continue
-        missing = {c.name for c in columns} - sink.columns.get(table, set()) - {c for t, c in numbered_by_sqlite if t == table}
+        numbered = {c for t, c in numbered_by_sqlite if t == table}
+        missing = {c.name for c in columns} - sink.columns.get(table, set()) - numbered
         assert not missing, f"the writer does not write {table}.{sorted(missing)}"
     assert EntityIn._fields == names("entity")[1:]
 
@@ -97,7 +98,8 @@ def _every_field() -> dict:
     """An entity with every field of the pack format set, none to its default."""
     record = {name: _CHECKED.get(name, _BY_TYPE[c.type]) for c in TABLES["entity"]
               if (name := ENTITY_PACK_NAMES.get(c.name, c.name)) in Entity.model_fields}
-    record.update(aliases=["Every"], notes=[{"text": "A note.", "citations": [{"source": "doc", "quote": "Every field"}]}],
+    note = {"text": "A note.", "citations": [{"source": "doc", "quote": "Every field"}]}
+    record.update(aliases=["Every"], notes=[note],
                   citations=[{"source": "doc", "quote": "Every field set."}])
     assert set(record) == set(Entity.model_fields)
     for name, field in Entity.model_fields.items():
