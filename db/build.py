@@ -106,7 +106,7 @@ class _Sink:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.error: BaseException | None = None
-        self._queue: queue.Queue[tuple[str, object, bool] | None] = queue.Queue(maxsize=4)
+        self._queue: queue.Queue[tuple[str, Any, bool] | None] = queue.Queue(maxsize=4)
         self._sql: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
         self._abandoned = False
         self._thread = threading.Thread(target=self._run, name="crisis-tui-writer", daemon=True)
@@ -206,7 +206,7 @@ class Writer:
             self.sink.put("source", _SOURCE_COLUMNS, [row(s) for s in sources[at:at + 1000]])
         self.counts["sources"] += len(sources)
 
-    def entities(self, rows: Iterable[tuple]) -> None:
+    def entities(self, rows: Iterable[Any]) -> None:
         """Entities as EntityIn tuples; each is given the next id."""
         ids, put = self.ids, self.sink.put
         before = len(ids)
@@ -268,15 +268,14 @@ class Writer:
         first = n = self._next["citation"]
         for subject, subject_id, (source, quote) in rows:
             text = texts.get(source, "")
-            offset = text.find(quote)
+            found = text.find(quote)
+            offset: int | None = found if found >= 0 else None
             line = None
-            if offset >= 0:
+            if offset is not None:
                 starts = newlines.get(source)
                 if starts is None:
                     starts = newlines[source] = list(accumulate(len(part) + 1 for part in text.split("\n")))[:-1]
                 line = bisect_left(starts, offset) + 1
-            else:
-                offset = None
             batch.append((n, subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
                           offset, line))
             n += 1

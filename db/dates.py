@@ -26,7 +26,8 @@ def format_date(date: str | None, precision: str | None = None, uncertain: bool 
     except ValueError:
         text = inert(str(date), one_line=True)
     else:
-        if day and precision in (None, "day"):
+        assert year is not None  # a date that parsed has a year
+        if day and month and precision in (None, "day"):
             text = f"{int(day)} {_MONTHS[int(month) - 1]} {year}"
         elif month and precision in (None, "day", "month"):
             text = f"{_MONTHS[int(month) - 1]} {year}"

@@ -62,9 +62,9 @@ def control_problem(text: str, one_line: bool = False) -> str | None:
     return f"control character {inert(match.group())} is not allowed (pack text is shown as text)"
 
 
-def _checked(limit: int, one_line: bool, **field: Any) -> Any:
-    """A str type that, in pack input, holds at most `limit` characters and no control character
-    (with `one_line`, no newline or tab either). `field` are further pydantic constraints."""
+def _checked(limit: int, one_line: bool) -> AfterValidator:
+    """A check that, in pack input, text holds at most `limit` characters and no control
+    character (with `one_line`, no newline or tab either)."""
     controls = LINE_CONTROL if one_line else CONTROL
 
     def check(value: str, info: ValidationInfo) -> str:
@@ -75,17 +75,21 @@ def _checked(limit: int, one_line: bool, **field: Any) -> Any:
                 raise ValueError(control_problem(value, one_line))
         return value
 
-    return Annotated[str, Field(**field, json_schema_extra={"maxLength": limit}), AfterValidator(check)]
+    return AfterValidator(check)
 
 
-Line = _checked(MAX_LINE, one_line=True)
-Text = _checked(MAX_TEXT, one_line=False)
-Address = _checked(MAX_ADDRESS, one_line=True)
-SourceText = _checked(MAX_SOURCE, one_line=False)
-RelationName = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z][a-z-]*$")
-SourceId = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z0-9][a-z0-9._/-]*$")
-PositionId = _checked(MAX_LINE, one_line=True, pattern=r"^position/[a-z0-9][a-z0-9._-]*$")
-PackId = _checked(MAX_LINE, one_line=True, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+def _most(limit: int, pattern: str | None = None) -> Any:
+    return Field(pattern=pattern, json_schema_extra={"maxLength": limit})
+
+
+Line = Annotated[str, _most(MAX_LINE), _checked(MAX_LINE, one_line=True)]
+Text = Annotated[str, _most(MAX_TEXT), _checked(MAX_TEXT, one_line=False)]
+Address = Annotated[str, _most(MAX_ADDRESS), _checked(MAX_ADDRESS, one_line=True)]
+SourceText = Annotated[str, _most(MAX_SOURCE), _checked(MAX_SOURCE, one_line=False)]
+RelationName = Annotated[str, _most(MAX_LINE, r"^[a-z][a-z-]*$"), _checked(MAX_LINE, one_line=True)]
+SourceId = Annotated[str, _most(MAX_LINE, r"^[a-z0-9][a-z0-9._/-]*$"), _checked(MAX_LINE, one_line=True)]
+PositionId = Annotated[str, _most(MAX_LINE, r"^position/[a-z0-9][a-z0-9._-]*$"), _checked(MAX_LINE, one_line=True)]
+PackId = Annotated[str, _most(MAX_LINE, r"^[a-z0-9][a-z0-9._-]*$"), _checked(MAX_LINE, one_line=True)]
 Ref = Annotated[str, Field(min_length=1, max_length=200, pattern=REF_PATTERN)]
 
 
@@ -141,7 +145,7 @@ ENTITY_PACK_NAMES = {"ref": "id"}
 _COLUMN_TYPES: dict[type, Any] = {str: Line, int: int, float: float, bool: bool}
 
 
-def _columns(table: str, renamed: dict[str, str] | None = None) -> type[_Record]:
+def _columns(table: str, renamed: dict[str, str] | None = None) -> Any:
     """A record with a field for each column of `table`, named as in `renamed` if there, but an
     integer `id` the database gives out: text is `Line`, None is allowed where the column
     takes it, and the column's default is the field's."""
@@ -155,6 +159,13 @@ def _columns(table: str, renamed: dict[str, str] | None = None) -> type[_Record]
     return create_model(f"_{table.title()}Columns", __base__=_Record, **fields)
 
 
+# Made when this module is imported, from the tables' columns: a type checker sees them as
+# Any, and the fields each record declares below (those checked more closely) as declared.
+_RelationColumns: Any = _columns("relation")
+_SourceColumns: Any = _columns("source")
+_EntityColumns: Any = _columns("entity", ENTITY_PACK_NAMES)
+
+
 class Citation(_Record):
     """A passage that states the fact, quoted verbatim from a source."""
 
@@ -165,7 +176,7 @@ class Citation(_Record):
 Cited = Annotated[list[Citation], Field(min_length=1)]
 
 
-class Relation(_columns("relation")):
+class Relation(_RelationColumns):
     """One relation of the link vocabulary, with how to read it both ways."""
 
     name: RelationName
@@ -174,7 +185,7 @@ class Relation(_columns("relation")):
     description: Text = ""
 
 
-class Source(_columns("source")):
+class Source(_SourceColumns):
     """A document; `text` (or `text_file` in a pack folder) holds what quotes are checked against."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -195,7 +206,7 @@ class Note(_Record):
     citations: Cited
 
 
-class Entity(_columns("entity", ENTITY_PACK_NAMES)):
+class Entity(_EntityColumns):
     """An event, actor, agreement or place."""
 
     id: Ref

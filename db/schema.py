@@ -63,7 +63,7 @@ def model_ddl() -> str:
     for table in SQLModel.metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=dialect)).strip())
         statements += [str(CreateIndex(index).compile(dialect=dialect)).strip()
-                       for index in sorted(table.indexes, key=lambda i: i.name)]
+                       for index in sorted(table.indexes, key=lambda i: str(i.name))]
     return "".join(f"{s};\n\n" for s in statements)
 
 

@@ -64,7 +64,10 @@ def read_acled(path: Path, text: str, lines: dict[tuple[str, int], int] | None =
     if missing:
         raise PackError(f"{path}:1", f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                                      "(ACLED layout expected)")
-    sources, entities, links, seen = [], {}, [], set()
+    sources: list[dict[str, Any]] = []
+    entities: dict[str, dict[str, Any]] = {}
+    links: list[dict[str, Any]] = []
+    seen: set[str] = set()
     try:
         for row in reader:
             line = reader.line_num

@@ -115,7 +115,9 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                 merged[section][key] = record
                 where[section][key] = origin
                 from_import[section].add(key)
-    pack = Pack(schema_version=existing.schema_version, **{s: list(m.values()) for s, m in merged.items()})
+    pack = Pack(schema_version=existing.schema_version, relations=list(merged["relations"].values()),
+                sources=list(merged["sources"].values()), entities=list(merged["entities"].values()),
+                links=list(merged["links"].values()), positions=list(merged["positions"].values()))
     origins = {(section, n): where[section][key]
                for section in KEYS for n, key in enumerate(merged[section])}
     return pack, origins, report

@@ -289,7 +289,7 @@ def _json_line(text: str) -> int | None:
     A second, slower pass (the pure-Python scanner, which knows where each object starts),
     made only for a file that is refused; it stops where the first pass stopped.
     """
-    decoder = json.JSONDecoder(**_JSON_HOOKS)
+    decoder: Any = json.JSONDecoder(**_JSON_HOOKS)  # its parser hooks are attributes typeshed does not list
     parse_object = decoder.parse_object
 
     def located(s_and_end: tuple[str, int], *args: Any) -> Any:
@@ -301,7 +301,8 @@ def _json_line(text: str) -> int | None:
             raise
 
     decoder.parse_object = located
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    scanner: Any = json.scanner
+    decoder.scan_once = scanner.py_make_scanner(decoder)
     try:
         decoder.decode(text)
     except _Refused as exc:
@@ -383,8 +384,9 @@ def _source_text(base: Path, name: str) -> str:
         raise ValueError(f"'{name}' {exc}") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     problem = control_problem(text)
-    if problem:
-        line = text.count("\n", 0, CONTROL.search(text).start()) + 1
+    found = CONTROL.search(text)
+    if problem and found:
+        line = text.count("\n", 0, found.start()) + 1
         raise ValueError(f"{problem}, on line {line} of '{name}'")
     return text
 
