@@ -220,3 +220,21 @@ def test_enter_typed_right_after_new_letters_opens_their_hit_not_the_old_one(ter
     t.wait_for("Lahore Declaration > Indus Waters Treaty")
     t.send("q")
     assert t.wait_exit() == 0
+
+
+def test_editing_keys_in_a_burst_act_in_the_order_typed(terminal):
+    """Backspace or Left sent in one write with the letters after it (a paste, SSH batching
+    keys) edits the search text in that order, not after the letters."""
+    t = terminal()
+    t.wait_for("1 Events")
+    t.settle()
+    t.send("/")
+    t.wait_for("Type to search")
+    t.send("abcdefghij")
+    t.wait_for("for 'abcdefghij'")
+    t.send("\x7fx")  # Backspace, then x
+    t.wait_for("for 'abcdefghix'")
+    t.send("\x1b[Dy")  # Left, then y
+    t.wait_for("for 'abcdefghiyx'")
+    t.send("\x7f\x7f\x7fq")  # the three before the cursor gone, q typed where they were
+    t.wait_for("for 'abcdefgqx'")

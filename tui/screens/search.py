@@ -25,12 +25,30 @@ LIMIT = 50
 HOLD = 0.03  # seconds a typed letter may wait for its hits, so that both are drawn in one frame
 
 
+# The box's own editing keys (Backspace, Left, Home, ...), each with its action.
+EDITING_KEYS = {key.strip(): binding.action for binding in Input.BINDINGS if isinstance(binding, Binding)
+                for key in binding.key.split(",")}
+
+
 class SearchInput(Input):
     """The query box. Its cursor does not blink: a blink is a frame every half second (over
-    SSH, for as long as the search is open) whose drawing can hold up the next key."""
+    SSH, for as long as the search is open) whose drawing can hold up the next key.
+
+    Its editing keys act as they arrive. As Textual binds them, such a key first travels up
+    to the app and back, while a letter typed after it goes straight into the box: a burst
+    of keys (a paste, or SSH batching them) came out of order (Backspace then x gave x, then
+    Backspace took it away).
+    """
 
     def on_mount(self) -> None:
         self.cursor_blink = False
+
+    async def on_key(self, event: events.Key) -> None:
+        action = EDITING_KEYS.get(event.key)
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(action)
 
 
 class SearchScreen(ModalScreen[str | None]):
