@@ -12,6 +12,7 @@ from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.tui.app import CrisisApp
 from crisis_tui.tui.screens.help import HelpScreen
 from crisis_tui.tui.screens.history import HistoryScreen
+from crisis_tui.tui.screens.main import MainScreen
 from crisis_tui.tui.screens.search import SearchScreen
 from crisis_tui.tui.screens.source import SourceScreen
 from crisis_tui.tui.widgets.detail import DetailView
@@ -412,6 +413,30 @@ async def test_tiny_terminal_says_so_and_recovers(make_app):
         view = detail(app)  # its lines were wrapped again for the final width, not a hidden one
         width = view.scrollable_content_region.width
         assert width > 20 and {strip.cell_length for _, strip in view._lines} == {width}
+
+
+@pytest.mark.parametrize("key", ["slash", "question_mark", "H", "ctrl+p"])
+async def test_a_terminal_made_too_small_closes_what_is_open_over_the_panes(make_app, key):
+    """Search, help, history or the palette open when the terminal shrinks: closed, so that
+    the one line saying it is too small shows and keys do not act in a box nobody sees."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert not isinstance(app.screen, MainScreen)
+        await pilot.resize_terminal(50, 12)
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.main.is_tiny
+        shown_before = app.shown
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.shown == shown_before and isinstance(app.screen, MainScreen)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.shown == "event/tashkent-talks-1966"
 
 
 async def test_wide_terminal_shows_every_pane(make_app):

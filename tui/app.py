@@ -18,7 +18,7 @@ from ..db.records import CitationView
 from . import shown
 from .history import History
 from .messages import DetailLoaded, Failed
-from .screens.main import MainScreen
+from .screens.main import MainScreen, too_small
 from .widgets.detail import DetailView
 from .widgets.entity_list import EntityList
 
@@ -294,6 +294,13 @@ class CrisisApp(App[None]):
         from .screens.history import HistoryScreen
 
         self.push_screen(HistoryScreen(names, self.history.cursor), jump)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A terminal too small for the panes closes whatever is open over them (search, help,
+        a source, the palette): the main screen's one line saying so is all there is to see."""
+        if too_small(event.size) and any(isinstance(screen, MainScreen) for screen in self.screen_stack):
+            while not isinstance(self.screen, MainScreen):
+                self.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in TINY_BLOCKED and self.main.is_tiny:

@@ -6,6 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
@@ -20,6 +21,11 @@ from ..widgets.line import Line
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
 MIN_WIDTH, MIN_HEIGHT = 60, 14
+
+
+def too_small(size: Size) -> bool:
+    """A terminal of this size cannot show the panes (the main screen says so, alone)."""
+    return size.width < MIN_WIDTH or size.height < MIN_HEIGHT
 WIDE_WIDTH, WIDE_HEIGHT = 120, 32
 
 
@@ -170,7 +176,7 @@ class MainScreen(Screen):
 
     def on_resize(self) -> None:
         width, height = self.size
-        tiny = width < MIN_WIDTH or height < MIN_HEIGHT
+        tiny = too_small(self.size)
         if tiny and not self.is_tiny and self.focused is not None:
             self._focus_before_tiny = self.focused  # the panes are hidden, and lose the focus
         self.set_class(tiny, "-tiny")
