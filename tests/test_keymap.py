@@ -13,7 +13,7 @@ import pytest
 
 from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.tui.app import CrisisApp
-from crisis_tui.tui.keymap import KeymapError, load_keymap, remappable
+from crisis_tui.tui.keymap import KeymapError, is_key, load_keymap, remappable
 from crisis_tui.tui.screens.help import HelpScreen
 from crisis_tui.tui.screens.history import HistoryScreen
 from crisis_tui.tui.widgets.key_bar import KeyBar
@@ -94,6 +94,12 @@ def test_both_forms_of_toml_key_are_read(tmp_path):
     assert load_keymap(path) == {"list.down": "down,j,n", "detail.source": "s,o"}
 
 
+@pytest.mark.parametrize("keys", ["ctrl+n", "n", "G", "?", "question_mark", "slash", "pagedown", "f5", "shift+tab",
+                                  "alt+x", "space", "escape", "enter", "\u00e9"])
+def test_key_names_a_terminal_sends_are_keys(keys):
+    assert is_key(keys)
+
+
 def test_keys_may_be_swapped_within_a_pane(tmp_path):
     path = write(tmp_path, '[list]\ndown = "k"\nup = "j"\n')
     assert load_keymap(path) == {"list.down": "k", "list.up": "j"}
@@ -118,6 +124,15 @@ def test_no_keymap_file_in_the_config_directory_is_no_keymap(tmp_path, monkeypat
     ('"list.down" = "n"\n[list]\ndown = "j"\n', "list.down: given twice"),
     ('"list.down" = "down,k"\n', "list.down takes 'k', which list.up has too (give list.up its own keys"),
     ('"app.back" = "?"\n', "app.back takes '?', which app.help has too"),
+    ('"list.down" = "ctrl-n"\n', "list.down: 'ctrl-n' is not a key"),
+    ('"list.down" = "pgdown"\n', "list.down: 'pgdown' is not a key"),
+    ('"list.down" = "esc"\n', "list.down: 'esc' is not a key"),
+    ('"list.open" = "return"\n', "list.open: 'return' is not a key"),
+    ('"list.down" = "PageDown"\n', "list.down: 'PageDown' is not a key"),
+    ('"list.down" = "cmd+n"\n', "list.down: 'cmd+n' is not a key"),
+    ('"list.up" = "up,q"\n', "list.up takes 'q', which app.quit has too"),
+    ('"app.back" = "j"\n', "app.back takes 'j', which "),
+    ('"detail.source" = "1"\n', "detail.source takes '1', which pane.events has too"),
 ])
 def test_a_broken_keymap_is_one_line_naming_the_file(tmp_path, text, problem):
     path = write(tmp_path, text)

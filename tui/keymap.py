@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from textual.binding import Binding
 
 ENV_VAR = "CRISIS_TUI_KEYMAP"
+MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
+NAMED_KEYS = {"escape", "enter", "tab", "backspace", "delete", "insert", "home", "end", "pageup", "pagedown",
+              "up", "down", "left", "right", "space", *(f"f{n}" for n in range(1, 25))}
+# Which bindings a key given to another can hide: while a list or the detail has the focus,
+# its keys come before the main screen's (pane.*) and the app's; those before the app's.
+REACHES = {"list": {"pane", "app"}, "detail": {"pane", "app"}, "pane": {"app"}}
 FILE_NAME = "keymap.toml"
 TOML_TYPES = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "a table"}
 
@@ -99,28 +105,47 @@ def load_keymap(path: Path | None) -> dict[str, str]:
         if keys == [""]:
             raise KeymapError(f"{where}: no keys (leave the id out to keep its own keys)")
         for key in keys:
-            if not key or LINE_CONTROL.search(key) or any(c.isspace() for c in key):
+            if not is_key(key):
                 raise KeymapError(f'{where}: {key!r} is not a key (keys are names such as "j", "down", '
-                                  f'"ctrl+f", separated by commas)')
+                                  f'"pagedown", "escape", "enter", "ctrl+f", "f5", separated by commas)')
         keymap[binding_id] = ",".join(keys)
     _refuse_clashes(path, keymap, ids)
     return keymap
 
 
+def is_key(key: str) -> bool:
+    """Whether a terminal key can ever arrive as `key` (Textual's names: `j`, `G`, `?`,
+    `question_mark`, `pagedown`, `ctrl+f`, `f5`); `ctrl-n`, `esc` or `return` never do."""
+    from textual.keys import KEY_NAME_REPLACEMENTS, key_to_character
+
+    *modifiers, base = key.split("+") if key != "+" else [key]
+    if not base or any(m not in MODIFIERS for m in modifiers) or LINE_CONTROL.search(base) or base.isspace():
+        return False
+    if len(base) == 1 or base in NAMED_KEYS or base in KEY_NAME_REPLACEMENTS.values():
+        return True
+    character = key_to_character(base)
+    return character is not None and len(character) == 1 and character.isprintable()
+
+
 def _refuse_clashes(path: Path, keymap: dict[str, str], bindings: dict[str, Binding]) -> None:
-    """Refuse a key that the keymap gives to a binding while another of the same pane keeps it
-    (Textual would take it from that one without a word; its own clash report, in 8.2, also
-    names every remapped binding that had two keys)."""
+    """Refuse a key that the keymap gives to a binding while another that can take it first,
+    or that it would hide, keeps it: one of the same pane, or a list's key that would hide the
+    app's (`"list.up" = "up,q"` would stop q quitting while a list has the focus). Textual
+    would take it without a word; its own clash report, in 8.2, also names every remapped
+    binding that had two keys."""
     from textual.keys import key_to_character
 
     def keys(binding_id: str) -> set[str]:
         written = keymap.get(binding_id, bindings[binding_id].key).split(",")
         return {key_to_character(key.strip()) or key.strip() for key in written}
 
+    def related(a: str, b: str) -> bool:
+        first, second = a.split(".")[0], b.split(".")[0]
+        return first == second or second in REACHES.get(first, ()) or first in REACHES.get(second, ())
+
     for binding_id in keymap:
-        pane = binding_id.split(".")[0]
         for other in bindings:
-            if other != binding_id and other.split(".")[0] == pane:
+            if other != binding_id and related(binding_id, other):
                 both = keys(binding_id) & keys(other)
                 if both:
                     key = sorted(both)[0]
