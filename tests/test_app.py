@@ -334,6 +334,17 @@ async def test_command_palette_finds_entities(make_app):
         assert app.shown == "agreement/lahore-declaration-1999"
 
 
+async def test_the_palette_offers_our_commands_and_not_textuals_key_panel_or_maximize(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Search entities", "Back", "Forward", "History", "Help", "Quit", "Theme"} <= set(titles)
+        assert "Keys" not in titles and "Maximize" not in titles and titles.count("Quit") == 1
+        quit_help = next(c.help for c in app.get_system_commands(app.screen) if c.title == "Quit")
+        assert quit_help == "Leave crisis-tui"
+
+
 async def test_number_keys_switch_panes(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

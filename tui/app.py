@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -342,8 +343,14 @@ class CrisisApp(App[None]):
 
         self.push_screen(HelpScreen(sections))
 
-    def get_system_commands(self, screen):
-        yield from super().get_system_commands(screen)
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
+        (a second key list beside the panes, which squeezes them) and Maximize (which hides
+        the key bar) are left out: `?` lists every key."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Screenshot"):
+                yield command
+        yield SystemCommand("Quit", "Leave crisis-tui", self.action_quit)
         yield SystemCommand("Search entities", "Find any event, actor, agreement or place", self.action_search)
         yield SystemCommand("Back", "Go back to the previous entity", self.action_go_back)
         yield SystemCommand("Forward", "Go forward again", self.action_forward)
