@@ -54,3 +54,18 @@ def test_a_long_word_folds_into_lines_of_the_width():
     measured once, not again for every line: that took 45 s)."""
     lines = texts(wrap_spans([("x" * 100_000, None)], 40))
     assert len(lines) == 2500 and set(lines) == {"x" * 40}
+
+
+def test_a_row_too_long_for_its_pane_ends_in_an_ellipsis_and_a_short_one_is_padded():
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from crisis_tui.tui.widgets.row_view import fit
+
+    base, bold = Style(), Style(bold=True)
+    long = fit([Segment(" 1965 ", base), Segment("1965 war between India and Pakistan", bold)], 20, base)
+    assert long.text == " 1965 1965 war betw\u2026" and long.cell_length == 20
+    assert list(long)[-1].style == bold  # the ellipsis is styled as the name it cuts
+    short = fit([Segment(" Simla", bold)], 10, base)
+    assert short.text == " Simla    " and short.cell_length == 10
+    assert fit([Segment("exactly10!", base)], 10, base).text == "exactly10!"

@@ -20,7 +20,7 @@ from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow
 from .. import shown
 from ..outline import row_date
-from .row_view import RowView, keep_in_view, set_rows
+from .row_view import RowView, fit, keep_in_view, set_rows
 
 PAGE = 256
 MAX_PAGES = 32
@@ -163,12 +163,7 @@ class EntityList(RowView, can_focus=True):
             first = shown.line(row.kind).ljust(KIND_WIDTH)[:KIND_WIDTH]
         else:
             first = row_date(row).ljust(DATE_WIDTH)[:DATE_WIDTH]
-        segments = [Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)]
-        strip = Strip(segments).crop(0, width)
-        pad = width - strip.cell_length
-        if pad > 0:
-            strip = Strip([*strip, Segment(" " * pad, style)])
-        return strip
+        return fit([Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)], width, style)
 
     def _show_position(self) -> None:
         """Say where the cursor is (shown in place of a scrollbar: see app.tcss).

@@ -16,7 +16,7 @@ from textual.strip import Strip
 
 from ...db.records import SearchHit
 from ..outline import hit_parts
-from .row_view import RowView, keep_in_view, set_rows
+from .row_view import RowView, fit, keep_in_view, set_rows
 
 TYPE_WIDTH = 10
 DIM, BOLD = Style(dim=True), Style(bold=True)
@@ -69,8 +69,7 @@ class HitList(RowView, can_focus=False):
         dim, bold = style + DIM, style + BOLD
         (kind, _), *rest = hit_parts(self.hits[index], TYPE_WIDTH - 1)
         segments = [Segment(" " + kind, dim), *(Segment(text, bold if role == "name" else dim) for text, role in rest)]
-        strip = Strip(segments).crop(0, width)
-        return strip.extend_cell_length(width, style)
+        return fit(segments, width, style)
 
     def on_resize(self) -> None:
         set_rows(self, len(self.hits))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -29,6 +30,19 @@ def set_rows(view: ScrollView, rows: int) -> None:
     size = Size(view.scrollable_content_region.width, rows)
     if view.virtual_size != size:
         view.virtual_size = size
+
+
+def fit(segments: list[Segment], width: int, style: Style) -> Strip:
+    """One row of `width` cells: padded with `style`, or cut with a `…` where it does not fit
+    (else two names that differ only past the edge look alike)."""
+    strip = Strip(segments)
+    if strip.cell_length <= width:
+        return strip.extend_cell_length(width, style)
+    if width < 2:
+        return strip.crop(0, width)
+    cut = strip.crop(0, width - 1)
+    last = segments[-1].style if segments else style
+    return Strip([*cut, Segment("\u2026", last)]).extend_cell_length(width, style)
 
 
 class RowView(ScrollView):
