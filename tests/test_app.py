@@ -450,6 +450,33 @@ async def test_a_terminal_made_too_small_closes_what_is_open_over_the_panes(make
         assert app.shown == "event/tashkent-talks-1966"
 
 
+async def test_back_and_forward_put_the_detail_cursor_where_it_was(make_app):
+    """Simla -> a signatory -> back: the cursor is on that signatory's line again (as a
+    browser returns to the place on a page), and forward returns to where it was there."""
+    app = make_app(start="agreement/simla-1972")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = detail(app)
+        await follow(pilot, "Indira Gandhi")
+        assert app.shown == "actor/indira-gandhi"
+        await follow(pilot, "Simla Agreement")  # the signatory's link back to the agreement
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "actor/indira-gandhi" and "Simla Agreement" in view.items[view.highlighted].text
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972" and "Indira Gandhi" in view.items[view.highlighted].text
+        top = view.scroll_offset.y
+        start, count = view._spans[view.highlighted]
+        assert top <= start < top + view.scrollable_content_region.height  # and in view
+        await pilot.press("f")
+        await settle(pilot)
+        assert app.shown == "actor/indira-gandhi" and "Simla Agreement" in view.items[view.highlighted].text
+        await follow(pilot, "Simla Agreement")  # a link followed anew starts at the first line
+        first = next(i for i, item in enumerate(view.items) if item.target is not None)
+        assert app.shown == "agreement/simla-1972" and view.highlighted == first
+
+
 async def test_wide_terminal_shows_every_pane(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:

@@ -20,7 +20,7 @@ from . import shown
 from .history import History
 from .messages import DetailLoaded, Failed
 from .screens.main import MainScreen, too_small
-from .widgets.detail import DetailView
+from .widgets.detail import DetailView, Spot
 from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
@@ -113,6 +113,11 @@ class CrisisApp(App[None]):
         self._names: dict[str, str] = {}
         self._preview_timer: Timer | None = None
         self._focus_detail = False
+        self._returning: str | None = None  # a page gone back (or forward) to, its cursor put back
+        # Where the detail's cursor was on each history entry left (by index, with its ref), as
+        # a browser keeps a place per entry; and the entry shown now, if it is not a preview.
+        self._spots: dict[int, tuple[str, Spot]] = {}
+        self._entry_shown: tuple[int, str] | None = None
         if few_colours():
             self.theme = "ansi-dark"
 
@@ -168,11 +173,13 @@ class CrisisApp(App[None]):
 
     # --- navigation: everything goes through visit() -------------------------------
 
-    def visit(self, ref: str, remember: bool = True, focus_detail: bool = False) -> None:
+    def visit(self, ref: str, remember: bool = True, focus_detail: bool = False, return_to: bool = False) -> None:
         """Show an entity; `remember` records it in the history (links, search, Enter).
 
-        With `focus_detail`, the detail pane takes the focus in the same frame that shows it.
+        With `focus_detail`, the detail pane takes the focus in the same frame that shows it;
+        with `return_to` (back, forward, history), its cursor goes where it was when it was left.
         """
+        self._returning = ref if return_to else None
         if remember:
             h = self.history
             if self._arriving is not None and self._arriving == h.current and h.can_back:
@@ -196,11 +203,19 @@ class CrisisApp(App[None]):
         detail = message.detail
         if detail.row.ref != self._wanted:
             return  # an older visit's detail, slower than the newer one (a thread cannot be stopped)
-        self.shown = detail.row.ref
+        ref, h = detail.row.ref, self.history
+        if self._entry_shown is not None:  # where the cursor was on the history entry being left
+            self._spots[self._entry_shown[0]] = (self._entry_shown[1], self.main.detail.spot)
+        saved = self._spots.get(h.cursor) if self._returning == ref else None
+        spot = saved[1] if saved is not None and saved[0] == ref else None
+        self._entry_shown = (h.cursor, ref) if h.current == ref else None  # a preview is no entry
+        for index in [i for i in self._spots if i >= len(h.entries)]:
+            del self._spots[index]  # entries dropped by a new visit after going back
+        self.shown = ref
         self._arriving = None
-        self._names[detail.row.ref] = shown.line(detail.row.name)
+        self._names[ref] = shown.line(detail.row.name)
         with self.batch_update():  # one frame for the detail, the crumbs, the cursor and the focus
-            self.main.show_detail(detail, message.position)
+            self.main.show_detail(detail, message.position, spot)
             self._update_crumbs()
             if self._focus_detail:
                 self._focus_detail = False
@@ -272,15 +287,15 @@ class CrisisApp(App[None]):
         h = self.history
         # What was last asked for, not what is shown: a followed link still loading is not a preview.
         if self._wanted != h.current and h.current is not None:
-            self.visit(h.current, remember=False)  # leave a preview for the page it covered
+            self.visit(h.current, remember=False, return_to=True)  # leave a preview for the page it covered
         elif (before := h.back()) is not None:
-            self.visit(before, remember=False)
+            self.visit(before, remember=False, return_to=True)
         else:
             self.notify("Nothing to go back to", timeout=2)
 
     def action_forward(self) -> None:
         if (after := self.history.forward()) is not None:
-            self.visit(after, remember=False)
+            self.visit(after, remember=False, return_to=True)
         else:
             self.notify("Nothing to go forward to", timeout=2)
 
@@ -290,7 +305,7 @@ class CrisisApp(App[None]):
         def jump(index: int | None) -> None:
             ref = self.history.go(index) if index is not None else None
             if ref is not None:
-                self.visit(ref, remember=False)
+                self.visit(ref, remember=False, return_to=True)
 
         from .screens.history import HistoryScreen
 

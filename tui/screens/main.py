@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityDetail
-from ..widgets.detail import DetailView
+from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
 from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
@@ -143,9 +143,10 @@ class MainScreen(Screen):
 
     # --- showing -----------------------------------------------------------------
 
-    def show_detail(self, detail: EntityDetail, position: int | None) -> None:
-        """Show an entity and put its pane's cursor on it, without another preview."""
-        self.detail.show(detail)
+    def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None) -> None:
+        """Show an entity (its cursor at `spot`, if given) and put its pane's cursor on it,
+        without another preview."""
+        self.detail.show(detail, spot)
         entity_list = self.list_for(detail.row.type)
         if entity_list is not None and position is not None:
             if not self.is_wide and entity_list.entity_type != self.active:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -69,6 +70,13 @@ def item(*parts: str | Span, target: Target | None = None, link: int | None = No
 RULE = Item(None)
 
 
+class Spot(NamedTuple):
+    """Where a detail was left: the item under the cursor and the line at the top of the view."""
+
+    item: int | None
+    top: int
+
+
 class DetailView(RowView, can_focus=True):
     """Shows an EntityDetail; Enter follows a link or opens a citation's source passage."""
 
@@ -115,15 +123,25 @@ class DetailView(RowView, can_focus=True):
 
     # --- content -----------------------------------------------------------------
 
-    def show(self, detail: EntityDetail) -> None:
-        """Replace the view with `detail`, the cursor on its first link."""
+    def show(self, detail: EntityDetail, spot: Spot | None = None) -> None:
+        """Replace the view with `detail`, the cursor on its first link, or where `spot` says
+        (the line it was on and the top of the view when this entity was last left)."""
         self.border_title = Content(shown.line(detail.row.name))  # a Content: never read as markup
         self.items = list(build_items(detail))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
         self._layout_lines()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=spot.top if spot else 0, animate=False, immediate=True, force=True)
+        if spot is not None and spot.item is not None and spot.item < len(self.items) \
+                and self.items[spot.item].target is not None:
+            self.highlighted = spot.item
+            self._keep_in_view(spot.item)
         self.refresh()
         self._show_extent()
+
+    @property
+    def spot(self) -> Spot:
+        """Where the cursor and the view are, to come back to (`show`)."""
+        return Spot(self.highlighted, round(self.scroll_y))
 
     def _layout_lines(self) -> None:
         """Wrap every item to the current width (a hidden pane lays out for 80 columns)."""
@@ -201,32 +219,32 @@ class DetailView(RowView, can_focus=True):
         height = self.scrollable_content_region.height or 1
         top = self.scroll_offset.y
         if start < top:
-            self.scroll_to(y=start, animate=False, immediate=True)
+            self.scroll_to(y=start, animate=False, immediate=True, force=True)
         elif start + count > top + height:
-            self.scroll_to(y=min(start, start + count - height), animate=False, immediate=True)
+            self.scroll_to(y=min(start, start + count - height), animate=False, immediate=True, force=True)
 
     def action_move(self, delta: int) -> None:
         """To the next (or previous) line that opens something; past the last, scroll on."""
         choices = self._selectable()
         if self.highlighted is None or not choices:
-            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
+            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True, force=True)
             return
         start, count = self._spans[self.highlighted]
         top, height = self.scroll_offset.y, self.scrollable_content_region.height
         if (delta > 0 and start >= top + height) or (delta < 0 and start + count <= top):
             # the cursor is out of view (below a long summary): read on towards it first
-            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
+            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True, force=True)
             return
         at = choices.index(self.highlighted)
         if 0 <= at + delta < len(choices):
             self._highlight(choices[at + delta])
         else:  # text below the last link or above the first one stays reachable
-            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True)
+            self.scroll_to(y=self.scroll_y + delta, animate=False, immediate=True, force=True)
 
     def action_page(self, direction: int) -> None:
         """Scroll a page and put the cursor on the first openable line in view."""
         height = max(self.scrollable_content_region.height - 1, 1)
-        self.scroll_to(y=self.scroll_y + direction * height, animate=False, immediate=True)
+        self.scroll_to(y=self.scroll_y + direction * height, animate=False, immediate=True, force=True)
         top = round(self.scroll_y)
         visible = [i for i in self._selectable() if top <= self._spans[i][0] < top + height + 1]
         if visible:
@@ -236,13 +254,13 @@ class DetailView(RowView, can_focus=True):
 
     def action_first(self) -> None:
         choices = self._selectable()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
         if choices:
             self._highlight(choices[0])
 
     def action_last(self) -> None:
         choices = self._selectable()
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         if choices:
             self._highlight(choices[-1])
 

@@ -43,7 +43,7 @@ class HitList(RowView, can_focus=False):
         self.hits = hits
         self.cursor = 0
         set_rows(self, len(hits))
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     @property
     def current(self) -> SearchHit | None:

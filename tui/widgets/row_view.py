@@ -13,16 +13,18 @@ def keep_in_view(view: ScrollView, index: int) -> None:
     """Scroll `view` the least that shows row `index`, at once (no animation).
 
     A view not laid out yet (or collapsed) has no height: it is left alone, and calls this
-    again when it is resized.
+    again when it is resized. These views scroll with `force`: Textual lets a view scroll
+    only once a layout pass has found it taller than its pane, and a view given new rows
+    (a detail just shown, a list whose count just came) has not had that pass yet.
     """
     height = view.scrollable_content_region.height
     if height <= 0:
         return
     top = view.scroll_offset.y
     if index < top:
-        view.scroll_to(y=index, animate=False, immediate=True)
+        view.scroll_to(y=index, animate=False, immediate=True, force=True)
     elif index >= top + height:
-        view.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        view.scroll_to(y=index - height + 1, animate=False, immediate=True, force=True)
 
 
 def set_rows(view: ScrollView, rows: int) -> None:
