@@ -380,6 +380,25 @@ async def test_help_lists_every_binding(make_app):
         assert not isinstance(app.screen, HelpScreen)
 
 
+async def test_history_before_anything_is_opened_says_so(make_app):
+    from textual.widgets import OptionList
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("H")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        assert isinstance(app.screen, HistoryScreen) and options.option_count == 1
+        assert "Nothing yet" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen) and app.history.entries == ()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, HistoryScreen)
+
+
 async def test_history_screen_jumps(make_app):
     app = make_app(start="event/lavrov-dar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:

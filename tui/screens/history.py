@@ -28,7 +28,7 @@ class HistoryScreen(ModalScreen[int | None]):
         options = [
             Option(Content(("> " if i == self._cursor else "  ") + f"{i + 1:>3}  {name}"), id=str(i))
             for i, name in enumerate(self._names)
-        ]
+        ] or [Option(Content("  Nothing yet: the entities you open are listed here"), disabled=True)]
         history = OptionList(*options, id="history-list")
         history.border_title = "History - Enter jumps, Esc closes"
         yield history
@@ -39,7 +39,8 @@ class HistoryScreen(ModalScreen[int | None]):
             history.highlighted = max(self._cursor, 0)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id or 0))
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))
 
     def action_cursor(self, delta: int) -> None:
         history = self.query_one(OptionList)
