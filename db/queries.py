@@ -483,6 +483,7 @@ class KnowledgeBase:
 
         with self._snapshot():
             try:
-                return export_document(self._readers.connection(), self.path)
+                with self._readers.locked() as conn:
+                    return export_document(conn, self.path)
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc, "cannot export")) from None

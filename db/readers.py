@@ -64,10 +64,20 @@ def open_connection(path: Path, options: str, readonly: bool) -> sqlite3.Connect
     return conn
 
 
-class _Limits(threading.local):
-    """This thread's connection, and what may stop its current query."""
+class _Reader:
+    """One thread's connection, with a lock that `close()` takes before closing it (a
+    sqlite3 connection used by two threads at once can crash the interpreter)."""
 
-    conn: sqlite3.Connection | None = None
+    __slots__ = ("conn", "lock", "closed")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn, self.lock, self.closed = conn, threading.Lock(), False
+
+
+class _Limits(threading.local):
+    """This thread's reader, and what may stop its current query."""
+
+    reader: _Reader | None = None
     cancel: Cancel | None = None
     deadline: float | None = None
 
@@ -78,12 +88,12 @@ class Readers:
     def __init__(self, path: Path, options: str, readonly: bool, first: sqlite3.Connection) -> None:
         self.path, self._options, self._readonly = path, options, readonly
         self._local = _Limits()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[_Reader] = []
         self._guard = threading.Lock()
         self._closed = False
         self._adopt(first)
 
-    def _adopt(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+    def _adopt(self, conn: sqlite3.Connection) -> _Reader:
         local = self._local
 
         def check() -> int:
@@ -93,22 +103,43 @@ class Readers:
             return 1 if deadline is not None and time.monotonic() > deadline else 0
 
         conn.set_progress_handler(check, CHECK_EVERY)
+        reader = _Reader(conn)
         with self._guard:
-            self._all.append(conn)
-        local.conn = conn
-        return conn
+            if self._closed:  # closed while this one was being opened
+                conn.close()
+                raise self._closed_error()
+            self._all.append(reader)
+        local.reader = reader
+        return reader
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection (opened on its first read)."""
-        conn = self._local.conn
-        if conn is not None:
-            return conn
+    def _closed_error(self) -> DatabaseError:
+        return DatabaseError(f"{self.path}: the database is closed")
+
+    def _reader(self) -> _Reader:
+        """This thread's reader (its connection opened on its first read)."""
         if self._closed:
-            raise DatabaseError(f"{self.path}: the database is closed")
+            raise self._closed_error()
+        reader = self._local.reader
+        if reader is not None:
+            return reader
         try:
-            return self._adopt(open_connection(self.path, self._options, self._readonly))
+            conn = open_connection(self.path, self._options, self._readonly)
         except sqlite3.Error as exc:
             raise DatabaseError(problem(self.path, exc, "cannot open the database")) from None
+        return self._adopt(conn)
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        return self._reader().conn
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, for a caller that reads with it directly (the export)."""
+        reader = self._reader()
+        with reader.lock:
+            if reader.closed:
+                raise self._closed_error()
+            yield reader.conn
 
     @contextmanager
     def limited(self, cancel: Cancel | None = None, seconds: float | None = None) -> Iterator[None]:
@@ -124,47 +155,65 @@ class Readers:
 
     def run(self, sql: str, params: tuple = ()) -> list[tuple]:
         """All rows of one statement on this thread's connection; any SQLite error as one line."""
-        conn = self.connection()
-        cancel = self._local.cancel
-        if cancel is not None and cancel.cancelled:  # between statements: the handler is not asked
+        reader = self._reader()
+        local = self._local
+        if local.cancel is not None and local.cancel.cancelled:  # between statements: the handler is not asked
             raise self._stopped()
-        try:
-            return conn.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                raise self._stopped() from None
-            raise DatabaseError(problem(self.path, exc)) from None
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"{self.path}: the database is damaged ({exc})") from None
-        except sqlite3.Error as exc:  # a closed connection, a value SQLite cannot take
-            raise DatabaseError(f"{self.path}: {exc}") from None
+        if local.deadline is not None and time.monotonic() > local.deadline:
+            raise self._stopped()
+        with reader.lock:
+            if reader.closed:
+                raise self._closed_error()
+            try:
+                return reader.conn.execute(sql, params).fetchall()
+            except (sqlite3.Error, OverflowError) as exc:
+                raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> DatabaseError:
+        """One line for what stopped a statement."""
+        if self._closed:  # interrupted by close(), wherever it was (a table being opened, say)
+            return self._closed_error()
+        if isinstance(exc, sqlite3.OperationalError):
+            return self._stopped() if "interrupted" in str(exc) else DatabaseError(problem(self.path, exc))
+        if isinstance(exc, sqlite3.ProgrammingError | OverflowError):  # a value SQLite cannot take
+            return DatabaseError(f"{self.path}: {exc}")
+        if isinstance(exc, sqlite3.DatabaseError):
+            return DatabaseError(f"{self.path}: the database is damaged ({exc})")
+        return DatabaseError(f"{self.path}: {exc}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One read transaction on this thread's connection (or the one it is in already); it
         ends however the block ends, a cancelled or timed-out query included."""
-        conn = self.connection()
-        if conn.in_transaction:
+        reader = self._reader()
+        if reader.conn.in_transaction:
             yield
             return
         self.run("BEGIN")
         try:
             yield
         finally:
-            local = self._local
-            before, local.cancel, local.deadline = (local.cancel, local.deadline), None, None
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error:
-                pass  # a closed connection: nothing left to end
-            finally:
-                local.cancel, local.deadline = before
+            with reader.lock:  # the limits do not apply: the handler must not stop the end
+                local = self._local
+                before, local.cancel, local.deadline = (local.cancel, local.deadline), None, None
+                try:
+                    if not reader.closed:
+                        reader.conn.execute("COMMIT")
+                except sqlite3.Error:
+                    try:  # never left inside a transaction, reading an old snapshot for good
+                        reader.conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # nothing open any more
+                finally:
+                    local.cancel, local.deadline = before
 
     def _stopped(self) -> DatabaseError:
+        if self._closed:
+            return self._closed_error()
         cancel, deadline = self._local.cancel, self._local.deadline
         if cancel is not None and cancel.cancelled:
             return QueryCancelled(f"{self.path}: the query was cancelled")
-        if deadline is not None:
+        if deadline is not None and time.monotonic() > deadline:
             return QueryTimeout(f"{self.path}: the query took too long and was stopped")
         return DatabaseError(f"{self.path}: the query was interrupted")
 
@@ -174,19 +223,29 @@ class Readers:
 
     def release(self) -> None:
         """Close this thread's connection (a thread that reads no more: each search has one)."""
-        conn, self._local.conn = self._local.conn, None
-        if conn is not None:
-            with self._guard:
-                if conn in self._all:
-                    self._all.remove(conn)
-            conn.close()
+        reader, self._local.reader = self._local.reader, None
+        if reader is None:
+            return
+        with self._guard:
+            if reader in self._all:
+                self._all.remove(reader)
+        with reader.lock:
+            if not reader.closed:
+                reader.closed = True
+                reader.conn.close()
 
     def close(self) -> None:
-        """Stop every query under way and close every connection."""
+        """Stop every query under way and close every connection, each once its thread has let go."""
         with self._guard:
             self._closed = True
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.interrupt()
-        for conn in conns:
-            conn.close()
+            readers, self._all = self._all, []
+        for reader in readers:
+            try:
+                reader.conn.interrupt()  # safe from any thread: the query under way ends now
+            except sqlite3.Error:
+                pass  # closed already
+        for reader in readers:
+            with reader.lock:
+                if not reader.closed:
+                    reader.closed = True
+                    reader.conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crisis_tui.db.errors import DatabaseError
 from crisis_tui.db.queries import fts_query
 
 
@@ -218,3 +219,50 @@ def test_a_stopped_search_leaves_no_read_transaction_open(kb):
             cancel.cancel()  # between two statements of a search
             kb._all("SELECT 1")
     assert not kb._readers.connection().in_transaction
+
+
+def test_closing_while_other_threads_read_ends_their_reads_with_a_clear_error(bundled_db):
+    """In a process of its own: a connection closed under a thread using it crashed Python."""
+    import subprocess
+    import sys
+
+    script = f"""
+import threading
+from crisis_tui.db.errors import DatabaseError
+from crisis_tui.db.queries import KnowledgeBase
+for round in range(40):
+    kb = KnowledgeBase("sqlite:///{bundled_db}")
+    errors, started = [], threading.Barrier(3)
+    def read(what):
+        started.wait()
+        try:
+            for _ in range(300):
+                kb.search("simla tashkent") if what else kb.detail("agreement/simla-1972")
+        except DatabaseError as exc:
+            errors.append(str(exc))
+    threads = [threading.Thread(target=read, args=(w,)) for w in (0, 1)]
+    for t in threads:
+        t.start()
+    started.wait()
+    threading.Event().wait(0.002 * (round % 5))
+    kb.close()
+    for t in threads:
+        t.join()
+    assert all(e.endswith("the database is closed") for e in errors), errors
+    try:
+        kb.page("event", 0, 5)
+        raise SystemExit("read after close")
+    except DatabaseError as exc:
+        assert "closed" in str(exc), exc
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("sql, params", [("SELECT ?", ()), ("SELECT 1; SELECT 2", ()), ("SELECT ?", (2**70,))])
+def test_a_statement_sqlite_refuses_is_not_called_a_damaged_database(kb, sql, params):
+    with pytest.raises(DatabaseError) as raised:
+        kb._all(sql, params)
+    assert "damaged" not in str(raised.value)
+    assert kb.search("Simla")
