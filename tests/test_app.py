@@ -496,6 +496,22 @@ async def test_back_and_forward_put_the_detail_cursor_where_it_was(make_app):
         assert app.shown == "agreement/simla-1972" and view.highlighted == first
 
 
+async def test_back_to_a_previewed_page_puts_its_cursor_where_it_was(make_app):
+    """The page a link was followed from was only a preview (the list cursor showed it): it
+    joins the history with its place, as one opened with Enter does."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.visit("agreement/simla-1972", remember=False)
+        await settle(pilot)
+        view = detail(app)
+        await follow(pilot, "party: India")
+        assert app.shown == "actor/india"
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.shown == "agreement/simla-1972" and "party: India" in view.items[view.highlighted].text
+
+
 async def test_wide_terminal_shows_every_pane(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:

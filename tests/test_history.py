@@ -50,3 +50,14 @@ def test_go():
         h.visit(ref)
     assert h.go(0) == "a" and h.can_forward
     assert h.go(9) is None and h.current == "a"
+
+
+def test_an_entry_keeps_its_serial_while_older_ones_fall_off_the_front():
+    h = History(limit=3)
+    for ref in ("a", "b", "c"):
+        h.visit(ref)
+    assert h.serial == 2 and list(h.serials()) == [0, 1, 2]
+    h.visit("d")  # "a" falls off
+    assert h.entries == ("b", "c", "d") and h.serial == 3 and list(h.serials()) == [1, 2, 3]
+    h.back()
+    assert h.current == "c" and h.serial == 2  # the serial "c" had when it was current before

@@ -114,8 +114,8 @@ class CrisisApp(App[None]):
         self._preview_timer: Timer | None = None
         self._focus_detail = False
         self._returning: str | None = None  # a page gone back (or forward) to, its cursor put back
-        # Where the detail's cursor was on each history entry left (by index, with its ref), as
-        # a browser keeps a place per entry; and the entry shown now, if it is not a preview.
+        # Where the detail's cursor was on each history entry left (by its serial, with its ref),
+        # as a browser keeps a place per entry; and the entry shown now, if it is not a preview.
         self._spots: dict[int, tuple[str, Spot]] = {}
         self._entry_shown: tuple[int, str] | None = None
         if few_colours():
@@ -150,7 +150,8 @@ class CrisisApp(App[None]):
         for entity_list in self.main.lists.values():
             entity_list.reload()
         if self.shown is not None:
-            self.visit(self._wanted or self.shown, remember=False)  # a page on its way is read again too
+            # a page on its way is read again too; the one shown keeps its cursor where it was
+            self.visit(self._wanted or self.shown, remember=False, return_to=True)
         self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
 
     @work(thread=True, group="detail", exit_on_error=False)
@@ -206,11 +207,12 @@ class CrisisApp(App[None]):
         ref, h = detail.row.ref, self.history
         if self._entry_shown is not None:  # where the cursor was on the history entry being left
             self._spots[self._entry_shown[0]] = (self._entry_shown[1], self.main.detail.spot)
-        saved = self._spots.get(h.cursor) if self._returning == ref else None
+        saved = self._spots.get(h.serial) if self._returning == ref else None
         spot = saved[1] if saved is not None and saved[0] == ref else None
-        self._entry_shown = (h.cursor, ref) if h.current == ref else None  # a preview is no entry
-        for index in [i for i in self._spots if i >= len(h.entries)]:
-            del self._spots[index]  # entries dropped by a new visit after going back
+        self._entry_shown = (h.serial, ref) if h.current == ref else None  # a preview is no entry
+        kept = h.serials()
+        for serial in [s for s in self._spots if s not in kept]:
+            del self._spots[serial]  # entries dropped by a new visit after going back, or off the front
         self.shown = ref
         self._arriving = None
         self._names[ref] = shown.line(detail.row.name)
@@ -250,6 +252,7 @@ class CrisisApp(App[None]):
     def _follow(self, message: DetailView.Follow) -> None:
         if self.shown is not None and self.shown == self._wanted != self.history.current:
             self.history.visit(self.shown)  # a previewed page a link is followed from: back comes to it
+            self._entry_shown = (self.history.serial, self.shown)  # and to where its cursor was
         self.visit(message.ref)
 
     @on(DetailView.ShowCitation)

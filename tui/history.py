@@ -11,6 +11,7 @@ class History:
     def __init__(self, limit: int = 200) -> None:
         self._entries: deque[str] = deque(maxlen=limit)
         self._cursor = -1
+        self._dropped = 0  # entries that fell off the front (the list is bounded)
 
     @property
     def entries(self) -> tuple[str, ...]:
@@ -20,6 +21,15 @@ class History:
     def cursor(self) -> int:
         """Index of the current entry; -1 when nothing has been visited."""
         return self._cursor
+
+    @property
+    def serial(self) -> int:
+        """A number for the current entry that stays its own while older entries fall off the front."""
+        return self._dropped + self._cursor
+
+    def serials(self) -> range:
+        """The serial numbers of the entries kept."""
+        return range(self._dropped, self._dropped + len(self._entries))
 
     @property
     def current(self) -> str | None:
@@ -39,6 +49,8 @@ class History:
             return
         while len(self._entries) > self._cursor + 1:
             self._entries.pop()
+        if len(self._entries) == self._entries.maxlen:
+            self._dropped += 1
         self._entries.append(ref)
         self._cursor = len(self._entries) - 1
 
