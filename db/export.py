@@ -129,6 +129,9 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
     document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
     if len(packs) == 1:
         document["pack"] = packs[0]
+        if "pack" in _columns(conn, "entity"):  # an older database has no such column: an upgrade fills it
+            for entity in entities:
+                entity.setdefault("pack", None)  # of no pack (an import without one): not the header's
     document.update(relations=relations, sources=sources, entities=entities, links=links, positions=positions)
     return document
 

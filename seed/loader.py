@@ -344,7 +344,7 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
         raise PackError(str(origin), f"field '{field}': {err['msg'].removeprefix('Value error, ')}") from None
     if pack.pack is not None:  # an entity comes from the pack it is given in, unless it names another
         for entity in pack.entities:
-            if entity.pack is None:
+            if "pack" not in entity.model_fields_set:  # `pack: null` says it came from no pack
                 entity.pack = pack.pack.id
     for n, source in enumerate(pack.sources):
         if source.text_file:

@@ -418,3 +418,20 @@ def test_an_entity_is_of_the_pack_it_came_in(db_copy, tmp_path):
     run("--db", str(db_copy), "export", "-o", str(out))
     assert run("--db", str(fresh), "import", str(out)).returncode == 0
     assert {e["id"]: e.get("pack") for e in export(fresh)["entities"]} == packs
+
+
+def test_an_entity_of_no_pack_stays_so_through_export_and_import(db_copy, tmp_path):
+    """A document without a `pack:` header (an ACLED file, a hand-made one) gives entities no
+    pack; the export of a database made from one pack names that pack in its header, and the
+    entities of none are written `pack: null`, so that an import of it does not credit them to it."""
+    document = small_pack()
+    del document["pack"]
+    assert run("--db", str(db_copy), "import", str(write(tmp_path / "loose.yaml", document))).returncode == 0
+    exported = export(db_copy)
+    assert exported["pack"]["id"] == "india-pakistan-2025"
+    packs = {e["id"]: e.get("pack") for e in exported["entities"]}
+    assert packs["event/port-vell-2024"] is None and packs["actor/india"] == "india-pakistan-2025"
+    out, fresh = tmp_path / "all.json", tmp_path / "fresh.db"
+    run("--db", str(db_copy), "export", "-o", str(out))
+    assert run("--db", str(fresh), "import", str(out)).returncode == 0
+    assert {e["id"]: e.get("pack") for e in export(fresh)["entities"]} == packs
