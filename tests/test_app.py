@@ -322,6 +322,26 @@ async def test_hostile_search_strings(make_app):
         assert app.return_code is None
 
 
+async def test_a_palette_search_the_database_stops_is_a_notice(make_app, monkeypatch):
+    """Textual's palette drops what a provider raises: a search past its time limit would show nothing."""
+    from crisis_tui.db.readers import QueryTimeout
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        notices = []
+
+        def stopped(*args, **kwargs):
+            raise QueryTimeout("crisis.db: the query took too long and was stopped")
+
+        monkeypatch.setattr(app.kb, "search", stopped)
+        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Lahore")
+        await until(pilot, lambda: bool(notices))
+        assert notices[0] == "crisis.db: the query took too long and was stopped" and app.return_code is None
+
+
 async def test_command_palette_finds_entities(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -339,7 +359,7 @@ async def test_the_palette_offers_our_commands_and_not_textuals_key_panel_or_max
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Search entities", "Back", "Forward", "History", "Help", "Quit", "Theme"} <= set(titles)
+        assert {"Search entities", "Back", "Forward", "History", "Help", "Quit", "Theme", "Screenshot"} <= set(titles)
         assert "Keys" not in titles and "Maximize" not in titles and titles.count("Quit") == 1
         quit_help = next(c.help for c in app.get_system_commands(app.screen) if c.title == "Quit")
         assert quit_help == "Leave crisis-tui"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -284,7 +284,11 @@ class CrisisApp(App[None]):
             if go_on:
                 self._open_source(link=link, index=index + 1)
 
-        self.call_from_thread(self.push_screen, SourceScreen(source, citation, of), closed)
+        self.call_from_thread(self._show_source, SourceScreen(source, citation, of), closed)
+
+    def _show_source(self, screen: Screen, closed: Callable[[bool | None], None]) -> None:
+        if not self.main.is_tiny:  # the terminal shrank while the passage was read: nothing over its message
+            self.push_screen(screen, closed)
 
     def action_go_back(self) -> None:
         h = self.history

@@ -10,9 +10,11 @@ from textual.command import Hit, Hits, Provider
 from textual.content import Content
 
 from ..db.constants import REF_PATTERN
+from ..db.errors import DatabaseError
 from ..db.readers import Cancel, QueryCancelled
 from ..db.records import SearchHit
 from . import shown
+from .messages import Failed
 from .outline import hit_parts
 
 ROLE_STYLES = {"type": "dim", "name": "bold", "date": "dim", "alias": "italic"}
@@ -47,6 +49,9 @@ class EntityProvider(Provider):
             cancel.cancel()
             raise
         except QueryCancelled:
+            return
+        except DatabaseError as exc:  # a search past its time limit, a damaged database: said, not lost
+            app.post_message(Failed(exc))
             return
         for n, hit in enumerate(hits):
             score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
