@@ -133,6 +133,13 @@ def test_no_keymap_file_in_the_config_directory_is_no_keymap(tmp_path, monkeypat
     ('"list.up" = "up,q"\n', "list.up takes 'q', which app.quit has too"),
     ('"app.back" = "j"\n', "app.back takes 'j', which "),
     ('"detail.source" = "1"\n', "detail.source takes '1', which pane.events has too"),
+    ('"search.close" = "q"\n', "search.close: 'q' is typed or used by the search box"),
+    ('"search.next" = "left"\n', "search.next: 'left' is typed or used by the search box"),
+    ('"search.close" = "slash"\n', "search.close: 'slash' is typed or used by the search box"),
+    ('"app.search" = "ctrl+p"\n', "app.search: 'ctrl+p' is Textual's own"),
+    ('"list.down" = "tab"\n', "list.down: 'tab' moves between the panes"),
+    ('"history.close" = "enter"\n', "history.close: 'enter' is the history list's own"),
+    ('"list.down" = "\u0301"\n', "is not a key"),
 ])
 def test_a_broken_keymap_is_one_line_naming_the_file(tmp_path, text, problem):
     path = write(tmp_path, text)
@@ -207,3 +214,9 @@ def test_the_command_applies_the_keymap_its_environment_names(tmp_path, bundled_
         assert t.wait_exit() == 0
     finally:
         t.close()
+
+
+def test_the_search_may_take_keys_the_box_does_not_use(tmp_path):
+    keymap = '"search.close" = "escape,ctrl+g"\n"search.next" = "down,ctrl+n"\n"history.close" = "escape,h"\n'
+    assert load_keymap(write(tmp_path, keymap)) == {
+        "search.close": "escape,ctrl+g", "search.next": "down,ctrl+n", "history.close": "escape,h"}

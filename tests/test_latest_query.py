@@ -94,7 +94,18 @@ def test_a_stopped_app_ends_the_thread():
     def answered(*_):
         raise RuntimeError("App is not running")
 
-    query = LatestQuery(lambda text: text, answered)
+    asked = []
+    query = LatestQuery(lambda text, cancel: asked.append(text) or text, answered)
     query.submit("x")
     query._thread.join(5)
     assert not query._thread.is_alive()
+    assert asked == ["x"]  # asked, and the answer's RuntimeError ended the thread
+
+
+def test_a_question_after_close_is_not_asked_and_the_thread_ends():
+    asked = []
+    query = LatestQuery(lambda text, cancel: asked.append(text), lambda *_: None)
+    query.close()
+    query.submit("late")  # e.g. a key handled as the search closes
+    query._thread.join(5)
+    assert not query._thread.is_alive() and asked == []

@@ -14,6 +14,7 @@ file and what is wrong (`KeymapError`).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,6 +109,9 @@ def load_keymap(path: Path | None) -> dict[str, str]:
             if not is_key(key):
                 raise KeymapError(f'{where}: {key!r} is not a key (keys are names such as "j", "down", '
                                   f'"pagedown", "escape", "enter", "ctrl+f", "f5", separated by commas)')
+            taken = reserved_for(binding_id, key)
+            if taken:
+                raise KeymapError(f"{where}: {key!r} {taken}, so it would never reach this binding")
         keymap[binding_id] = ",".join(keys)
     _refuse_clashes(path, keymap, ids)
     return keymap
@@ -121,10 +125,34 @@ def is_key(key: str) -> bool:
     *modifiers, base = key.split("+") if key != "+" else [key]
     if not base or any(m not in MODIFIERS for m in modifiers) or LINE_CONTROL.search(base) or base.isspace():
         return False
-    if len(base) == 1 or base in NAMED_KEYS or base in KEY_NAME_REPLACEMENTS.values():
+    if len(base) == 1:
+        return base.isprintable() and not unicodedata.category(base).startswith("M")  # not a combining mark
+    if base in NAMED_KEYS or base in KEY_NAME_REPLACEMENTS.values():
         return True
     character = key_to_character(base)
     return character is not None and len(character) == 1 and character.isprintable()
+
+
+def reserved_for(binding_id: str, key: str) -> str | None:
+    """What takes `key` before the binding `binding_id` could (a reason), or None.
+
+    Textual's own keys (quit, the palette) come first everywhere; Tab moves between panes;
+    the search box types every printable key and edits with its own; the history's list
+    moves and chooses with the arrows and Enter.
+    """
+    from .screens.search import EDITING_KEYS
+
+    owner = binding_id.split(".")[0]
+    if key in ("ctrl+q", "ctrl+c", "ctrl+p"):
+        return "is Textual's own (quit, copy, the command palette)"
+    if owner in ("app", "pane", "list", "detail") and key in ("tab", "shift+tab"):
+        return "moves between the panes"
+    typed = len(key) == 1 or key == "space" or ("+" not in key and key not in NAMED_KEYS)  # `?`, `slash`
+    if owner == "search" and (typed or key in EDITING_KEYS):
+        return "is typed or used by the search box"
+    if owner == "history" and key in ("enter", "up", "down", "pageup", "pagedown", "home", "end"):
+        return "is the history list's own"
+    return None
 
 
 def _refuse_clashes(path: Path, keymap: dict[str, str], bindings: dict[str, Binding]) -> None:

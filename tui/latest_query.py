@@ -38,6 +38,7 @@ class LatestQuery(Generic[Answer]):
         self._lock = threading.Lock()
         self._submitted = 0
         self._running: tuple[int, Cancel] | None = None
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="crisis-tui-query", daemon=True)
         self._thread.start()
 
@@ -51,6 +52,9 @@ class LatestQuery(Generic[Answer]):
 
     def _put(self, item: object) -> None:
         with self._lock:
+            if self._closed:
+                return  # a question after close: nobody is left to ask it
+            self._closed = item is _STOP
             self._submitted += 1
             self._inbox.put((self._submitted, item))
             if self._running is not None and self._running[0] < self._submitted:

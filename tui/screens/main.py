@@ -21,12 +21,12 @@ from ..widgets.line import Line
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
 MIN_WIDTH, MIN_HEIGHT = 60, 14
+WIDE_WIDTH, WIDE_HEIGHT = 120, 32
 
 
 def too_small(size: Size) -> bool:
     """A terminal of this size cannot show the panes (the main screen says so, alone)."""
     return size.width < MIN_WIDTH or size.height < MIN_HEIGHT
-WIDE_WIDTH, WIDE_HEIGHT = 120, 32
 
 
 def collapse(widget: Widget, collapsed: bool) -> None:

@@ -148,16 +148,16 @@ class SearchScreen(ModalScreen[str | None]):
             self.app.call_from_thread(self._show, text, hits or [])
 
     def _failed(self, text: str, error: Exception) -> None:
-        self._release()
-        if isinstance(error, QueryTimeout):
-            if self._searcher is not None and self.query_one("#search-input", Input).value == text:
-                self._open_when_shown = False
-                self.query_one(HitList).set_hits([])
-                self._hits_for = None
-                self.query_one("#search-status", Line).text = Content(
-                    f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {text.strip()!r}; try fewer words")
-            return
-        self.post_message(Failed(error))
+        if not isinstance(error, QueryTimeout):
+            self._release()
+            self.post_message(Failed(error))
+        elif self._searcher is not None and self.query_one("#search-input", Input).value == text:
+            self._release()  # only for the text on show: a newer key's hold is its own
+            self._open_when_shown = False
+            self.query_one(HitList).set_hits([])
+            self._hits_for = None
+            self.query_one("#search-status", Line).text = Content(
+                f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {text.strip()!r}; try fewer words")
 
     def _show(self, text: str, hits: list[SearchHit]) -> None:
         if self._searcher is None or self.query_one("#search-input", Input).value != text:
