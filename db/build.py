@@ -3,7 +3,7 @@
 The database is written to a temporary file beside the target, `.NAME.PID.tmp`, with no
 journal; rows go in in batches on a thread of their own while Python makes the next ones
 (`_Sink`), and the secondary indexes, display order and full-text indexes are built once at
-the end (row-by-row ORM inserts with FTS triggers took 150 s where this takes 27 s). When it
+the end (row by row, with full-text triggers, was several times slower). When it
 is complete and has passed its check (`_verify`) it is put in place: moved there if there is
 no database yet, otherwise copied into the live database in one WAL transaction (SQLite's
 backup API), so readers keep reading the old content until the commit, and a failed or

@@ -2,7 +2,7 @@
 
 `db/models.py` is the one definition of the tables. Two files are written from it ahead of
 time by `python -m crisis_tui.db.schema`, so that neither a first launch nor the explorer
-imports SQLAlchemy (~0.5 s): `schema.sql`, SQLModel's own DDL for the models, and
+imports SQLAlchemy (a slow import): `schema.sql`, SQLModel's own DDL for the models, and
 `tables.py`, each table's columns as plain data, from which the bulk writer, the query
 layer, the export and the pack format take their column lists. tests/test_schema.py fails
 when either differs from the models.
@@ -40,10 +40,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts USING fts5 (
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts_vocab USING fts5vocab (entity_fts, 'row');
 -- The words of the index and how many entities hold each: a prefix typed in search becomes
--- an OR of whole words (FTS5 prefix queries materialise huge doclists: 40 ms at 1M rows).
+-- an OR of whole words (FTS5 prefix queries materialise huge doclists at scale).
 CREATE TABLE IF NOT EXISTS search_term (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 -- Every distinct name and alias once, for substring search ("rov-D"): names repeat at scale
--- ("Clashes in Kabul"), and a trigram index over each entity's name took 27 s of a 1M build.
+-- ("Clashes in Kabul"), and a trigram index over each entity's name was a large part of a build.
 CREATE VIRTUAL TABLE IF NOT EXISTS search_name USING fts5 (
     text, tokenize = 'trigram case_sensitive 0'
 );
@@ -96,7 +96,7 @@ def renumber(conn: sqlite3.Connection) -> None:
 def rebuild_search(conn: sqlite3.Connection) -> None:
     """Rebuild the full-text, term and substring indexes from the tables, once per write."""
     # Terms gather in memory up to `hashsize` before a segment is written: 64 MB instead of 1
-    # means far fewer segments to merge (the word index of 1M events: 17 s -> 11 s).
+    # means far fewer segments to merge (benchmarks/README.md).
     conn.execute("INSERT INTO entity_fts (entity_fts, rank) VALUES ('hashsize', 67108864)")
     conn.execute("INSERT INTO entity_fts (entity_fts) VALUES ('rebuild')")
     conn.execute("DELETE FROM search_term")
