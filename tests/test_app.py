@@ -365,6 +365,17 @@ async def test_the_palette_offers_our_commands_and_not_textuals_key_panel_or_max
         assert quit_help == "Leave crisis-tui"
 
 
+async def test_ctrl_c_says_how_this_app_quits(make_app, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        notices = []
+        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert notices == ["Press q (or Ctrl+q) to quit"] and app.return_code is None
+
+
 async def test_number_keys_switch_panes(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -238,3 +238,18 @@ def test_editing_keys_in_a_burst_act_in_the_order_typed(terminal):
     t.wait_for("for 'abcdefghiyx'")
     t.send("\x7f\x7f\x7fq")  # the three before the cursor gone, q typed where they were
     t.wait_for("for 'abcdefgqx'")
+
+
+def test_keys_sent_together_in_the_help_each_scroll_a_line(terminal):
+    """Ten j in one write scroll ten lines (a scroll left for the next frame lost all but one)."""
+    t = terminal()
+    t.wait_for("1 Events")
+    t.settle()
+    t.send("?")
+    t.wait_for("Help - Esc closes")
+    t.settle()
+    before = [line[5:74] for line in t.text().splitlines()[3:20]]
+    t.send("j" * 10)
+    t.settle()
+    after = [line[5:74] for line in t.text().splitlines()[3:20]]
+    assert after[0] == before[10] and after[6] == before[16], (before, after)

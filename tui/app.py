@@ -93,6 +93,8 @@ class CrisisApp(App[None]):
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
+        # Textual's own Ctrl+C names only ctrl+q: say how this app quits (q, which a keymap may move)
+        Binding("ctrl+c", "quit_hint", show=False, system=True),
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None) -> None:
@@ -289,6 +291,10 @@ class CrisisApp(App[None]):
     def _show_source(self, screen: Screen, closed: Callable[[bool | None], None]) -> None:
         if not self.main.is_tiny:  # the terminal shrank while the passage was read: nothing over its message
             self.push_screen(screen, closed)
+
+    def action_quit_hint(self) -> None:
+        keys = self.keymap.get("app.quit", "q").replace(",", " or ")
+        self.notify(f"Press {keys} (or Ctrl+q) to quit", timeout=3)
 
     def action_go_back(self) -> None:
         h = self.history

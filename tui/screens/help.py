@@ -56,6 +56,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
         Binding("j,down", "scroll(1)", "Down", show=False, id="help.down"),
         Binding("k,up", "scroll(-1)", "Up", show=False, id="help.up"),
+        Binding("g,home", "edge(0)", "Top", show=False, id="help.top"),
+        Binding("G,end", "edge(1)", "Bottom", show=False, id="help.bottom"),
     ]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
@@ -69,4 +71,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(binding_rows(self._sections), id="help-keys")
 
     def action_scroll(self, delta: int) -> None:
-        self.query_one("#help-box").scroll_relative(y=delta, animate=False)
+        # at once: a scroll left for the next frame starts from where the last one began,
+        # and keys held or sent together were lost
+        self.query_one("#help-box").scroll_relative(y=delta, animate=False, immediate=True)
+
+    def action_edge(self, end: int) -> None:
+        box = self.query_one("#help-box")
+        box.scroll_end(animate=False, immediate=True) if end else box.scroll_home(animate=False, immediate=True)

@@ -91,4 +91,4 @@ class SourceScreen(ModalScreen[bool]):
         box.scroll_end(animate=False) if end else box.scroll_home(animate=False)
 
     def action_scroll(self, delta: int) -> None:
-        self.query_one("#source-box").scroll_relative(y=delta, animate=False)
+        self.query_one("#source-box").scroll_relative(y=delta, animate=False, immediate=True)
