@@ -94,7 +94,7 @@ class CrisisApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
         # Textual's own Ctrl+C names only ctrl+q: say how this app quits (q, which a keymap may move)
-        Binding("ctrl+c", "quit_hint", show=False, system=True),
+        Binding("ctrl+c", "quit_hint", "Say how to quit", show=False, system=True, id="app.quit_hint"),
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None) -> None:
