@@ -23,7 +23,7 @@ import stat
 import threading
 import time
 import uuid
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -275,7 +275,7 @@ class Writer:
                 starts = newlines.get(source)
                 if starts is None:
                     starts = newlines[source] = list(accumulate(len(part) + 1 for part in text.split("\n")))[:-1]
-                line = bisect_left(starts, offset) + 1
+                line = bisect_right(starts, offset) + 1  # a quote at a line's start is on that line
             batch.append((n, subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
                           offset, line))
             n += 1

@@ -50,3 +50,22 @@ def test_a_row_sqlite_refuses_fails_the_build_and_leaves_no_database(tmp_path):
             writer.sources([Source(id="s", title="S", text="x"), Source(id="s", title="again", text="x")])
             writer.entities(EntityIn(f"actor/{i}", "actor", None, f"A{i}") for i in range(50000))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_citation_is_on_the_line_its_quote_starts(tmp_path):
+    """The line of a quote that starts a line is that line, not the one before (bisect_left was one short)."""
+    text = "First line here.\nSecond line starts here.\nThird line, with a middle part.\n"
+    path = tmp_path / "w.db"
+    quotes = {"actor/0": "First line", "actor/1": "Second line starts", "actor/2": "with a middle", "actor/3": "Third"}
+    with new_database(path) as writer:
+        writer.meta([])
+        writer.relations([])
+        writer.sources([Source(id="s", title="S", text=text)])
+        writer.entities(EntityIn(ref, "actor", None, ref) for ref in quotes)
+        writer.citations(("entity", ref, CiteIn("s", quote)) for ref, quote in quotes.items())
+    kb = KnowledgeBase(f"sqlite:///{path}")
+    try:
+        assert {ref: kb.detail(ref).citations[0].line for ref in quotes} == {
+            "actor/0": 1, "actor/1": 2, "actor/2": 3, "actor/3": 3}
+    finally:
+        kb.close()
