@@ -143,16 +143,17 @@ class Crisis:
             _, _, summary, _, place, a, b = self._event(i)
             src = f"report/{i // BLOCK}"
             ref = f"event/e{i}"
-            yield ref, "located-in", f"place/p{place}", None, [CiteIn(src, self.places[place])]
-            yield ref, "participant", f"actor/a{a}", None, [CiteIn(src, self.actors[a][1])]
+            # a link cites the event's whole line of the report (a name alone is too short to cite)
+            yield ref, "located-in", f"place/p{place}", None, [CiteIn(src, summary)]
+            yield ref, "participant", f"actor/a{a}", None, [CiteIn(src, summary)]
             if b != a:
-                yield ref, "participant", f"actor/a{b}", None, [CiteIn(src, self.actors[b][1])]
+                yield ref, "participant", f"actor/a{b}", None, [CiteIn(src, summary)]
             roll = (i * 2654435761) % 1000 / 1000  # deterministic, cheap
             if i and roll < 0.6:
-                yield ref, "response-to", f"event/e{int(roll * 7919 * i) % i}", None, [CiteIn(src, f"(event {i}).")]
+                yield ref, "response-to", f"event/e{int(roll * 7919 * i) % i}", None, [CiteIn(src, summary)]
             if roll > 0.6:
                 agreement = int(roll * 104729 + i) % self.n_agreements
-                yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, f"(event {i}).")]
+                yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, summary)]
         for g in range(self.n_agreements):
             rng = random.Random(-g - 1)
             for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different parties

@@ -10,7 +10,9 @@ import json
 import json.scanner
 import math
 import os
+import re
 import stat
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
@@ -391,8 +393,84 @@ def _source_text(base: Path, name: str) -> str:
     return text
 
 
+MIN_QUOTE_WORDS = 4  # a quote carries a claim: this many words (\w+ runs), or a whole line (docs/pack-format.md)
+_ENOUGH_WORDS = re.compile(rf"(?:\w+\W+){{{MIN_QUOTE_WORDS - 1}}}\w")
+_TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_SAME_CELL = re.compile(r"\|\s*same\s*(;|\|)")  # a table cell that reads `same`, or starts `same;`
+_ADDRESS_GOES_ON = re.compile(r"[\w/%?#=&~+-]")  # after an address, a character that would make it longer
+
+
+def _whole_line(text: str, quote: str) -> bool:
+    """Whether `quote` is, somewhere in `text`, a line of its own (a field of a structured record)."""
+    at = text.find(quote)
+    while at >= 0:
+        end = at + len(quote)
+        if (at == 0 or text[at - 1] == "\n") and (end == len(text) or text[end] == "\n"):
+            return True
+        at = text.find(quote, at + 1)
+    return False
+
+
+def _headings(text: str, title: str | None) -> tuple[str, str]:
+    """The heading lines of a source text (joined by newlines) and the text with them blanked.
+
+    A heading line is a markdown heading (a line starting with `#`), a table's header row (the
+    line above a `|---|` delimiter row) or a line that is the title of the source.
+    """
+    lines = text.split("\n")
+    title = (title or "").strip()
+    heading = [line.startswith("#") or (bool(title) and line.strip() == title) for line in lines]
+    for n in range(1, len(lines)):
+        if "|" in lines[n] and "-" in lines[n] and _TABLE_DELIMITER.match(lines[n]):
+            heading[n - 1] = True
+    if not any(heading):
+        return "", text
+    return ("\n".join(line for line, h in zip(lines, heading, strict=True) if h),
+            "\n".join("" if h else line for line, h in zip(lines, heading, strict=True)))
+
+
+def _address_blocks(text: str, address: str) -> list[str]:
+    """The runs of lines of `text` that hold `address`, each joined by newlines.
+
+    A line holds an address that occurs in it whole (not as the start of a longer address); a
+    table row with a cell `same` (or `same; ...`) holds what the row above it holds.
+    """
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    holding: set[int] = set()
+    at = text.find(address)
+    while at >= 0:
+        end = at + len(address)
+        if end >= len(text) or not _ADDRESS_GOES_ON.match(text, end):
+            holding.add(bisect_right(starts, at) - 1)
+        at = text.find(address, at + 1)
+    for n in sorted(holding):
+        while n + 1 < len(lines) and _SAME_CELL.search(lines[n + 1]):
+            n += 1
+            holding.add(n)
+    blocks: list[list[str]] = []
+    for n in sorted(holding):
+        if blocks and n - 1 in holding:
+            blocks[-1].append(lines[n])
+        else:
+            blocks.append([lines[n]])
+    return ["\n".join(block) for block in blocks]
+
+
 def check_references(pack: Pack, origins: Origins) -> None:
-    """Cross-record rules: unique ids, known ids and relations, quotes found in their source.
+    """Raise PackError on the first problem `reference_problems` finds, saying how many more there are."""
+    problems = reference_problems(pack, origins)
+    if problems:
+        first_where, first_problem = problems[0]
+        raise PackError(first_where, first_problem, len(problems) - 1)
+
+
+def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
+    """Cross-record rules: unique ids, known ids and relations, quotes found in their source and
+    fit to cite (long enough, no heading, on their page's lines), positions held by actors.
+    Returns each problem as (where, what).
 
     A record's place and label are worded only for the records that have a problem (a
     million links otherwise cost a second of string building).
@@ -417,11 +495,44 @@ def check_references(pack: Pack, origins: Origins) -> None:
         if source.via is not None and source.via not in sources:
             problems.append((where("sources", n, f"source {source.id}"), f"field 'via': unknown source {source.via!r}"))
 
+    holders = {s.id: s if s.text is not None else sources.get(s.via or "") for s in pack.sources}
+    headings: dict[str, tuple[str, str]] = {}  # by source id of the text: its heading lines, its text less them
+    blocks: dict[tuple[str, str], list[str]] = {}  # by (via source, address): the lines that hold the address
+
+    def quote_problem(c: Any, text: str) -> str | None:
+        """Why a quote found in its source's text is no citation: too short, a heading, or off its page."""
+        quote = c.quote
+        if not _ENOUGH_WORDS.search(quote) and not _whole_line(text, quote):
+            return (f"a quote has at least {MIN_QUOTE_WORDS} words or is a whole line of its source "
+                    f"(enough to carry a claim): {quote[:60]!r}")
+        holder = holders[c.source]
+        assert holder is not None  # the source has a text
+        if "\n" not in quote:
+            if holder.id not in headings:
+                headings[holder.id] = _headings(text, holder.title)
+            heads, body = headings[holder.id]
+            if heads and quote in heads and quote not in body:
+                return f"a heading of source {holder.id!r}, not a passage: {quote[:60]!r}"
+        source = sources[c.source]
+        if source.via is not None and source.address:
+            key = (holder.id, source.address)
+            if key not in blocks:
+                blocks[key] = _address_blocks(text, source.address)
+            if not any(quote in block for block in blocks[key]):
+                return (f"not found on a line of source {holder.id!r} that holds this source's address "
+                        f"{shown(source.address, 200)}" if blocks[key] else
+                        f"source {holder.id!r} has no line holding this source's address "
+                        f"{shown(source.address, 200)}") + f": {quote[:60]!r}"
+        return None
+
     def citation_problems(citations) -> list[str]:
         found = []
         for i, c in enumerate(citations):
             text = texts.get(c.source)
             if text is not None and c.quote in text:
+                problem = quote_problem(c, text)
+                if problem is not None:
+                    found.append(f"field 'citations.{i}.quote': {problem}")
                 continue
             if c.source not in sources:
                 found.append(f"field 'citations.{i}.source': unknown source {c.source!r}")
@@ -456,10 +567,10 @@ def check_references(pack: Pack, origins: Origins) -> None:
         found = [f"field '{field}': unknown id {getattr(q, field)!r}"
                  for field in ("actor", "about")
                  if getattr(q, field) is not None and getattr(q, field) not in entity_ids]
+        if q.actor in entity_ids and not q.actor.startswith("actor/"):  # an entity's id starts with its type
+            found.append(f"field 'actor': {q.actor} is not an actor (a position is held by an actor)")
         found += citation_problems(q.citations)
         if found:
             w = where("positions", n, f"position {q.id}")
             problems.extend((w, problem) for problem in found)
-    if problems:
-        first_where, first_problem = problems[0]
-        raise PackError(first_where, first_problem, len(problems) - 1)
+    return problems

@@ -156,7 +156,7 @@ def test_an_older_schema_is_upgraded_keeping_its_data(db_copy, tmp_path):
         "relations: [{name: participant, label: participant, inverse: took part in}]\n"
         "sources: [{id: note, title: Note, text: 'The Harbour Council met.'}]\n"
         "entities: [{id: actor/harbour-council, type: actor, name: Harbour Council,"
-        " citations: [{source: note, quote: Harbour Council}]}]\n", encoding="utf-8")
+        " citations: [{source: note, quote: The Harbour Council met.}]}]\n", encoding="utf-8")
     assert run("--db", str(db_copy), "import", str(pack)).returncode == 0
     conn = sqlite3.connect(db_copy)  # make it look like schema 2: order kept in entity.pos, no search_name
     conn.executescript("DROP TABLE entity_order; DROP TABLE search_name;"

@@ -37,7 +37,7 @@ def small_pack() -> dict:
             {"id": "event/port-vell-2024", "type": "event", "name": "Port Vell meeting", "date": "2024-03-03",
              "citations": [{"source": "note", "quote": "On 3 March 2024 the Harbour Council met"}]},
             {"id": "actor/harbour-council", "type": "actor", "name": "Harbour Council",
-             "citations": [{"source": "note", "quote": "the Harbour Council"}]},
+             "citations": [{"source": "note", "quote": "the Harbour Council met the Fishers' Union"}]},
         ],
         "links": [{"source": "event/port-vell-2024", "relation": "participant", "target": "actor/harbour-council",
                    "citations": [{"source": "note", "quote": "the Harbour Council met"}]}],

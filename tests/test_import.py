@@ -112,7 +112,7 @@ def small_pack(name: str = "Port Vell meeting") -> dict:
             {"id": "event/port-vell-2024", "type": "event", "name": name, "date": "2024-03-03",
              "citations": [{"source": "note", "quote": "On 3 March 2024 the Harbour Council met"}]},
             {"id": "actor/harbour-council", "type": "actor", "kind": "organisation", "name": "Harbour Council",
-             "citations": [{"source": "note", "quote": "the Harbour Council"}]},
+             "citations": [{"source": "note", "quote": "the Harbour Council met the Fishers' Union"}]},
         ],
         "links": [{"source": "event/port-vell-2024", "relation": "participant", "target": "actor/harbour-council",
                    "citations": [{"source": "note", "quote": "the Harbour Council met"}]}],
@@ -201,7 +201,7 @@ def packs(draw) -> dict:
     for i in range(count - 1):
         if draw(st.booleans()):
             links.append({"source": entities[i]["id"], "relation": "related", "target": entities[i + 1]["id"],
-                          "citations": [{"source": "doc", "quote": f"Record {i + 1}"}]})
+                          "citations": [{"source": "doc", "quote": f"Record {i + 1}: {titles[i + 1]}"}]})
     return {"schema_version": 1, "relations": [{"name": "related", "label": "related to", "inverse": "related to"}],
             "sources": [{"id": "doc", "title": "Generated", "text": text}], "entities": entities, "links": links}
 
@@ -404,7 +404,7 @@ def test_an_entity_is_of_the_pack_it_came_in(db_copy, tmp_path):
     other = small_pack()
     other["pack"] = {"id": "other", "title": "Another pack giving the same records"}
     other["entities"].append({"id": "actor/fishers-union", "type": "actor", "name": "Fishers' Union",
-                              "citations": [{"source": "note", "quote": "the Fishers' Union"}]})
+                              "citations": [{"source": "note", "quote": "met the Fishers' Union at Port Vell"}]})
     result = run("--db", str(db_copy), "import", str(write(tmp_path / "other.yaml", other)))
     assert result.returncode == 0 and "added 1 entity" in result.stdout and "skipped" in result.stdout
     packs = {e["id"]: e.get("pack") for e in export(db_copy)["entities"]}

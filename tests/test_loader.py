@@ -118,7 +118,7 @@ def test_unreadable_files(tmp_path, content, words):
 
 def test_entities_are_of_the_pack_they_are_given_in(bundled_pack, tmp_path):
     assert {e.pack for e in bundled_pack.entities} == {"india-pakistan-2025"}
-    document = ("sources: [{id: s, title: S, text: 'Port Vell and Harbour'}]\n"
+    document = ("sources: [{id: s, title: S, text: \"Port Vell\\nHarbour\"}]\n"
                 "entities:\n"
                 "  - {id: place/port-vell, type: place, name: Port Vell, citations: [{source: s, quote: Port Vell}]}\n"
                 "  - {id: place/harbour, type: place, name: Harbour, pack: charts,"
@@ -136,3 +136,76 @@ def test_an_entity_names_its_pack_by_a_pack_id(tmp_path):
         " citations: [{source: s, quote: Port Vell}]}]\n", encoding="utf-8")
     with pytest.raises(PackError, match=r"p.yaml:2: entity place/port-vell: field 'pack': String should match pattern"):
         load_pack(tmp_path / "p.yaml")
+
+
+SHEET = ("# Fact sheet of the harbour\n\n"
+         "| fact | value | address |\n"
+         "|---|---|---|\n"
+         "| Meeting | The Harbour Council met on 3 March 2024 | https://example.org/meeting |\n"
+         "| Vote | The council voted to close the quay | same; https://example.org/vote |\n"
+         "| Strike | The fishers struck for two days | https://example.org/meeting-notes |\n")
+
+
+def write_checked_pack(tmp_path: Path, quote: str, source: str = "sheet", actor: str = "actor/council") -> None:
+    """A small pack citing `quote` from `source` (the sheet, or a page recorded via it)."""
+    (tmp_path / "sheet.md").write_text(SHEET, encoding="utf-8")
+    (tmp_path / "pack.yaml").write_text(
+        "sources:\n"
+        "  - {id: sheet, title: Fact sheet of the harbour, text_file: sheet.md}\n"
+        "  - {id: web/meeting, title: Meeting page, address: 'https://example.org/meeting', via: sheet}\n"
+        "  - {id: web/vote, title: Vote page, address: 'https://example.org/vote', via: sheet}\n"
+        "entities:\n"
+        "  - {id: actor/council, type: actor, name: Council,"
+        " citations: [{source: sheet, quote: The Harbour Council met on 3 March 2024}]}\n"
+        "  - {id: event/meeting, type: event, name: Meeting,"
+        f" citations: [{{source: {source}, quote: \"{quote}\"}}]}}\n"
+        "positions:\n"
+        f"  - {{id: position/p, actor: {actor}, topic: Quay, stance: closes, statement: Closes it.,"
+        " citations: [{source: sheet, quote: The council voted to close the quay}]}\n", encoding="utf-8")
+
+
+def checked_pack(tmp_path: Path, *, quote: str, source: str = "sheet", actor: str = "actor/council") -> str:
+    """The one-line error of the small pack of `write_checked_pack`."""
+    write_checked_pack(tmp_path, quote, source, actor)
+    with pytest.raises(PackError) as info:
+        load_pack(tmp_path)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_the_checked_pack_loads_when_every_citation_fits(tmp_path):
+    """The pack of the tests below, with fitting quotes: a row of the page, the page of a `same` row."""
+    write_checked_pack(tmp_path, "The Harbour Council met on 3 March 2024", "web/meeting")
+    assert len(load_pack(tmp_path).entities) == 2
+    write_checked_pack(tmp_path, "The council voted to close the quay", "web/meeting")  # the `same` row below
+    assert len(load_pack(tmp_path).entities) == 2
+
+
+def test_a_quote_of_fewer_than_four_words_is_refused(tmp_path):
+    message = checked_pack(tmp_path, quote="Harbour Council met")
+    assert "pack.yaml:7: entity event/meeting: field 'citations.0.quote': a quote has at least 4 words" in message
+
+
+def test_a_quote_within_a_heading_or_a_table_header_is_refused(tmp_path):
+    message = checked_pack(tmp_path, quote="Fact sheet of the harbour")
+    assert ("pack.yaml:7: entity event/meeting: field 'citations.0.quote': a heading of source 'sheet', "
+            "not a passage") in message
+    message = checked_pack(tmp_path, quote="| fact | value | address |")
+    assert "field 'citations.0.quote': a heading of source 'sheet'" in message
+
+
+def test_a_via_quote_must_come_from_a_line_holding_its_page(tmp_path):
+    """The strike row's address starts with the meeting page's, but is another page; the vote page
+    is not on the meeting row (only the row below says `same`)."""
+    message = checked_pack(tmp_path, quote="The fishers struck for two days", source="web/meeting")
+    assert ("pack.yaml:7: entity event/meeting: field 'citations.0.quote': not found on a line of source 'sheet' "
+            "that holds this source's address https://example.org/meeting") in message
+    message = checked_pack(tmp_path, quote="The Harbour Council met on 3 March 2024", source="web/vote")
+    assert "that holds this source's address https://example.org/vote" in message
+
+
+def test_a_position_is_held_by_an_actor(tmp_path):
+    message = checked_pack(tmp_path, quote="The Harbour Council met on 3 March 2024", actor="event/meeting")
+    assert ("pack.yaml:9: position position/p: field 'actor': event/meeting is not an actor "
+            "(a position is held by an actor)") in message
