@@ -169,6 +169,19 @@ class _Sink:
 # writer's other rows join ids and are listed where they are made (tests/test_schema.py
 # checks that every column of every table is written).
 _SOURCE_COLUMNS, _RELATION_COLUMNS = names("source"), names("relation")
+
+_RELATION_FROM_PACK = attrgetter(*_RELATION_COLUMNS)
+_RELATION_LISTS = [n for n, name in enumerate(_RELATION_COLUMNS) if name in ("source_types", "target_types")]
+
+
+def relation_row(relation: Any) -> tuple:
+    """The relation table's row of a pack relation: its lists of entity types made JSON text."""
+    values = list(_RELATION_FROM_PACK(relation))
+    for n in _RELATION_LISTS:
+        values[n] = json.dumps(values[n], ensure_ascii=False)
+    return tuple(values)
+
+
 _CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line")
 BATCH = 20000  # rows per batch handed to the sink
 
@@ -250,13 +263,14 @@ class Writer:
         self.citations(("note", n, c) for c in cited)
 
     def position(self, ref: str, actor: str, topic: str, about: str | None, stance: str, statement: str,
-                 date: str | None, cited: Iterable[CiteIn]) -> None:
+                 date: str | None, cited: Iterable[CiteIn], date_uncertain: bool = False) -> None:
         n = self._next["position"]
         self._next["position"] = n + 1
         self.sink.put(
-            "position", ("id", "ref", "actor_id", "topic", "topic_id", "stance", "statement", "date", "date_precision"),
+            "position", ("id", "ref", "actor_id", "topic", "topic_id", "stance", "statement", "date", "date_precision",
+                         "date_uncertain"),
             [(n, ref, self.ids[actor], topic, self.ids[about] if about else None, stance, statement, date,
-              parse_date(date) if date else None)],
+              parse_date(date) if date else None, date_uncertain)],
         )
         self.counts["positions"] += 1
         self.citations(("position", n, c) for c in cited)
@@ -288,7 +302,7 @@ class Writer:
 
     def pack(self, pack: Pack) -> None:
         """Everything in one validated pack."""
-        self.relations(map(attrgetter(*_RELATION_COLUMNS), pack.relations))
+        self.relations(map(relation_row, pack.relations))
         self.sources(pack.sources)
         self.entities(map(entity_in, pack.entities))
         self.aliases((e.id, alias) for e in pack.entities for alias in e.aliases)
@@ -300,7 +314,7 @@ class Writer:
                    for k in pack.links)
         for q in pack.positions:
             self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
-                          [CiteIn(c.source, c.quote) for c in q.citations])
+                          [CiteIn(c.source, c.quote) for c in q.citations], q.date_uncertain)
 
 
 _BUSY, _LOCKED = 5, 6  # what a backup step reports when the live database is locked

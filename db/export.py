@@ -118,12 +118,21 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
     positions = [
         _drop_empty({"id": ref, "actor": refs[actor], "topic": topic,
                      "about": refs[about] if about is not None else None, "stance": stance,
-                     "statement": statement, "date": date, "citations": cited[("position", pid)]})
-        for pid, ref, actor, topic, about, stance, statement, date in conn.execute(
-            "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date FROM position ORDER BY id")
+                     "statement": statement, "date": date, "date_uncertain": bool(uncertain),
+                     "citations": cited[("position", pid)]})
+        for pid, ref, actor, topic, about, stance, statement, date, uncertain in conn.execute(
+            "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, "
+            + ("date_uncertain" if "date_uncertain" in _columns(conn, "position") else "0")  # before schema 5
+            + " FROM position ORDER BY id")
     ]
     columns = _columns(conn, "relation")
     relations = [dict(zip(columns, row, strict=True)) for row in _select(conn, "relation", columns)]
+    for relation in relations:  # JSON lists in their columns (schema 5 on)
+        for key in ("source_types", "target_types"):
+            if key in relation:
+                relation[key] = _json(relation[key], f"relation {relation['name']}: field '{key}'", list)
+                if not relation[key]:
+                    del relation[key]
     columns = _columns(conn, "source")
     sources = [_drop_empty(dict(zip(columns, row, strict=True))) for row in _select(conn, "source", columns)]
     document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}

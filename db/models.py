@@ -24,6 +24,9 @@ class Relation(SQLModel, table=True):
     label: str
     inverse: str
     description: str = ""
+    # which entities it joins: JSON lists of `type` or `type/kind` (["actor/person"]); empty: any
+    source_types: str = "[]"
+    target_types: str = "[]"
 
 
 class Source(SQLModel, table=True):
@@ -109,6 +112,7 @@ class Position(SQLModel, table=True):
     statement: str
     date: str | None = None
     date_precision: str | None = None
+    date_uncertain: bool = False
 
 
 class Citation(SQLModel, table=True):

@@ -176,13 +176,21 @@ class Citation(_Record):
 Cited = Annotated[list[Citation], Field(min_length=1)]
 
 
+TypeSpec = Annotated[str, _most(MAX_LINE, r"^(event|actor|agreement|place)(/.+)?$"), _checked(MAX_LINE, one_line=True)]
+
+
 class Relation(_RelationColumns):
-    """One relation of the link vocabulary, with how to read it both ways."""
+    """One relation of the link vocabulary, with how to read it both ways, and optionally which
+    entities it joins: each of `source_types` and `target_types` lists `type` or `type/kind`
+    (`actor/person`); a link's end must match one of them (none listed: any entity)."""
 
     name: RelationName
     label: Line
     inverse: Line
     description: Text = ""
+    # JSON text in their columns
+    source_types: list[TypeSpec] = Field(default_factory=list, json_schema_extra={"default": []})
+    target_types: list[TypeSpec] = Field(default_factory=list, json_schema_extra={"default": []})
 
 
 class Source(_SourceColumns):
@@ -264,6 +272,7 @@ class Position(_Record):
     stance: Line = Field(min_length=1)
     statement: Text = Field(min_length=1)
     date: IsoDate | None = None
+    date_uncertain: bool = False
     citations: Cited
 
 

@@ -343,7 +343,7 @@ class KnowledgeBase:
     def _positions(self, entity_id: int) -> tuple[PositionView, ...]:
         """Positions of or about an entity, with both entities and all citations in three queries."""
         rows = self._all(
-            f"""SELECT p.id, p.ref, p.topic, p.stance, p.statement, p.date, p.date_precision,
+            f"""SELECT p.id, p.ref, p.topic, p.stance, p.statement, p.date, p.date_precision, p.date_uncertain,
                        {_select("a", _ROW_FIELDS)}, {_select("t", _ROW_FIELDS)}
                 FROM position p JOIN entity a ON a.id = p.actor_id LEFT JOIN entity t ON t.id = p.topic_id
                 WHERE p.actor_id = ?1 OR p.topic_id = ?1 ORDER BY p.date IS NULL, p.date, p.id
@@ -351,10 +351,10 @@ class KnowledgeBase:
             (entity_id,),
         )
         cited = self._citations_of("position", [r[0] for r in rows])
-        topic = 7 + _WIDTH  # where the topic entity's columns begin, after the actor's
+        topic = 8 + _WIDTH  # where the topic entity's columns begin, after the actor's
         return tuple(
-            PositionView(r[1], _row(r[7:]), r[2], _row(r[topic:]) if r[topic] is not None else None,
-                         r[3], r[4], r[5], r[6], cited.get(r[0], ()))
+            PositionView(r[1], _row(r[8:]), r[2], _row(r[topic:]) if r[topic] is not None else None,
+                         r[3], r[4], r[5], r[6], cited.get(r[0], ()), bool(r[7]))
             for r in rows
         )
 

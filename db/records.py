@@ -64,6 +64,7 @@ class PositionView:
     date: str | None
     date_precision: str | None
     citations: tuple[CitationView, ...]
+    date_uncertain: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ CREATE TABLE relation (
 	label VARCHAR NOT NULL, 
 	inverse VARCHAR NOT NULL, 
 	description VARCHAR NOT NULL, 
+	source_types VARCHAR NOT NULL, 
+	target_types VARCHAR NOT NULL, 
 	PRIMARY KEY (name)
 );
 
@@ -112,6 +114,7 @@ CREATE TABLE position (
 	statement VARCHAR NOT NULL, 
 	date VARCHAR, 
 	date_precision VARCHAR, 
+	date_uncertain BOOLEAN NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (ref), 
 	FOREIGN KEY(actor_id) REFERENCES entity (id), 

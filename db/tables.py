@@ -32,6 +32,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("label", str, False, ...),
         Column("inverse", str, False, ...),
         Column("description", str, False, ""),
+        Column("source_types", str, False, "[]"),
+        Column("target_types", str, False, "[]"),
     ),
     "source": (
         Column("id", str, False, ...),
@@ -89,6 +91,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("statement", str, False, ...),
         Column("date", str, True, None),
         Column("date_precision", str, True, None),
+        Column("date_uncertain", bool, False, False),
     ),
     "citation": (
         Column("id", int, False, ...),

@@ -96,8 +96,11 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                     raise PackError(f"{origin}: {record_label(section, canonical(record))}",
                                     f"given twice in this import (also at {where[section][key]})")
                 old = merged[section].get(key)
-                if section == "relations" and old is not None and not record.description:
-                    record = record.model_copy(update={"description": old.description})  # vocabulary, not facts
+                if section == "relations" and old is not None:  # vocabulary, not facts: what it leaves out stays
+                    kept = {key: getattr(old, key) for key in ("description", "source_types", "target_types")
+                            if not getattr(record, key)}
+                    if kept:
+                        record = record.model_copy(update=kept)
                 if old is None:
                     report.added[section] += 1
                 elif canonical(old) == canonical(record):

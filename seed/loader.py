@@ -549,12 +549,28 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
             if found:
                 w = where("entities", n, f"entity {e.id}") + suffix
                 problems.extend((w, problem) for problem in found)
+    declared = {r.name: (r.source_types, r.target_types) for r in pack.relations if r.source_types or r.target_types}
+    kinds = {e.id: e.kind for e in pack.entities} if declared else {}
+
+    def joins(types: list[str], ref: str) -> bool:
+        """Whether the entity `ref` is of one of `types` (`type` or `type/kind`; none listed: any)."""
+        kind = ref.split("/", 1)[0]  # an entity's id starts with its type
+        return not types or kind in types or f"{kind}/{kinds[ref]}" in types
+
     link_keys = Counter((k.source, k.relation, k.target) for k in pack.links)
     for n, k in enumerate(pack.links):
         found = [f"field '{field}': unknown id {getattr(k, field)!r}"
                  for field in ("source", "target") if getattr(k, field) not in entity_ids]
         if k.relation not in relations:
             found.append(f"field 'relation': unknown relation {k.relation!r} (add it to relations:)")
+        if k.relation in declared:
+            for field, types in zip(("source", "target"), declared[k.relation], strict=True):
+                ref = getattr(k, field)
+                if ref in entity_ids and not joins(types, ref):
+                    kind = kinds[ref]
+                    found.append(f"field '{field}': relation {k.relation!r} joins a {field} of type "
+                                 f"{' or '.join(types)}, not {ref} ({ref.split('/', 1)[0]}"
+                                 f"{'/' + kind if kind else ''})")
         if link_keys[(k.source, k.relation, k.target)] > 1:
             found.append("duplicate link")
             link_keys[(k.source, k.relation, k.target)] = 1

@@ -214,11 +214,11 @@ def test_upgrade_from_schema_3_gives_each_entity_its_pack(db_copy, tmp_path):
     before = json.loads(run("--db", str(db_copy), "export").stdout)
     as_schema_3(db_copy)
     exported = run("--db", str(db_copy), "export")  # an older database is upgraded first
-    assert exported.returncode == 0 and "upgraded" in exported.stderr and "from schema 3 to 4" in exported.stderr
+    assert exported.returncode == 0 and "upgraded" in exported.stderr and "from schema 3 to 5" in exported.stderr
     assert set(entity_packs(db_copy).values()) == {"india-pakistan-2025"}  # made from one pack: all of it
     assert json.loads(exported.stdout) == before
     again = run("--db", str(db_copy), "upgrade")
-    assert again.returncode == 0 and "already at schema 4" in again.stderr
+    assert again.returncode == 0 and "already at schema 5" in again.stderr
 
 
 def test_upgrade_of_a_database_made_from_several_packs_keeps_entity_pack_empty(db_copy):

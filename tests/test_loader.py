@@ -209,3 +209,27 @@ def test_a_position_is_held_by_an_actor(tmp_path):
     message = checked_pack(tmp_path, quote="The Harbour Council met on 3 March 2024", actor="event/meeting")
     assert ("pack.yaml:9: position position/p: field 'actor': event/meeting is not an actor "
             "(a position is held by an actor)") in message
+
+
+def test_a_relation_joins_the_entity_types_it_declares(tmp_path):
+    (tmp_path / "pack.yaml").write_text(
+        "relations:\n"
+        "  - {name: signatory, label: signatory, inverse: signed, source_types: [agreement],"
+        " target_types: [actor/person]}\n"
+        "sources: [{id: s, title: S, text: \"The treaty was signed by India and by Nehru for it.\"}]\n"
+        "entities:\n"
+        "  - {id: agreement/t, type: agreement, name: T, citations: [{source: s, quote: The treaty was signed}]}\n"
+        "  - {id: actor/india, type: actor, kind: state, name: India,"
+        " citations: [{source: s, quote: signed by India and}]}\n"
+        "  - {id: actor/nehru, type: actor, kind: person, name: Nehru,"
+        " citations: [{source: s, quote: by Nehru for it}]}\n"
+        "links:\n"
+        "  - {source: agreement/t, relation: signatory, target: actor/nehru,"
+        " citations: [{source: s, quote: by Nehru for it}]}\n"
+        "  - {source: agreement/t, relation: signatory, target: actor/india,"
+        " citations: [{source: s, quote: signed by India and}]}\n", encoding="utf-8")
+    with pytest.raises(PackError) as info:
+        load_pack(tmp_path)
+    assert str(info.value).endswith(
+        "pack.yaml:10: link agreement/t -signatory-> actor/india: field 'target': relation 'signatory' joins a "
+        "target of type actor/person, not actor/india (actor/state)")

@@ -70,7 +70,8 @@ def test_the_pack_format_has_every_column():
     pack_names = {
         Link: ({"subject_id": "source", "object_id": "target", "relation": "relation", "note": "note"}, "link"),
         Position: ({"ref": "id", "actor_id": "actor", "topic": "topic", "topic_id": "about", "stance": "stance",
-                    "statement": "statement", "date": "date"}, "position"),
+                    "statement": "statement", "date": "date", "date_uncertain": "date_uncertain"},
+                   "position"),
     }
     derived = {"id", "date_precision"}  # given out by the writer, or worked out from the date
     for model, (renamed, table) in pack_names.items():

@@ -144,7 +144,7 @@ def outline(d: EntityDetail) -> Iterator[Section]:
         lines: list[Line] = []
         for p in d.positions:
             target = p.actor if p.actor.ref != r.ref else (p.about or p.actor)
-            lines.append(Position(p, format_date(p.date, p.date_precision), target))
+            lines.append(Position(p, format_date(p.date, p.date_precision, p.date_uncertain), target))
             lines += [Citation(j, c, nested=True) for j, c in enumerate(p.citations, start=1)]
         yield Section("Stated positions", tuple(lines), len(d.positions), len(d.positions))
     if d.notes:
