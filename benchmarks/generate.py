@@ -38,7 +38,7 @@ RARE = ("aqueduct", "monastery", "saffron", "granary", "observatory", "quarry", 
         "tannery", "caravanserai", "orchard", "cistern", "foundry", "apiary", "salt-pan", "ropeway")
 RELATIONS = [("participant", "participant", "took part in"), ("located-in", "located in", "location of"),
              ("response-to", "response to", "responded to by"), ("invokes", "invokes", "invoked by"),
-             ("party", "party", "party to"), ("signatory", "signatory", "signed")]
+             ("concerns", "concerns", "concerned by")]  # names of its own: the bundled pack's `party` joins states
 BLOCK = 50  # events per source document
 REGISTER_PAGE = 1000  # names per page of the registers of actors, places and agreements
 
@@ -156,9 +156,9 @@ class Crisis:
                 yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, summary)]
         for g in range(self.n_agreements):
             rng = random.Random(-g - 1)
-            for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different parties
+            for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different actors
                 cited = [CiteIn(register("actors", actor), self.actors[actor][1])]
-                yield f"agreement/g{g}", "party", f"actor/a{actor}", None, cited
+                yield f"agreement/g{g}", "concerns", f"actor/a{actor}", None, cited
 
     def pack(self) -> dict:
         """The same crisis as one pack document (for timing a validated build)."""

@@ -435,3 +435,23 @@ def test_an_entity_of_no_pack_stays_so_through_export_and_import(db_copy, tmp_pa
     run("--db", str(db_copy), "export", "-o", str(out))
     assert run("--db", str(fresh), "import", str(out)).returncode == 0
     assert {e["id"]: e.get("pack") for e in export(fresh)["entities"]} == packs
+
+
+def test_a_position_may_be_of_an_uncertain_date_and_says_so(tmp_path):
+    """`date_uncertain` on a position goes in, comes back out in the export, and `show` marks
+    the date with `?` as it does an entity's."""
+    document = small_pack()
+    document["positions"] = [{
+        "id": "position/harbour-council-welcomes", "actor": "actor/harbour-council", "topic": "the meeting",
+        "stance": "welcomes", "statement": "The Harbour Council met the Fishers' Union.",
+        "date": "2024-03", "date_uncertain": True,
+        "citations": [{"source": "note", "quote": "the Harbour Council met the Fishers' Union"}]}]
+    db = tmp_path / "p.db"
+    assert run("--db", str(db), "import", str(write(tmp_path / "p.yaml", document))).returncode == 0
+    assert export(db)["positions"][0]["date_uncertain"] is True
+    shown = run("--db", str(db), "show", "actor/harbour-council")
+    assert shown.returncode == 0 and "(Mar 2024?)" in shown.stdout, shown.stdout
+    document["positions"][0]["date_uncertain"] = False
+    other = tmp_path / "q.db"
+    assert run("--db", str(other), "import", str(write(tmp_path / "q.yaml", document))).returncode == 0
+    assert "(Mar 2024)" in run("--db", str(other), "show", "actor/harbour-council").stdout
