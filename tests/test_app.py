@@ -138,10 +138,10 @@ async def test_enter_opens_and_records_history(make_app):
 
 
 async def test_follow_link_to_simla_then_back_and_forward(make_app):
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.shown == "event/lavrov-dar-call-2025"
+        assert app.shown == "event/lavrov-jaishankar-call-2025"
         await follow(pilot, "invokes: Simla Agreement")
         assert app.shown == "agreement/simla-1972"
         # the agreements pane now shows where Simla sits
@@ -154,20 +154,20 @@ async def test_follow_link_to_simla_then_back_and_forward(make_app):
         assert app.shown == "agreement/simla-1972"
         await pilot.press("b")
         await settle(pilot)
-        assert app.shown == "event/lavrov-dar-call-2025"
+        assert app.shown == "event/lavrov-jaishankar-call-2025"
         await pilot.press("b")  # nothing before the start
         await settle(pilot)
-        assert app.shown == "event/lavrov-dar-call-2025"
+        assert app.shown == "event/lavrov-jaishankar-call-2025"
         await pilot.press("f", "f")
         await settle(pilot)
         assert app.shown == "actor/indira-gandhi"
 
 
 async def test_back_returns_to_a_previewed_page_a_link_was_followed_from(make_app):
-    """Lavrov-Dar -> Lahore Declaration, then the cursor moves up the agreements pane to preview
+    """Lavrov-Jaishankar -> Lahore Declaration, then the cursor moves up the agreements pane to preview
     the Simla Agreement, and a link is followed from it: back comes to the Simla Agreement,
     the page the link was on, not to the Lahore Declaration."""
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await follow(pilot, "invokes: Lahore Declaration")
@@ -187,14 +187,14 @@ async def test_back_returns_to_a_previewed_page_a_link_was_followed_from(make_ap
 
 
 async def test_a_visit_after_back_drops_forward(make_app):
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await follow(pilot, "invokes: Simla Agreement")
         await pilot.press("backspace")
         await settle(pilot)
-        await follow(pilot, "participant: Ishaq Dar")
-        assert app.history.entries == ("event/lavrov-dar-call-2025", "actor/ishaq-dar")
+        await follow(pilot, "participant: S. Jaishankar")
+        assert app.history.entries == ("event/lavrov-jaishankar-call-2025", "actor/s-jaishankar")
         assert not app.history.can_forward
 
 
@@ -214,8 +214,8 @@ async def test_referred_to_by_links_are_followable(make_app):
     app = make_app(start="agreement/simla-1972")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await follow(pilot, "invoked by: Lavrov–Dar talks")
-        assert app.shown == "event/lavrov-dar-call-2025"
+        await follow(pilot, "invoked by: Lavrov–Jaishankar talks")
+        assert app.shown == "event/lavrov-jaishankar-call-2025"
 
 
 async def test_citation_opens_the_passage_in_its_source(make_app):
@@ -238,9 +238,9 @@ async def test_citation_opens_the_passage_in_its_source(make_app):
 
 
 async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app):
-    """The Lavrov-Dar talks invoke the Simla Agreement: `s` on that line shows the article's
-    sentence saying so, marked in the article."""
-    app = make_app(start="event/lavrov-dar-call-2025")
+    """Russia's offer to mediate invokes the Simla Agreement: `s` on that line shows the
+    article's sentence saying so, marked in the article."""
+    app = make_app(start="event/russia-mediation-offer-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         put_cursor_on(app, "invokes: Simla Agreement")
@@ -431,7 +431,7 @@ async def test_history_before_anything_is_opened_says_so(make_app):
 
 
 async def test_history_screen_jumps(make_app):
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await follow(pilot, "invokes: Simla Agreement")
@@ -439,7 +439,7 @@ async def test_history_screen_jumps(make_app):
         assert isinstance(app.screen, HistoryScreen)
         await pilot.press("k", "enter")
         await settle(pilot)
-        assert app.shown == "event/lavrov-dar-call-2025" and app.history.can_forward
+        assert app.shown == "event/lavrov-jaishankar-call-2025" and app.history.can_forward
 
 
 async def test_bindings_carry_ids():
@@ -759,7 +759,7 @@ async def test_after_an_import_renames_the_shown_entity_the_cursor_stays_on_it(d
 async def test_a_list_coming_back_into_view_scrolls_no_more_than_needed(make_app):
     """Back from the Simla Agreement puts the events cursor on the talks while that pane is
     still collapsed (no height): it must not scroll as if it were one row high."""
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.3)
         await follow(pilot, "invokes: Simla Agreement")
@@ -825,7 +825,7 @@ async def test_a_search_past_its_time_limit_says_so_in_the_search_and_the_next_k
 
 async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, monkeypatch):
     """A slow page: `b` pressed while it loads goes back from it, not on to it."""
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     slow_to_read(app, monkeypatch, "agreement/simla-1972", 0.4)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -834,14 +834,14 @@ async def test_back_pressed_before_a_followed_page_arrives_goes_back(make_app, m
         await pilot.pause(0.8)
         await app.workers.wait_for_complete()
         await pilot.pause(0.1)
-        assert app.shown == "event/lavrov-dar-call-2025"
-        assert app.history.current == "event/lavrov-dar-call-2025" and app.history.can_forward
+        assert app.shown == "event/lavrov-jaishankar-call-2025"
+        assert app.history.current == "event/lavrov-jaishankar-call-2025" and app.history.can_forward
 
 
 async def test_a_second_link_followed_before_the_first_page_came_replaces_it(make_app, monkeypatch):
     """Enter on one link, then (its page slow to come) on another: the history holds the second,
     not a page that was never shown."""
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     slow_to_read(app, monkeypatch, "agreement/simla-1972", 0.5)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -853,13 +853,13 @@ async def test_a_second_link_followed_before_the_first_page_came_replaces_it(mak
         await app.workers.wait_for_complete()
         await pilot.pause(0.1)
         assert app.shown == "agreement/lahore-declaration-1999"
-        assert app.history.entries == ("event/lavrov-dar-call-2025", "agreement/lahore-declaration-1999")
+        assert app.history.entries == ("event/lavrov-jaishankar-call-2025", "agreement/lahore-declaration-1999")
 
 
 async def test_a_terminal_too_small_for_a_while_takes_no_pane_keys_and_gives_the_focus_back(make_app):
     """Shrunk below 60x14 and grown again: keys pressed meanwhile act on nothing unseen, the
     detail that had the focus has it again, and the breadcrumb is cut to the new width."""
-    app = make_app(start="event/lavrov-dar-call-2025")
+    app = make_app(start="event/lavrov-jaishankar-call-2025")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await follow(pilot, "invokes: Simla Agreement")
@@ -878,4 +878,4 @@ async def test_a_terminal_too_small_for_a_while_takes_no_pane_keys_and_gives_the
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert app.focused is app.main.detail
-        assert str(app.main.crumbs.text).endswith("  Lavrov–Dar talks > Simla Agreement > Indira Gandhi")  # whole
+        assert str(app.main.crumbs.text).endswith("  Lavrov–Jaishankar talks > Simla Agreement > Indira Gandhi")  # whole

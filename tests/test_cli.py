@@ -18,8 +18,8 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
-def test_show_lavrov_dar_lists_simla_as_invoked(bundled_db):
-    result = run("--db", str(bundled_db), "show", "Lavrov Dar")
+def test_show_lavrov_jaishankar_lists_simla_as_invoked(bundled_db):
+    result = run("--db", str(bundled_db), "show", "Lavrov Jaishankar")
     assert result.returncode == 0, result.stderr
     invokes = [line for line in result.stdout.splitlines() if line.strip().startswith("invokes:")]
     assert invokes and "Simla Agreement [agreement/simla-1972]" in invokes[0]
@@ -30,7 +30,7 @@ def test_show_simla_lists_the_talks_as_referring(bundled_db):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     referred = out[out.index("Referred to by:"):]
-    assert "invoked by:" in referred and "Lavrov–Dar talks [event/lavrov-dar-call-2025]" in referred
+    assert "invoked by:" in referred and "Lavrov–Jaishankar talks [event/lavrov-jaishankar-call-2025]" in referred
     assert "\u201cin line with the 1972 Simla Agreement" in out
     assert "\u00b7 from pack india-pakistan-2025" in out.splitlines()[1]
 
@@ -39,7 +39,7 @@ def test_show_json(bundled_db):
     result = run("--db", str(bundled_db), "show", "AGREEMENT/SIMLA-1972".lower(), "--json")
     data = json.loads(result.stdout)
     assert data["row"]["name"] == "Simla Agreement"
-    assert any(k["other"]["ref"] == "event/lavrov-dar-call-2025" for k in data["links_in"])
+    assert any(k["other"]["ref"] == "event/lavrov-jaishankar-call-2025" for k in data["links_in"])
 
 
 def test_show_ambiguous_lists_candidates(bundled_db):
@@ -72,7 +72,7 @@ def test_export_json_is_the_whole_cited_base(bundled_db):
     result = run("--db", str(bundled_db), "export", "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["schema_version"] == 1
-    assert len(doc["entities"]) == 69 and len(doc["links"]) > 90 and len(doc["sources"]) > 2
+    assert len(doc["entities"]) == 70 and len(doc["links"]) > 90 and len(doc["sources"]) > 2
     assert all(e["citations"] for e in doc["entities"]) and all(k["citations"] for k in doc["links"])
 
 

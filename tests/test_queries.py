@@ -39,11 +39,14 @@ def test_actors_grouped_by_kind(kb):
     assert kinds == sorted(kinds)
 
 
-def test_lavrov_dar_talks_invoke_simla(kb):
-    detail = kb.detail("event/lavrov-dar-call-2025")
+def test_lavrov_jaishankar_talks_invoke_simla(kb):
+    detail = kb.detail("event/lavrov-jaishankar-call-2025")
     invoked = [k.other.ref for k in detail.links_out if k.relation == "invokes"]
     assert "agreement/simla-1972" in invoked
     assert all(k.citations for k in detail.links_out)
+    # the sources tie Simla and Lahore to the Jaishankar call, not to the Dar call
+    dar = kb.detail("event/lavrov-dar-call-2025")
+    assert not [k for k in dar.links_out if k.relation == "invokes"]
 
 
 def test_a_detail_read_without_link_citations_names_each_link_and_reads_its_passages_apart(kb):
@@ -58,7 +61,7 @@ def test_a_detail_read_without_link_citations_names_each_link_and_reads_its_pass
 def test_simla_is_referred_to_by_the_talks(kb):
     detail = kb.detail("agreement/simla-1972")
     referring = {(k.label, k.other.ref) for k in detail.links_in}
-    assert ("invoked by", "event/lavrov-dar-call-2025") in referring
+    assert ("invoked by", "event/lavrov-jaishankar-call-2025") in referring
     assert ("suspension reserved by", "event/pakistan-nsc-measures-2025") in referring
     signatories = {k.other.name for k in detail.links_out if k.relation == "signatory"}
     assert signatories == {"Indira Gandhi", "Zulfikar Ali Bhutto"}
