@@ -878,4 +878,5 @@ async def test_a_terminal_too_small_for_a_while_takes_no_pane_keys_and_gives_the
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert app.focused is app.main.detail
-        assert str(app.main.crumbs.text).endswith("  Lavrov–Jaishankar talks > Simla Agreement > Indira Gandhi")  # whole
+        # whole
+        assert str(app.main.crumbs.text).endswith("  Lavrov–Jaishankar talks > Simla Agreement > Indira Gandhi")
