@@ -72,3 +72,42 @@ def test_export_has_the_documented_shape_and_cites_everything(kb):
     for link in doc["links"]:
         assert {"source", "relation", "target"} <= link.keys() and link["citations"]
     assert json.dumps(doc)
+
+
+# --- the audit's corrections (issue "Every claim stands on its own citation") -------------
+
+def _links(kb, ref, outgoing=True):
+    detail = kb.detail(ref)
+    return {(k.relation, k.other.ref): k for k in (detail.links_out if outgoing else detail.links_in)}
+
+
+def test_the_audits_corrections_hold(kb):
+    # Pahalgam was the bloodiest strike *since* Pulwama: a comparison, not a precedent
+    assert ("compared-with", "event/pulwama-attack-2019") in _links(kb, "event/pahalgam-attack-2025")
+    assert not any(r == "precedent-of" for r, _ in _links(kb, "event/pulwama-attack-2019"))
+    assert "until 2025" not in kb.detail("event/pulwama-attack-2019").summary.lower()
+    # the Dar call invoked no agreement (the fact sheet ties Simla and Lahore to the Jaishankar call)
+    assert not any(r == "invokes" for r, _ in _links(kb, "event/lavrov-dar-call-2025"))
+    assert ("invokes", "agreement/simla-1972") in _links(kb, "event/lavrov-jaishankar-call-2025")
+    # the appeal's 4 May is the interview's publication: the approach is dated to the month, uncertain
+    appeal = kb.detail("event/pakistan-appeal-to-russia-2025")
+    assert (appeal.row.date, appeal.row.date_precision, appeal.row.date_uncertain) == ("2025-05", "month", True)
+    assert appeal.date_note and "4 May" in appeal.date_note
+    # the LoC firing's last report is not its end
+    assert kb.detail("event/loc-firing-2025").date_end is None
+    # part-of links cite each event's own row, not the fact sheet's title
+    for ref in ("event/india-revokes-visas-2025", "event/operation-sindoor-2025",
+                "event/operation-bunyan-um-marsoos-2025"):
+        link = _links(kb, ref)[("part-of", "event/crisis-2025")]
+        assert all("crisis and its precedents" not in c.quote for c in link.citations), ref
+    # the state is not a site: Sindoor targeted no state
+    assert not any(r == "targeted" for r, _ in _links(kb, "event/operation-sindoor-2025"))
+    # India and Pakistan are parties to the Tashkent Declaration and the Indus Waters Treaty
+    for agreement in ("agreement/tashkent-declaration-1966", "agreement/indus-waters-treaty-1960"):
+        parties = {ref for r, ref in _links(kb, agreement) if r == "party"}
+        assert {"actor/india", "actor/pakistan"} <= parties, agreement
+
+
+def test_the_article_says_the_agreements_promote_what_the_summaries_attribute_to_it(kb):
+    for ref in ("agreement/simla-1972", "agreement/lahore-declaration-1999"):
+        assert "article" in kb.detail(ref).summary.lower(), ref
