@@ -55,7 +55,7 @@ def test_show_nothing(bundled_db):
 
 
 def test_search_text_and_json(bundled_db):
-    result = run("--db", str(bundled_db), "search", "eam")
+    result = run("--db", str(bundled_db), "search", "subrahmanyam")
     assert result.returncode == 0
     assert result.stdout.splitlines()[0].startswith("S. Jaishankar  [actor/s-jaishankar]")
     hits = json.loads(run("--db", str(bundled_db), "search", "tashkent", "--type", "agreement", "--json").stdout)

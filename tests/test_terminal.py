@@ -83,7 +83,7 @@ def test_plain_keys_in_a_linux_console_with_no_colour(terminal):
 
 
 def test_open_starts_on_an_entity(terminal):
-    t = terminal("open", "EAM")
+    t = terminal("open", "Subrahmanyam")
     t.wait_for("External Affairs Minister of India")
     t.send("q")
     assert t.wait_exit() == 0
