@@ -399,13 +399,27 @@ async def test_number_keys_switch_panes(make_app):
         assert isinstance(app.focused, EntityList)
 
 
+async def test_a_long_description_in_the_help_wraps_beside_its_keys(make_app):
+    """A description too long for one line goes on under itself, not back at the keys' column."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        texts = list(app.screen.query(".help-text"))
+        keys = list(app.screen.query(".help-key"))
+        assert texts and {t.region.x for t in texts} == {texts[0].region.x}
+        assert texts[0].region.x >= keys[0].region.x + 20
+        assert any(t.region.height > 1 for t in texts)  # at 80 columns some do wrap
+
+
 async def test_help_lists_every_binding(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-keys", Static).render())
+        text = app.screen.keys_text()
         for binding in [*CrisisApp.BINDINGS, *EntityList.BINDINGS]:
             if binding.description:
                 assert (binding.tooltip or binding.description) in text

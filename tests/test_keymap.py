@@ -81,7 +81,7 @@ async def test_help_shows_the_keys_of_the_keymap(app_with):
         await settle(pilot, 0.2)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-keys").render())
+        text = app.screen.keys_text()
         lists = text[text.index("\nLists\n"):text.index("\nDetail\n")]
         assert re.search(r"\bn +Down\b", lists) and "Down, j" not in lists
         assert re.search(r"\by +Show where you have been", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.keys import format_key
 from textual.screen import ModalScreen
@@ -35,18 +35,28 @@ def key_name(key: str) -> str:
     return format_key(key)
 
 
-def binding_rows(sections: list[tuple[str, list[Binding]]]) -> Content:
-    parts: list[Content | str | tuple[str, str]] = []
-    for title, bindings in sections:
-        parts += ["\n", (title, "bold underline"), "\n"]
-        seen: set[str] = set()
-        for b in bindings:
-            if b.action in seen or not b.description:
-                continue
-            seen.add(b.action)
-            keys = ", ".join(key_name(k) for k in b.key.split(","))
-            parts += [(f"  {keys:<22}", "bold"), b.tooltip or b.description, "\n"]
-    return Content.assemble(*parts)
+def binding_rows(bindings: list[Binding]) -> list[tuple[str, str]]:
+    """(keys, what they do) for each binding the help lists, each action once."""
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for b in bindings:
+        if b.action in seen or not b.description:
+            continue
+        seen.add(b.action)
+        rows.append((", ".join(key_name(k) for k in b.key.split(",")), b.tooltip or b.description))
+    return rows
+
+
+class KeyRow(Horizontal):
+    """One binding: its keys in a column of their own, what it does wrapped beside them."""
+
+    def __init__(self, keys: str, text: str) -> None:
+        super().__init__(classes="help-row")
+        self.keys, self.text = keys, text
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self.keys), classes="help-key")
+        yield Static(Content(self.text), classes="help-text")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -68,7 +78,18 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Help - Esc closes"
             yield Static(INTRO, id="help-intro")
-            yield Static(binding_rows(self._sections), id="help-keys")
+            with Vertical(id="help-keys"):
+                for title, bindings in self._sections:
+                    yield Static(Content.styled(title, "bold underline"), classes="help-title")
+                    for keys, text in binding_rows(bindings):
+                        yield KeyRow(keys, text)
+
+    def keys_text(self) -> str:
+        """The key list as plain text, a line a binding (`keys  what it does`)."""
+        lines = []
+        for title, bindings in self._sections:
+            lines += ["", title, *(f"  {keys:<22}{text}" for keys, text in binding_rows(bindings))]
+        return "\n".join(lines)
 
     def action_scroll(self, delta: int) -> None:
         # at once: a scroll left for the next frame starts from where the last one began,
