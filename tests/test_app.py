@@ -237,10 +237,11 @@ async def test_citation_opens_the_passage_in_its_source(make_app):
         assert not isinstance(app.screen, SourceScreen)
 
 
-async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app):
+async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app, monkeypatch):
     """Russia's offer to mediate invokes the Simla Agreement: `s` on that line shows the
     article's sentence saying so, marked in the article."""
     app = make_app(start="event/russia-mediation-offer-2025")
+    notices = []
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         put_cursor_on(app, "invokes: Simla Agreement")
@@ -250,8 +251,9 @@ async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app):
         passage = str(app.screen.query_one("#source-passage", Static).render())
         assert "Crucially, in line with the 1972 Simla Agreement" in passage
         assert app.screen.query_one("#source-box").border_title == "Source - Esc closes"
-        await pilot.press("s")  # one passage only: nothing next
-        assert isinstance(app.screen, SourceScreen)
+        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        await pilot.press("s")  # one passage only: nothing next, and it says so
+        assert isinstance(app.screen, SourceScreen) and notices == ["No other passage: this is the only one cited here"]
         await pilot.press("escape")
         assert app.screen is app.main
 

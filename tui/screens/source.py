@@ -84,6 +84,8 @@ class SourceScreen(ModalScreen[bool]):
     def action_next(self) -> None:
         if self._of is not None and self._of[1] > 1:
             self.dismiss(True)
+        else:
+            self.notify("No other passage: this is the only one cited here", timeout=3)
 
     def action_edge(self, end: int) -> None:
         """To the top of the source (its title), or to its end; as g and G do in the panes."""
