@@ -20,12 +20,19 @@ REQUIRED = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "acto
             "latitude", "longitude", "source", "notes", "fatalities")
 KEPT_AS_ATTRIBUTES = ("sub_event_type", "fatalities", "latitude", "longitude", "admin1", "admin2", "country",
                       "iso", "region", "inter1", "inter2", "interaction", "source_scale", "civilian_targeting")
-RELATIONS = [
-    {"name": "participant", "label": "participant", "inverse": "took part in",
-     "description": "An actor that took part in an event."},
-    {"name": "located-in", "label": "located in", "inverse": "location of",
-     "description": "Where an event happened."},
-]
+RELATIONS = ("participant", "located-in")  # defined once, by the bundled pack (standard_relations)
+def standard_relations(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The bundled pack's definitions of these relations: an ACLED file imported beside the
+    bundled crisis (the default database) uses the same vocabulary, not a second wording of it."""
+    import yaml
+
+    from .loader import bundled_pack_path
+
+    document = yaml.safe_load((bundled_pack_path() / "pack.yaml").read_text(encoding="utf-8"))
+    defined = {relation["name"]: relation for relation in document["relations"]}
+    return [dict(defined[name]) for name in names]
+
+
 _MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
                                        "september", "october", "november", "december"), start=1)}
 
@@ -81,7 +88,7 @@ def read_acled(path: Path, text: str, lines: dict[tuple[str, int], int] | None =
         raise PackError(f"{path}:{reader.line_num}", f"malformed CSV: {exc}") from None
     if not sources:
         raise PackError(str(path), "no data rows")
-    return {"schema_version": 1, "relations": RELATIONS, "sources": sources,
+    return {"schema_version": 1, "relations": standard_relations(RELATIONS), "sources": sources,
             "entities": list(entities.values()), "links": links}
 
 

@@ -455,3 +455,16 @@ def test_a_position_may_be_of_an_uncertain_date_and_says_so(tmp_path):
     other = tmp_path / "q.db"
     assert run("--db", str(other), "import", str(write(tmp_path / "q.yaml", document))).returncode == 0
     assert "(Mar 2024)" in run("--db", str(other), "show", "actor/harbour-council").stdout
+
+
+def test_an_acled_file_imports_beside_the_bundled_crisis(db_copy):
+    """The default database holds the bundled crisis; ACLED's links use its definitions of
+    `participant` and `located-in` (a second wording of one was refused as a conflict)."""
+    result = run("--db", str(db_copy), "import", str(ACLED))
+    assert result.returncode == 0, result.stderr
+    assert "skipped 2 relations" in result.stdout
+    kb = KnowledgeBase("sqlite:///" + str(db_copy))
+    try:
+        assert kb.detail("event/acled-ind10001") is not None and kb.detail("agreement/simla-1972") is not None
+    finally:
+        kb.close()
