@@ -6,12 +6,17 @@ class CrisisError(Exception):
 
 
 class PackError(CrisisError):
-    """A crisis pack that cannot be loaded: says the file, the record and the field."""
+    """A crisis pack that cannot be loaded: says the file, the record and the field.
 
-    def __init__(self, where: str, problem: str, more: int = 0) -> None:
+    `others` are further problems found with it (`where: what`, as many as were listed), to be
+    shown a line each after this one; `more` counts every further problem.
+    """
+
+    def __init__(self, where: str, problem: str, more: int = 0, others: tuple[str, ...] = ()) -> None:
         self.where = where
         self.problem = problem
         self.more = more
+        self.others = others
         tail = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
         super().__init__(f"{where}: {problem}{tail}")
 

@@ -459,12 +459,17 @@ def _address_blocks(text: str, address: str) -> list[str]:
     return ["\n".join(block) for block in blocks]
 
 
+LISTED_PROBLEMS = 20  # further problems a refused pack lists, a line each (docs/pack-format.md)
+
+
 def check_references(pack: Pack, origins: Origins) -> None:
-    """Raise PackError on the first problem `reference_problems` finds, saying how many more there are."""
+    """Raise PackError on the first problem `reference_problems` finds, listing the next
+    LISTED_PROBLEMS and saying how many there are in all."""
     problems = reference_problems(pack, origins)
     if problems:
         first_where, first_problem = problems[0]
-        raise PackError(first_where, first_problem, len(problems) - 1)
+        others = tuple(f"{where}: {what}" for where, what in problems[1:1 + LISTED_PROBLEMS])
+        raise PackError(first_where, first_problem, len(problems) - 1, others)
 
 
 def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:

@@ -468,3 +468,26 @@ def test_an_acled_file_imports_beside_the_bundled_crisis(db_copy):
         assert kb.detail("event/acled-ind10001") is not None and kb.detail("agreement/simla-1972") is not None
     finally:
         kb.close()
+
+
+def test_a_refused_import_lists_every_problem_it_found_a_line_each(db_copy, tmp_path):
+    """The first problem on the error line, the others under it (up to LISTED_PROBLEMS), each
+    with its file, line, record and field; beyond that, how many more."""
+    from crisis_tui.seed.loader import LISTED_PROBLEMS
+
+    count = LISTED_PROBLEMS + 5
+    document = {"links": [{"source": "event/pahalgam-attack-2025", "relation": "invokes",
+                           "target": f"agreement/missing-{n}",
+                           "citations": [{"source": "article", "quote": "the deadly terrorist attack in Pahalgam"}]}
+                          for n in range(count)]}
+    path = write(tmp_path / "many.yaml", document)
+    before = db_copy.read_bytes()
+    result = run("--db", str(db_copy), "import", str(path))
+    lines = result.stderr.splitlines()
+    assert result.returncode == 1 and db_copy.read_bytes() == before
+    assert lines[0].startswith(f"crisis-tui: error: {path}:2: link ") and "agreement/missing-0" in lines[0]
+    assert f"(and {count - 1} more problems)" in lines[0]
+    listed = lines[1:1 + LISTED_PROBLEMS]
+    assert all(line.startswith(f"  {path}:") and "unknown id 'agreement/missing-" in line for line in listed)
+    assert "missing-1'" in listed[0] and f"missing-{LISTED_PROBLEMS}'" in listed[-1]
+    assert lines[1 + LISTED_PROBLEMS:] == [f"  ... and {count - 1 - LISTED_PROBLEMS} more"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..db.constants import ENTITY_TYPES
-from ..db.errors import CrisisError
+from ..db.errors import CrisisError, PackError
 from ..db.location import database_url, default_path, sqlite_path
 from ..db.text import CONTROL, inert
 from .keymap import ENV_VAR as KEYMAP_ENV
@@ -132,6 +132,13 @@ class _Group(click.Group):
         except CrisisError as exc:
             if ctx.meta.get("crisis_debug"):
                 raise
+            if isinstance(exc, PackError) and exc.others:  # the first problem, then the others, a line each
+                click.echo(f"crisis-tui: error: {inert(str(exc), one_line=True)}", err=True)
+                for other in exc.others:
+                    click.echo(f"  {inert(other, one_line=True)}", err=True)
+                if exc.more > len(exc.others):
+                    click.echo(f"  ... and {exc.more - len(exc.others)} more", err=True)
+                ctx.exit(1)
             _fail(ctx, str(exc))
         except Exception as exc:  # a bug, or a case nobody foresaw: still one line
             if ctx.meta.get("crisis_debug"):
