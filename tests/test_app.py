@@ -86,6 +86,13 @@ def put_cursor_on(app: CrisisApp, text: str) -> None:
     view._highlight(option_index(view, text))
 
 
+def record_notices(app: CrisisApp, monkeypatch) -> list[str]:
+    """The notices the app gives from now on, kept in the list returned (not shown)."""
+    notices: list[str] = []
+    monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+    return notices
+
+
 async def follow(pilot, text: str) -> None:
     """Move the detail cursor to the line holding `text` with the keyboard, then press Enter."""
     view = detail(pilot.app)
@@ -241,7 +248,6 @@ async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app, monk
     """Russia's offer to mediate invokes the Simla Agreement: `s` on that line shows the
     article's sentence saying so, marked in the article."""
     app = make_app(start="event/russia-mediation-offer-2025")
-    notices = []
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         put_cursor_on(app, "invokes: Simla Agreement")
@@ -251,7 +257,7 @@ async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app, monk
         passage = str(app.screen.query_one("#source-passage", Static).render())
         assert "Crucially, in line with the 1972 Simla Agreement" in passage
         assert app.screen.query_one("#source-box").border_title == "Source - Esc closes"
-        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        notices = record_notices(app, monkeypatch)
         await pilot.press("s")  # one passage only: nothing next, and it says so
         assert isinstance(app.screen, SourceScreen) and notices == ["No other passage: this is the only one cited here"]
         await pilot.press("escape")
@@ -335,13 +341,12 @@ async def test_a_palette_search_the_database_stops_is_a_notice(make_app, monkeyp
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
-        notices = []
 
         def stopped(*args, **kwargs):
             raise QueryTimeout("crisis.db: the query took too long and was stopped")
 
         monkeypatch.setattr(app.kb, "search", stopped)
-        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        notices = record_notices(app, monkeypatch)
         await pilot.press("ctrl+p")
         await pilot.press(*"Lahore")
         await until(pilot, lambda: bool(notices))
@@ -375,8 +380,7 @@ async def test_ctrl_c_says_how_this_app_quits(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
-        notices = []
-        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        notices = record_notices(app, monkeypatch)
         await pilot.press("ctrl+c")
         await settle(pilot)
         assert notices == ["Press q (or Ctrl+q) to quit"] and app.return_code is None
@@ -798,13 +802,12 @@ async def test_a_search_the_database_refuses_is_a_notice_not_a_crash(make_app, m
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
-        notices = []
 
         def broken(*args, **kwargs):
             raise DatabaseError("crisis.db: database disk image is malformed")
 
         monkeypatch.setattr(app.kb, "search", broken)
-        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append(message))
+        notices = record_notices(app, monkeypatch)
         await pilot.press("slash", "s")
         await until(pilot, lambda: bool(notices))
         assert notices == ["crisis.db: database disk image is malformed"]
