@@ -220,3 +220,14 @@ def test_the_search_may_take_keys_the_box_does_not_use(tmp_path):
     keymap = '"search.close" = "escape,ctrl+g"\n"search.next" = "down,ctrl+n"\n"history.close" = "escape,h"\n'
     assert load_keymap(write(tmp_path, keymap)) == {
         "search.close": "escape,ctrl+g", "search.next": "down,ctrl+n", "history.close": "escape,h"}
+
+
+async def test_ctrl_c_names_a_quit_key_that_looks_like_markup_as_it_is(app_with, monkeypatch):
+    app = app_with({"app.quit": "[,x"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        notices = []
+        monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append((message, kwargs)))
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert notices == [("Press [ or x (or Ctrl+q) to quit", {"timeout": 3, "markup": False})]

@@ -294,7 +294,7 @@ class CrisisApp(App[None]):
 
     def action_quit_hint(self) -> None:
         keys = self.keymap.get("app.quit", "q").replace(",", " or ")
-        self.notify(f"Press {keys} (or Ctrl+q) to quit", timeout=3)
+        self.notify(f"Press {keys} (or Ctrl+q) to quit", timeout=3, markup=False)  # a key may be `[`
 
     def action_go_back(self) -> None:
         h = self.history
