@@ -15,24 +15,13 @@ from typing import Any
 
 from ..db.errors import PackError
 from ..db.pack import parse_date
+from .vocabulary import standard_relations
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location",
             "latitude", "longitude", "source", "notes", "fatalities")
 KEPT_AS_ATTRIBUTES = ("sub_event_type", "fatalities", "latitude", "longitude", "admin1", "admin2", "country",
                       "iso", "region", "inter1", "inter2", "interaction", "source_scale", "civilian_targeting")
-RELATIONS = ("participant", "located-in")  # defined once, by the bundled pack (standard_relations)
-def standard_relations(names: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The bundled pack's definitions of these relations: an ACLED file imported beside the
-    bundled crisis (the default database) uses the same vocabulary, not a second wording of it."""
-    import yaml
-
-    from .loader import bundled_pack_path
-
-    document = yaml.safe_load((bundled_pack_path() / "pack.yaml").read_text(encoding="utf-8"))
-    defined = {relation["name"]: relation for relation in document["relations"]}
-    return [dict(defined[name]) for name in names]
-
-
+RELATIONS = ("participant", "located-in")  # the standard vocabulary's (seed/vocabulary.yaml)
 _MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
                                        "september", "october", "november", "december"), start=1)}
 
