@@ -36,8 +36,8 @@ from urllib.parse import quote as urlquote
 
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError
-from .pack import ENTITY_PACK_NAMES, Entity, Pack, Source, parse_date
-from .schema import create_schema, drop_indexes, rebuild_search, renumber
+from .pack import PACK_NAMES, Entity, Pack, Source, parse_date
+from .schema import count_packs, create_schema, drop_indexes, rebuild_search, renumber
 from .tables import TABLES, names
 from .writers import (
     all_files,
@@ -67,20 +67,30 @@ EntityIn = _row_type("EntityIn", "entity")
 EntityIn.__doc__ = "One entity as the writer takes it: the entity table's columns (db/tables.py) but `id`."
 _ENTITY_COLUMNS = ("id", *EntityIn._fields)
 # Each EntityIn field from a pack Entity: the pack's name for it, and attributes made JSON text.
-_ENTITY_FROM_PACK = attrgetter(*(ENTITY_PACK_NAMES.get(name, name) for name in EntityIn._fields))
+_ENTITY_FROM_PACK = attrgetter(*(PACK_NAMES.get(name, name) for name in EntityIn._fields))
 _ATTRIBUTES = EntityIn._fields.index("attributes")
+_ENTITY_PACK = EntityIn._fields.index("pack_id")
+# An entity's own fields (what each pack stating it may word its own way): not its id, pack or lists.
+ENTITY_FIELDS = tuple(PACK_NAMES.get(name, name) for name in EntityIn._fields if name not in ("ref", "pack_id"))
 
 
-def entity_in(entity: Entity) -> tuple:
-    """The entity table's row (an EntityIn) of a pack entity."""
+def entity_in(entity: Entity, pack_ids: dict[str | None, int | None] | None = None) -> tuple:
+    """The entity table's row (an EntityIn) of a pack entity; `pack_ids` numbers packs by id."""
     values = list(_ENTITY_FROM_PACK(entity))
     values[_ATTRIBUTES] = json.dumps(values[_ATTRIBUTES], ensure_ascii=False)
+    values[_ENTITY_PACK] = (pack_ids or {}).get(values[_ENTITY_PACK])
     return EntityIn._make(values)
+
+
+def entity_fields(entity: Entity) -> dict[str, Any]:
+    """An entity's own fields as a pack states them (compared between the packs that state it)."""
+    return {name: getattr(entity, name) for name in ENTITY_FIELDS}
 
 
 class CiteIn(NamedTuple):
     source: str
     quote: str
+    pack_id: int | None = None  # the pack that cites it
 
 
 def source_texts(sources: Iterable[Source]) -> dict[str, str]:
@@ -169,20 +179,25 @@ class _Sink:
 # writer's other rows join ids and are listed where they are made (tests/test_schema.py
 # checks that every column of every table is written).
 _SOURCE_COLUMNS, _RELATION_COLUMNS = names("source"), names("relation")
+_WORDING_COLUMNS = names("relation_wording")
 
-_RELATION_FROM_PACK = attrgetter(*_RELATION_COLUMNS)
+_RELATION_FROM_PACK = attrgetter(*(PACK_NAMES.get(name, name) for name in _RELATION_COLUMNS))
 _RELATION_LISTS = [n for n, name in enumerate(_RELATION_COLUMNS) if name in ("source_types", "target_types")]
+_RELATION_PACK = _RELATION_COLUMNS.index("pack_id")
+_SOURCE_FROM_PACK = attrgetter(*(PACK_NAMES.get(name, name) for name in _SOURCE_COLUMNS))
+_SOURCE_PACK = _SOURCE_COLUMNS.index("pack_id")
 
 
-def relation_row(relation: Any) -> tuple:
+def relation_row(relation: Any, pack_ids: dict[str | None, int | None] | None = None) -> tuple:
     """The relation table's row of a pack relation: its lists of entity types made JSON text."""
     values = list(_RELATION_FROM_PACK(relation))
     for n in _RELATION_LISTS:
         values[n] = json.dumps(values[n], ensure_ascii=False)
+    values[_RELATION_PACK] = (pack_ids or {}).get(values[_RELATION_PACK])
     return tuple(values)
 
 
-_CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line")
+_CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line", "pack_id")
 BATCH = 20000  # rows per batch handed to the sink
 
 
@@ -202,22 +217,50 @@ class Writer:
         self._next = {"note": 1, "link": 1, "position": 1, "citation": 1}
         self._newlines: dict[str, list[int]] = {}
         self.build_id = next_build_id.get() or uuid.uuid4().hex  # this build's content, told from any other
+        self.pack_ids: dict[str | None, int | None] = {None: None}  # a pack's id -> its number
 
     def meta(self, packs: list[dict]) -> None:
+        """The database's own facts, and the packs it holds (dicts of id, title, description), in order."""
         self.sink.put("meta", names("meta"), [
-            ("schema_version", str(SCHEMA_VERSION)), ("packs", json.dumps(packs)),
+            ("schema_version", str(SCHEMA_VERSION)),
             ("built_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())), ("build_id", self.build_id)])
+        self.meta_packs(packs)
 
-    def relations(self, rows: Iterable[tuple[str, ...]]) -> None:
-        """Relations as tuples of the relation table's columns (name, label, inverse, description)."""
+    def meta_packs(self, packs: list[dict]) -> None:
+        """Number the packs (dicts of id, title, description) in order and write them."""
+        rows = []
+        for info in packs:
+            self.pack_ids[info["id"]] = n = len(self.pack_ids)
+            rows.append((n, info["id"], info["title"], info.get("description") or "", 0, 0, 0, 0))
+        # what each pack states is counted once all is written (schema.count_packs)
+        self.sink.put("pack", ("id", "ref", "title", "description", "entities", "links", "positions", "sources"),
+                      rows)
+
+    def relations(self, rows: Iterable[tuple]) -> None:
+        """Relations as tuples of the relation table's columns (name, label, inverse, description, …)."""
         self.sink.put("relation", _RELATION_COLUMNS, list(rows))
+
+    def relation_wordings(self, rows: Iterable[tuple]) -> None:
+        """Other packs' wordings, as tuples of the relation_wording table's columns."""
+        self.sink.put("relation_wording", _WORDING_COLUMNS, list(rows))
 
     def sources(self, sources: list[Source]) -> None:
         self.texts.update(source_texts(sources))
-        row = attrgetter(*_SOURCE_COLUMNS)
-        for at in range(0, len(sources), 1000):
-            self.sink.put("source", _SOURCE_COLUMNS, [row(s) for s in sources[at:at + 1000]])
+        pack_ids = self.pack_ids
+        rows = []
+        for source in sources:
+            row = list(_SOURCE_FROM_PACK(source))
+            row[_SOURCE_PACK] = pack_ids[row[_SOURCE_PACK]]
+            rows.append(tuple(row))
+        for at in range(0, len(rows), 1000):
+            self.sink.put("source", _SOURCE_COLUMNS, rows[at:at + 1000])
         self.counts["sources"] += len(sources)
+
+    def entity_packs(self, rows: Iterable[tuple[str, int | None, str | None]]) -> None:
+        """Further packs stating an entity: (ref, pack number, its own fields as JSON or None)."""
+        ids = self.ids
+        self.sink.put("entity_pack", ("entity_id", "pack_id", "fields"),
+                      [(ids[ref], pack_id, fields) for ref, pack_id, fields in rows])
 
     def entities(self, rows: Iterable[Any]) -> None:
         """Entities as EntityIn tuples; each is given the next id."""
@@ -233,44 +276,49 @@ class Writer:
         put("entity", _ENTITY_COLUMNS, batch)
         self.counts["entities"] += len(ids) - before
 
-    def aliases(self, rows: Iterable[tuple[str, str]]) -> None:
+    def aliases(self, rows: Iterable[tuple[str, str] | tuple[str, str, int | None]]) -> None:
+        """Aliases as (entity ref, alias) or (entity ref, alias, pack number)."""
         ids = self.ids
-        self.sink.put("alias", ("entity_id", "alias"), [(ids[ref], alias) for ref, alias in rows])
+        self.sink.put("alias", ("entity_id", "alias", "pack_id"),
+                      [(ids[row[0]], row[1], row[2] if len(row) > 2 else None) for row in rows])
 
-    def links(self, rows: Iterable[tuple[str, str, str, str | None, Iterable[CiteIn]]]) -> None:
-        """Links as (source ref, relation, target ref, note, citations), written in batches."""
+    _LINK_COLUMNS = ("id", "subject_id", "relation", "object_id", "note", "pack_id")
+
+    def links(self, rows: Iterable[tuple]) -> None:
+        """Links as (source ref, relation, target ref, note, citations[, pack number]), written in batches."""
         ids, n, put = self.ids, self._next["link"], self.sink.put
         batch: list[tuple] = []
         cites: list[tuple[str, int, CiteIn]] = []
-        for subject, relation, target, note, cited in rows:
-            batch.append((n, ids[subject], relation, ids[target], note))
+        for subject, relation, target, note, cited, *pack in rows:
+            batch.append((n, ids[subject], relation, ids[target], note, pack[0] if pack else None))
             for c in cited:
                 cites.append(("link", n, c))
             n += 1
             if len(batch) >= BATCH:
-                put("link", ("id", "subject_id", "relation", "object_id", "note"), batch)
+                put("link", self._LINK_COLUMNS, batch)
                 self.citations(cites)
                 batch, cites = [], []
-        put("link", ("id", "subject_id", "relation", "object_id", "note"), batch)
+        put("link", self._LINK_COLUMNS, batch)
         self.citations(cites)
         self.counts["links"] += n - self._next["link"]
         self._next["link"] = n
 
-    def notes(self, ref: str, text: str, cited: Iterable[CiteIn]) -> None:
+    def notes(self, ref: str, text: str, cited: Iterable[CiteIn], pack_id: int | None = None) -> None:
         n = self._next["note"]
         self._next["note"] = n + 1
-        self.sink.put("note", ("id", "entity_id", "text"), [(n, self.ids[ref], text)])
+        self.sink.put("note", ("id", "entity_id", "text", "pack_id"), [(n, self.ids[ref], text, pack_id)])
         self.citations(("note", n, c) for c in cited)
 
     def position(self, ref: str, actor: str, topic: str, about: str | None, stance: str, statement: str,
-                 date: str | None, cited: Iterable[CiteIn], date_uncertain: bool = False) -> None:
+                 date: str | None, cited: Iterable[CiteIn], date_uncertain: bool = False,
+                 pack_id: int | None = None) -> None:
         n = self._next["position"]
         self._next["position"] = n + 1
         self.sink.put(
             "position", ("id", "ref", "actor_id", "topic", "topic_id", "stance", "statement", "date", "date_precision",
-                         "date_uncertain"),
+                         "date_uncertain", "pack_id"),
             [(n, ref, self.ids[actor], topic, self.ids[about] if about else None, stance, statement, date,
-              parse_date(date) if date else None, date_uncertain)],
+              parse_date(date) if date else None, date_uncertain, pack_id)],
         )
         self.counts["positions"] += 1
         self.citations(("position", n, c) for c in cited)
@@ -280,7 +328,7 @@ class Writer:
         texts, ids, newlines, put = self.texts, self.ids, self._newlines, self.sink.put
         batch: list[tuple] = []
         first = n = self._next["citation"]
-        for subject, subject_id, (source, quote) in rows:
+        for subject, subject_id, (source, quote, pack_id) in rows:
             text = texts.get(source, "")
             found = text.find(quote)
             offset: int | None = found if found >= 0 else None
@@ -291,7 +339,7 @@ class Writer:
                     starts = newlines[source] = list(accumulate(len(part) + 1 for part in text.split("\n")))[:-1]
                 line = bisect_right(starts, offset) + 1  # a quote at a line's start is on that line
             batch.append((n, subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
-                          offset, line))
+                          offset, line, pack_id))
             n += 1
             if len(batch) >= BATCH:
                 put("citation", _CITATION_COLUMNS, batch)
@@ -301,20 +349,60 @@ class Writer:
         self.counts["citations"] += n - first
 
     def pack(self, pack: Pack) -> None:
-        """Everything in one validated pack."""
-        self.relations(map(relation_row, pack.relations))
-        self.sources(pack.sources)
-        self.entities(map(entity_in, pack.entities))
-        self.aliases((e.id, alias) for e in pack.entities for alias in e.aliases)
-        self.citations(("entity", e.id, CiteIn(c.source, c.quote)) for e in pack.entities for c in e.citations)
+        """Everything in one validated pack document, whose records each name the pack stating them
+        (`seed.importer` joins packs into one): the first statement of an entity, a relation or
+        a source is its row; another pack's statement of an entity adds its aliases, notes and
+        citations (and its own fields where they differ), of a relation its wording."""
+        if pack.pack is not None and len(self.pack_ids) == 1:
+            self.meta_packs([pack.pack.model_dump()])
+        elif pack.packs and len(self.pack_ids) == 1:
+            self.meta_packs([info.model_dump() for info in pack.packs])
+        ids = self.pack_ids
+        first: dict[str, Any] = {}
+        wordings = []
+        for r in pack.relations:
+            if r.name in first and r.pack is not None:  # a second wording is a pack's (the standard's comes first)
+                row = relation_row(r, ids)
+                wordings.append((r.name, row[_RELATION_PACK], *row[1:_RELATION_PACK], *row[_RELATION_PACK + 1:]))
+            else:
+                first.setdefault(r.name, r)
+        self.relations(relation_row(r, ids) for r in first.values())
+        self.relation_wordings(wordings)
+        sources: dict[str, Source] = {}
+        for source in pack.sources:
+            sources.setdefault(source.id, source)
+        self.sources(list(sources.values()))
+        owner: dict[str, Entity] = {}
+        others: list[Entity] = []
+        for e in pack.entities:
+            if e.id in owner:
+                others.append(e)
+            else:
+                owner[e.id] = e
+        self.entities(entity_in(e, ids) for e in owner.values())
+        further = []
+        for e in others:
+            mine, theirs = entity_fields(e), entity_fields(owner[e.id])
+            differ = {k: v for k, v in mine.items() if v != theirs[k]}
+            further.append((e.id, ids[e.pack], json.dumps(differ, ensure_ascii=False) if differ else None))
+        self.entity_packs(further)
+        self.aliases((e.id, alias, ids[e.pack]) for e in pack.entities for alias in e.aliases)
+        self.citations(("entity", e.id, CiteIn(c.source, c.quote, ids[e.pack]))
+                       for e in pack.entities for c in e.citations)
         for e in pack.entities:
             for note in e.notes:
-                self.notes(e.id, note.text, [CiteIn(c.source, c.quote) for c in note.citations])
-        self.links((k.source, k.relation, k.target, k.note, [CiteIn(c.source, c.quote) for c in k.citations])
+                self.notes(e.id, note.text, [CiteIn(c.source, c.quote, ids[e.pack]) for c in note.citations],
+                           ids[e.pack])
+        self.links((k.source, k.relation, k.target, k.note,
+                    [CiteIn(c.source, c.quote, ids[k.pack]) for c in k.citations], ids[k.pack])
                    for k in pack.links)
+        positions: dict[str, Any] = {}
         for q in pack.positions:
+            positions.setdefault(q.id, q)
+        for q in positions.values():
             self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
-                          [CiteIn(c.source, c.quote) for c in q.citations], q.date_uncertain)
+                          [CiteIn(c.source, c.quote, ids[q.pack]) for c in q.citations], q.date_uncertain,
+                          ids[q.pack])
 
 
 _BUSY, _LOCKED = 5, 6  # what a backup step reports when the live database is locked
@@ -355,6 +443,7 @@ def new_database(path: Path) -> Iterator[Writer]:
             raise
         sink.close()
         renumber(conn)
+        count_packs(conn)
         for sql in deferred:
             conn.execute(sql)
         rebuild_search(conn)
@@ -514,10 +603,10 @@ def database_stamp(path: Path) -> str | None:
     finally:
         conn.close()
 
-def build_database(packs: list[Pack], path: Path, pack_infos: list[dict] | None = None) -> dict[str, int]:
-    """Build the database at `path` from validated packs; return row counts per table."""
+def build_database(pack: Pack, path: Path) -> dict[str, int]:
+    """Build the database at `path` from one validated pack document (of one pack or several, as
+    `seed.importer` joins them); return row counts per table."""
     with new_database(path) as writer:
-        writer.meta(pack_infos if pack_infos is not None else [p.pack.model_dump() for p in packs if p.pack])
-        for pack in packs:
-            writer.pack(pack)
+        writer.meta([])
+        writer.pack(pack)
     return writer.counts

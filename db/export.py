@@ -18,17 +18,27 @@ from typing import Any
 
 from .constants import PACK_FORMAT_VERSION
 from .errors import DatabaseError
-from .pack import ENTITY_PACK_NAMES, Entity
+from .pack import PACK_NAMES, Entity
 from .tables import TABLES, names
 
+_NO_PACK = object()  # a table of an older schema names no pack: the record's pack is not known
 
-def _citations(conn: sqlite3.Connection) -> dict[tuple[str, int], list[dict[str, str]]]:
-    cited: dict[tuple[str, int], list[dict[str, str]]] = defaultdict(list)
-    for subject, subject_id, source, quote in conn.execute(
-        "SELECT subject, subject_id, source_id, quote FROM citation ORDER BY subject, subject_id, id"  # stored order
-    ):
-        cited[(subject, subject_id)].append({"source": source, "quote": quote})
+
+def _citations(conn: sqlite3.Connection, packs: dict[int, str]) -> dict[tuple[str, int], list[tuple[Any, dict]]]:
+    """Each record's citations, as (the citing pack's id, or _NO_PACK, the citation)."""
+    cited: dict[tuple[str, int], list[tuple[Any, dict]]] = defaultdict(list)
+    pack = "pack_id" if "pack_id" in _columns(conn, "citation") else "NULL"
+    for subject, subject_id, source, quote, pack_id in conn.execute(
+        f"SELECT subject, subject_id, source_id, quote, {pack} FROM citation ORDER BY subject, subject_id, id"
+    ):  # in stored order
+        cited[(subject, subject_id)].append((packs.get(pack_id) if pack != "NULL" else _NO_PACK,
+                                             {"source": source, "quote": quote}))
     return cited
+
+
+def _of(items: list[tuple[Any, Any]], pack: Any, owner: bool) -> list[Any]:
+    """The items `pack` states (all of them, for the owner, where packs are not known)."""
+    return [item for of, item in items if of == pack or (owner and of is _NO_PACK)]
 
 
 def _drop_empty(record: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -59,22 +69,38 @@ def _json(text: str | None, what: str, kind: type) -> Any:
     return value
 
 
-def _entities(conn: sqlite3.Connection, aliases: dict[int, list[str]], notes: dict[int, list[dict[str, Any]]],
-              cited: dict[tuple[str, int], list[dict[str, str]]]) -> list[dict[str, Any]]:
-    """Every entity as a pack record: its columns under their pack names, then what a pack adds."""
+def _entities(conn: sqlite3.Connection, packs: dict[int, str], aliases: dict[int, list], notes: dict[int, list],
+              cited: dict[tuple[str, int], list]) -> list[dict[str, Any]]:
+    """Every entity as pack records: its first pack's statement (its columns under their pack names,
+    then what a pack adds), then each further pack's (entity_pack), with that pack's own fields."""
     columns = [c for c in _columns(conn, "entity") if c != "id"]
-    keys = [ENTITY_PACK_NAMES.get(c, c) for c in columns]  # in the order of the pack's fields
-    flags = [ENTITY_PACK_NAMES.get(c.name, c.name) for c in TABLES["entity"] if c.type is bool and c.name in columns]
+    keys = [PACK_NAMES.get(c, c) for c in columns]  # in the order of the pack's fields
+    flags = [PACK_NAMES.get(c.name, c.name) for c in TABLES["entity"] if c.type is bool and c.name in columns]
     defaults = {name: field.get_default(call_default_factory=True)
                 for name, field in Entity.model_fields.items() if not field.is_required()}
+    further: dict[int, list[tuple[str | None, str | None]]] = defaultdict(list)
+    if _has_table(conn, "entity_pack"):
+        for entity_id, pack_id, fields in conn.execute(
+                "SELECT entity_id, pack_id, fields FROM entity_pack ORDER BY entity_id, pack_id"):
+            further[entity_id].append((packs.get(pack_id), fields))
     entities = []
     for eid, *values in _select(conn, "entity", ["id", *columns]):
         record = dict(zip(keys, values, strict=True))
         for key in flags:  # SQLite gives booleans as 0 and 1
             record[key] = bool(record[key])
         record["attributes"] = _json(record.get("attributes"), f"entity {record['id']}: field 'attributes'", dict)
-        record.update(aliases=aliases[eid], notes=notes[eid], citations=cited[("entity", eid)])
-        entities.append(_drop_empty(record, defaults))
+        if "pack_id" in columns:
+            record["pack"] = packs.get(record["pack"])
+        owner = record.get("pack", _NO_PACK)
+        statements = [(owner, record)]
+        for pack, fields in further[eid]:
+            theirs = {**record, "pack": pack}
+            theirs.update(_json(fields, f"entity {record['id']}: the fields of pack {pack}", dict) if fields else {})
+            statements.append((pack, theirs))
+        for n, (pack, statement) in enumerate(statements):
+            statement.update(aliases=_of(aliases[eid], pack, n == 0), notes=_of(notes[eid], pack, n == 0),
+                             citations=_of(cited[("entity", eid)], pack, n == 0))
+            entities.append(_drop_empty(statement, defaults))
     return entities
 
 
@@ -85,64 +111,189 @@ class _Refs(dict):
         raise DatabaseError(f"a record refers to entity id {key!r}, which is not in the database")
 
 
-def export_document(conn: sqlite3.Connection, path: Path | str | None = None) -> dict[str, Any]:
-    """The whole knowledge base, in the pack format (docs/pack-format.md).
+def export_document(conn: sqlite3.Connection, path: Path | str | None = None,
+                    pack: str | None = None) -> dict[str, Any]:
+    """The whole knowledge base, in the pack format (docs/pack-format.md); with `pack`, what that
+    pack states, with the records of other packs it refers to.
 
     Content no pack could hold (attributes that are not JSON, a link to a missing entity)
     is a DatabaseError, prefixed with `path` when given.
     """
     try:
-        return _document(conn)
+        document = _document(conn)
+        return document if pack is None else one_pack(document, pack)
     except DatabaseError as exc:
         raise DatabaseError(f"{path}: {exc}" if path else str(exc)) from None
 
 
-def _document(conn: sqlite3.Connection) -> dict[str, Any]:
+def _has_table(conn: sqlite3.Connection, table: str) -> bool:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    return found is not None
+
+
+def _pack_infos(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The packs the database holds, in order, and their ids by number (an older schema listed them in meta)."""
+    if _has_table(conn, "pack"):
+        rows = conn.execute("SELECT id, ref, title, description FROM pack ORDER BY id").fetchall()
+        infos = [_drop_empty({"id": ref, "title": title, "description": description})
+                 for _, ref, title, description in rows]
+        return infos, {n: ref for n, ref, _, _ in rows}
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    packs = _json(meta.get("packs"), "meta 'packs'", list)
-    cited = _citations(conn)
+    return _json(meta.get("packs"), "meta 'packs'", list), {}
+
+
+def _with_pack(record: dict[str, Any], pack_id: Any, packs: dict[int, str], known: bool) -> dict[str, Any]:
+    if known:
+        record["pack"] = packs.get(pack_id)
+    return record
+
+
+def _document(conn: sqlite3.Connection) -> dict[str, Any]:
+    infos, packs = _pack_infos(conn)
+    cited = _citations(conn, packs)
     refs = _Refs(conn.execute("SELECT id, ref FROM entity"))
-    aliases: dict[int, list[str]] = defaultdict(list)
-    for entity_id, alias in conn.execute("SELECT entity_id, alias FROM alias ORDER BY id"):
-        aliases[entity_id].append(alias)
-    notes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for note_id, entity_id, text in conn.execute("SELECT id, entity_id, text FROM note ORDER BY id"):
-        notes[entity_id].append({"text": text, "citations": cited[("note", note_id)]})
-    entities = _entities(conn, aliases, notes, cited)
+
+    def packed(table: str) -> tuple[str, bool]:
+        """The select expression of a table's pack column, and whether the table has one."""
+        known = "pack_id" in _columns(conn, table)
+        return ("pack_id" if known else "NULL"), known
+
+    column, known = packed("alias")
+    aliases: dict[int, list] = defaultdict(list)
+    for entity_id, alias, pack_id in conn.execute(f"SELECT entity_id, alias, {column} FROM alias ORDER BY id"):
+        aliases[entity_id].append((packs.get(pack_id) if known else _NO_PACK, alias))
+    column, known = packed("note")
+    notes: dict[int, list] = defaultdict(list)
+    for note_id, entity_id, text, pack_id in conn.execute(
+            f"SELECT id, entity_id, text, {column} FROM note ORDER BY id"):
+        notes[entity_id].append((packs.get(pack_id) if known else _NO_PACK,
+                                 {"text": text, "citations": [c for _, c in cited[("note", note_id)]]}))
+    entities = _entities(conn, packs, aliases, notes, cited)
+    column, known = packed("link")
     links = [
-        _drop_empty({"source": refs[s], "relation": rel, "target": refs[o], "note": note,
-                     "citations": cited[("link", lid)]})
-        for lid, s, rel, o, note in conn.execute(
-            "SELECT id, subject_id, relation, object_id, note FROM link ORDER BY id")
+        _drop_empty(_with_pack({"source": refs[s], "relation": rel, "target": refs[o], "note": note}, pack_id, packs,
+                               known) | {"citations": [c for _, c in cited[("link", lid)]]})
+        for lid, s, rel, o, note, pack_id in conn.execute(
+            f"SELECT id, subject_id, relation, object_id, note, {column} FROM link ORDER BY id")
     ]
+    column, known = packed("position")
     positions = [
-        _drop_empty({"id": ref, "actor": refs[actor], "topic": topic,
-                     "about": refs[about] if about is not None else None, "stance": stance,
-                     "statement": statement, "date": date, "date_uncertain": bool(uncertain),
-                     "citations": cited[("position", pid)]})
-        for pid, ref, actor, topic, about, stance, statement, date, uncertain in conn.execute(
+        _drop_empty(_with_pack({"id": ref, "actor": refs[actor], "topic": topic,
+                                "about": refs[about] if about is not None else None, "stance": stance,
+                                "statement": statement, "date": date, "date_uncertain": bool(uncertain)},
+                               pack_id, packs, known) | {"citations": [c for _, c in cited[("position", pid)]]})
+        for pid, ref, actor, topic, about, stance, statement, date, uncertain, pack_id in conn.execute(
             "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, "
             + ("date_uncertain" if "date_uncertain" in _columns(conn, "position") else "0")  # before schema 5
-            + " FROM position ORDER BY id")
+            + f", {column} FROM position ORDER BY id")
     ]
-    columns = _columns(conn, "relation")
-    relations = [dict(zip(columns, row, strict=True)) for row in _select(conn, "relation", columns)]
-    for relation in relations:  # JSON lists in their columns (schema 5 on)
-        for key in ("source_types", "target_types"):
-            if key in relation:
-                relation[key] = _json(relation[key], f"relation {relation['name']}: field '{key}'", list)
-                if not relation[key]:
-                    del relation[key]
-    columns = _columns(conn, "source")
-    sources = [_drop_empty(dict(zip(columns, row, strict=True))) for row in _select(conn, "source", columns)]
+    # the standard relations (of no pack) are in every database: only what packs define is written
+    relations = [_relation(record, packs) for record in _rows(conn, "relation") if record.get("pack_id", 0) is not None]
+    if _has_table(conn, "relation_wording"):
+        relations += [_relation(record, packs) for record in _rows(conn, "relation_wording", "name, pack_id")]
+    sources = []
+    for record in _rows(conn, "source"):
+        if "pack_id" in record:
+            record["pack"] = packs.get(record.pop("pack_id"))
+        sources.append(_drop_empty(record))
     document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
-    if len(packs) == 1:
-        document["pack"] = packs[0]
-        if "pack" in _columns(conn, "entity"):  # an older database has no such column: an upgrade fills it
-            for entity in entities:
-                entity.setdefault("pack", None)  # of no pack (an import without one): not the header's
+    if len(infos) == 1:
+        document["pack"] = infos[0]
+    elif infos:
+        document["packs"] = infos
     document.update(relations=relations, sources=sources, entities=entities, links=links, positions=positions)
+    _name_packs(document)
     return document
+
+
+def _rows(conn: sqlite3.Connection, table: str, order: str = "rowid") -> list[dict[str, Any]]:
+    columns = _columns(conn, table)
+    listed = ", ".join('"' + c + '"' for c in columns)
+    rows = conn.execute(f"SELECT {listed} FROM {table} ORDER BY {order}")
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _relation(record: dict[str, Any], packs: dict[int, str]) -> dict[str, Any]:
+    """A relation (or another pack's wording of it) as a pack record, in the order of the relation's fields."""
+    relation = {name: record[name] for name in names("relation") if name in record}
+    for key in ("source_types", "target_types"):  # JSON lists in their columns (schema 5 on)
+        if key in relation:
+            relation[key] = _json(relation[key], f"relation {relation['name']}: field '{key}'", list)
+            if not relation[key]:
+                del relation[key]
+    if "pack_id" in relation:
+        pack = packs.get(relation.pop("pack_id"))
+        if pack is not None:
+            relation["pack"] = pack
+    return relation
+
+
+SECTIONS = ("relations", "sources", "entities", "links", "positions")
+
+
+def _name_packs(document: dict[str, Any]) -> None:
+    """Say each record's pack the way the document's header lets it: under one `pack:`, a record
+    of that pack says nothing and one of no pack says `pack: null`; under `packs:` or none, a
+    record of no pack says nothing."""
+    one = document.get("pack", {}).get("id")
+    for section in SECTIONS:
+        for record in document[section]:
+            if "pack" not in record:
+                continue
+            if one is not None:
+                if record["pack"] == one:
+                    del record["pack"]
+            elif record["pack"] is None:
+                del record["pack"]
+
+
+def one_pack(document: dict[str, Any], pack: str) -> dict[str, Any]:
+    """What pack `pack` states, from a whole export: its records, and the records of other packs
+    it refers to (entities its links and positions name, the sources its citations quote, the
+    relations its links use), so that it imports into a fresh database."""
+    infos = document.get("packs") or ([document["pack"]] if "pack" in document else [])
+    if pack not in [info["id"] for info in infos]:
+        known = ", ".join(info["id"] for info in infos) or "none"
+        raise DatabaseError(f"no pack {pack!r} in the database (it holds: {known})")
+    one = document.get("pack", {}).get("id")
+
+    def of(record: dict[str, Any]) -> Any:
+        return record.get("pack", one) if one is not None else record.get("pack")
+
+    mine = {section: [r for r in document[section] if of(r) == pack] for section in SECTIONS}
+    needed = {ref for k in mine["links"] for ref in (k["source"], k["target"])}
+    needed |= {ref for q in mine["positions"] for ref in (q["actor"], q.get("about")) if ref}
+    needed -= {e["id"] for e in mine["entities"]}
+    borrowed = [e for e in document["entities"] if e["id"] in needed and of(e) != pack]
+    first: dict[str, dict[str, Any]] = {}
+    for e in borrowed:  # the first statement of each
+        first.setdefault(e["id"], e)
+    borrowed = list(first.values())
+    entities = borrowed + mine["entities"]
+    quoted = {c["source"] for r in [*entities, *mine["links"], *mine["positions"]] for c in r.get("citations", [])}
+    quoted |= {c["source"] for e in entities for note in e.get("notes", []) for c in note["citations"]}
+    sources = [s for s in document["sources"] if s["id"] in quoted or of(s) == pack]
+    quoted |= {s["via"] for s in sources if s.get("via")}
+    sources = [s for s in document["sources"] if s["id"] in quoted or of(s) == pack]
+    relations = [r for r in document["relations"] if of(r) == pack]
+    stated = {r["name"] for r in relations}
+    for r in document["relations"]:  # one it uses but does not define: the first definition (the standard's)
+        if r["name"] in {k["relation"] for k in mine["links"]} - stated:
+            relations.append(r)
+            stated.add(r["name"])
+    records = {"relations": relations, "sources": sources, "entities": entities, "links": mine["links"],
+               "positions": mine["positions"]}
+    others = {of(r) for section in SECTIONS for r in records[section]} - {pack, None}
+    result: dict[str, Any] = {"schema_version": document["schema_version"]}
+    for section in SECTIONS:
+        records[section] = [{**r, "pack": of(r)} for r in records[section]]
+    if others:
+        result["packs"] = [info for info in infos if info["id"] == pack or info["id"] in others]
+    else:
+        result["pack"] = next(info for info in infos if info["id"] == pack)
+    result.update(records)
+    _name_packs(result)
+    return result
 
 
 def write_file(path: Path, text: str) -> None:

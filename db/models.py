@@ -11,10 +11,25 @@ __all__ = ["SCHEMA_VERSION"]
 
 
 class Meta(SQLModel, table=True):
-    """Key/value facts about the database itself (schema version, pack ids)."""
+    """Key/value facts about the database itself (schema version, build id)."""
 
     key: str = Field(primary_key=True)
     value: str
+
+
+class Pack(SQLModel, table=True):
+    """A crisis pack the database holds (one crisis); `id` orders them as they came."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True)  # the pack's own id (`india-pakistan-2025`)
+    title: str
+    description: str = ""
+    # counted once per write (db.schema.count_packs), so that listing packs reads no other table
+    entities: int = 0  # that it states: its own and those of other packs it adds to
+    links: int = 0
+    positions: int = 0
+    sources: int = 0
+    latest: str | None = None  # the date of its latest event
 
 
 class Relation(SQLModel, table=True):
@@ -25,6 +40,22 @@ class Relation(SQLModel, table=True):
     inverse: str
     description: str = ""
     # which entities it joins: JSON lists of `type` or `type/kind` (["actor/person"]); empty: any
+    source_types: str = "[]"
+    target_types: str = "[]"
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")  # whose wording this is; None: the standard
+
+
+class RelationWording(SQLModel, table=True):
+    """Another pack's definition of a relation of the same name and meaning, kept as it worded it."""
+
+    __tablename__ = "relation_wording"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    name: str = Field(primary_key=True, foreign_key="relation.name")
+    pack_id: int = Field(primary_key=True, foreign_key="pack.id")
+    label: str
+    inverse: str
+    description: str = ""
     source_types: str = "[]"
     target_types: str = "[]"
 
@@ -39,6 +70,7 @@ class Source(SQLModel, table=True):
     address: str | None = None
     text: str | None = None
     via: str | None = None
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")  # the pack that states it
 
 
 class Entity(SQLModel, table=True):
@@ -56,7 +88,19 @@ class Entity(SQLModel, table=True):
     date_uncertain: bool = False
     date_note: str | None = None
     attributes: str = "{}"
-    pack: str | None = None  # the id of the pack it came from (PackInfo.id)
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")  # the first pack that states it: its fields
+
+
+class EntityPack(SQLModel, table=True):
+    """Another pack that states an entity (with its own aliases, notes and citations); `fields`
+    holds, as JSON, the entity's fields as that pack gives them where they differ."""
+
+    __tablename__ = "entity_pack"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    entity_id: int = Field(primary_key=True, foreign_key="entity.id")
+    pack_id: int = Field(primary_key=True, foreign_key="pack.id")
+    fields: str | None = None
 
 
 class EntityOrder(SQLModel, table=True):
@@ -69,6 +113,7 @@ class EntityOrder(SQLModel, table=True):
     __tablename__ = "entity_order"
     __table_args__ = {"sqlite_with_rowid": False}
 
+    pack_id: int = Field(primary_key=True)  # the crisis the pane shows (0: all of them)
     type: str = Field(primary_key=True)
     pos: int = Field(primary_key=True)
     entity_id: int = Field(foreign_key="entity.id", index=True)
@@ -80,6 +125,7 @@ class Alias(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = Field(foreign_key="entity.id", index=True)
     alias: str
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")
 
 
 class Note(SQLModel, table=True):
@@ -88,6 +134,7 @@ class Note(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = Field(foreign_key="entity.id", index=True)
     text: str
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")
 
 
 class Link(SQLModel, table=True):
@@ -98,6 +145,7 @@ class Link(SQLModel, table=True):
     relation: str = Field(foreign_key="relation.name")
     object_id: int = Field(foreign_key="entity.id", index=True)
     note: str | None = None
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")  # each pack states its own links
 
 
 class Position(SQLModel, table=True):
@@ -113,6 +161,7 @@ class Position(SQLModel, table=True):
     date: str | None = None
     date_precision: str | None = None
     date_uncertain: bool = False
+    pack_id: int | None = Field(default=None, foreign_key="pack.id")
 
 
 class Citation(SQLModel, table=True):
@@ -131,3 +180,4 @@ class Citation(SQLModel, table=True):
     quote: str
     offset: int | None = None
     line: int | None = None
+    pack_id: int | None = None  # the pack that cites it (an entity's citations come from each pack stating it)

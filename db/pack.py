@@ -142,6 +142,8 @@ class _Record(BaseModel):
 
 # The entity columns a pack calls by another name: an entity's `ref` is its `id` in a pack.
 ENTITY_PACK_NAMES = {"ref": "id"}
+# Every column a pack calls by another name: a record names its pack by id where the table numbers it.
+PACK_NAMES = {**ENTITY_PACK_NAMES, "pack_id": "pack"}
 _COLUMN_TYPES: dict[type, Any] = {str: Line, int: int, float: float, bool: bool}
 
 
@@ -153,6 +155,9 @@ def _columns(table: str, renamed: dict[str, str] | None = None) -> Any:
     fields: dict[str, Any] = {}
     for column in TABLES[table]:
         if column.name == "id" and column.type is int:
+            continue
+        if column.name == "pack_id":  # the database numbers packs; a record names its pack by its id
+            fields["pack"] = (PackId | None, None)
             continue
         kind = _COLUMN_TYPES[column.type]
         fields[renamed.get(column.name, column.name)] = (kind | None if column.nullable else kind, column.default)
@@ -191,6 +196,7 @@ class Relation(_RelationColumns):
     # JSON text in their columns
     source_types: list[TypeSpec] = Field(default_factory=list, json_schema_extra={"default": []})
     target_types: list[TypeSpec] = Field(default_factory=list, json_schema_extra={"default": []})
+    pack: PackId | None = None
 
 
 class Source(_SourceColumns):
@@ -205,6 +211,7 @@ class Source(_SourceColumns):
     address: Address | None = None
     text: SourceText | None = None
     text_file: Line | None = None
+    pack: PackId | None = None
 
 
 class Note(_Record):
@@ -259,6 +266,7 @@ class Link(_Record):
     relation: Line = Field(min_length=1)
     target: Ref
     note: Text | None = None
+    pack: PackId | None = None
     citations: Cited
 
 
@@ -273,6 +281,7 @@ class Position(_Record):
     statement: Text = Field(min_length=1)
     date: IsoDate | None = None
     date_uncertain: bool = False
+    pack: PackId | None = None
     citations: Cited
 
 
@@ -290,11 +299,24 @@ class Pack(_Record):
     schema_version: int = Field(default=1, ge=1, le=PACK_FORMAT_VERSION,
                                 description="Pack format version; newer than this crisis-tui reads is refused")
     pack: PackInfo | None = None
+    packs: list[PackInfo] = Field(default=[], description="The packs of a document of several (an export); "
+                                  "each record names its own in `pack`")
     relations: list[Relation] = []
     sources: list[Source] = []
     entities: list[Entity] = []
     links: list[Link] = []
     positions: list[Position] = []
+
+
+def name_packs(pack: Pack) -> Pack:
+    """Give each record of a one-pack document that names no pack the document's own (in place);
+    a record that says `pack: null` stays of no pack."""
+    if pack.pack is not None:
+        for section in SECTIONS:
+            for record in getattr(pack, section):
+                if "pack" not in record.model_fields_set:
+                    record.pack = pack.pack.id
+    return pack
 
 
 def json_schema() -> dict[str, Any]:

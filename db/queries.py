@@ -35,9 +35,11 @@ from .records import (
     EntityRow,
     LinkView,
     NoteView,
+    PackView,
     PositionView,
     SearchHit,
     SourceText,
+    Statement,
 )
 from .tables import names
 
@@ -225,24 +227,53 @@ class KnowledgeBase:
 
     # --- lists -------------------------------------------------------------------
 
-    def count(self, entity_type: str) -> int:
-        """How many entities of a type there are (display positions are dense: one index seek)."""
-        rows = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity_order WHERE type = ?", (entity_type,))
+    def count(self, entity_type: str, pack: str | None = None) -> int:
+        """How many entities of a type there are, of one pack or all (display positions are dense:
+        one index seek)."""
+        rows = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity_order WHERE pack_id = ? AND type = ?",
+                         (self._scope(pack), entity_type))
         return rows[0][0]
 
-    def page(self, entity_type: str, start: int, limit: int) -> list[EntityRow]:
+    def page(self, entity_type: str, start: int, limit: int, pack: str | None = None) -> list[EntityRow]:
         """Rows `start` to `start + limit` of a pane, in display order (an index range, any size)."""
         rows = self._all(
             f"""SELECT {_ROW} FROM entity_order o JOIN entity e ON e.id = o.entity_id
-                WHERE o.type = ? AND o.pos >= ? AND o.pos < ? ORDER BY o.pos""",
-            (entity_type, start, start + limit),
+                WHERE o.pack_id = ? AND o.type = ? AND o.pos >= ? AND o.pos < ? ORDER BY o.pos""",
+            (self._scope(pack), entity_type, start, start + limit),
         )
         return [_row(r) for r in rows]
 
-    def position(self, entity_id: int) -> int | None:
-        """An entity's row number in its pane."""
-        rows = self._all("SELECT pos FROM entity_order WHERE entity_id = ?", (entity_id,))
+    def position(self, entity_id: int, pack: str | None = None) -> int | None:
+        """An entity's row number in its pane (of one pack or all); None if not there."""
+        rows = self._all("SELECT pos FROM entity_order WHERE entity_id = ? AND pack_id = ?",
+                         (entity_id, self._scope(pack)))
         return rows[0][0] if rows else None
+
+    def _scope(self, pack: str | None) -> int:
+        """The `entity_order.pack_id` of a pack's panes: 0 (all) if None, or if it is the only pack;
+        -1 (no rows) for a pack the database does not hold."""
+        if pack is None:
+            return 0
+        rows = self._all("SELECT id, (SELECT count(*) FROM pack) FROM pack WHERE ref = ?", (pack,))
+        if not rows:
+            return -1
+        number, packs = rows[0]
+        return number if packs > 1 else 0
+
+    # --- packs ---------------------------------------------------------------------
+
+    def packs(self) -> tuple[PackView, ...]:
+        """The packs (crises) the database holds, in the order they came, with their counts."""
+        with self._snapshot():
+            rows = self._all("SELECT ref, title, description, entities, links, positions, sources, latest "
+                             "FROM pack ORDER BY id")
+            return tuple(PackView(*row) for row in rows)
+
+    def latest_pack(self) -> PackView | None:
+        """The pack whose events reach latest (the most recent crisis), or None if there are no packs."""
+        packs = self.packs()
+        dated = [p for p in packs if p.latest]
+        return max(dated, key=lambda p: p.latest or "") if dated else (packs[-1] if packs else None)
 
     # --- one entity --------------------------------------------------------------
 
@@ -266,21 +297,22 @@ class KnowledgeBase:
         best = min((h.tier for h in hits), default=None)
         return [h.row for h in hits if h.tier == best]
 
-    def detail(self, ref: str, link_citations: bool = True) -> EntityDetail | None:
+    def detail(self, ref: str, link_citations: bool = True, pack: str | None = None) -> EntityDetail | None:
         """Everything about one entity: fields, aliases, citations, notes, links both ways, positions.
 
         Without `link_citations`, links come without their passages (the explorer shows a
         link's passage on request, `link_citations`): for an entity with a hundred links
-        that is most of the work.
+        that is most of the work. With `pack`, as that pack states it: its own wording of
+        the fields, and its links only.
         """
         with self._snapshot():
-            return self._detail(ref, link_citations)
+            return self._detail(ref, link_citations, pack)
 
     def link_citations(self, link_id: int) -> tuple[CitationView, ...]:
         """The passages one link is cited to."""
         return self._citations("link", link_id)
 
-    def _detail(self, ref: str, link_citations: bool) -> EntityDetail | None:
+    def _detail(self, ref: str, link_citations: bool, pack: str | None = None) -> EntityDetail | None:
         found = self._all(_DETAIL, (ref,))
         if not found:
             return None
@@ -288,11 +320,19 @@ class KnowledgeBase:
         columns = dict(zip(_DETAIL_FIELDS, _values(found[0][_WIDTH:], _DETAIL_FLAGS), strict=True))
         columns["attributes"] = _attributes(columns["attributes"])
         aliases = tuple(a for (a,) in self._all("SELECT alias FROM alias WHERE entity_id = ? ORDER BY id", (row.id,)))
-        note_rows = self._all("SELECT id, text FROM note WHERE entity_id = ? ORDER BY id", (row.id,))
-        note_cites = self._citations_of("note", [note_id for note_id, _ in note_rows])
-        notes = tuple(NoteView(text, note_cites.get(note_id, ())) for note_id, text in note_rows)
-        links_out, out_total = self._links(row.id, outgoing=True, cited=link_citations)
-        links_in, in_total = self._links(row.id, outgoing=False, cited=link_citations)
+        note_rows = self._all("SELECT n.id, n.text, p.ref FROM note n LEFT JOIN pack p ON p.id = n.pack_id "
+                              "WHERE n.entity_id = ? ORDER BY n.id", (row.id,))
+        note_cites = self._citations_of("note", [note_id for note_id, _, _ in note_rows])
+        notes = tuple(NoteView(text, note_cites.get(note_id, ()), of) for note_id, text, of in note_rows)
+        packs, statements = self._statements(row.id)
+        mine = next((s for s in statements if s.pack == pack), None)
+        if mine is not None:  # the fields as the pack shown states them
+            columns.update({k: v for k, v in mine.fields.items() if k in columns and k != "attributes"})
+            if isinstance(mine.fields.get("attributes"), dict):
+                columns["attributes"] = mine.fields["attributes"]
+        scope = self._scope(pack) if pack is not None else None
+        links_out, out_total = self._links(row.id, outgoing=True, cited=link_citations, pack=scope)
+        links_in, in_total = self._links(row.id, outgoing=False, cited=link_citations, pack=scope)
         return EntityDetail(
             row=row,
             **columns,
@@ -304,8 +344,28 @@ class KnowledgeBase:
             links_out_total=out_total,
             links_in_total=in_total,
             positions=self._positions(row.id),
+            packs=packs,
+            statements=statements,
         )
 
+    def _statements(self, entity_id: int) -> tuple[tuple[PackView, ...], tuple[Statement, ...]]:
+        """The packs stating an entity (the first one first) and the fields others word their own way."""
+        rows = self._all(
+            """SELECT p.ref, p.title, p.description, NULL FROM entity e JOIN pack p ON p.id = e.pack_id WHERE e.id = ?1
+               UNION ALL
+               SELECT * FROM (SELECT p.ref, p.title, p.description, x.fields FROM entity_pack x
+                              JOIN pack p ON p.id = x.pack_id WHERE x.entity_id = ?1 ORDER BY x.pack_id)""",
+            (entity_id,))
+        packs = tuple(PackView(ref, title, description) for ref, title, description, _ in rows)
+        statements = []
+        for ref, title, _, text in rows[1:]:
+            try:
+                fields = json.loads(text) if text else {}
+            except ValueError:
+                fields = {"unreadable fields": str(text)}
+            if isinstance(fields, dict) and fields:
+                statements.append(Statement(ref, title, fields))
+        return packs, tuple(statements)
     def _citations(self, subject: str, subject_id: int) -> tuple[CitationView, ...]:
         return self._citations_of(subject, [subject_id]).get(subject_id, ())
 
@@ -315,8 +375,8 @@ class KnowledgeBase:
         for at in range(0, len(ids), 500):
             chunk = ids[at:at + 500]
             rows = self._all(
-                f"""SELECT c.subject_id, c.source_id, s.title, s.address, c.quote, c.line, s.via
-                    FROM citation c JOIN source s ON s.id = c.source_id
+                f"""SELECT c.subject_id, c.source_id, s.title, s.address, c.quote, c.line, s.via, p.ref
+                    FROM citation c JOIN source s ON s.id = c.source_id LEFT JOIN pack p ON p.id = c.pack_id
                     WHERE c.subject = ? AND c.subject_id IN ({",".join("?" * len(chunk))}) ORDER BY c.id""",
                 (subject, *chunk),
             )
@@ -324,21 +384,29 @@ class KnowledgeBase:
                 found.setdefault(subject_id, []).append(CitationView(*rest))
         return {k: tuple(v) for k, v in found.items()}
 
-    def _links(self, entity_id: int, outgoing: bool, cited: bool) -> tuple[tuple[LinkView, ...], int]:
-        """Up to LINK_LIMIT links of one direction, and how many there are in all."""
+    def _links(self, entity_id: int, outgoing: bool, cited: bool,
+               pack: int | None = None) -> tuple[tuple[LinkView, ...], int]:
+        """Up to LINK_LIMIT links of one direction (of the pack numbered `pack`, if given), and how
+        many there are in all; each read as the pack stating it words its relation."""
         if outgoing:
-            this, other, label = "subject_id", "object_id", "r.label"
+            this, other, side = "subject_id", "object_id", "label"
         else:
-            this, other, label = "object_id", "subject_id", "r.inverse"
-        total = self._all(f"SELECT count(*) FROM link WHERE {this} = ?", (entity_id,))[0][0]
+            this, other, side = "object_id", "subject_id", "inverse"
+        label = f"coalesce(w.{side}, r.{side})"
+        mine = "" if not pack else "AND k.pack_id = ?"  # 0: the only pack, so all links
+        total = self._all(f"SELECT count(*) FROM link k WHERE k.{this} = ? {mine}",
+                          (entity_id, pack) if mine else (entity_id,))[0][0]
         rows = self._all(
-            f"""SELECT k.id, k.relation, {label}, k.note, {_ROW}
+            f"""SELECT k.id, k.relation, {label}, k.note, p.ref, {_ROW}
                 FROM link k JOIN relation r ON r.name = k.relation JOIN entity e ON e.id = k.{other}
-                WHERE k.{this} = ? ORDER BY {label}, e.date IS NULL, e.date, e.name LIMIT {LINK_LIMIT}""",
-            (entity_id,),
+                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
+                LEFT JOIN pack p ON p.id = k.pack_id
+                WHERE k.{this} = ? {mine} ORDER BY {label}, e.date IS NULL, e.date, e.name LIMIT {LINK_LIMIT}""",
+            (entity_id, pack) if mine else (entity_id,),
         )
         citations = self._citations_of("link", [r[0] for r in rows]) if cited else {}
-        return tuple(LinkView(r[1], r[2], _row(r[4:]), r[3], citations.get(r[0], ()), r[0]) for r in rows), total
+        return tuple(LinkView(r[1], r[2], _row(r[5:]), r[3], citations.get(r[0], ()), r[0], r[4])
+                     for r in rows), total
 
     def _positions(self, entity_id: int) -> tuple[PositionView, ...]:
         """Positions of or about an entity, with both entities and all citations in three queries."""
@@ -477,13 +545,14 @@ class KnowledgeBase:
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc)) from None
 
-    def export(self) -> dict:
-        """The whole knowledge base as one pack document (the format `import` reads)."""
+    def export(self, pack: str | None = None) -> dict:
+        """The whole knowledge base as one pack document (the format `import` reads); with `pack`,
+        what that pack states, with the records of other packs it refers to."""
         from .export import export_document
 
         with self._snapshot():
             try:
                 with self._readers.locked() as conn:
-                    return export_document(conn, self.path)
+                    return export_document(conn, self.path, pack)
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc, "cannot export")) from None

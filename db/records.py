@@ -29,6 +29,7 @@ class CitationView:
     quote: str
     line: int | None
     via: str | None = None
+    pack: str | None = None  # the id of the pack that cites it
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class LinkView:
     note: str | None
     citations: tuple[CitationView, ...]  # empty when the detail was read without them
     id: int  # the link's own id (KnowledgeBase.link_citations)
+    pack: str | None = None  # the id of the pack that states it
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,30 @@ class NoteView:
 
     text: str
     citations: tuple[CitationView, ...]
+    pack: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PackView:
+    """A crisis pack the database holds, and how much of it there is."""
+
+    id: str
+    title: str
+    description: str
+    entities: int = 0  # the entities it states (its own and others' it adds to)
+    links: int = 0
+    positions: int = 0
+    sources: int = 0
+    latest: str | None = None  # the date of its latest event
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """How another pack states an entity: its id and title, and the fields it words its own way."""
+
+    pack: str
+    title: str
+    fields: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +110,8 @@ class EntityDetail:
     positions: tuple[PositionView, ...] = field(default=())
     links_out_total: int = 0
     links_in_total: int = 0
-    pack: str | None = None
+    packs: tuple[PackView, ...] = ()  # the packs stating it, the first (whose fields these are) first
+    statements: tuple[Statement, ...] = ()  # other packs' own wording of its fields
 
 
 @dataclass(frozen=True, slots=True)

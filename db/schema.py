@@ -83,14 +83,35 @@ def drop_indexes(conn: sqlite3.Connection) -> list[str]:
 
 
 def renumber(conn: sqlite3.Connection) -> None:
-    """Number each pane's rows in display order (`entity_order`), once per write."""
+    """Number each pane's rows in display order (`entity_order`), once per write: of all the
+    entities (pack_id 0) and, where the database holds several packs, of each pack's."""
     conn.execute("DELETE FROM entity_order")
+    packs = [row[0] for row in conn.execute("SELECT id FROM pack ORDER BY id")]
     for entity_type, order in PANE_ORDER.items():
         conn.execute(
-            f"""INSERT INTO entity_order (type, pos, entity_id)
-                SELECT type, row_number() OVER (ORDER BY {order}, id) - 1, id FROM entity WHERE type = ?""",
+            f"""INSERT INTO entity_order (pack_id, type, pos, entity_id)
+                SELECT 0, type, row_number() OVER (ORDER BY {order}, id) - 1, id FROM entity WHERE type = ?""",
             (entity_type,),
         )
+        for pack in packs if len(packs) > 1 else ():
+            conn.execute(
+                f"""INSERT INTO entity_order (pack_id, type, pos, entity_id)
+                    SELECT ?, type, row_number() OVER (ORDER BY {order}, id) - 1, id FROM entity
+                    WHERE type = ? AND (pack_id = ? OR id IN (SELECT entity_id FROM entity_pack WHERE pack_id = ?))""",
+                (pack, entity_type, pack, pack),
+            )
+
+
+def count_packs(conn: sqlite3.Connection) -> None:
+    """Count what each pack states into its row of `pack`, once per write (a pass over each table)."""
+    conn.execute(
+        """UPDATE pack SET
+               entities = (SELECT count(*) FROM entity WHERE pack_id = pack.id)
+                          + (SELECT count(*) FROM entity_pack WHERE pack_id = pack.id),
+               latest = (SELECT max(date) FROM entity WHERE pack_id = pack.id AND type = 'event')""")
+    for table, column in (("link", "links"), ("position", "positions"), ("source", "sources")):
+        conn.execute(f"""UPDATE pack SET {column} = coalesce((SELECT n FROM (SELECT pack_id, count(*) AS n
+                         FROM {table} GROUP BY pack_id) WHERE pack_id = pack.id), 0)""")
 
 
 def rebuild_search(conn: sqlite3.Connection) -> None:

@@ -27,8 +27,29 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("key", str, False, ...),
         Column("value", str, False, ...),
     ),
+    "pack": (
+        Column("id", int, True, None),
+        Column("ref", str, False, ...),
+        Column("title", str, False, ...),
+        Column("description", str, False, ""),
+        Column("entities", int, False, 0),
+        Column("links", int, False, 0),
+        Column("positions", int, False, 0),
+        Column("sources", int, False, 0),
+        Column("latest", str, True, None),
+    ),
     "relation": (
         Column("name", str, False, ...),
+        Column("label", str, False, ...),
+        Column("inverse", str, False, ...),
+        Column("description", str, False, ""),
+        Column("source_types", str, False, "[]"),
+        Column("target_types", str, False, "[]"),
+        Column("pack_id", int, True, None),
+    ),
+    "relation_wording": (
+        Column("name", str, False, ...),
+        Column("pack_id", int, False, ...),
         Column("label", str, False, ...),
         Column("inverse", str, False, ...),
         Column("description", str, False, ""),
@@ -43,6 +64,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("address", str, True, None),
         Column("text", str, True, None),
         Column("via", str, True, None),
+        Column("pack_id", int, True, None),
     ),
     "entity": (
         Column("id", int, True, None),
@@ -57,9 +79,15 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("date_uncertain", bool, False, False),
         Column("date_note", str, True, None),
         Column("attributes", str, False, "{}"),
-        Column("pack", str, True, None),
+        Column("pack_id", int, True, None),
+    ),
+    "entity_pack": (
+        Column("entity_id", int, False, ...),
+        Column("pack_id", int, False, ...),
+        Column("fields", str, True, None),
     ),
     "entity_order": (
+        Column("pack_id", int, False, ...),
         Column("type", str, False, ...),
         Column("pos", int, False, ...),
         Column("entity_id", int, False, ...),
@@ -68,11 +96,13 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("id", int, True, None),
         Column("entity_id", int, False, ...),
         Column("alias", str, False, ...),
+        Column("pack_id", int, True, None),
     ),
     "note": (
         Column("id", int, True, None),
         Column("entity_id", int, False, ...),
         Column("text", str, False, ...),
+        Column("pack_id", int, True, None),
     ),
     "link": (
         Column("id", int, True, None),
@@ -80,6 +110,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("relation", str, False, ...),
         Column("object_id", int, False, ...),
         Column("note", str, True, None),
+        Column("pack_id", int, True, None),
     ),
     "position": (
         Column("id", int, True, None),
@@ -92,6 +123,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("date", str, True, None),
         Column("date_precision", str, True, None),
         Column("date_uncertain", bool, False, False),
+        Column("pack_id", int, True, None),
     ),
     "citation": (
         Column("id", int, False, ...),
@@ -101,5 +133,6 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("quote", str, False, ...),
         Column("offset", int, True, None),
         Column("line", int, True, None),
+        Column("pack_id", int, True, None),
     ),
 }

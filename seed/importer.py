@@ -10,7 +10,6 @@ Writers of one database take turns (`db.writers.write_lock`); one that waits lon
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,12 @@ from typing import Any
 from ..db.build import build_database
 from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
-from ..db.pack import Pack, record_label
+from ..db.pack import Pack, PackInfo, Relation, name_packs, record_label
 from ..db.queries import KnowledgeBase
 from ..db.writers import write_lock
 from .loader import Origin, Origins, check_references, read_pack
 from .migrations import migrate
+from .vocabulary import standard_relations
 
 KEYS = {
     "relations": lambda r: r.name,
@@ -32,10 +32,12 @@ KEYS = {
     "links": lambda r: (r.source, r.relation, r.target),
     "positions": lambda r: r.id,
 }
-
+# Records each pack states its own way (its own version of an entity, its own wording of a
+# relation, its own links); a source or a position is one record, whichever pack states it.
+PER_PACK = ("relations", "entities", "links")
 
 SINGULAR = {"relations": "relation", "sources": "source", "entities": "entity", "links": "link",
-            "positions": "position"}
+            "positions": "position", "packs": "pack"}
 
 
 @dataclass
@@ -44,18 +46,22 @@ class ImportReport:
 
     added: Counter = field(default_factory=Counter)
     changed: Counter = field(default_factory=Counter)
+    removed: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
 
     @property
     def wrote(self) -> bool:
-        return bool(self.added or self.changed)
+        return bool(self.added or self.changed or self.removed)
 
     def summary(self) -> str:
         def part(word: str, counts: Counter) -> str:
             items = ", ".join(f"{n} {section if n != 1 else SINGULAR[section]}" for section, n in counts.items() if n)
             return f"{word} {items or 'nothing'}"
 
-        return "; ".join((part("added", self.added), part("changed", self.changed), part("skipped", self.skipped)))
+        parts = [part("added", self.added), part("changed", self.changed)]
+        if self.removed:
+            parts.append(part("removed", self.removed))
+        return "; ".join([*parts, part("skipped", self.skipped)])
 
 
 UNKNOWN = Origin("?", None)
@@ -77,36 +83,76 @@ def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "content differs"
 
 
+def pack_infos(pack: Pack) -> list[PackInfo]:
+    """The packs a document states (one `pack:`, or the `packs:` of an export of several)."""
+    return [pack.pack] if pack.pack is not None else list(pack.packs)
+
+
 def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -> tuple[Pack, Origins, ImportReport]:
-    """Join incoming packs into the existing content; refuse changed records unless `replace`."""
+    """Join incoming packs into the existing content, each record as the pack that states it.
+
+    A record another pack states too is kept as each states it (an entity's aliases, notes and
+    citations; a relation's wording), not a conflict. A record the importing pack stated
+    before and states differently now is refused unless `replace`, which replaces what that
+    pack stated (and only that: another pack's version of a shared entity stays).
+    """
     report = ImportReport()
+    infos = {info.id: info for info in pack_infos(existing)}
+    importing: set[str] = set()
+    for pack, origins in incoming:
+        for info in pack_infos(pack):
+            old = infos.get(info.id)
+            if old is not None and old != info and not replace:
+                header = origins.get(("pack" if pack.pack else "packs", -1), UNKNOWN)
+                raise PackError(f"{header}: pack {info.id}",
+                                "differs from the version in the database "
+                                f"({first_difference(old.model_dump(), info.model_dump())}); "
+                                "use --replace to take the imported version")
+            if old is None:
+                report.added["packs"] += 1
+            elif old != info:
+                report.changed["packs"] += 1
+            infos[info.id] = info
+            importing.add(info.id)
     merged: dict[str, dict[Any, Any]] = {}
     where: dict[str, dict[Any, Origin]] = {}
-    from_import: dict[str, set[Any]] = {}
+    stale: dict[str, set[Any]] = {}  # what a pack imported with --replace stated before and may not state now
     for section, key_of in KEYS.items():
-        merged[section] = {key_of(r): r for r in getattr(existing, section)}
+        merged[section] = {(key_of(r), r.pack): r for r in getattr(existing, section)}
         where[section] = {key: Origin("database", None) for key in merged[section]}
-        from_import[section] = set()
+        stale[section] = {key for key in merged[section] if replace and key[1] in importing}
+    from_import: dict[str, set[Any]] = {section: set() for section in KEYS}
+    first: dict[str, dict[Any, Any]] = {section: {} for section in PER_PACK}  # each record's first statement
+    for section in PER_PACK:
+        for (name, _), record in merged[section].items():
+            first[section].setdefault(name, record)
     for pack, origins in incoming:
         for section, key_of in KEYS.items():
             for n, record in enumerate(getattr(pack, section)):
-                key = key_of(record)
+                key = (key_of(record), record.pack)
                 origin = origins.get((section, n), UNKNOWN)
                 if key in from_import[section]:
                     raise PackError(f"{origin}: {record_label(section, canonical(record))}",
                                     f"given twice in this import (also at {where[section][key]})")
                 old = merged[section].get(key)
-                if section == "relations" and old is not None:  # vocabulary, not facts: what it leaves out stays
-                    kept = {key: getattr(old, key) for key in ("description", "source_types", "target_types")
-                            if not getattr(record, key)}
-                    if kept:
-                        record = record.model_copy(update=kept)
+                other = first[section].get(key[0]) if section in PER_PACK and key[1] is None else None
+                if old is None and other is not None and other.pack is not None:  # no pack: no statement of its own
+                    if canonical(other) != canonical(record):
+                        raise PackError(
+                            f"{origin}: {record_label(section, canonical(record))}",
+                            f"pack {other.pack} states it otherwise "
+                            f"({first_difference(canonical(other), canonical(record))}); a document of no pack "
+                            "cannot add its own version: give it a `pack:` header (docs/pack-format.md)")
+                    report.skipped[section] += 1
+                    continue
+                if section in PER_PACK:
+                    first[section].setdefault(key[0], record)
                 if old is None:
                     report.added[section] += 1
                 elif canonical(old) == canonical(record):
                     report.skipped[section] += 1
-                    record = old  # as it first came (an entity another pack gives alike stays of the first)
-                elif replace:
+                    record = old
+                elif key in stale[section]:
                     report.changed[section] += 1
                 else:
                     raise PackError(
@@ -115,28 +161,99 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                         f"({first_difference(canonical(old), canonical(record))}); "
                         "use --replace to take the imported version",
                     )
-                merged[section][key] = record
+                stale[section].discard(key)
+                merged[section][key] = record  # in its old place, if it had one: the first pack stays first
                 where[section][key] = origin
                 from_import[section].add(key)
-    pack = Pack(schema_version=existing.schema_version, relations=list(merged["relations"].values()),
-                sources=list(merged["sources"].values()), entities=list(merged["entities"].values()),
-                links=list(merged["links"].values()), positions=list(merged["positions"].values()))
+    for section in KEYS:
+        for key in stale[section]:
+            del merged[section][key]
+            report.removed[section] += 1
+    for section in ("sources", "positions"):
+        _one_each(section, merged[section], where[section], report)
+    _compatible(merged["relations"], where["relations"])
+    pack = Pack(schema_version=existing.schema_version, packs=list(infos.values()),
+                relations=list(merged["relations"].values()), sources=list(merged["sources"].values()),
+                entities=list(merged["entities"].values()), links=list(merged["links"].values()),
+                positions=list(merged["positions"].values()))
     origins = {(section, n): where[section][key]
                for section in KEYS for n, key in enumerate(merged[section])}
     return pack, origins, report
+
+
+def _one_each(section: str, records: dict[Any, Any], where: dict[Any, Origin], report: ImportReport) -> None:
+    """Keep one of each source or position (ids are global): another pack's identical statement
+    of it goes; a different one is refused, saying which pack has the id."""
+    first: dict[str, tuple[Any, Any]] = {}
+    for key, record in list(records.items()):
+        name, pack = key
+        if name not in first:
+            first[name] = (key, record)
+            continue
+        (_, other_pack), other = first[name]
+        if canonical(other) != canonical(record):
+            singular = SINGULAR[section]
+            raise PackError(
+                f"{where[key]}: {record_label(section, canonical(record))}",
+                f"pack {other_pack or '(none)'} already has a {singular} with this id "
+                f"({first_difference(canonical(other), canonical(record))}); {singular} ids are shared by "
+                f"every pack in a database: give this one an id of its own "
+                f"(e.g. {pack or 'mypack'}/{name.split('/')[-1]})")
+        del records[key]
+        report.skipped[section] += 1
+
+
+def _compatible(relations: dict[Any, Any], where: dict[Any, Origin]) -> None:
+    """Refuse a pack's wording of a relation that reads the other way round from the first
+    wording of it (its label the other's inverse, or its ends the other's ends swapped): links
+    of the two packs would mean opposite things under one name."""
+    first: dict[str, Any] = {}
+    for key, r in relations.items():
+        other = first.setdefault(r.name, r)
+        if other is r:
+            continue
+        flipped = r.label != r.inverse and (r.label, r.inverse) == (other.inverse, other.label)
+        disjoint = any(mine and theirs and not _overlap(mine, theirs)
+                       for mine, theirs in ((r.source_types, other.source_types), (r.target_types, other.target_types)))
+        if flipped or disjoint:
+            why = (f"its label {r.label!r} is the inverse {other.label!r} is read by" if flipped else
+                   f"it joins {r.source_types or 'any'} -> {r.target_types or 'any'}, where it joins "
+                   f"{other.source_types or 'any'} -> {other.target_types or 'any'}")
+            raise PackError(f"{where[key]}: relation {r.name}",
+                            f"means something else than relation {r.name!r} of "
+                            f"{'pack ' + other.pack if other.pack else 'the standard vocabulary'} ({why}); "
+                            "word it the same way round, or give it a name of its own")
+
+
+def _overlap(mine: list[str], theirs: list[str]) -> bool:
+    """Whether two lists of `type` or `type/kind` share an entity type."""
+    return bool({t.split("/", 1)[0] for t in mine} & {t.split("/", 1)[0] for t in theirs})
+
+
+def fresh() -> Pack:
+    """What a new database holds before any pack: the standard vocabulary."""
+    return Pack(relations=[Relation.model_validate(r) for r in standard_relations()])
 
 
 def import_packs(files: list[Path], path: Path, replace: bool = False) -> ImportReport:
     """Merge the packs in `files` into the database at `path` (made if missing)."""
     incoming = [read_pack(file) for file in files]
     with write_lock(path):
-        existing, infos = _current(path)
+        existing = _current(path)
         pack, origins, report = merge(existing, incoming, replace)
         check_references(pack, origins)
         if report.wrote or not path.exists():
-            infos += [p.pack.model_dump() for p, _ in incoming if p.pack and p.pack.model_dump() not in infos]
-            build_database([pack], path, pack_infos=infos)
+            build_database(pack, path)
     return report
+
+
+def build_packs(files: list[Path], path: Path) -> dict[str, int]:
+    """Build a new database at `path` from the packs in `files` together (one may refer to
+    another's records); the caller holds the write lock."""
+    incoming = [read_pack(file) for file in files]
+    pack, origins, _ = merge(fresh(), incoming, replace=False)
+    check_references(pack, origins)
+    return build_database(pack, path)
 
 
 def upgrade_database(path: Path) -> int:
@@ -156,48 +273,39 @@ def upgrade_database(path: Path) -> int:
                 if found == SCHEMA_VERSION:
                     return found
                 document = export_document(conn)
-                infos = _pack_infos(dict(conn.execute("SELECT key, value FROM meta")), path)
             finally:
                 conn.close()
-            migrate(document, infos, found)
+            migrate(document, found)
         except (sqlite3.Error, TypeError, ValueError, KeyError) as exc:
             raise DatabaseError(f"{path}: cannot read it to upgrade: {exc}") from None
-        build_database([_as_pack(document, path)], path, pack_infos=infos)
+        build_database(_as_pack(document, path), path)
     return found
 
 
-def _current(path: Path) -> tuple[Pack, list[dict]]:
+def _current(path: Path) -> Pack:
+    """The database's content as one document of the packs it holds (the standard vocabulary if new)."""
     if not path.exists():
-        return Pack(), []
+        return fresh()
     kb = KnowledgeBase("sqlite:///" + str(path))
     try:
         document = kb.export()
-        infos = _pack_infos(kb.meta(), path)
     finally:
         kb.close()
-    return _as_pack(document, path), infos
-
-
-def _pack_infos(meta: dict[str, str], path: Path) -> list[dict]:
-    """The packs a database was made from, as its meta table lists them."""
-    try:
-        infos = json.loads(meta.get("packs") or "[]")
-    except ValueError:
-        infos = None
-    if not isinstance(infos, list) or not all(isinstance(info, dict) for info in infos):
-        raise DatabaseError(f"{path}: meta 'packs' is not a JSON list of packs")
-    return infos
+    return _as_pack(document, path)
 
 
 def _as_pack(document: dict[str, Any], path: Path) -> Pack:
     """A database's exported content as a Pack; a record the pack format refuses is a database error."""
     from pydantic import ValidationError
 
-    document.pop("pack", None)
     try:
-        return Pack.model_validate(document)
+        pack = name_packs(Pack.model_validate(document))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise DatabaseError(f"{path}: the database holds a record the pack format refuses "
                             f"({where}: {first['msg']})") from None
+    # the standard vocabulary, which an export leaves out (every database holds it), first
+    held = {(r.name, r.pack) for r in pack.relations}
+    relations = [r for r in fresh().relations if (r.name, None) not in held] + pack.relations
+    return pack.model_copy(update={"pack": None, "packs": pack_infos(pack), "relations": relations})

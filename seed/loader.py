@@ -24,11 +24,22 @@ from pydantic import BaseModel, ValidationError
 
 from ..db.build import source_texts
 from ..db.errors import PackError
-from ..db.pack import MAX_DIGITS, MAX_SOURCE, PACK_INPUT, SECTIONS, Pack, control_problem, record_label, shown
+from ..db.pack import (
+    MAX_DIGITS,
+    MAX_SOURCE,
+    PACK_INPUT,
+    SECTIONS,
+    Pack,
+    control_problem,
+    name_packs,
+    record_label,
+    shown,
+)
 from ..db.text import CONTROL, inert
 from .acled import read_acled
+from .vocabulary import standard_relations
 
-TOP_KEYS = {"schema_version", "pack", *SECTIONS}
+TOP_KEYS = {"schema_version", "pack", "packs", *SECTIONS}
 MAX_FILE_BYTES = 2 * 1024**3  # a 1M-event pack is ~1.3 GB of JSON; past this, memory would run out first
 
 
@@ -105,10 +116,20 @@ class Origin:
 
 
 def load_pack(path: Path) -> Pack:
-    """Read and check the pack at `path` (folder or file); raise PackError on the first problem."""
+    """Read and check the pack at `path` (folder or file) on its own, with the standard
+    vocabulary; raise PackError listing the problems found."""
     pack, origins = read_pack(path)
-    check_references(pack, origins)
+    check_references(with_vocabulary(pack), origins)
     return pack
+
+
+def with_vocabulary(pack: Pack) -> Pack:
+    """`pack` with the standard relations it does not define itself before its own."""
+    from ..db.pack import Relation
+
+    own = {(r.name, r.pack) for r in pack.relations}
+    standard = [Relation.model_validate(r) for r in standard_relations() if (r["name"], None) not in own]
+    return pack.model_copy(update={"relations": standard + pack.relations})
 
 
 Origins = dict[tuple[str, int], Origin]
@@ -344,10 +365,10 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
             origin, key = f"{origin}: pack {shown(info.get('id'))}", rest.pop(0)
         field = shown(".".join(str(p) for p in (key, *rest)), 120)
         raise PackError(str(origin), f"field '{field}': {err['msg'].removeprefix('Value error, ')}") from None
-    if pack.pack is not None:  # an entity comes from the pack it is given in, unless it names another
-        for entity in pack.entities:
-            if "pack" not in entity.model_fields_set:  # `pack: null` says it came from no pack
-                entity.pack = pack.pack.id
+    if pack.pack is not None and pack.packs:
+        raise PackError(str(origins.get(("packs", -1), where)), "give either 'pack' (one pack) or 'packs' (several), "
+                        "not both")
+    name_packs(pack)  # a record comes from the pack it is given in, unless it names another
     for n, source in enumerate(pack.sources):
         if source.text_file:
             try:
@@ -485,13 +506,24 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
     def where(section: str, n: int, label: str) -> str:
         return f"{origins.get((section, n), '?')}: {label}"
 
+    declared_packs = {info.id for info in ([pack.pack] if pack.pack else pack.packs)}
     for section, key in (("entities", "id"), ("sources", "id"), ("positions", "id"), ("relations", "name")):
-        seen: set[str] = set()
+        seen: set[tuple[str, str | None]] = set()
         for n, record in enumerate(getattr(pack, section)):
             value = getattr(record, key)
-            if value in seen:
-                problems.append((where(section, n, record_label(section, {key: value})), f"duplicate {key} {value!r}"))
-            seen.add(value)
+            label = where(section, n, record_label(section, {key: value}))
+            # an entity or a relation is stated by each pack its own way; a source or a position once
+            stated = (value, record.pack if section in ("entities", "relations") else None)
+            if stated in seen:
+                problems.append((label, f"duplicate {key} {value!r}"))
+            seen.add(stated)
+            if record.pack is not None and record.pack not in declared_packs:
+                problems.append((label, f"field 'pack': unknown pack {record.pack!r} (the document's packs: "
+                                        f"{', '.join(sorted(declared_packs)) or 'none'})"))
+    for n, k in enumerate(pack.links):
+        if k.pack is not None and k.pack not in declared_packs:
+            problems.append((where("links", n, record_label("links", k.model_dump())),
+                             f"field 'pack': unknown pack {k.pack!r}"))
     entity_ids = {e.id for e in pack.entities}
     relations = {r.name for r in pack.relations}
     sources = {s.id: s for s in pack.sources}
@@ -554,31 +586,38 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
             if found:
                 w = where("entities", n, f"entity {e.id}") + suffix
                 problems.extend((w, problem) for problem in found)
-    declared = {r.name: (r.source_types, r.target_types) for r in pack.relations if r.source_types or r.target_types}
-    kinds = {e.id: e.kind for e in pack.entities} if declared else {}
+    # which entities a relation joins, as each pack words it (a pack that does not: the first wording)
+    declared: dict[tuple[str, str | None], tuple[list[str], list[str]]] = {}
+    for r in pack.relations:
+        declared.setdefault((r.name, None), (r.source_types, r.target_types))
+        declared[(r.name, r.pack)] = (r.source_types, r.target_types)
+    kinds: dict[str, str | None] = {}
+    for e in pack.entities:
+        kinds.setdefault(e.id, e.kind)  # the first pack's kind
 
     def joins(types: list[str], ref: str) -> bool:
         """Whether the entity `ref` is of one of `types` (`type` or `type/kind`; none listed: any)."""
         kind = ref.split("/", 1)[0]  # an entity's id starts with its type
         return not types or kind in types or f"{kind}/{kinds[ref]}" in types
 
-    link_keys = Counter((k.source, k.relation, k.target) for k in pack.links)
+    link_keys = Counter((k.source, k.relation, k.target, k.pack) for k in pack.links)
     for n, k in enumerate(pack.links):
         found = [f"field '{field}': unknown id {getattr(k, field)!r}"
                  for field in ("source", "target") if getattr(k, field) not in entity_ids]
         if k.relation not in relations:
             found.append(f"field 'relation': unknown relation {k.relation!r} (add it to relations:)")
-        if k.relation in declared:
-            for field, types in zip(("source", "target"), declared[k.relation], strict=True):
+        if k.relation in relations:
+            types_of = declared.get((k.relation, k.pack)) or declared[(k.relation, None)]
+            for field, types in zip(("source", "target"), types_of, strict=True):
                 ref = getattr(k, field)
                 if ref in entity_ids and not joins(types, ref):
                     kind = kinds[ref]
                     found.append(f"field '{field}': relation {k.relation!r} joins a {field} of type "
                                  f"{' or '.join(types)}, not {ref} ({ref.split('/', 1)[0]}"
                                  f"{'/' + kind if kind else ''})")
-        if link_keys[(k.source, k.relation, k.target)] > 1:
+        if link_keys[(k.source, k.relation, k.target, k.pack)] > 1:
             found.append("duplicate link")
-            link_keys[(k.source, k.relation, k.target)] = 1
+            link_keys[(k.source, k.relation, k.target, k.pack)] = 1
         found += citation_problems(k.citations)
         if found:
             label = record_label("links", {"source": k.source, "relation": k.relation, "target": k.target})

@@ -16,20 +16,16 @@ from ..db.constants import SCHEMA_VERSION
 Document = dict[str, Any]  # a pack document, as db/export.py writes it
 
 
-def _entity_pack(document: Document, packs: list[dict]) -> None:
-    """Schema 4 added entity.pack: in a database made from one pack, every entity came from it.
-    Of one made from several, which entity came from which was not kept: theirs stays empty."""
-    if len(packs) == 1:
-        for entity in document["entities"]:
-            entity.setdefault("pack", packs[0].get("id"))
+# A schema version -> what takes the export of a database of that version to the next. None
+# so far: schema 4 added entity.pack and 6 each record's pack, and an older database's export
+# names its one pack in its header, which the records that name none take on
+# (db.pack.name_packs); a database of several packs from before schema 6 did not keep which
+# record came from which, so its records stay of no pack.
+STEPS: dict[int, Callable[[Document], None]] = {}
 
 
-# A schema version -> what takes the export of a database of that version to the next.
-STEPS: dict[int, Callable[[Document, list[dict]], None]] = {3: _entity_pack}
-
-
-def migrate(document: Document, packs: list[dict], version: int) -> None:
-    """Take the export of a database of schema `version`, made from `packs` (its meta), to the current schema."""
+def migrate(document: Document, version: int) -> None:
+    """Take the export of a database of schema `version` to the current schema."""
     for step in range(version, SCHEMA_VERSION):
         if step in STEPS:
-            STEPS[step](document, packs)
+            STEPS[step](document)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crisis_tui.db.build import build_database
 from crisis_tui.db.queries import KnowledgeBase
+from crisis_tui.seed.importer import build_packs
 from crisis_tui.seed.loader import bundled_pack_path, load_pack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def bundled_pack():
 def bundled_db(tmp_path_factory, bundled_pack) -> Path:
     """The bundled crisis, built once per test run; copy it before writing to it."""
     path = tmp_path_factory.mktemp("db") / "crisis.db"
-    build_database([bundled_pack], path)
+    build_packs([bundled_pack_path()], path)
     return path
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, fields
 
 from crisis_tui.db.build import EntityIn, Writer, build_database
 from crisis_tui.db.export import export_document
-from crisis_tui.db.pack import ENTITY_PACK_NAMES, Entity, Link, Pack, Position, Relation, Source
+from crisis_tui.db.pack import PACK_NAMES, Entity, Link, Pack, Position, Relation, Source
 from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.db.records import EntityDetail, EntityRow
 from crisis_tui.db.schema import MODEL_TABLES, model_tables
@@ -52,11 +52,12 @@ def test_the_writer_writes_every_column_of_every_table(bundled_pack):
     writer.meta([])
     writer.pack(bundled_pack)
     numbered_by_sqlite = {("alias", "id")}
+    counted = {("pack", "latest")}  # schema.count_packs
     made_from_the_others = {"entity_order"}  # schema.renumber
     for table, columns in TABLES.items():
         if table in made_from_the_others:
             continue
-        numbered = {c for t, c in numbered_by_sqlite if t == table}
+        numbered = {c for t, c in numbered_by_sqlite | counted if t == table}
         missing = {c.name for c in columns} - sink.columns.get(table, set()) - numbered
         assert not missing, f"the writer does not write {table}.{sorted(missing)}"
     assert EntityIn._fields == names("entity")[1:]
@@ -64,9 +65,9 @@ def test_the_writer_writes_every_column_of_every_table(bundled_pack):
 
 def test_the_pack_format_has_every_column():
     """Relations, sources and entities take their fields from the columns; links and positions name theirs."""
-    assert {ENTITY_PACK_NAMES.get(n, n) for n in names("entity") if n != "id"} <= set(Entity.model_fields)
-    assert set(names("source")) <= set(Source.model_fields)
-    assert set(names("relation")) <= set(Relation.model_fields)
+    assert {PACK_NAMES.get(n, n) for n in names("entity") if n != "id"} <= set(Entity.model_fields)
+    assert {PACK_NAMES.get(n, n) for n in names("source")} <= set(Source.model_fields)
+    assert {PACK_NAMES.get(n, n) for n in names("relation")} <= set(Relation.model_fields)
     pack_names = {
         Link: ({"subject_id": "source", "object_id": "target", "relation": "relation", "note": "note"}, "link"),
         Position: ({"ref": "id", "actor_id": "actor", "topic": "topic", "topic_id": "about", "stance": "stance",
@@ -83,7 +84,8 @@ def test_the_pack_format_has_every_column():
 def test_the_query_layer_reads_every_entity_column():
     """EntityRow and EntityDetail are read by field name; between them they hold every column."""
     row, detail = {f.name for f in fields(EntityRow)}, {f.name for f in fields(EntityDetail)}
-    columns = set(names("entity"))
+    columns = set(names("entity")) - {"pack_id"}  # read as EntityDetail.packs: the first is the entity's pack
+    assert "packs" in detail
     assert row <= columns, "an EntityRow field is not an entity column"
     assert columns <= row | detail, f"entity columns no record reads: {sorted(columns - row - detail)}"
 
@@ -92,13 +94,13 @@ def test_the_query_layer_reads_every_entity_column():
 _BY_TYPE = {str: "value-1", int: 7, float: 1.5, bool: True}
 _CHECKED = {"id": "event/every-field", "type": "event", "kind": "battle", "name": "Every field",
             "summary": "Every field set.", "date": "2025-05-07", "date_end": "2025-05-10", "date_precision": "day",
-            "date_note": "The sources differ.", "attributes": {"killed": 3, "place": "Here"}}
+            "date_note": "The sources differ.", "attributes": {"killed": 3, "place": "Here"}, "pack": "every-pack"}
 
 
 def _every_field() -> dict:
     """An entity with every field of the pack format set, none to its default."""
     record = {name: _CHECKED.get(name, _BY_TYPE[c.type]) for c in TABLES["entity"]
-              if (name := ENTITY_PACK_NAMES.get(c.name, c.name)) in Entity.model_fields}
+              if (name := PACK_NAMES.get(c.name, c.name)) in Entity.model_fields}
     note = {"text": "A note.", "citations": [{"source": "doc", "quote": "Every field"}]}
     record.update(aliases=["Every"], notes=[note],
                   citations=[{"source": "doc", "quote": "Every field set."}])
@@ -112,16 +114,17 @@ def test_every_entity_field_goes_in_and_comes_back_out(tmp_path):
     """Pack -> writer -> database -> query layer and export, for every column, whatever its name."""
     record = _every_field()
     pack = Pack.model_validate({
-        "relations": [], "sources": [{"id": "doc", "title": "Doc", "text": "Every field set. Every field"}],
-        "entities": [record]})
+        "pack": {"id": "every-pack", "title": "Every field"}, "relations": [],
+        "sources": [{"id": "doc", "title": "Doc", "text": "Every field set. Every field"}], "entities": [record]})
     path = tmp_path / "every.db"
-    build_database([pack], path)
+    build_database(pack, path)
     conn = sqlite3.connect(path)
     try:
-        exported = export_document(conn)["entities"]
+        document = export_document(conn)
     finally:
         conn.close()
-    assert exported == [record]
+    assert document["pack"]["id"] == "every-pack"  # the entity's own pack: the header's, so not said again
+    assert document["entities"] == [{k: v for k, v in record.items() if k != "pack"}]
     kb = KnowledgeBase(f"sqlite:///{path}")
     try:
         detail = kb.detail("event/every-field")
@@ -130,7 +133,7 @@ def test_every_entity_field_goes_in_and_comes_back_out(tmp_path):
     read = {**asdict(detail.row), **asdict(detail)}
     for column in names("entity"):
         if column not in ("id", "attributes"):
-            assert read[column] == record[ENTITY_PACK_NAMES.get(column, column)], column
+            assert read[column] == record[PACK_NAMES.get(column, column)], column
     assert detail.attributes == record["attributes"]
 
 

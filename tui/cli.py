@@ -97,16 +97,15 @@ def _upgrade(url: str) -> None:
 def _build(url: str, packs: list[Path], only_if_missing: bool = False) -> dict[str, int] | None:
     """Build the database from packs (the bundled one by default), one writer at a time;
     with `only_if_missing`, not if another process built it meanwhile (None then)."""
-    from ..db.build import build_database
     from ..db.writers import write_lock
-    from ..seed.loader import bundled_pack_path, load_pack
+    from ..seed.importer import build_packs
+    from ..seed.loader import bundled_pack_path
 
     path = sqlite_path(url)
-    loaded = [load_pack(p) for p in (packs or [bundled_pack_path()])]
     with _writing(path, "build"), write_lock(path):
         if only_if_missing and path.exists():
             return None
-        return build_database(loaded, path)
+        return build_packs(packs or [bundled_pack_path()], path)
 
 
 class _Group(click.Group):
@@ -252,16 +251,31 @@ def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def packs(obj: _Context, as_json: bool) -> None:
+    """List the crisis packs the database holds, with what each states."""
+    from dataclasses import asdict
+
+    from .output import json_text, packs_text
+
+    found = obj.knowledge_base().packs()
+    click.echo(json_text([asdict(p) for p in found]) if as_json else packs_text(found))
+
+
+@main.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
+@click.option("--pack", "pack", metavar="ID",
+              help="Write only what this pack states (with the records of other packs it refers to).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
               help="Write here instead of stdout (a regular file, replaced whole).")
 @click.pass_obj
-def export(obj: _Context, fmt: str, output: Path | None) -> None:
+def export(obj: _Context, fmt: str, output: Path | None, pack: str | None) -> None:
     """Write the whole knowledge base as one pack document (what `build --pack` reads)."""
     from ..db.export import write_file
     from .output import json_text
 
-    document = obj.knowledge_base().export()
+    document = obj.knowledge_base().export(pack)
     if fmt == "json":
         text = json_text(document) + "\n"
     else:

@@ -45,13 +45,11 @@ class Title:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """`kind` reads `event / talks`; `when` is the date or span, `precision` says how sure it is;
-    `pack` is the id of the pack the entity came from (`show` names it)."""
+    """`kind` reads `event / talks`; `when` is the date or span, `precision` says how sure it is."""
 
     kind: str
     when: str
     precision: str
-    pack: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +125,9 @@ def outline(d: EntityDetail) -> Iterator[Section]:
     head: list[Line] = [Title(r.name, r.ref)]
     span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
     precision = f"precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''}" if span else ""
-    head.append(Facts(r.type + (f" / {r.kind}" if r.kind else ""), span, precision, d.pack))
+    head.append(Facts(r.type + (f" / {r.kind}" if r.kind else ""), span, precision))
+    if d.packs:  # the crisis it belongs to (the first pack stating it), and others that state it too
+        head.append(Field("Crisis", d.packs[0].title + "".join(f"; also {p.title}" for p in d.packs[1:])))
     if d.date_note:
         head.append(Field("Date", d.date_note))
     if d.aliases:
@@ -136,6 +136,9 @@ def outline(d: EntityDetail) -> Iterator[Section]:
     yield Section(None, tuple(head))
     if d.summary:
         yield Section(None, (Paragraph(d.summary),))
+    for statement in d.statements:  # where another crisis's pack words it its own way
+        fields = tuple(Field(key.replace("_", " "), str(value)) for key, value in statement.fields.items())
+        yield Section(f"As {statement.title} states it", fields, len(fields), len(fields))
     for title, links, total in (("Links", d.links_out, d.links_out_total),
                                 ("Referred to by", d.links_in, d.links_in_total)):
         if links:

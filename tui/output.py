@@ -7,9 +7,10 @@ written by another tool may hold escape sequences or bidirectional overrides.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from itertools import groupby
 
-from ..db.records import CitationView, EntityDetail, EntityRow, SearchHit
+from ..db.records import CitationView, EntityDetail, EntityRow, PackView, SearchHit
 from ..db.text import CONTROL, inert
 from .outline import (
     Citation,
@@ -84,8 +85,7 @@ def _text_lines(line: Line) -> list[str]:
     if isinstance(line, Title):
         return [_one(f"{line.name}  [{line.ref}]")]
     if isinstance(line, Facts):
-        return [_one(line.kind + (f" \u00b7 {line.when} ({line.precision})" if line.when else "")
-                     + (f" \u00b7 from pack {line.pack}" if line.pack else ""))]
+        return [_one(line.kind + (f" \u00b7 {line.when} ({line.precision})" if line.when else ""))]
     if isinstance(line, Field):
         return [_one(f"{line.label}: {line.value}")]
     if isinstance(line, Paragraph):
@@ -103,3 +103,14 @@ def _text_lines(line: Line) -> list[str]:
 
 def hits_text(hits: list[SearchHit]) -> str:
     return "\n".join(row_line(h.row) + (f"  (alias: {_one(h.text)})" if h.matched == "alias" else "") for h in hits)
+
+
+def packs_text(packs: Sequence[PackView]) -> str:
+    """The packs a database holds, one line each: id, title, then what it states."""
+    if not packs:
+        return "no packs (the database was built from records of no pack)"
+    lines = []
+    for p in packs:
+        counts = f"{p.entities} entities, {p.links} links, {p.positions} positions, {p.sources} sources"
+        lines.append(_one(f"{p.id}  {p.title}  ({counts}{', latest ' + p.latest if p.latest else ''})"))
+    return "\n".join(lines)
