@@ -182,7 +182,7 @@ def write_database(crisis: Crisis, path: Path) -> dict[str, int]:
     """Stream the crisis into a new database through the same bulk writer as `crisis-tui build`."""
     with new_database(path) as writer:
         writer.meta([{"id": f"synthetic-{crisis.n_events}", "title": "Synthetic crisis"}])
-        writer.relations((n, lab, inv, "", "[]", "[]") for n, lab, inv in RELATIONS)
+        writer.relations((n, lab, inv, "", "[]", "[]", None) for n, lab, inv in RELATIONS)
         writer.sources(crisis.sources())
         writer.entities(crisis.entities())
         writer.citations(crisis.entity_citations())

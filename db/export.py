@@ -45,7 +45,7 @@ def _drop_empty(record: dict[str, Any], defaults: dict[str, Any] | None = None) 
     """`record` without empty values and values equal to their field's default (`defaults`)."""
     defaults = defaults or {}
     return {k: v for k, v in record.items()
-            if k == "citations" or (v not in (None, [], {}, "") and not (k in defaults and v == defaults[k]))}
+            if k in ("citations", "pack") or (v not in (None, [], {}, "") and not (k in defaults and v == defaults[k]))}
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -187,8 +187,7 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
             + ("date_uncertain" if "date_uncertain" in _columns(conn, "position") else "0")  # before schema 5
             + f", {column} FROM position ORDER BY id")
     ]
-    # the standard relations (of no pack) are in every database: only what packs define is written
-    relations = [_relation(record, packs) for record in _rows(conn, "relation") if record.get("pack_id", 0) is not None]
+    relations = [_relation(record, packs) for record in _rows(conn, "relation")]
     if _has_table(conn, "relation_wording"):
         relations += [_relation(record, packs) for record in _rows(conn, "relation_wording", "name, pack_id")]
     sources = []
@@ -222,9 +221,7 @@ def _relation(record: dict[str, Any], packs: dict[int, str]) -> dict[str, Any]:
             if not relation[key]:
                 del relation[key]
     if "pack_id" in relation:
-        pack = packs.get(relation.pop("pack_id"))
-        if pack is not None:
-            relation["pack"] = pack
+        relation["pack"] = packs.get(relation.pop("pack_id"))
     return relation
 
 

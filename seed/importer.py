@@ -133,7 +133,14 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                 origin = origins.get((section, n), UNKNOWN)
                 if key in from_import[section]:
                     raise PackError(f"{origin}: {record_label(section, canonical(record))}",
-                                    f"given twice in this import (also at {where[section][key]})")
+                                    f"given twice in this import (duplicate {'link' if section == 'links' else 'id'}; "
+                                    f"also at {where[section][key]})")
+                if section == "relations" and key[0] in first[section]:  # what it leaves out, it means as defined
+                    defined = first[section][key[0]]
+                    kept = {name: getattr(defined, name) for name in ("description", "source_types", "target_types")
+                            if not getattr(record, name)}
+                    if kept:
+                        record = record.model_copy(update=kept)
                 old = merged[section].get(key)
                 other = first[section].get(key[0]) if section in PER_PACK and key[1] is None else None
                 if old is None and other is not None and other.pack is not None:  # no pack: no statement of its own

@@ -15,7 +15,7 @@ from crisis_tui.db.queries import KnowledgeBase
 def write(path, names: list[str], summary: str) -> None:
     with new_database(path) as writer:
         writer.meta([])
-        writer.relations([("party", "party", "party to", "", "[]", "[]")])
+        writer.relations([("party", "party", "party to", "", "[]", "[]", None)])
         writer.sources([Source(id="s", title="S", text=summary)])
         writer.entities(EntityIn(f"actor/{i}", "actor", None, name, summary) for i, name in enumerate(names))
         writer.citations(("entity", f"actor/{i}", CiteIn("s", summary)) for i in range(len(names)))

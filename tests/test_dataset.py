@@ -65,7 +65,7 @@ def test_fact_sheet_uncertain_items_are_marked(kb):
 
 def test_export_has_the_documented_shape_and_cites_everything(kb):
     doc = kb.export()
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     for entity in doc["entities"]:
         assert {"id", "type", "name", "citations"} <= entity.keys()
         assert entity["citations"] and all({"source", "quote"} <= c.keys() for c in entity["citations"])

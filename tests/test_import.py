@@ -32,7 +32,7 @@ ACLED = REPO / "tests" / "data" / "acled-sample.csv"
 EXPECTED = {
     "bad-date-format.yaml": ":2: entity event/test-event: field 'date'",
     "binary.yaml": "binary file",
-    "conflicting-id.yaml": "entity agreement/simla-1972: differs from the version in the database",
+    "conflicting-id.yaml": "entity agreement/simla-1972: pack india-pakistan-2025 states it otherwise",
     "csv-bad-date.csv": ":2: field 'event_date'",
     "csv-extra-columns.csv": ":2: row has 19 fields, the header has 18",
     "csv-missing-columns.csv": ":1: missing columns",
@@ -123,7 +123,7 @@ def test_import_adds_then_is_idempotent(db_copy, tmp_path):
     pack = write(tmp_path / "demo.yaml", small_pack())
     first = run("--db", str(db_copy), "import", str(pack))
     assert first.returncode == 0, first.stderr
-    assert "added 1 source, 2 entities, 1 link" in first.stdout
+    assert "added 1 pack, 1 relation, 1 source, 2 entities, 1 link" in first.stdout
     after_first = db_copy.read_bytes()
     second = run("--db", str(db_copy), "import", str(pack))
     assert second.returncode == 0 and "added nothing" in second.stdout and "database unchanged" in second.stdout
@@ -396,28 +396,36 @@ def test_a_full_disk_is_reported_and_loses_nothing(db_copy, tmp_path):
 
 
 def test_an_entity_is_of_the_pack_it_came_in(db_copy, tmp_path):
-    """entity.pack: the document's pack id unless the record names one; an entity another pack gives
-    alike is skipped and stays of the first; the export writes it, and an import of that reads it back."""
+    """A record is of the document's pack unless it names one; another pack that gives the same
+    entity states it too (its own statement, kept beside the first, which stays the entity's);
+    the export writes each pack's statement, and an import of that reads them back."""
     document = small_pack()
     document["entities"][1]["pack"] = "harbour-records"
+    document["packs"] = [document.pop("pack"), {"id": "harbour-records", "title": "Harbour records"}]
+    for section in ("relations", "sources", "entities", "links"):
+        for record in document.get(section, []):
+            record.setdefault("pack", "demo")
     run("--db", str(db_copy), "import", str(write(tmp_path / "demo.yaml", document)))
     other = small_pack()
     other["pack"] = {"id": "other", "title": "Another pack giving the same records"}
     other["entities"].append({"id": "actor/fishers-union", "type": "actor", "name": "Fishers' Union",
                               "citations": [{"source": "note", "quote": "met the Fishers' Union at Port Vell"}]})
     result = run("--db", str(db_copy), "import", str(write(tmp_path / "other.yaml", other)))
-    assert result.returncode == 0 and "added 1 entity" in result.stdout and "skipped" in result.stdout
-    packs = {e["id"]: e.get("pack") for e in export(db_copy)["entities"]}
-    assert packs["actor/india"] == "india-pakistan-2025"  # the bundled pack's
-    assert packs["event/port-vell-2024"] == "demo" and packs["actor/harbour-council"] == "harbour-records"
-    assert packs["actor/fishers-union"] == "other"
+    assert result.returncode == 0, result.stderr
+    assert "added 1 pack" in result.stdout and f"{len(other['entities'])} entities" in result.stdout
+    statements = [(e["id"], e.get("pack")) for e in export(db_copy)["entities"]]
+    assert ("actor/india", "india-pakistan-2025") in statements  # the bundled pack's
+    assert ("event/port-vell-2024", "demo") in statements and ("event/port-vell-2024", "other") in statements
+    assert ("actor/harbour-council", "harbour-records") in statements
+    assert ("actor/fishers-union", "other") in statements
     kb = KnowledgeBase("sqlite:///" + str(db_copy))
-    assert kb.detail("event/port-vell-2024").pack == "demo"
+    assert [p.id for p in kb.detail("event/port-vell-2024").packs] == ["demo", "other"]  # the first is its own
+    assert [p.id for p in kb.detail("actor/harbour-council").packs] == ["harbour-records", "other"]
     kb.close()
     out, fresh = tmp_path / "all.json", tmp_path / "fresh.db"
     run("--db", str(db_copy), "export", "-o", str(out))
     assert run("--db", str(fresh), "import", str(out)).returncode == 0
-    assert {e["id"]: e.get("pack") for e in export(fresh)["entities"]} == packs
+    assert [(e["id"], e.get("pack")) for e in export(fresh)["entities"]] == statements
 
 
 def test_an_entity_of_no_pack_stays_so_through_export_and_import(db_copy, tmp_path):
@@ -429,12 +437,12 @@ def test_an_entity_of_no_pack_stays_so_through_export_and_import(db_copy, tmp_pa
     assert run("--db", str(db_copy), "import", str(write(tmp_path / "loose.yaml", document))).returncode == 0
     exported = export(db_copy)
     assert exported["pack"]["id"] == "india-pakistan-2025"
-    packs = {e["id"]: e.get("pack") for e in exported["entities"]}
+    packs = {e["id"]: e.get("pack", "india-pakistan-2025") for e in exported["entities"]}  # the header's if unsaid
     assert packs["event/port-vell-2024"] is None and packs["actor/india"] == "india-pakistan-2025"
     out, fresh = tmp_path / "all.json", tmp_path / "fresh.db"
     run("--db", str(db_copy), "export", "-o", str(out))
     assert run("--db", str(fresh), "import", str(out)).returncode == 0
-    assert {e["id"]: e.get("pack") for e in export(fresh)["entities"]} == packs
+    assert {e["id"]: e.get("pack", "india-pakistan-2025") for e in export(fresh)["entities"]} == packs
 
 
 def test_a_position_may_be_of_an_uncertain_date_and_says_so(tmp_path):

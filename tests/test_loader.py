@@ -124,9 +124,15 @@ def test_entities_are_of_the_pack_they_are_given_in(bundled_pack, tmp_path):
                 "  - {id: place/harbour, type: place, name: Harbour, pack: charts,"
                 " citations: [{source: s, quote: Harbour}]}\n")
     (tmp_path / "bare.yaml").write_text(document, encoding="utf-8")
-    assert [e.pack for e in load_pack(tmp_path / "bare.yaml").entities] == [None, "charts"]
-    (tmp_path / "named.yaml").write_text("pack: {id: ports, title: Ports}\n" + document, encoding="utf-8")
+    with pytest.raises(PackError, match=r"bare.yaml:4: entity place/harbour: field 'pack': unknown pack 'charts'"):
+        load_pack(tmp_path / "bare.yaml")  # a pack is declared (with its title) before a record names it
+    (tmp_path / "named.yaml").write_text(
+        "packs: [{id: ports, title: Ports}, {id: charts, title: Charts}]\n"
+        + document.replace("name: Port Vell,", "name: Port Vell, pack: ports,"), encoding="utf-8")
     assert [e.pack for e in load_pack(tmp_path / "named.yaml").entities] == ["ports", "charts"]
+    (tmp_path / "one.yaml").write_text("pack: {id: ports, title: Ports}\n" + document.replace("pack: charts", "pack: null"),
+                                       encoding="utf-8")
+    assert [e.pack for e in load_pack(tmp_path / "one.yaml").entities] == ["ports", None]
 
 
 def test_an_entity_names_its_pack_by_a_pack_id(tmp_path):

@@ -69,9 +69,10 @@ def test_the_pack_format_has_every_column():
     assert {PACK_NAMES.get(n, n) for n in names("source")} <= set(Source.model_fields)
     assert {PACK_NAMES.get(n, n) for n in names("relation")} <= set(Relation.model_fields)
     pack_names = {
-        Link: ({"subject_id": "source", "object_id": "target", "relation": "relation", "note": "note"}, "link"),
+        Link: ({"subject_id": "source", "object_id": "target", "relation": "relation", "note": "note",
+                "pack_id": "pack"}, "link"),
         Position: ({"ref": "id", "actor_id": "actor", "topic": "topic", "topic_id": "about", "stance": "stance",
-                    "statement": "statement", "date": "date", "date_uncertain": "date_uncertain"},
+                    "statement": "statement", "date": "date", "date_uncertain": "date_uncertain", "pack_id": "pack"},
                    "position"),
     }
     derived = {"id", "date_precision"}  # given out by the writer, or worked out from the date
@@ -132,8 +133,9 @@ def test_every_entity_field_goes_in_and_comes_back_out(tmp_path):
         kb.close()
     read = {**asdict(detail.row), **asdict(detail)}
     for column in names("entity"):
-        if column not in ("id", "attributes"):
+        if column not in ("id", "attributes", "pack_id"):
             assert read[column] == record[PACK_NAMES.get(column, column)], column
+    assert [p.id for p in detail.packs] == [record["pack"]]
     assert detail.attributes == record["attributes"]
 
 

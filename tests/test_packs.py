@@ -1,0 +1,205 @@
+"""Many crises in one database: every record of the pack(s) stating it, packs that merge
+cleanly (issue #13), `packs`, `export --pack`, and a round trip with three packs loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from crisis_tui.db.queries import KnowledgeBase
+
+from .conftest import CLI, REPO
+
+BERLIN = REPO / "tests" / "data" / "packs" / "berlin-1961.yaml"
+ACLED = REPO / "tests" / "data" / "acled-sample.csv"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def write(path: Path, document: dict) -> Path:
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def kb_of(db: Path) -> KnowledgeBase:
+    return KnowledgeBase(f"sqlite:///{db}")
+
+
+def test_another_crisis_imports_beside_the_bundled_one_and_adds_to_a_shared_actor(db_copy):
+    result = run("--db", str(db_copy), "import", str(BERLIN))
+    assert result.returncode == 0, result.stderr
+    kb = kb_of(db_copy)
+    try:
+        soviet = kb.detail("actor/soviet-union")
+        assert [p.id for p in soviet.packs] == ["india-pakistan-2025", "berlin-1961"]
+        assert soviet.summary.startswith("Instrumental in bringing an end to hostilities")  # the bundled pack's stays
+        assert [(s.pack, s.fields) for s in soviet.statements] == [
+            ("berlin-1961", {"summary": "Backed the closing of the border in Berlin in 1961."})]
+        assert "Soviet state" in soviet.aliases and "USSR" in soviet.aliases
+        assert {c.pack for c in soviet.citations} == {"india-pakistan-2025", "berlin-1961"}
+        assert kb.detail("actor/soviet-union", pack="berlin-1961").summary.startswith("Backed the closing")
+        # links of each crisis, each read as its pack words its relation
+        berlin_links = kb.detail("actor/soviet-union", pack="berlin-1961").links_out
+        assert [(k.label, k.other.ref, k.pack) for k in berlin_links] == [
+            ("stood off against", "actor/united-states-berlin", "berlin-1961")]
+        assert {k.pack for k in soviet.links_in} == {"india-pakistan-2025", "berlin-1961"}
+        # panes of one crisis, or all
+        assert kb.count("event", "berlin-1961") == 2
+        assert kb.count("event") == kb.count("event", "india-pakistan-2025") + 2
+        assert kb.count("actor", "berlin-1961") == 2  # its own United States and the shared Soviet Union
+        assert [r.ref for r in kb.page("event", 0, 10, "berlin-1961")] == [
+            "event/berlin-border-closed-1961", "event/checkpoint-charlie-1961"]
+        assert kb.latest_pack().id == "india-pakistan-2025"
+    finally:
+        kb.close()
+    shown = run("--db", str(db_copy), "show", "actor/soviet-union")
+    assert "Crisis: The 2025 India–Pakistan crisis after the Pahalgam attack; also The Berlin crisis of 1961" in (
+        shown.stdout)
+    assert "As The Berlin crisis of 1961 states it:" in shown.stdout
+    as_json = json.loads(run("--db", str(db_copy), "show", "actor/soviet-union", "--json").stdout)
+    assert [p["id"] for p in as_json["packs"]] == ["india-pakistan-2025", "berlin-1961"]
+
+
+def test_replace_replaces_only_what_the_importing_pack_stated(db_copy, tmp_path):
+    assert run("--db", str(db_copy), "import", str(BERLIN)).returncode == 0
+    document = yaml.safe_load(BERLIN.read_text(encoding="utf-8"))
+    soviet = next(e for e in document["entities"] if e["id"] == "actor/soviet-union")
+    soviet["summary"] = "Backed the closing of the border in Berlin."
+    document["links"] = document["links"][:2]  # no longer states the standoff
+    changed = write(tmp_path / "berlin.yaml", document)
+    refused = run("--db", str(db_copy), "import", str(changed))
+    assert refused.returncode == 1 and "use --replace" in refused.stderr
+    result = run("--db", str(db_copy), "import", "--replace", str(changed))
+    assert result.returncode == 0, result.stderr
+    assert "changed 1 entity" in result.stdout and "removed 1 link" in result.stdout
+    kb = kb_of(db_copy)
+    try:
+        detail = kb.detail("actor/soviet-union")
+        assert detail.summary.startswith("Instrumental in bringing")  # the bundled pack's, untouched
+        assert detail.statements[0].fields == {"summary": "Backed the closing of the border in Berlin."}
+        assert kb.detail("actor/soviet-union", pack="berlin-1961").links_out == ()
+        assert kb.detail("agreement/simla-1972").row.name == "Simla Agreement"
+    finally:
+        kb.close()
+
+
+def test_packs_lists_every_crisis_with_what_it_states(db_copy):
+    assert run("--db", str(db_copy), "import", str(BERLIN)).returncode == 0
+    listed = run("--db", str(db_copy), "packs")
+    assert listed.returncode == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("india-pakistan-2025  The 2025 India–Pakistan crisis")
+    assert lines[1] == ("berlin-1961  The Berlin crisis of 1961  (4 entities, 3 links, 0 positions, 1 sources, "
+                        "latest 1961-10)")
+    as_json = json.loads(run("--db", str(db_copy), "packs", "--json").stdout)
+    assert [p["id"] for p in as_json] == ["india-pakistan-2025", "berlin-1961"]
+    assert as_json[0]["entities"] == 70 and as_json[0]["positions"] == 11
+
+
+def test_three_packs_round_trip_byte_identical(db_copy, tmp_path):
+    assert run("--db", str(db_copy), "import", str(BERLIN)).returncode == 0
+    assert run("--db", str(db_copy), "import", str(ACLED)).returncode == 0
+    first = tmp_path / "first.json"
+    assert run("--db", str(db_copy), "export", "-o", str(first)).returncode == 0
+    document = json.loads(first.read_text(encoding="utf-8"))
+    assert len(document["packs"]) >= 2 and "pack" not in document
+    rebuilt = tmp_path / "rebuilt.db"
+    assert run("--db", str(rebuilt), "build", "--pack", str(first)).returncode == 0
+    second = tmp_path / "second.json"
+    assert run("--db", str(rebuilt), "export", "-o", str(second)).returncode == 0
+    assert second.read_bytes() == first.read_bytes()
+    assert run("--db", str(rebuilt), "packs").stdout == run("--db", str(db_copy), "packs").stdout
+
+
+def test_one_pack_exports_alone_and_imports_into_a_fresh_database(db_copy, tmp_path):
+    assert run("--db", str(db_copy), "import", str(BERLIN)).returncode == 0
+    out = tmp_path / "berlin.json"
+    assert run("--db", str(db_copy), "export", "--pack", "berlin-1961", "-o", str(out)).returncode == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["pack"]["id"] == "berlin-1961"
+    assert {e["id"] for e in document["entities"]} == {
+        "event/berlin-border-closed-1961", "event/checkpoint-charlie-1961", "actor/united-states-berlin",
+        "actor/soviet-union"}
+    assert [s["id"] for s in document["sources"]] == ["berlin-1961/notes"]
+    fresh = tmp_path / "fresh.db"
+    result = run("--db", str(fresh), "import", str(out))
+    assert result.returncode == 0, result.stderr
+    assert run("--db", str(fresh), "packs").stdout.startswith("berlin-1961  The Berlin crisis of 1961  (4 entities")
+    missing = run("--db", str(db_copy), "export", "--pack", "cuba-1962")
+    assert missing.returncode == 1
+    assert "no pack 'cuba-1962' in the database (it holds: india-pakistan-2025, berlin-1961)" in missing.stderr
+
+
+def _linking_pack(tmp_path: Path) -> Path:
+    """A pack that links its event to the bundled pack's Soviet Union without stating it."""
+    text = "In 1962 the Soviet Union placed missiles in Cuba."
+    return write(tmp_path / "cuba.yaml", {
+        "schema_version": 2, "pack": {"id": "cuba-1962", "title": "Cuba 1962"},
+        "sources": [{"id": "cuba-1962/notes", "title": "Notes", "text": text}],
+        "entities": [{"id": "event/cuba-missiles-1962", "type": "event", "name": "Missiles in Cuba", "date": "1962",
+                      "citations": [{"source": "cuba-1962/notes", "quote": text}]}],
+        "links": [{"source": "event/cuba-missiles-1962", "relation": "participant", "target": "actor/soviet-union",
+                   "citations": [{"source": "cuba-1962/notes", "quote": "the Soviet Union placed missiles"}]}]})
+
+
+def test_build_resolves_references_across_every_pack_given(tmp_path):
+    cuba = _linking_pack(tmp_path)
+    alone = run("--db", str(tmp_path / "alone.db"), "build", "--pack", str(cuba))
+    assert alone.returncode == 1 and "field 'target': unknown id 'actor/soviet-union'" in alone.stderr
+    both = tmp_path / "both.db"
+    result = run("--db", str(both), "build", "--pack", str(REPO / "seed" / "packs" / "india-pakistan-2025"),
+                 "--pack", str(cuba), "--pack", str(BERLIN))
+    assert result.returncode == 0, result.stderr
+    kb = kb_of(both)
+    try:
+        assert [p.id for p in kb.packs()] == ["india-pakistan-2025", "cuba-1962", "berlin-1961"]
+        links = kb.detail("actor/soviet-union", pack="cuba-1962").links_in
+        assert [(k.other.ref, k.pack) for k in links] == [("event/cuba-missiles-1962", "cuba-1962")]
+    finally:
+        kb.close()
+
+
+def test_a_relation_worded_otherwise_is_kept_per_pack_but_one_read_the_other_way_is_refused(db_copy, tmp_path):
+    document = yaml.safe_load(_linking_pack(tmp_path).read_text(encoding="utf-8"))
+    document["relations"] = [{"name": "participant", "label": "involved", "inverse": "was involved in",
+                              "description": "Who was involved."}]
+    assert run("--db", str(db_copy), "import", str(write(tmp_path / "worded.yaml", document))).returncode == 0
+    kb = kb_of(db_copy)
+    try:
+        links = kb.detail("actor/soviet-union", pack="cuba-1962").links_in
+        assert [k.label for k in links] == ["was involved in"]  # its own wording
+        bundled = kb.detail("event/pahalgam-attack-2025").links_out
+        assert all(k.label == "participant" for k in bundled if k.relation == "participant")
+    finally:
+        kb.close()
+    document["pack"] = {"id": "flipped", "title": "Flipped"}
+    document["entities"][0]["id"] = "event/flipped-1962"
+    document["links"][0]["source"] = "event/flipped-1962"
+    document["relations"] = [{"name": "participant", "label": "took part in", "inverse": "participant"}]
+    refused = run("--db", str(db_copy), "import", str(write(tmp_path / "flipped.yaml", document)))
+    assert refused.returncode == 1
+    assert "relation participant: means something else than relation 'participant'" in refused.stderr
+    assert "give it a name of its own" in refused.stderr
+
+
+def test_a_source_id_another_pack_has_is_refused_with_what_to_do(db_copy, tmp_path):
+    document = yaml.safe_load(_linking_pack(tmp_path).read_text(encoding="utf-8"))
+    document["sources"][0]["id"] = "article"
+    for record in (*document["entities"], *document["links"]):
+        record["citations"][0]["source"] = "article"
+    refused = run("--db", str(db_copy), "import", str(write(tmp_path / "clash.yaml", document)))
+    assert refused.returncode == 1
+    assert "pack india-pakistan-2025 already has a source with this id" in refused.stderr
+    assert "give this one an id of its own (e.g. cuba-1962/article)" in refused.stderr
+
+
+def test_the_bundled_pack_uses_the_standard_vocabulary(kb):
+    detail = kb.detail("event/pahalgam-attack-2025")
+    assert detail.links_out and all(k.label for k in detail.links_out)
+    pack = yaml.safe_load((REPO / "seed" / "packs" / "india-pakistan-2025" / "pack.yaml").read_text(encoding="utf-8"))
+    assert "relations" not in pack  # it defines none: every relation it uses is a standard one
