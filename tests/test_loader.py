@@ -130,8 +130,8 @@ def test_entities_are_of_the_pack_they_are_given_in(bundled_pack, tmp_path):
         "packs: [{id: ports, title: Ports}, {id: charts, title: Charts}]\n"
         + document.replace("name: Port Vell,", "name: Port Vell, pack: ports,"), encoding="utf-8")
     assert [e.pack for e in load_pack(tmp_path / "named.yaml").entities] == ["ports", "charts"]
-    (tmp_path / "one.yaml").write_text("pack: {id: ports, title: Ports}\n" + document.replace("pack: charts", "pack: null"),
-                                       encoding="utf-8")
+    one = "pack: {id: ports, title: Ports}\n" + document.replace("pack: charts", "pack: null")
+    (tmp_path / "one.yaml").write_text(one, encoding="utf-8")
     assert [e.pack for e in load_pack(tmp_path / "one.yaml").entities] == ["ports", None]
 
 
