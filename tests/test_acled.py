@@ -254,3 +254,26 @@ def test_an_import_shows_the_sides_kinds_and_dates(tmp_path):
                                                         "event/acled-xld1004"}
     finally:
         kb.close()
+
+
+def test_a_second_file_that_shares_actors_and_places_merges_into_them(tmp_path):
+    """Each file is a pack; the second restates the actors and the place the first gave, citing
+    its own row, and the database holds each once, cited to both files."""
+    first = csv_file(tmp_path, ROW, name="north.csv")
+    second = csv_file(tmp_path, ROW.replace("XLD1,2025-04-24", "XLD2,2025-04-28")
+                      .replace("Shots were fired", "A patrol was ambushed").replace("1745900000", "1745990000"),
+                      name="north-later.csv")
+    db = tmp_path / "x.db"
+    import_packs([first], db)
+    import_packs([second], db)
+    kb = KnowledgeBase("sqlite:///" + str(db))
+    try:
+        for ref in ("actor/acled-army-_of-xland", "place/acled-xland--norden----tarsk"):
+            shared = kb.detail(ref)
+            assert {c.source_id for c in shared.citations} == {"acled/acled-north/xld1-1745900000",
+                                                               "acled/acled-north-later/xld2-1745990000"}
+            assert {k.other.ref for k in shared.links_in} == {"event/acled-xld1", "event/acled-xld2"}
+        actors = kb.search("Army of Xland", entity_type="actor")
+        assert [hit.row.ref for hit in actors] == ["actor/acled-army-_of-xland"]
+    finally:
+        kb.close()
