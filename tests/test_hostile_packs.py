@@ -203,8 +203,7 @@ def test_escape_in_an_acled_cell_names_its_line(tmp_path, db_copy):
             f"IND2,2025-04-25,Battles,Armed clash,Army,,Poonch,33.7,74.1,Daily,Shots{ESC}[5m fired.,0"]
     path = tmp_path / "events.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-    assert refused(path, db_copy) == (f"{path}:3: source acled/ind2: field 'text': "  # the row is its source text
-                                      f"control character \\x1b {NOT_TEXT} (and 1 more problem)")
+    assert refused(path, db_copy) == f"{path}:3: column 'notes': control character \\x1b {NOT_TEXT}"
 
 
 # Source texts read from text_file
