@@ -11,7 +11,8 @@ import pytest
 
 from crisis_tui.db.constants import REF_PATTERN
 from crisis_tui.db.errors import PackError
-from crisis_tui.seed.loader import LISTED_PROBLEMS, read_pack
+from crisis_tui.seed.importer import import_packs
+from crisis_tui.seed.loader import LISTED_PROBLEMS, load_pack, read_pack
 from crisis_tui.seed.problems import field_path, pattern_rule
 
 from .conftest import CLI
@@ -281,3 +282,94 @@ def test_the_pack_the_cases_change_reads(tmp_path):
     path.write_text(PACK, encoding="utf-8")
     pack, _ = read_pack(path)
     assert pack.entities[0].name == "Port Vell meeting"
+
+
+# --- what docs/pack-format.md says in "Ids, quotes and `via`" ---------------------------------------
+
+SHEET_PACK = """\
+sources:
+  - id: sheet
+    title: Fact sheet
+    text: |
+      The Harbour Council met on 3 March 2024 at the quay. https://example.org/meeting
+      The council voted to close the quay that evening. https://example.org/meeting
+      The fishers struck for two days after the vote. https://example.org/strike
+  - {id: web/meeting, title: Meeting page, address: 'https://example.org/meeting', via: sheet}
+  - {id: web/gone, title: Gone page, address: 'https://example.org/gone', via: sheet}
+  - {id: web/any, title: A page, via: sheet}
+  - {id: web/own, title: Own text, via: sheet, text: The fishers went back to sea on Friday.}
+entities:
+  - id: event/meeting
+    type: event
+    name: Meeting
+    citations:
+      - source: CITED
+        quote: QUOTE
+"""
+
+
+def load_cited(tmp_path: Path, source: str, quote: str) -> PackError | None:
+    path = tmp_path / "pack.yaml"
+    path.write_text(SHEET_PACK.replace("CITED", source).replace("QUOTE", quote), encoding="utf-8")
+    try:
+        load_pack(path)
+    except PackError as exc:
+        return exc
+    return None
+
+
+def test_a_quote_drops_only_its_outer_spaces_and_line_breaks(tmp_path):
+    assert load_cited(tmp_path, "sheet", '"  The Harbour Council met on 3 March  "') is None
+    error = load_cited(tmp_path, "sheet", '"The Harbour  Council met on 3 March"')  # two spaces inside
+    assert error is not None and "not found verbatim in source 'sheet'" in error.problem
+    # a literal block keeps its line break (and the one it ends in is dropped): it spans two lines
+    assert load_cited(tmp_path, "sheet", "|\n          at the quay. https://example.org/meeting\n"
+                                         "          The council voted") is None
+    # a folded block turns the line break into a space: not what the source says
+    error = load_cited(tmp_path, "sheet", ">\n          at the quay. https://example.org/meeting\n"
+                                          "          The council voted")
+    assert error is not None and "not found verbatim in source 'sheet'" in error.problem
+    assert load_cited(tmp_path, "sheet", '"at the quay. https://example.org/meeting\\nThe council voted"') is None
+
+
+def test_a_via_source_quotes_the_lines_holding_its_address(tmp_path):
+    # over the two lines that hold the address
+    assert load_cited(tmp_path, "web/meeting", "|\n          at the quay. https://example.org/meeting\n"
+                                               "          The council voted") is None
+    error = load_cited(tmp_path, "web/meeting", "The fishers struck for two days")
+    assert error is not None and error.problem.startswith(
+        "field 'citations.0.quote': not found on a line of source 'sheet' that holds this source's address "
+        "https://example.org/meeting")
+    error = load_cited(tmp_path, "web/gone", "The fishers struck for two days")
+    assert error is not None and error.problem.startswith(
+        "field 'citations.0.quote': source 'sheet' has no line holding this source's address https://example.org/gone")
+    assert load_cited(tmp_path, "web/any", "The fishers struck for two days") is None  # no address: any line
+    assert load_cited(tmp_path, "web/own", "The fishers went back to sea") is None  # its own text
+    error = load_cited(tmp_path, "web/own", "The fishers struck for two days")
+    assert error is not None and "not found verbatim in source 'web/own'" in error.problem
+
+
+def test_ids_are_shared_by_every_pack_in_a_database(tmp_path, db_copy):
+    first = tmp_path / "first.yaml"
+    first.write_text(SHEET_PACK.replace("CITED", "sheet").replace("QUOTE", "The Harbour Council met on 3 March"),
+                     encoding="utf-8")
+    import_packs([first], db_copy)
+    second = tmp_path / "second.yaml"  # cites the first pack's source, which it does not hold
+    second.write_text("entities:\n  - {id: actor/council, type: actor, name: Harbour Council, citations: "
+                      "[{source: sheet, quote: The Harbour Council met on 3 March}]}\n", encoding="utf-8")
+    import_packs([second], db_copy)
+    third = tmp_path / "third.yaml"  # another source of the same id
+    third.write_text("sources: [{id: sheet, title: Another sheet, text: Another text of the same id.}]\n",
+                     encoding="utf-8")
+    with pytest.raises(PackError, match=r"third.yaml:1: source sheet: differs from the version in the database "
+                                        r"\(field 'text'"):
+        import_packs([third], db_copy)
+
+
+def test_an_unquoted_anchor_or_comment_cuts_a_value(tmp_path):
+    text = swapped(NAME, "    name: &x Port Vell meeting\n").replace("    name: Harbour Council\n",
+                                                                       "    name: Harbour #1 Council\n")
+    path = tmp_path / "pack.yaml"
+    path.write_text(text, encoding="utf-8")
+    pack, _ = read_pack(path)
+    assert [e.name for e in pack.entities] == ["Port Vell meeting", "Harbour"]
