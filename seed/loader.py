@@ -37,6 +37,7 @@ from ..db.pack import (
 )
 from ..db.text import CONTROL, inert
 from .acled import read_acled
+from .problems import field_problem, yaml_problem
 from .vocabulary import standard_relations
 
 TOP_KEYS = {"schema_version", "pack", "packs", *SECTIONS}
@@ -251,11 +252,11 @@ def _parse_yaml(file: Path, text: str, lines: dict[tuple[str, int], int]) -> Any
         problem = control_problem(char) or f"malformed YAML: character {inert(char)!r} is not allowed"
         raise PackError(f"{file}:{line}", problem) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{file}:{mark.line + 1}" if mark else str(file)
         if "maximum nesting depth" in str(exc.problem):  # libyaml stops at 1,000 levels
-            raise PackError(where, "nesting is too deep") from None
-        raise PackError(where, f"malformed YAML: {inert(str(exc.problem or exc.context), one_line=True)}") from None
+            mark = exc.problem_mark or exc.context_mark
+            raise PackError(f"{file}:{mark.line + 1}" if mark else str(file), "nesting is too deep") from None
+        at, problem = yaml_problem(exc, text)  # the line of the mistake, which is not always where libyaml stopped
+        raise PackError(f"{file}:{at}" if at else str(file), f"malformed YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise PackError(str(file), f"malformed YAML: {shown(exc, 200)}") from None
     except RecursionError:
@@ -337,7 +338,8 @@ def _json_line(text: str) -> int | None:
 
 def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path | None, where: str) -> Pack:
     """Validate each record on its own, so that an error names the record it is in."""
-    problems: list[PackError] = []
+    problems: list[tuple[str, str]] = []  # (where, what): the first and up to LISTED_PROBLEMS more
+    counted = 0
     valid: dict[str, list[BaseModel]] = {}
     for section, model in SECTIONS.items():
         valid[section] = records = []
@@ -347,24 +349,29 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
             try:
                 records.append(model.model_validate(item, context=PACK_INPUT))
             except ValidationError as exc:
-                err = exc.errors()[0]
-                field = shown(".".join(str(p) for p in err["loc"]) or "record", 120)
-                label = record_label(section, item)
-                message = err["msg"].removeprefix("Value error, ")
-                problems.append(PackError(f"{origins[(section, n)]}: {label}", f"field '{field}': {message}"))
+                errors = exc.errors()
+                if len(problems) <= LISTED_PROBLEMS:  # past those, a problem is only counted
+                    record = f"{origins[(section, n)]}: {record_label(section, item)}"
+                    problems += [(record, field_problem(err, section, item)) for err in errors]
+                counted += len(errors)
     if problems:
-        raise PackError(problems[0].where, problems[0].problem, len(problems) - 1)
+        others = tuple(f"{w}: {what}" for w, what in problems[1:1 + LISTED_PROBLEMS])
+        raise PackError(problems[0][0], problems[0][1], counted - 1, others)
     try:  # the records are validated already: the pack takes them as they are
         pack = Pack.model_validate({**raw, **valid}, context=PACK_INPUT)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key, *rest = err["loc"] or ("record",)
-        origin = origins.get((str(key), -1), where)
-        info = raw.get("pack")
-        if key == "pack" and rest and isinstance(info, dict):
-            origin, key = f"{origin}: pack {shown(info.get('id'))}", rest.pop(0)
-        field = shown(".".join(str(p) for p in (key, *rest)), 120)
-        raise PackError(str(origin), f"field '{field}': {err['msg'].removeprefix('Value error, ')}") from None
+        found = []
+        for err in exc.errors():
+            key, *rest = err["loc"] or ("record",)
+            origin = origins.get((str(key), -1), where)
+            info = raw.get("pack")
+            if key == "pack" and rest and isinstance(info, dict):
+                problem = field_problem({**err, "loc": rest}, "pack", info)
+                found.append((f"{origin}: pack {shown(info.get('id'))}", problem))
+            else:
+                found.append((str(origin), field_problem(err, "", raw)))
+        others = tuple(f"{w}: {what}" for w, what in found[1:1 + LISTED_PROBLEMS])
+        raise PackError(found[0][0], found[0][1], len(found) - 1, others) from None
     if pack.pack is not None and pack.packs:
         raise PackError(str(origins.get(("packs", -1), where)), "give either 'pack' (one pack) or 'packs' (several), "
                         "not both")

@@ -101,11 +101,12 @@ def test_import_into_a_database_holding_an_impossible_date(db_copy, tmp_path):
     assert "date" in one_line_error(run("--db", str(db_copy), "import", str(pack)))
 
 
-def test_bad_packs_list_in_meta(db_copy, tmp_path):
-    tamper(db_copy, "UPDATE meta SET value = '[{' WHERE key = 'packs'")
+def test_a_bad_pack_row_in_the_database(db_copy, tmp_path):
+    tamper(db_copy, "UPDATE pack SET ref = 'Not A Pack Id'")
     pack = tmp_path / "empty.yaml"
     pack.write_text("schema_version: 1\nrelations: []\n", encoding="utf-8")
-    assert "packs" in one_line_error(run("--db", str(db_copy), "import", str(pack)))
+    line = one_line_error(run("--db", str(db_copy), "import", str(pack)))
+    assert "the database holds a record the pack format refuses (pack.id:" in line
 
 
 # --- odd paths ---------------------------------------------------------------------------

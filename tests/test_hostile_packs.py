@@ -124,7 +124,7 @@ def test_escape_in_an_attribute_key_is_refused_and_not_echoed(tmp_path, db_copy)
     doc["entities"][0]["attributes"] = {f"killed{ESC}[2J": 3}
     path = write_yaml(tmp_path / "pack.yaml", doc)
     assert refused(path, db_copy) == entity_error(
-        path, "attributes.killed\\x1b[2J.[key]", f"control character \\x1b {NOT_TEXT}")
+        path, "attributes", f"key 'killed\\x1b[2J': control character \\x1b {NOT_TEXT}")
 
 
 def test_escape_in_an_attribute_value_is_refused(tmp_path, db_copy):
@@ -193,7 +193,8 @@ def test_escape_in_an_id_is_not_echoed(tmp_path, db_copy):
     doc["entities"][0]["id"] = f"event/{ESC}[2J"
     path = write_json(tmp_path / "pack.json", doc)
     message = refused(path, db_copy)
-    assert message.startswith(f"{path}: entity event/\\x1b[2J: field 'id': String should match pattern")
+    assert message.startswith(f"{path}: entity event/\\x1b[2J: field 'id': an entity id is its type, a slash and ")
+    assert message.endswith(", not 'event/\\x1b[2J'")
 
 
 def test_escape_in_an_acled_cell_names_its_line(tmp_path, db_copy):
@@ -416,14 +417,16 @@ def test_fifty_megabyte_name(tmp_path, db_copy, suffix):
     path = (write_yaml if suffix == "yaml" else write_json)(tmp_path / f"pack.{suffix}", small_pack())
     path.write_text(path.read_text(encoding="utf-8").replace("Port Vell meeting", "x" * 50_000_000), encoding="utf-8")
     where = f"{path}:{line_of(path, 'id: event/')}" if suffix == "yaml" else str(path)
-    assert timed_refusal(path, db_copy) == f"{where}: {EVENT}: field 'name': String should have at most 500 characters"
+    assert timed_refusal(path, db_copy) == (f"{where}: {EVENT}: field 'name': is too long (50000000 characters); "
+                                            "at most 500 characters are allowed")
 
 
 def test_summary_over_the_limit(tmp_path, db_copy):
     doc = small_pack()
     doc["entities"][0]["summary"] = "word " * (MAX_TEXT // 5) + "!"
     path = write_yaml(tmp_path / "pack.yaml", doc)
-    assert refused(path, db_copy) == entity_error(path, "summary", f"String should have at most {MAX_TEXT} characters")
+    assert refused(path, db_copy) == entity_error(path, "summary", f"is too long ({MAX_TEXT + 1} characters); "
+                                                                f"at most {MAX_TEXT} characters are allowed")
 
 
 # Through the real command line

@@ -35,7 +35,7 @@ BAD_EDITS = [
      'quote: "India has accused aliens of planning the attack"',
      ["actors.yaml:", "entity actor/india", "citations.0.quote", "not found verbatim"]),
     ("actors.yaml", "    name: Russia\n", "",
-     ["actors.yaml:", "entity actor/russia", "'name'", "Field required"]),
+     ["actors.yaml:", "entity actor/russia", "'name': is missing; an entity needs id, type, name and citations"]),
     ("agreements.yaml", "    type: agreement\n    kind: treaty", "    type: treaty\n    kind: treaty",
      ["agreements.yaml:", "agreement/indus-waters-treaty-1960", "'type'"]),
     ("places.yaml", "  - id: place/kashmir\n    type: place", "  - id: place/kashmir\n    type: place\n  broken: [",
@@ -140,7 +140,9 @@ def test_an_entity_names_its_pack_by_a_pack_id(tmp_path):
         "sources: [{id: s, title: S, text: 'Port Vell'}]\n"
         "entities: [{id: place/port-vell, type: place, name: Port Vell, pack: Port Charts,"
         " citations: [{source: s, quote: Port Vell}]}]\n", encoding="utf-8")
-    with pytest.raises(PackError, match=r"p.yaml:2: entity place/port-vell: field 'pack': String should match pattern"):
+    with pytest.raises(PackError, match=r"p.yaml:2: entity place/port-vell: field 'pack': a pack id is lowercase "
+                       r"letters, digits, '\.', '_' or '-', starting with a letter or digit \(e\.g\. cuba-1962\), "
+                       r"not 'Port Charts'; perhaps 'port-charts'$"):
         load_pack(tmp_path / "p.yaml")
 
 
