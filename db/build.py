@@ -353,10 +353,8 @@ class Writer:
         (`seed.importer` joins packs into one): the first statement of an entity, a relation or
         a source is its row; another pack's statement of an entity adds its aliases, notes and
         citations (and its own fields where they differ), of a relation its wording."""
-        if pack.pack is not None and len(self.pack_ids) == 1:
-            self.meta_packs([pack.pack.model_dump()])
-        elif pack.packs and len(self.pack_ids) == 1:
-            self.meta_packs([info.model_dump() for info in pack.packs])
+        if len(self.pack_ids) == 1:  # meta() was given no packs: the document's are the database's
+            self.meta_packs([info.model_dump() for info in ([pack.pack] if pack.pack else pack.packs)])
         ids = self.pack_ids
         first: dict[str, Any] = {}
         wordings = []

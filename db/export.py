@@ -74,6 +74,8 @@ def _entities(conn: sqlite3.Connection, packs: dict[int, str], aliases: dict[int
     """Every entity as pack records: its first pack's statement (its columns under their pack names,
     then what a pack adds), then each further pack's (entity_pack), with that pack's own fields."""
     columns = [c for c in _columns(conn, "entity") if c != "id"]
+    if "pack_id" not in columns and "pack" in {row[1] for row in conn.execute("PRAGMA table_info(entity)")}:
+        columns.append("pack")  # schema 4 and 5: the pack's id as text
     keys = [PACK_NAMES.get(c, c) for c in columns]  # in the order of the pack's fields
     flags = [PACK_NAMES.get(c.name, c.name) for c in TABLES["entity"] if c.type is bool and c.name in columns]
     defaults = {name: field.get_default(call_default_factory=True)

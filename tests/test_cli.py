@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from crisis_tui.db.constants import SCHEMA_VERSION
 
-from .conftest import CLI
+from .conftest import CLI, REPO
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -186,45 +188,72 @@ def test_a_locked_database_gives_one_line(db_copy):
     assert result.stderr.count("\n") == 1
 
 
-SCHEMA_3_ENTITY = ["id", "ref", "type", "kind", "name", "summary", "date", "date_end", "date_precision",
-                   "date_uncertain", "date_note", "attributes"]
+# A database crisis-tui 0.x made at schema 5 (commit bde25e9): the bundled pack, then the
+# ACLED sample imported beside it (its records of no pack: that ACLED mapping gave none).
+SCHEMA_5 = REPO / "tests" / "data" / "schema-5.db.gz"
 
 
-def as_schema_3(path, packs: list[dict] | None = None) -> None:
-    """Make a database look as schema 3 made it: no entity.pack."""
+def schema_5_database(path: Path) -> Path:
+    path.write_bytes(gzip.decompress(SCHEMA_5.read_bytes()))
+    return path
+
+
+def as_schema_3(path: Path, packs: list[dict] | None = None) -> None:
+    """Make a schema-5 database look as schema 3 made it: no entity.pack."""
     conn = sqlite3.connect(path)
     conn.execute("ALTER TABLE entity DROP COLUMN pack")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     if packs is not None:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'packs'", (json.dumps(packs),))
     conn.commit()
-    assert [row[1] for row in conn.execute("PRAGMA table_info(entity)")] == SCHEMA_3_ENTITY
     conn.close()
 
 
-def entity_packs(path) -> dict[str, str | None]:
+def packs_of(path: Path, table: str, key: str) -> dict[str, int | None]:
     conn = sqlite3.connect(path)
     try:
-        return dict(conn.execute("SELECT ref, pack FROM entity"))
+        return dict(conn.execute(f"SELECT {key}, pack_id FROM {table}"))
     finally:
         conn.close()
 
 
-def test_upgrade_from_schema_3_gives_each_entity_its_pack(db_copy, tmp_path):
-    before = json.loads(run("--db", str(db_copy), "export").stdout)
-    as_schema_3(db_copy)
-    exported = run("--db", str(db_copy), "export")  # an older database is upgraded first
-    assert exported.returncode == 0 and "upgraded" in exported.stderr and "from schema 3 to 5" in exported.stderr
-    assert set(entity_packs(db_copy).values()) == {"india-pakistan-2025"}  # made from one pack: all of it
-    assert json.loads(exported.stdout) == before
-    again = run("--db", str(db_copy), "upgrade")
-    assert again.returncode == 0 and "already at schema 5" in again.stderr
+def test_upgrade_from_schema_5_keeps_which_records_are_of_the_pack(tmp_path):
+    db = schema_5_database(tmp_path / "old.db")
+    result = run("--db", str(db), "upgrade")
+    assert result.returncode == 0 and f"from schema 5 to {SCHEMA_VERSION}" in result.stderr, result.stderr
+    listed = run("--db", str(db), "packs").stdout
+    assert listed.startswith("india-pakistan-2025  The 2025 India–Pakistan crisis after the Pahalgam attack  "
+                             "(70 entities, 107 links, 11 positions, 31 sources")
+    entities = packs_of(db, "entity", "ref")
+    assert entities["agreement/simla-1972"] == 1 and entities["event/acled-ind10001"] is None
+    assert packs_of(db, "source", "id")["article"] == 1
+    assert {pack for ref, pack in packs_of(db, "source", "id").items() if ref.startswith("acled/")} == {None}
+    conn = sqlite3.connect(db)
+    try:  # the ACLED links are of no pack, the bundled pack's of it
+        by_pack = dict(conn.execute("SELECT pack_id IS NULL, count(*) FROM link GROUP BY 1"))
+    finally:
+        conn.close()
+    assert by_pack == {0: 107, 1: 5}
+    assert "Lavrov" in run("--db", str(db), "show", "Lavrov Dar").stdout
+    again = run("--db", str(db), "upgrade")
+    assert again.returncode == 0 and f"already at schema {SCHEMA_VERSION}" in again.stderr
 
 
-def test_upgrade_of_a_database_made_from_several_packs_keeps_entity_pack_empty(db_copy):
-    as_schema_3(db_copy, packs=[{"id": "one", "title": "One"}, {"id": "two", "title": "Two"}])
-    result = run("--db", str(db_copy), "upgrade")
+def test_upgrade_from_schema_3_gives_each_record_its_pack(tmp_path):
+    db = schema_5_database(tmp_path / "old.db")
+    as_schema_3(db)
+    exported = run("--db", str(db), "export")  # an older database is upgraded first
+    assert exported.returncode == 0 and "upgraded" in exported.stderr and "from schema 3 to" in exported.stderr
+    assert set(packs_of(db, "entity", "ref").values()) == {1}  # made from one pack: all of it (none was kept)
+    assert json.loads(exported.stdout)["pack"]["id"] == "india-pakistan-2025"
+
+
+def test_upgrade_of_a_database_made_from_several_packs_keeps_its_records_of_no_pack(tmp_path):
+    db = schema_5_database(tmp_path / "old.db")
+    as_schema_3(db, packs=[{"id": "one", "title": "One"}, {"id": "two", "title": "Two"}])
+    result = run("--db", str(db), "upgrade")
     assert result.returncode == 0, result.stderr
-    packs = entity_packs(db_copy)
+    packs = packs_of(db, "entity", "ref")
     assert len(packs) > 60 and set(packs.values()) == {None}
-    assert "Lavrov" in run("--db", str(db_copy), "show", "Lavrov Dar").stdout
+    assert [line.split()[0] for line in run("--db", str(db), "packs").stdout.splitlines()] == ["one", "two"]
+    assert "Lavrov" in run("--db", str(db), "show", "Lavrov Dar").stdout
