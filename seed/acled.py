@@ -7,15 +7,17 @@ its source. Every column of a row that has a value is kept in the event's attrib
 a value that is not of its column's type refuses the file, naming the file, line and column.
 
 Ids depend only on what a row says (an actor's name; a place's country, admin1, admin2 and
-location), written with `key_id`, which keeps every character: two files that name the same
+location), written with `key_id`, readable and distinct for distinct texts: two files that name the same
 actor or place give it the same id, and two names never share one.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,40 +63,33 @@ def slug(text: str) -> str:
     return value[:80] or "unnamed"
 
 
-def key_id(text: str) -> str:
-    """`text` as id characters, every character kept, so that two texts never give one id.
+_WORD = re.compile(r"[a-z0-9]+")
+KEY_HASH = 8  # hex digits of SHA-1 that end a key
 
-    Digits stay. A letter a-z or A-Z is written in lowercase; `_` before it says it is not in
-    the case expected there: a capital at the start of a word (after no letter), small letters
-    inside one. A space between two other characters is `-`. Any other character is `.`, its
-    code point in lowercase hex, `.`. So `Military Forces of Xland (2020-)` is
-    `military-forces-_of-xland-.28.2020.2d..29.`, `Çarval` is `.c7.arval`; `--` never occurs
-    and the result never starts or ends with `-` (docs/acled.md).
+
+def key_id(*texts: str) -> str:
+    """Texts (a name; a place's country, admin1, admin2 and location) as one id part, readable
+    and never the same for two different texts.
+
+    Each text's words, lowercased and with accents taken off (`Çarval` -> `carval`), are joined
+    by `-` (at most 40 characters), the texts by `--`; then `-` and the first KEY_HASH hex
+    digits of the SHA-1 of the texts exactly as given, so that texts which read alike once
+    lowercased or stripped of accents and punctuation (`Arval`, `Çarval`, `Carval`) stay
+    apart: `Military Forces of Xland (2020-)` -> `military-forces-of-xland-2020-caeddf35`
+    (docs/acled.md).
     """
-    out = []
-    last = len(text) - 1
-    for n, char in enumerate(text):
-        if "0" <= char <= "9":
-            out.append(char)
-        elif "a" <= char <= "z" or "A" <= char <= "Z":
-            initial = n == 0 or not text[n - 1].isalpha()
-            out.append(char.lower() if char.isupper() == initial else "_" + char.lower())
-        elif char == " " and 0 < n < last and text[n - 1] != " " and text[n + 1] != " ":
-            out.append("-")
-        else:
-            out.append(f".{ord(char):x}.")
-    return "".join(out)
-
-
-def key_path(parts: tuple[str, ...]) -> str:
-    """Several texts as one id part: each `key_id`, joined by `--` (which `key_id` never writes)."""
-    return "--".join(key_id(part) for part in parts)
+    parts = []
+    for text in texts:
+        plain = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode("ascii")
+        parts.append("-".join(_WORD.findall(plain))[:40].strip("-"))
+    digest = hashlib.sha1("\x1f".join(texts).encode("utf-8")).hexdigest()[:KEY_HASH]
+    return "--".join(parts) + "-" + digest
 
 
 def event_code_id(code: str) -> str:
     """An ACLED event code as id characters: `IND10001` -> `ind10001`; a code that is not only
-    capitals and digits is `key_id` after a `.` (so that it cannot meet a lowercased code)."""
-    return code.lower() if _PLAIN_CODE.fullmatch(code) else "." + key_id(code)
+    capitals and digits is `key_id` (whose `-` and hash a lowercased code never has)."""
+    return code.lower() if _PLAIN_CODE.fullmatch(code) else key_id(code)
 
 
 def pack_id(path: Path) -> str:
@@ -269,7 +264,7 @@ class _Reading:
 
         if record["location"]:
             parts = tuple(record.get(key, "") for key in PLACE_KEY)
-            place_id = self._id("place", key_path(parts), "location", refuse)
+            place_id = self._id("place", key_id(*parts), "location", refuse)
             key = {column: value for column, value in zip(PLACE_KEY, parts, strict=True) if value}
             self._entity(line, {"id": place_id, "type": "place", "name": record["location"], "attributes": key,
                                 "citations": cite("location")})

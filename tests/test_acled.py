@@ -4,6 +4,7 @@ keep every character, and each file a pack of its own."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from hypothesis import strategies as st
 from crisis_tui.db.constants import REF_PATTERN
 from crisis_tui.db.errors import PackError
 from crisis_tui.db.queries import KnowledgeBase
-from crisis_tui.seed.acled import key_id, key_path, read_acled
+from crisis_tui.seed.acled import KEY_HASH, key_id, read_acled
 from crisis_tui.seed.importer import import_packs
 from crisis_tui.seed.loader import load_pack
 from crisis_tui.seed.vocabulary import standard_relations
+
+from .conftest import REPO
 
 DATA = Path(__file__).resolve().parent / "data"
 XLAND = DATA / "xland-2025.csv"
@@ -108,8 +111,10 @@ def test_other_refusals_name_file_line_and_column(tmp_path):
     assert refusal(path) == f"{path}:3: column 'event_id_cnty': duplicate event 'XLD1' (also on line 2)"
     path = csv_file(tmp_path, ROW.replace("Tarsk", "Tarsk" * 120))
     assert refusal(path) == f"{path}:2: column 'location': 600 characters; at most 500 are allowed here"
-    path = csv_file(tmp_path, ROW.replace("Army of Xland", "Army " * 60))
-    assert refusal(path).startswith(f"{path}:2: column 'actor1': too long to make an id of (actor/acled-army-army")
+    path = csv_file(tmp_path, ROW.replace("Army of Xland", "Army " * 60))  # a long name: its id is not
+    document = read_acled(path, path.read_text(encoding="utf-8"))
+    long_ids = [e["id"] for e in document["entities"] if "army-army" in e["id"]]
+    assert len(long_ids) == 1 and len(long_ids[0]) < 80
     path = csv_file(tmp_path, ROW + ",x", header=HEADER + ",fatalities")
     assert refusal(path) == f"{path}:1: column 'fatalities' is in the header twice"
 
@@ -135,19 +140,19 @@ def test_a_file_without_time_precision_gives_days(tmp_path):
 def test_the_sides_and_their_associates_are_links_of_their_own():
     document = read()
     assert links_of(document, "event/acled-xld1004") == {
-        ("first-side", "actor/acled-military-forces-_of-xland-.28.2020.2d..29."),
-        ("first-side-associate", "actor/acled-police-forces-_of-xland-.28.2020.2d..29."),
-        ("second-side", "actor/acled-northern-liberation-front"),
-        ("located-in", "place/acled-xland--norden--upper-vale--.c7.arval"),
+        ("first-side", "actor/acled-military-forces-of-xland-2020-caeddf35"),
+        ("first-side-associate", "actor/acled-police-forces-of-xland-2020-31615186"),
+        ("second-side", "actor/acled-northern-liberation-front-fde61403"),
+        ("located-in", "place/acled-xland--norden--upper-vale--carval-0452e9d2"),
     }
     assert links_of(document, "event/acled-xld1002") == {
-        ("first-side", "actor/acled-protesters-.28.xland.29."),
-        ("first-side-associate", "actor/acled-students-.28.xland.29."),  # "Students (Xland); Teachers (Xland)"
-        ("first-side-associate", "actor/acled-teachers-.28.xland.29."),
-        ("located-in", "place/acled-xland--suden--lower-vale--tarsk"),
+        ("first-side", "actor/acled-protesters-xland-f73f7cba"),
+        ("first-side-associate", "actor/acled-students-xland-52266457"),  # "Students (Xland); Teachers (Xland)"
+        ("first-side-associate", "actor/acled-teachers-xland-fd1815f0"),
+        ("located-in", "place/acled-xland--suden--lower-vale--tarsk-70e6459f"),
     }
-    assert ("second-side-associate", "actor/acled-farmers-.28.xland.29.") in links_of(document, "event/acled-xld1003")
-    link = next(k for k in document["links"] if k["target"] == "actor/acled-teachers-.28.xland.29.")
+    assert ("second-side-associate", "actor/acled-farmers-xland-448a50fb") in links_of(document, "event/acled-xld1003")
+    link = next(k for k in document["links"] if k["target"] == "actor/acled-teachers-xland-fd1815f0")
     assert link["citations"][0]["quote"] == "assoc_actor_1: Students (Xland); Teachers (Xland)"
     assert "relations" not in document  # the standard ones, which every database holds
     assert {k["relation"] for k in document["links"]} <= {r["name"] for r in standard_relations()}
@@ -169,53 +174,40 @@ def test_inter_codes_and_words_are_the_actors_kinds():
 def test_places_are_keyed_by_country_admin1_admin2_and_location():
     places = {e["id"]: e for e in read()["entities"] if e["type"] == "place"}
     assert sorted(places) == [
-        "place/acled-xland--norden--upper-vale--.c7.arval",  # Çarval
-        "place/acled-xland--norden--upper-vale--arval",
-        "place/acled-xland--norden--upper-vale--tarsk",
-        "place/acled-xland--suden--lower-vale--tarsk",  # another Tarsk, in another province
+        "place/acled-xland--norden--upper-vale--arval-7146ff09",
+        "place/acled-xland--norden--upper-vale--carval-0452e9d2",  # Çarval
+        "place/acled-xland--norden--upper-vale--tarsk-80b21b14",
+        "place/acled-xland--suden--lower-vale--tarsk-70e6459f",  # another Tarsk, in another province
     ]
-    assert places["place/acled-xland--suden--lower-vale--tarsk"] == {
-        "id": "place/acled-xland--suden--lower-vale--tarsk", "type": "place", "name": "Tarsk",
+    assert places["place/acled-xland--suden--lower-vale--tarsk-70e6459f"] == {
+        "id": "place/acled-xland--suden--lower-vale--tarsk-70e6459f", "type": "place", "name": "Tarsk",
         "attributes": {"country": "Xland", "admin1": "Suden", "admin2": "Lower Vale", "location": "Tarsk"},
         "citations": [{"source": "acled/acled-xland-2025/xld1002-1745900100", "quote": "location: Tarsk"}]}
 
 
-def decoded(ref: str) -> str:
-    """The text `key_id` wrote as `ref` (docs/acled.md), to show that it kept every character."""
-    out: list[str] = []
-    i = 0
-    while i < len(ref):
-        char = ref[i]
-        if char.isdigit():
-            out.append(char)
-        elif char == "-":
-            out.append(" ")
-        elif char == ".":
-            end = ref.index(".", i + 1)
-            out.append(chr(int(ref[i + 1:end], 16)))
-            i = end
-        else:
-            marked = char == "_"
-            if marked:
-                i += 1
-                char = ref[i]
-            initial = not out or not out[-1].isalpha()
-            out.append(char.upper() if initial != marked else char)
-        i += 1
-    return "".join(out)
-
-
 @given(st.text(max_size=40))
-def test_a_key_id_keeps_every_character_and_is_an_id(text):
+def test_a_key_id_is_an_id_that_reads_as_its_words(text):
     ref = key_id(text)
-    assert decoded(ref) == text
-    assert "--" not in ref and not ref.startswith("-") and not ref.endswith("-")
     assert re.fullmatch(REF_PATTERN, f"actor/acled-{ref}")
+    words = ref[:-KEY_HASH - 1]
+    assert "--" not in words and not words.startswith("-")
+    assert ref.endswith("-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:KEY_HASH])
 
 
-@given(st.lists(st.text(max_size=12), min_size=4, max_size=4))
-def test_a_place_key_keeps_its_parts_apart(parts):
-    assert [decoded(part) for part in key_path(tuple(parts)).split("--")] == parts
+@given(st.lists(st.text(max_size=12), min_size=2, max_size=2, unique=True))
+def test_two_texts_never_give_one_key(texts):
+    assert key_id(texts[0]) != key_id(texts[1])
+
+
+@given(st.lists(st.text(max_size=12), min_size=4, max_size=4), st.lists(st.text(max_size=12), min_size=4, max_size=4))
+def test_two_place_keys_are_one_id_only_if_every_part_is_the_same(first, second):
+    assert (key_id(*first) == key_id(*second)) == (first == second)
+
+
+def test_a_key_reads_as_the_name():
+    assert key_id("Military Forces of Xland (2020-)") == "military-forces-of-xland-2020-caeddf35"
+    assert key_id("Çarval").startswith("carval-") and key_id("Carval").startswith("carval-")
+    assert key_id("Xland", "Norden", "", "Tarsk").startswith("xland--norden----tarsk-")
 
 
 def test_names_that_differ_in_one_character_are_two_entities():
@@ -229,7 +221,8 @@ def test_two_files_give_a_shared_actor_and_place_the_same_id_and_core_fields(tmp
     second = csv_file(tmp_path, ROW.replace("XLD1,2025-04-24", "XLD2,2025-04-28")
                       .replace("Shots were fired", "A patrol was ambushed"), name="north-later.csv")
     one, two = by_id(read(first)), by_id(read(second))
-    for ref in ("actor/acled-army-_of-xland", "actor/acled-front", "place/acled-xland--norden----tarsk"):
+    for ref in ("actor/acled-army-of-xland-de6f7572", "actor/acled-front-dd19f988",
+                "place/acled-xland--norden----tarsk-3300ec53"):
         assert {k: v for k, v in one[ref].items() if k != "citations"} == \
                {k: v for k, v in two[ref].items() if k != "citations"}
         assert one[ref]["citations"][0]["source"] != two[ref]["citations"][0]["source"]
@@ -248,7 +241,7 @@ def test_an_import_shows_the_sides_kinds_and_dates(tmp_path):
         assert {(k.relation, k.other.name) for k in attack.links_out} == {
             ("first-side", "Northern Liberation Front"), ("second-side", "Civilians (Xland)"),
             ("second-side-associate", "Farmers (Xland)"), ("located-in", "Arval")}
-        front = kb.detail("actor/acled-northern-liberation-front")
+        front = kb.detail("actor/acled-northern-liberation-front-fde61403")
         assert front.row.kind == "Rebel groups"
         assert {k.other.ref for k in front.links_in} == {"event/acled-xld1001", "event/acled-xld1003",
                                                         "event/acled-xld1004"}
@@ -268,12 +261,20 @@ def test_a_second_file_that_shares_actors_and_places_merges_into_them(tmp_path):
     import_packs([second], db)
     kb = KnowledgeBase("sqlite:///" + str(db))
     try:
-        for ref in ("actor/acled-army-_of-xland", "place/acled-xland--norden----tarsk"):
+        for ref in ("actor/acled-army-of-xland-de6f7572", "place/acled-xland--norden----tarsk-3300ec53"):
             shared = kb.detail(ref)
             assert {c.source_id for c in shared.citations} == {"acled/acled-north/xld1-1745900000",
                                                                "acled/acled-north-later/xld2-1745990000"}
             assert {k.other.ref for k in shared.links_in} == {"event/acled-xld1", "event/acled-xld2"}
         actors = kb.search("Army of Xland", entity_type="actor")
-        assert [hit.row.ref for hit in actors] == ["actor/acled-army-_of-xland"]
+        assert [hit.row.ref for hit in actors] == ["actor/acled-army-of-xland-de6f7572"]
     finally:
         kb.close()
+
+
+def test_the_key_examples_in_docs_acled_md_are_what_key_id_writes():
+    table = (REPO / "docs" / "acled.md").read_text(encoding="utf-8").split("| Text | `key_id` |")[1].split("\n\n")[0]
+    rows = re.findall(r"^\| (.+?) \| `([^`]+)` \|$", table, re.MULTILINE)
+    assert len(rows) == 4
+    for texts, written in rows:
+        assert key_id(*re.findall(r"`([^`]*)`", texts)) == written
