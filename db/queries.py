@@ -346,19 +346,22 @@ class KnowledgeBase:
             positions=self._positions(row.id),
             packs=packs,
             statements=statements,
+            crises=self._all("SELECT count(*) FROM pack")[0][0],
         )
 
     def _statements(self, entity_id: int) -> tuple[tuple[PackView, ...], tuple[Statement, ...]]:
         """The packs stating an entity (the first one first) and the fields others word their own way."""
+        pack = "p.ref, p.title, p.description, p.entities, p.links, p.positions, p.sources, p.latest"
         rows = self._all(
-            """SELECT p.ref, p.title, p.description, NULL FROM entity e JOIN pack p ON p.id = e.pack_id WHERE e.id = ?1
-               UNION ALL
-               SELECT * FROM (SELECT p.ref, p.title, p.description, x.fields FROM entity_pack x
-                              JOIN pack p ON p.id = x.pack_id WHERE x.entity_id = ?1 ORDER BY x.pack_id)""",
+            f"""SELECT {pack}, NULL FROM entity e JOIN pack p ON p.id = e.pack_id WHERE e.id = ?1
+                UNION ALL
+                SELECT * FROM (SELECT {pack}, x.fields FROM entity_pack x
+                               JOIN pack p ON p.id = x.pack_id WHERE x.entity_id = ?1 ORDER BY x.pack_id)""",
             (entity_id,))
-        packs = tuple(PackView(ref, title, description) for ref, title, description, _ in rows)
+        packs = tuple(PackView(*row[:-1]) for row in rows)
         statements = []
-        for ref, title, _, text in rows[1:]:
+        for *info, text in rows[1:]:
+            ref, title = info[0], info[1]
             try:
                 fields = json.loads(text) if text else {}
             except ValueError:

@@ -111,6 +111,7 @@ class EntityDetail:
     links_out_total: int = 0
     links_in_total: int = 0
     packs: tuple[PackView, ...] = ()  # the packs stating it, the first (whose fields these are) first
+    crises: int = 0  # how many packs the database holds (with one, which it is goes without saying)
     statements: tuple[Statement, ...] = ()  # other packs' own wording of its fields
 
 

@@ -93,7 +93,10 @@ def event_code_id(code: str) -> str:
 
 
 def pack_id(path: Path) -> str:
-    return f"acled-{slug(path.stem)}"
+    """`acled-` and the file's name as a slug (`Events 2025.csv` -> `acled-events-2025`), once:
+    `acled-sample.csv` -> `acled-sample`."""
+    name = slug(path.stem)
+    return name if name == "acled" or name.startswith("acled-") else f"acled-{name}"
 
 
 def iso_date(value: str) -> str:

@@ -21,7 +21,7 @@ from ..db.errors import DatabaseError, PackError
 from ..db.pack import Pack, PackInfo, Relation, name_packs, record_label
 from ..db.queries import KnowledgeBase
 from ..db.writers import write_lock
-from .loader import Origin, Origins, check_references, read_pack
+from .loader import Origin, Origins, read_pack, reference_problems, refuse
 from .migrations import migrate
 from .vocabulary import standard_relations
 
@@ -48,6 +48,8 @@ class ImportReport:
     changed: Counter = field(default_factory=Counter)
     removed: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    unstated: Counter = field(default_factory=Counter)  # of a pack imported again, what it no longer states
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (where, what): records changed, no --replace
 
     @property
     def wrote(self) -> bool:
@@ -61,10 +63,14 @@ class ImportReport:
         parts = [part("added", self.added), part("changed", self.changed)]
         if self.removed:
             parts.append(part("removed", self.removed))
-        return "; ".join([*parts, part("skipped", self.skipped)])
+        parts.append(part("skipped", self.skipped))
+        if self.unstated:
+            parts.append(part("kept", self.unstated) + " the pack no longer states (--replace removes them)")
+        return "; ".join(parts)
 
 
 UNKNOWN = Origin("?", None)
+DATABASE = "database"  # where a record already in the database comes from, in a problem's place
 
 
 def canonical(record: Any) -> dict[str, Any]:
@@ -72,15 +78,33 @@ def canonical(record: Any) -> dict[str, Any]:
     return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file", "pack"})
 
 
-def first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
-    for key in sorted(set(old) | set(new)):
-        if old.get(key) != new.get(key):
-            def show(value: Any) -> str:
-                text = repr(value)
-                return text if len(text) <= 60 else text[:57] + "..."
+def first_difference(old: Any, new: Any, path: str = "") -> str:
+    """Where two versions of a record first differ, and how: the innermost field, and for text
+    the stretch around the first character that differs."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                return first_difference(old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+    if isinstance(old, list) and isinstance(new, list):
+        for n, (a, b) in enumerate(zip(old, new, strict=False)):
+            if a != b:
+                return first_difference(a, b, f"{path}.{n}")
+        if len(old) != len(new):
+            return f"field '{path}': database has {len(old)}, import has {len(new)}"
+    if isinstance(old, str) and isinstance(new, str):
+        at = next((n for n, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+        start = max(0, at - 20)
 
-            return f"field '{key}': database has {show(old.get(key))}, import has {show(new.get(key))}"
-    return "content differs"
+        def around(text: str) -> str:
+            return repr(("..." if start else "") + text[start:at + 40] + ("..." if len(text) > at + 40 else ""))
+
+        return f"field '{path}': database has {around(old)}, import has {around(new)} (from character {at + 1})"
+
+    def show(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    return f"field '{path}': database has {show(old)}, import has {show(new)}"
 
 
 def pack_infos(pack: Pack) -> list[PackInfo]:
@@ -104,10 +128,9 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
             old = infos.get(info.id)
             if old is not None and old != info and not replace:
                 header = origins.get(("pack" if pack.pack else "packs", -1), UNKNOWN)
-                raise PackError(f"{header}: pack {info.id}",
-                                "differs from the version in the database "
-                                f"({first_difference(old.model_dump(), info.model_dump())}); "
-                                "use --replace to take the imported version")
+                report.conflicts.append((f"{header}: pack {info.id}", "differs from the version in the database "
+                                         f"({first_difference(old.model_dump(), info.model_dump())}); "
+                                         "use --replace to take the imported version"))
             if old is None:
                 report.added["packs"] += 1
             elif old != info:
@@ -119,7 +142,7 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
     stale: dict[str, set[Any]] = {}  # what a pack imported with --replace stated before and may not state now
     for section, key_of in KEYS.items():
         merged[section] = {(key_of(r), r.pack): r for r in getattr(existing, section)}
-        where[section] = {key: Origin("database", None) for key in merged[section]}
+        where[section] = {key: Origin(DATABASE, None) for key in merged[section]}
         stale[section] = {key for key in merged[section] if replace and key[1] in importing}
     from_import: dict[str, set[Any]] = {section: set() for section in KEYS}
     first: dict[str, dict[Any, Any]] = {section: {} for section in PER_PACK}  # each record's first statement
@@ -145,11 +168,11 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                 other = first[section].get(key[0]) if section in PER_PACK and key[1] is None else None
                 if old is None and other is not None and other.pack is not None:  # no pack: no statement of its own
                     if canonical(other) != canonical(record):
-                        raise PackError(
+                        report.conflicts.append((
                             f"{origin}: {record_label(section, canonical(record))}",
                             f"pack {other.pack} states it otherwise "
                             f"({first_difference(canonical(other), canonical(record))}); a document of no pack "
-                            "cannot add its own version: give it a `pack:` header (docs/pack-format.md)")
+                            "cannot add its own version: give it a `pack:` header (docs/pack-format.md)"))
                     report.skipped[section] += 1
                     continue
                 if section in PER_PACK:
@@ -161,13 +184,12 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                     record = old
                 elif key in stale[section]:
                     report.changed[section] += 1
-                else:
-                    raise PackError(
+                else:  # checked as imported (check_references) before it is refused for this
+                    report.conflicts.append((
                         f"{origin}: {record_label(section, canonical(record))}",
                         "differs from the version in the database "
                         f"({first_difference(canonical(old), canonical(record))}); "
-                        "use --replace to take the imported version",
-                    )
+                        "use --replace to take the imported version"))
                 stale[section].discard(key)
                 merged[section][key] = record  # in its old place, if it had one: the first pack stays first
                 where[section][key] = origin
@@ -176,6 +198,9 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
         for key in stale[section]:
             del merged[section][key]
             report.removed[section] += 1
+        if not replace:
+            report.unstated[section] += sum(1 for key in merged[section]
+                                            if key[1] in importing and key not in from_import[section])
     for section in ("sources", "positions"):
         _one_each(section, merged[section], where[section], report)
     _compatible(merged["relations"], where["relations"])
@@ -248,7 +273,7 @@ def import_packs(files: list[Path], path: Path, replace: bool = False) -> Import
     with write_lock(path):
         existing = _current(path)
         pack, origins, report = merge(existing, incoming, replace)
-        check_references(pack, origins)
+        _check(pack, origins, report)
         if report.wrote or not path.exists():
             build_database(pack, path)
     return report
@@ -258,9 +283,20 @@ def build_packs(files: list[Path], path: Path) -> dict[str, int]:
     """Build a new database at `path` from the packs in `files` together (one may refer to
     another's records); the caller holds the write lock."""
     incoming = [read_pack(file) for file in files]
-    pack, origins, _ = merge(fresh(), incoming, replace=False)
-    check_references(pack, origins)
+    pack, origins, report = merge(fresh(), incoming, replace=False)
+    _check(pack, origins, report)
     return build_database(pack, path)
+
+
+def _check(pack: Pack, origins: Origins, report: ImportReport) -> None:
+    """Refuse a merge that does not hold together: first for what is wrong in the files imported
+    (a quote not found, an unknown id), then for records they change without --replace, then
+    for what a change would break in the database's own records."""
+    problems = reference_problems(pack, origins)
+    own = [problem for problem in problems if not problem[0].startswith(f"{DATABASE}:")]
+    for found in (own, report.conflicts, problems):
+        if found:
+            refuse(found)
 
 
 def upgrade_database(path: Path) -> int:

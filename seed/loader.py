@@ -6,6 +6,7 @@ and the field. Nothing here touches a database.
 
 from __future__ import annotations
 
+import difflib
 import json
 import json.scanner
 import math
@@ -495,9 +496,26 @@ def check_references(pack: Pack, origins: Origins) -> None:
     LISTED_PROBLEMS and saying how many there are in all."""
     problems = reference_problems(pack, origins)
     if problems:
-        first_where, first_problem = problems[0]
-        others = tuple(f"{where}: {what}" for where, what in problems[1:1 + LISTED_PROBLEMS])
-        raise PackError(first_where, first_problem, len(problems) - 1, others)
+        refuse(problems)
+
+
+NEAR_AMONG = 50_000  # names an unknown one is compared with, at most, to suggest a near one
+
+
+def near(name: str, known: set[str]) -> str:
+    """`; did you mean 'x'?` for the known name closest to an unknown one, if one is close."""
+    if len(known) > NEAR_AMONG:
+        return ""
+    found = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+    return f" (did you mean {found[0]!r}?)" if found else ""
+
+
+def refuse(problems: list[tuple[str, str]]) -> None:
+    """Raise PackError on the first of `problems` (where, what), listing the next LISTED_PROBLEMS
+    and saying how many there are in all."""
+    first_where, first_problem = problems[0]
+    others = tuple(f"{where}: {what}" for where, what in problems[1:1 + LISTED_PROBLEMS])
+    raise PackError(first_where, first_problem, len(problems) - 1, others)
 
 
 def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
@@ -609,10 +627,11 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
 
     link_keys = Counter((k.source, k.relation, k.target, k.pack) for k in pack.links)
     for n, k in enumerate(pack.links):
-        found = [f"field '{field}': unknown id {getattr(k, field)!r}"
+        found = [f"field '{field}': unknown id {getattr(k, field)!r}{near(getattr(k, field), entity_ids)}"
                  for field in ("source", "target") if getattr(k, field) not in entity_ids]
         if k.relation not in relations:
-            found.append(f"field 'relation': unknown relation {k.relation!r} (add it to relations:)")
+            found.append(f"field 'relation': unknown relation {k.relation!r}{near(k.relation, relations)} "
+                         "(add it to relations:, or use a standard one: docs/relations.md)")
         if k.relation in relations:
             types_of = declared.get((k.relation, k.pack)) or declared[(k.relation, None)]
             for field, types in zip(("source", "target"), types_of, strict=True):
@@ -631,7 +650,7 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
             w = where("links", n, label)
             problems.extend((w, problem) for problem in found)
     for n, q in enumerate(pack.positions):
-        found = [f"field '{field}': unknown id {getattr(q, field)!r}"
+        found = [f"field '{field}': unknown id {getattr(q, field)!r}{near(getattr(q, field), entity_ids)}"
                  for field in ("actor", "about")
                  if getattr(q, field) is not None and getattr(q, field) not in entity_ids]
         if q.actor in entity_ids and not q.actor.startswith("actor/"):  # an entity's id starts with its type

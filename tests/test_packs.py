@@ -203,3 +203,58 @@ def test_the_bundled_pack_uses_the_standard_vocabulary(kb):
     assert detail.links_out and all(k.label for k in detail.links_out)
     pack = yaml.safe_load((REPO / "seed" / "packs" / "india-pakistan-2025" / "pack.yaml").read_text(encoding="utf-8"))
     assert "relations" not in pack  # it defines none: every relation it uses is a standard one
+
+
+def test_an_edited_pack_imported_again_is_told_what_is_wrong_before_what_changed(db_copy, tmp_path):
+    """What a newcomer met: a quote made wrong in a pack already imported was reported as a
+    change needing --replace (both versions cut at the same place); now the quote's own problem
+    comes first, every change is listed, and a change shows where it differs."""
+    assert run("--db", str(db_copy), "import", str(BERLIN)).returncode == 0
+    document = yaml.safe_load(BERLIN.read_text(encoding="utf-8"))
+    entities = {e["id"]: e for e in document["entities"]}
+    quote = entities["actor/united-states-berlin"]["citations"][0]
+    quote["quote"] = quote["quote"].replace("sent tanks", "sent its tanks")  # no longer verbatim
+    wrong = run("--db", str(db_copy), "import", str(write(tmp_path / "wrong.yaml", document)))
+    assert wrong.returncode == 1
+    assert wrong.stderr.splitlines()[0].endswith(
+        "entity actor/united-states-berlin: field 'citations.0.quote': not found verbatim in source "
+        "'berlin-1961/notes': 'The United States sent its tanks to Checkpoint Charlie in Oc'")
+    quote["quote"] = "The United States sent tanks to Checkpoint Charlie in October 1961."
+    entities["event/berlin-border-closed-1961"]["name"] = "Berlin border closed in August"
+    entities["event/checkpoint-charlie-1961"]["name"] = "Standoff at Checkpoint Charlie in October"
+    changed = run("--db", str(db_copy), "import", str(write(tmp_path / "changed.yaml", document)))
+    assert changed.returncode == 1
+    lines = changed.stderr.splitlines()
+    assert lines[0].endswith("entity event/berlin-border-closed-1961: differs from the version in the database "
+                             "(field 'name': database has 'Berlin border closed', import has 'Berlin border closed "
+                             "in August' (from character 21)); use --replace to take the imported version "
+                             "(and 1 more problem)")
+    assert "entity event/checkpoint-charlie-1961: differs" in lines[1]
+
+
+def test_an_import_says_what_the_pack_no_longer_states_and_that_it_made_a_database(db_copy, tmp_path):
+    assert run("--db", str(db_copy), "import", str(BERLIN)).returncode == 0
+    document = yaml.safe_load(BERLIN.read_text(encoding="utf-8"))
+    document["links"] = document["links"][:1]
+    result = run("--db", str(db_copy), "import", str(write(tmp_path / "fewer.yaml", document)))
+    assert result.returncode == 0
+    assert "kept 2 links the pack no longer states (--replace removes them)" in result.stdout
+    made = tmp_path / "new.db"
+    result = run("--db", str(made), "import", str(BERLIN))
+    assert result.returncode == 0 and made.exists()
+    assert f"crisis-tui: made {made}, a new database holding only what was imported" in result.stderr
+
+
+def test_an_unknown_relation_or_id_suggests_the_near_one(tmp_path):
+    document = yaml.safe_load(BERLIN.read_text(encoding="utf-8"))
+    document["links"][0]["relation"] = "participants"
+    document["links"][1]["target"] = "actor/united-states-berln"
+    result = run("--db", str(tmp_path / "x.db"), "build", "--pack", str(write(tmp_path / "near.yaml", document)))
+    assert result.returncode == 1
+    assert "unknown relation 'participants' (did you mean 'participant'?)" in result.stderr
+    assert "unknown id 'actor/united-states-berln' (did you mean 'actor/united-states-berlin'?)" in result.stderr
+
+
+def test_build_counts_in_words(tmp_path):
+    result = run("--db", str(tmp_path / "b.db"), "build", "--pack", str(BERLIN))
+    assert result.stdout.strip().endswith(": 1 source, 4 entities, 3 links, 0 positions, 7 citations")

@@ -227,7 +227,9 @@ def open_cmd(obj: _Context, ref: str) -> None:
 def build(obj: _Context, packs: tuple[Path, ...]) -> None:
     """(Re)build the database from the bundled crisis pack, or from --pack."""
     counts = _build(obj.url, list(packs)) or {}
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
+    singular = {"sources": "source", "entities": "entity", "links": "link", "positions": "position",
+                "citations": "citation"}
+    summary = ", ".join(f"{n} {name if n != 1 else singular.get(name, name)}" for name, n in counts.items())
     click.echo(f"built {inert(str(sqlite_path(obj.url)), one_line=True)}: {summary}")
 
 
@@ -238,15 +240,22 @@ def build(obj: _Context, packs: tuple[Path, ...]) -> None:
 def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
     """Merge crisis packs (YAML, JSON, or ACLED CSV) into the database, all or nothing.
 
-    Importing the same pack twice changes nothing; a record whose id is already in the
-    database with other content is refused (naming both versions) unless --replace is given.
+    Importing the same pack twice changes nothing. Each record is of the pack stating it: a
+    pack may add to an entity another pack has without touching that pack's version. A record
+    the same pack stated otherwise before is refused (naming both versions) unless --replace
+    is given, which replaces what that pack stated, and only that.
     """
     from ..seed.importer import import_packs
 
     obj.ensure_database()
     path = sqlite_path(obj.url)
+    existed = path.exists()
     with _writing(path, "import"):
         report = import_packs(list(files), path, replace=replace)
+    if not existed:
+        shown = inert(str(path), one_line=True)
+        click.echo(f"crisis-tui: made {shown}, a new database holding only what was imported "
+                   f"(`crisis-tui --db {shown} build` makes one of the bundled crisis to import into)", err=True)
     click.echo(inert(f"{path}: {report.summary()}", one_line=True) + ("" if report.wrote else " (database unchanged)"))
 
 
@@ -297,7 +306,8 @@ def _resolve_one(kb, ref: str):
     if len(rows) > 1:  # the message is printed inert (_fail)
         listing = "; ".join(f"{r.name} [{r.ref}]" for r in rows[:10])
         more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-        raise CrisisError(f"{ref!r} is ambiguous: {listing}{more}")
+        raise CrisisError(f"{ref!r} is ambiguous: {listing}{more} (give an id in [ ], or see "
+                          f"`crisis-tui search {ref!r}` for every match)")
     return rows[0]
 
 

@@ -126,7 +126,7 @@ def outline(d: EntityDetail) -> Iterator[Section]:
     span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
     precision = f"precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''}" if span else ""
     head.append(Facts(r.type + (f" / {r.kind}" if r.kind else ""), span, precision))
-    if d.packs:  # the crisis it belongs to (the first pack stating it), and others that state it too
+    if d.packs and d.crises > 1:  # the crisis it belongs to (the first pack stating it), and others stating it
         head.append(Field("Crisis", d.packs[0].title + "".join(f"; also {p.title}" for p in d.packs[1:])))
     if d.date_note:
         head.append(Field("Date", d.date_note))
