@@ -340,6 +340,11 @@ def yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]
     if context.startswith("while parsing a flow") and cm is not None:
         opener = "[" if "sequence" in context else "{"
         if cm.line != line:
+            opened = (_lines(text, cm.line, cm.line) or [""])[0][cm.column:]
+            for quote in ('"', "'"):
+                if opened.replace("\\" + quote, "").count(quote) % 2:  # a quote left open swallows the closer
+                    return cm.line + 1, (f"a quote ({quote}) opened on this line is never closed, so the "
+                                         f"{_CLOSE[opener]} after it is read as text; end the value with {quote}")
             return cm.line + 1, (f"a {opener} opened on this line is never closed with {_CLOSE[opener]}; close it, "
                                  f"or quote the value if it is text that starts with {opener}")
         return line + 1, (f"inside {opener} {_CLOSE[opener]} items are separated by commas; quote an item "

@@ -218,6 +218,8 @@ YAML_CASES = [
      "a [ opened on this line is never closed with ]; close it, or quote the value if it is text that starts with ["),
     ("    name: Port Vell meeting\n    attributes: {killed: 3\n", 14,
      "a { opened on this line is never closed with }; close it, or quote the value if it is text that starts with {"),
+    ('    name: Port Vell meeting\n    attributes: {place: "Port Vell}\n', 14,  # a newcomer's: the quote, not the {
+     'a quote (") opened on this line is never closed, so the } after it is read as text; end the value with "'),
     ("\tname: Port Vell meeting\n", 13, "a tab is used to indent this line; YAML indents with spaces only"),
     ("    name: Port Vell: the meeting\n", 13,
      "a value that holds ': ' must be quoted (name: 'Port Vell: the meeting')"),
