@@ -40,6 +40,7 @@ RELATIONS = [("participant", "participant", "took part in"), ("located-in", "loc
              ("response-to", "response to", "responded to by"), ("invokes", "invokes", "invoked by"),
              ("concerns", "concerns", "concerned by")]  # names of its own: the bundled pack's `party` joins states
 BLOCK = 50  # events per source document
+PACK = 1  # the number of the one pack (writer.meta numbers packs from 1)
 REGISTER_PAGE = 1000  # names per page of the registers of actors, places and agreements
 
 
@@ -69,6 +70,7 @@ class Crisis:
     """The generated records, made on demand from one seed so that nothing large sits in memory."""
 
     def __init__(self, events: int, seed: int = 2025) -> None:
+        self.pack_id = f"synthetic-{events}"  # the one pack, numbered PACK in the database
         self.n_events = events
         self.n_actors = max(events // 10, 5)
         self.n_agreements = max(events // 100, 2)
@@ -106,59 +108,62 @@ class Crisis:
         out = []
         for block in range(0, self.n_events, BLOCK):
             text = "\n".join(self._event(i)[2] for i in range(block, min(block + BLOCK, self.n_events)))
-            out.append(Source(id=f"report/{block // BLOCK}", title=f"Field report {block // BLOCK}", text=text))
+            out.append(Source(id=f"report/{block // BLOCK}", title=f"Field report {block // BLOCK}", text=text,
+                              pack=self.pack_id))
         # Registers of names in pages of REGISTER_PAGE (one 2 MB register made every citation
         # search it from the start: quadratic, 15-25 s of a 1M build).
         for kind, names in (("actors", [n for _, n in self.actors]), ("places", self.places),
                             ("agreements", [n for n, _ in self.agreements])):
             for page in range(0, len(names), REGISTER_PAGE):
                 out.append(Source(id=register(kind, page), title=f"Register of {kind}, page {page // REGISTER_PAGE}",
-                                  text="\n".join(names[page:page + REGISTER_PAGE])))
+                                  text="\n".join(names[page:page + REGISTER_PAGE]), pack=self.pack_id))
         return out
 
     def entities(self) -> Iterator[EntityIn]:
         for i, (kind, name) in enumerate(self.actors):
-            yield EntityIn(f"actor/a{i}", "actor", kind, name, f"{kind.capitalize()} named in the reports.")
+            yield EntityIn(f"actor/a{i}", "actor", kind, name, f"{kind.capitalize()} named in the reports.",
+                           pack_id=PACK)
         for i, name in enumerate(self.places):
-            yield EntityIn(f"place/p{i}", "place", "district", name, "")
+            yield EntityIn(f"place/p{i}", "place", "district", name, "", pack_id=PACK)
         for i, (name, date) in enumerate(self.agreements):
             yield EntityIn(f"agreement/g{i}", "agreement", "agreement", name, f"{name}, signed {date}.", date,
-                           date_precision="day")
+                           date_precision="day", pack_id=PACK)
         for i in range(self.n_events):
             kind, name, summary, date, *_ = self._event(i)
-            yield EntityIn(f"event/e{i}", "event", kind, name, summary, date, date_precision="day")
+            yield EntityIn(f"event/e{i}", "event", kind, name, summary, date, date_precision="day", pack_id=PACK)
 
     def entity_citations(self) -> Iterator[tuple[str, str, CiteIn]]:
         for i, (_, name) in enumerate(self.actors):
-            yield "entity", f"actor/a{i}", CiteIn(register("actors", i), name)
+            yield "entity", f"actor/a{i}", CiteIn(register("actors", i), name, PACK)
         for i, name in enumerate(self.places):
-            yield "entity", f"place/p{i}", CiteIn(register("places", i), name)
+            yield "entity", f"place/p{i}", CiteIn(register("places", i), name, PACK)
         for i, (name, _) in enumerate(self.agreements):
-            yield "entity", f"agreement/g{i}", CiteIn(register("agreements", i), name)
+            yield "entity", f"agreement/g{i}", CiteIn(register("agreements", i), name, PACK)
         for i in range(self.n_events):
-            yield "entity", f"event/e{i}", CiteIn(f"report/{i // BLOCK}", self._event(i)[2])
+            yield "entity", f"event/e{i}", CiteIn(f"report/{i // BLOCK}", self._event(i)[2], PACK)
 
-    def links(self) -> Iterator[tuple[str, str, str, None, list[CiteIn]]]:
+    def links(self) -> Iterator[tuple[str, str, str, None, list[CiteIn], int]]:
         for i in range(self.n_events):
             _, _, summary, _, place, a, b = self._event(i)
             src = f"report/{i // BLOCK}"
             ref = f"event/e{i}"
             # a link cites the event's whole line of the report (a name alone is too short to cite)
-            yield ref, "located-in", f"place/p{place}", None, [CiteIn(src, summary)]
-            yield ref, "participant", f"actor/a{a}", None, [CiteIn(src, summary)]
+            yield ref, "located-in", f"place/p{place}", None, [CiteIn(src, summary, PACK)], PACK
+            yield ref, "participant", f"actor/a{a}", None, [CiteIn(src, summary, PACK)], PACK
             if b != a:
-                yield ref, "participant", f"actor/a{b}", None, [CiteIn(src, summary)]
+                yield ref, "participant", f"actor/a{b}", None, [CiteIn(src, summary, PACK)], PACK
             roll = (i * 2654435761) % 1000 / 1000  # deterministic, cheap
             if i and roll < 0.6:
-                yield ref, "response-to", f"event/e{int(roll * 7919 * i) % i}", None, [CiteIn(src, summary)]
+                target = f"event/e{int(roll * 7919 * i) % i}"
+                yield ref, "response-to", target, None, [CiteIn(src, summary, PACK)], PACK
             if roll > 0.6:
                 agreement = int(roll * 104729 + i) % self.n_agreements
-                yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, summary)]
+                yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, summary, PACK)], PACK
         for g in range(self.n_agreements):
             rng = random.Random(-g - 1)
             for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different actors
-                cited = [CiteIn(register("actors", actor), self.actors[actor][1])]
-                yield f"agreement/g{g}", "concerns", f"actor/a{actor}", None, cited
+                cited = [CiteIn(register("actors", actor), self.actors[actor][1], PACK)]
+                yield f"agreement/g{g}", "concerns", f"actor/a{actor}", None, cited, PACK
 
     def pack(self) -> dict:
         """The same crisis as one pack document (for timing a validated build)."""
@@ -174,15 +179,15 @@ class Crisis:
                           **({"date": e.date} if e.date else {}), "citations": cites[e.ref]} for e in self.entities()],
             "links": [{"source": s, "relation": r, "target": t,
                        "citations": [{"source": c.source, "quote": c.quote} for c in cited]}
-                      for s, r, t, _, cited in self.links()],
+                      for s, r, t, _, cited, _pack in self.links()],
         }
 
 
 def write_database(crisis: Crisis, path: Path) -> dict[str, int]:
     """Stream the crisis into a new database through the same bulk writer as `crisis-tui build`."""
     with new_database(path) as writer:
-        writer.meta([{"id": f"synthetic-{crisis.n_events}", "title": "Synthetic crisis"}])
-        writer.relations((n, lab, inv, "", "[]", "[]", None) for n, lab, inv in RELATIONS)
+        writer.meta([{"id": crisis.pack_id, "title": "Synthetic crisis"}])
+        writer.relations((n, lab, inv, "", "[]", "[]", PACK) for n, lab, inv in RELATIONS)
         writer.sources(crisis.sources())
         writer.entities(crisis.entities())
         writer.citations(crisis.entity_citations())
