@@ -234,10 +234,10 @@ async def test_a_key_before_the_rows_come_is_previewed_when_they_do(make_app, mo
     app = make_app()
     page = app.kb.page
 
-    def slow_page(entity_type, start, limit):
+    def slow_page(entity_type, start, limit, pack=None):
         if entity_type == "event" and limit > 1:  # the list's page, not the first-entity probe
             time.sleep(0.5)
-        return page(entity_type, start, limit)
+        return page(entity_type, start, limit, pack)
 
     monkeypatch.setattr(app.kb, "page", slow_page)
     async with app.run_test(size=(80, 24)) as pilot:

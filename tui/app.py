@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from ..db.errors import DatabaseError
 from ..db.queries import KnowledgeBase
-from ..db.records import CitationView
+from ..db.records import CitationView, PackView
 from . import shown
 from .history import History
 from .messages import DetailLoaded, Failed
@@ -25,7 +25,7 @@ from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
-TINY_BLOCKED = {"search", "go_back", "forward", "history", "help", "command_palette"}
+TINY_BLOCKED = {"search", "go_back", "forward", "history", "help", "command_palette", "crisis"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
@@ -37,6 +37,13 @@ def entity_provider():
     from .commands import EntityProvider
 
     return EntityProvider
+
+
+def crisis_provider():
+    """The command palette's "Show crisis: ..." commands, imported when the palette first opens."""
+    from .commands import CrisisProvider
+
+    return CrisisProvider
 
 
 # Timer callbacks are Python functions: Textual inspects a callback's signature when it
@@ -84,13 +91,15 @@ class CrisisApp(App[None]):
 
     TITLE = "crisis-tui"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {entity_provider}
+    COMMANDS = App.COMMANDS | {entity_provider, crisis_provider}
     BINDINGS = [
         Binding("slash", "search", "Search", id="app.search",
                 tooltip="Search names, aliases and summaries of everything"),
         Binding("b,backspace", "go_back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
+        Binding("c", "crisis", "Crisis", id="app.crisis",
+                tooltip="Show one crisis in every pane; again for the next, then all (back keeps it)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
         # Textual's own Ctrl+C names only ctrl+q: say how this app quits (q, which a keymap may move)
@@ -109,6 +118,8 @@ class CrisisApp(App[None]):
         if self.keymap:
             self.set_keymap(self.keymap)
         self.history = History()
+        self.packs: tuple[PackView, ...] = ()  # the crises the database holds, in the order they came
+        self.crisis: str | None = None  # the one every pane shows (its pack id), or None for all
         self.shown: str | None = None
         self._wanted: str | None = None  # the entity the last visit asked for
         self._arriving: str | None = None  # a history entry whose page has not come yet
@@ -131,8 +142,7 @@ class CrisisApp(App[None]):
         self.push_screen(MainScreen(self.kb))
         if self.start:
             self.visit(self.start)
-        else:
-            self._visit_first()
+        self._read_packs(first=not self.start)
         self.set_timer(COLLECT_EVERY, lambda: calm_collector(self))  # after start-up, not in its way
         self._data_version: int | None = None
         self._watch_database()  # the version the lists are read at
@@ -151,19 +161,88 @@ class CrisisApp(App[None]):
         """Another process committed: read the lists and the shown entity again."""
         for entity_list in self.main.lists.values():
             entity_list.reload()
+        self._read_packs()  # a crisis imported, or one gone
         if self.shown is not None:
             # a page on its way is read again too; the one shown keeps its cursor where it was
             self.visit(self._wanted or self.shown, remember=False, return_to=True)
         self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
 
-    @work(thread=True, group="detail", exit_on_error=False)
-    def _visit_first(self) -> None:
-        """Without a start entity, preview the first event (or whatever the first pane holds)."""
-        for entity_type in ("event", "actor", "agreement"):
-            rows = self.kb.page(entity_type, 0, 1)
-            if rows:
-                self.call_from_thread(self._visit_first_found, rows[0].ref)
-                return
+    # --- the crises (packs) the database holds, and the one shown -------------------
+
+    @work(thread=True, group="packs", exit_on_error=False)
+    def _read_packs(self, first: bool = False) -> None:
+        """Read the crises the database holds; with `first` (a start without a start entity),
+        preview the most recent crisis's first event, with every crisis shown (or whatever the
+        first pane holds)."""
+        packs = self.kb.packs()
+        self.call_from_thread(self._packs_read, packs)
+        if not first:
+            return
+        latest = self.kb.latest_pack() if len(packs) > 1 else None
+        scopes = [latest.id, None] if latest is not None else [None]
+        for pack in scopes:
+            for entity_type in ("event", "actor", "agreement"):
+                rows = self.kb.page(entity_type, 0, 1, pack)
+                if rows:
+                    self.call_from_thread(self._visit_first_found, rows[0].ref)
+                    return
+
+    def _packs_read(self, packs: tuple[PackView, ...]) -> None:
+        self.packs = packs
+        if self.crisis is not None and all(p.id != self.crisis for p in packs):
+            self.show_crisis(None)  # the crisis shown is no longer in the database
+        else:
+            self.main.show_crisis(self._pack(self.crisis), len(packs))
+
+    def _pack(self, pack_id: str | None) -> PackView | None:
+        return next((p for p in self.packs if p.id == pack_id), None) if pack_id is not None else None
+
+    def action_crisis(self) -> None:
+        """Show the next crisis in every pane: all, then each in the order they came, then all again."""
+        if len(self.packs) < 2:
+            held = f"one crisis ({shown.line(self.packs[0].title)})" if self.packs else "no crisis pack"
+            self.notify(f"This database holds {held}: there is no other to show", timeout=4, markup=False)
+            return
+        ids = [None, *(p.id for p in self.packs)]
+        at = ids.index(self.crisis) if self.crisis in ids else 0
+        self.show_crisis(ids[(at + 1) % len(ids)])
+
+    def show_crisis(self, pack_id: str | None) -> None:
+        """Narrow every pane to one crisis (a pack id), or show them all (None).
+
+        The entity shown stays, as that crisis states it, if the crisis states it; if not, the
+        first row of the pane in view is shown instead (a preview: back returns to the entity).
+        The history holds entities, not crises: back and forward keep the crisis shown.
+        """
+        pack = self._pack(pack_id)
+        if pack_id is not None and pack is None:
+            self.notify("No such crisis in this database", severity="warning", timeout=4)
+            return
+        if pack_id == self.crisis:
+            return
+        self.crisis = pack_id
+        self.main.show_crisis(pack, len(self.packs))
+        ref = self._wanted or self.shown
+        if ref is not None:
+            self._refilter(ref, pack_id, self.main.active)
+
+    @work(thread=True, exclusive=True, group="refilter", exit_on_error=False)
+    def _refilter(self, ref: str, crisis: str | None, entity_type: str) -> None:
+        """Which entity to show now that `crisis` is shown: `ref`, if the crisis states it, else the
+        first row of the pane in view (or of the first pane that has one)."""
+        row = self.kb.row(ref) if crisis is not None else None
+        if row is not None and self.kb.position(row.id, crisis) is None:
+            for kind in (entity_type, "event", "actor", "agreement"):
+                rows = self.kb.page(kind, 0, 1, crisis)
+                if rows:
+                    self.call_from_thread(self._refiltered, ref, crisis, rows[0].ref)
+                    return
+        self.call_from_thread(self._refiltered, ref, crisis, ref)
+
+    def _refiltered(self, ref: str, crisis: str | None, show: str) -> None:
+        if crisis != self.crisis or self._wanted not in (ref, None):
+            return  # the crisis changed again, or the user went elsewhere (shown under this crisis)
+        self.visit(show, remember=False, return_to=show == ref)
 
     def _visit_first_found(self, ref: str) -> None:
         if self._wanted is None:  # unless the user has moved on already (a slow first read)
@@ -192,19 +271,28 @@ class CrisisApp(App[None]):
         if focus_detail:  # kept until a detail arrives: a preview landing first must not drop it
             self._focus_detail = True
         self._wanted = ref
-        self._load_detail(ref)
+        self._load_detail(ref, self.crisis)
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
-    def _load_detail(self, ref: str) -> None:
-        detail = self.kb.detail(ref, link_citations=False)  # a link's passage is read when asked for
+    def _load_detail(self, ref: str, crisis: str | None) -> None:
+        """Read an entity as `crisis` states it (its links in that crisis only), if it does;
+        one the crisis does not state is read as every crisis states it."""
+        kb, pack, position = self.kb, None, None
+        if crisis is not None:
+            row = kb.row(ref)
+            position = kb.position(row.id, crisis) if row is not None else None
+            pack = crisis if position is not None else None
+        detail = kb.detail(ref, link_citations=False, pack=pack)  # a link's passage is read when asked for
         if detail is None:
             raise DatabaseError(f"{ref}: no such entity in {self.kb.path}")
-        self.post_message(DetailLoaded(detail, self.kb.position(detail.row.id)))
+        if crisis is None:
+            position = kb.position(detail.row.id)
+        self.post_message(DetailLoaded(detail, position, crisis))
 
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:
         detail = message.detail
-        if detail.row.ref != self._wanted:
+        if detail.row.ref != self._wanted or message.crisis != self.crisis:
             return  # an older visit's detail, slower than the newer one (a thread cannot be stopped)
         ref, h = detail.row.ref, self.history
         if self._entry_shown is not None:  # where the cursor was on the history entry being left
@@ -224,6 +312,10 @@ class CrisisApp(App[None]):
             if self._focus_detail:
                 self._focus_detail = False
                 self.main.action_focus_detail()
+        pack = self._pack(message.crisis)
+        if pack is not None and message.position is None and not message.detail.row.type == "place":
+            self.notify(f"Not in {shown.line(pack.title)}: shown as every crisis states it",
+                        timeout=3, markup=False)
 
     def _update_crumbs(self) -> None:
         h = self.history

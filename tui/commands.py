@@ -1,12 +1,14 @@
-"""Command palette entries: every entity by name, alias or summary (searched off the UI thread)."""
+"""Command palette entries: every entity by name, alias or summary (searched off the UI thread), and
+the crises to show."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from functools import partial
 
-from textual.command import Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from ..db.constants import REF_PATTERN
@@ -57,3 +59,34 @@ class EntityProvider(Provider):
             score = max(1.0 - hit.tier * 0.2 - n * 0.005, 0.01)
             yield Hit(score, hit_prompt(hit), partial(app.visit, hit.row.ref), text=shown.line(hit.row.name),
                       help=go_to(hit.row.ref))
+
+
+class CrisisProvider(Provider):
+    """`ctrl+p` then "crisis": show one crisis in every pane ("Show crisis: <title>"), or all.
+
+    Its prompts are `Content` (a pack's title is data: the system commands' titles are read as
+    markup); with one crisis or none it offers nothing (the `c` key says why).
+    """
+
+    def _commands(self) -> list[tuple[str, Callable[[], None], str]]:
+        from .app import CrisisApp
+
+        app = self.app
+        assert isinstance(app, CrisisApp)
+        if len(app.packs) < 2:
+            return []
+        Command = tuple[str, Callable[[], None], str]
+        every: list[Command] = [("Show all crises", partial(app.show_crisis, None), "Every pane shows every crisis")]
+        return every + [(f"Show crisis: {shown.line(pack.title)}", partial(app.show_crisis, pack.id),
+                         "Every pane shows this crisis only") for pack in app.packs]
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._commands():
+            yield DiscoveryHit(Content(title), callback, text=title, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Content(title), callback, text=title, help=help_text)

@@ -11,10 +11,12 @@ from ..db.records import EntityDetail
 
 @dataclass
 class DetailLoaded(Message):
-    """A worker fetched an entity's detail and its row number in its pane."""
+    """A worker fetched an entity's detail and its row number in its pane, under the crisis
+    shown when it was asked for (None: all of them); `position` is None if that pane lacks it."""
 
     detail: EntityDetail
     position: int | None
+    crisis: str | None = None
 
 
 @dataclass

@@ -8,12 +8,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.geometry import Size
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ...db.queries import KnowledgeBase
-from ...db.records import EntityDetail
+from ...db.records import EntityDetail, PackView
+from .. import shown
 from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
 from ..widgets.key_bar import KeyBar
@@ -56,9 +58,13 @@ class MainScreen(Screen):
                 tooltip="Move back to the list"),
     ]
 
+    crisis: var[str | None] = var(None, init=False)
+    """The crisis (pack id) every pane shows, or None for all of them (the panes follow it)."""
+
     def __init__(self, kb: KnowledgeBase) -> None:
         super().__init__()
         self.active = "event"
+        self._crisis_label: tuple[str, bool] = ("", False)  # what the tabs line says of the crisis shown
         self._crumb_parts: tuple[str, str] | None = None
         self._focus_before_tiny: Widget | None = None
         self._positions: dict[str, tuple[int, int]] = {}
@@ -72,7 +78,8 @@ class MainScreen(Screen):
         yield self.tabs
         with Horizontal(id="body"):
             with Vertical(id="lists"):
-                yield from self.lists.values()
+                for entity_list in self.lists.values():
+                    yield entity_list.data_bind(pack=MainScreen.crisis)
             yield self.detail
         yield Static(id="too-small")
         yield KeyBar()
@@ -100,17 +107,41 @@ class MainScreen(Screen):
         if focus or hidden_has_focus:  # a collapsed pane never keeps the focus
             self.set_focus(self.list_for(entity_type))  # at once, like every focus move here
 
+    def show_crisis(self, pack: PackView | None, packs: int) -> None:
+        """Narrow every pane to `pack`'s crisis, or show all (None) of the `packs` the database
+        holds; the tabs line names it (with one crisis or none, it says nothing)."""
+        if pack is not None:
+            self._crisis_label = (shown.line(pack.title), True)
+        else:
+            self._crisis_label = ("All crises" if packs > 1 else "", False)
+        self.crisis = pack.id if pack is not None else None
+        self._render_tabs()
+
     def _render_tabs(self) -> None:
-        """The pane tabs, and where the cursor is in the active pane (the lists have no scrollbar)."""
-        tabs = "  ".join(
-            f"[reverse b] {n} {title} [/]" if t == self.active else f" {n} {title} "
-            for n, (t, title) in enumerate(PANES, start=1)
-        )
+        """The pane tabs, the crisis shown, and where the cursor is in the active pane (the lists
+        have no scrollbar). The crisis's title is data: a Content, never markup."""
+        parts: list[str | tuple[str, str]] = []
+        for n, (t, title) in enumerate(PANES, start=1):
+            if parts:
+                parts.append("  ")
+            parts.append((f" {n} {title} ", "reverse bold") if t == self.active else f" {n} {title} ")
         width = sum(len(title) + 4 for _, title in PANES) + 2 * (len(PANES) - 1)
         cursor, count = self._positions.get(self.active, (0, None))
         where = "" if count is None else f"{cursor + 1:,}/{count:,}" if count else "empty"
         room = self.size.width - 2 - width
-        self.tabs.text = tabs + (where.rjust(room) if len(where) < room else "")
+        if len(where) >= room:
+            where = ""
+        label, narrowed = self._crisis_label
+        gap = 2 if where else 0
+        label_room = room - 2 - len(where) - gap  # at least two spaces after the tabs
+        crisis = Content(label).truncate(label_room, ellipsis=True) if label and label_room >= 6 else Content("")
+        if narrowed:
+            crisis = crisis.stylize("bold")
+        used = crisis.cell_length + (gap if crisis else 0) + len(where)
+        self.tabs.text = Content.assemble(
+            *parts, " " * max(room - used, 0), crisis,
+            " " * gap if crisis else "", where,
+        )
 
     def _moved(self, position: tuple[str, int, int]) -> None:
         entity_type, cursor, count = position

@@ -13,6 +13,7 @@ from rich.segment import Segment
 from textual import events, on, work
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import var
 from textual.signal import Signal
 from textual.strip import Strip
 
@@ -32,6 +33,9 @@ class EntityList(RowView, can_focus=True):
     """The rows of one entity type, in display order, with a cursor."""
 
     COMPONENT_CLASSES = {"entity-list--cursor", "entity-list--date", "entity-list--placeholder"}
+
+    pack: var[str | None] = var(None, init=False)
+    """The crisis (pack id) whose rows the pane shows, or None for every crisis's."""
 
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
@@ -82,21 +86,30 @@ class EntityList(RowView, can_focus=True):
     # --- data --------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._fetch(0, with_count=True)
+        self._fetch(0, self.pack, with_count=True)
 
     def reload(self) -> None:
         """Forget every row and fetch again (after the database changed)."""
         self._generation += 1
         self._pages.clear()
         self._pending.clear()
-        self._fetch(0, with_count=True)
+        self._fetch(0, self.pack, with_count=True)
+
+    def watch_pack(self) -> None:
+        """Another crisis (or all): its rows, from the first (the app then puts the cursor on the
+        entity shown, if the crisis holds it)."""
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self.count = None  # "loading…" until the new count comes, not the old rows under a new title
+        set_rows(self, 0)
+        self.reload()
 
     @work(thread=True, group="pages", exit_on_error=False)
-    def _fetch(self, page: int, with_count: bool = False) -> None:
+    def _fetch(self, page: int, pack: str | None, with_count: bool = False) -> None:
         kb = self.kb
         generation = self._generation
-        count = kb.count(self.entity_type) if with_count else None
-        rows = kb.page(self.entity_type, page * PAGE, PAGE)
+        count = kb.count(self.entity_type, pack) if with_count else None
+        rows = kb.page(self.entity_type, page * PAGE, PAGE, pack)
         self.post_message(self._Loaded(self, page, rows, count, generation))
 
     @on(_Loaded)
@@ -130,7 +143,7 @@ class EntityList(RowView, can_focus=True):
         if rows is None:
             if page not in self._pending:
                 self._pending.add(page)
-                self._fetch(page)
+                self._fetch(page, self.pack)
             return None
         offset = index - page * PAGE
         return rows[offset] if offset < len(rows) else None
