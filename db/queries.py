@@ -22,7 +22,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, get_type_hints
 
 from .constants import SCHEMA_VERSION
@@ -326,10 +326,18 @@ class KnowledgeBase:
         notes = tuple(NoteView(text, note_cites.get(note_id, ()), of) for note_id, text, of in note_rows)
         packs, statements = self._statements(row.id)
         mine = next((s for s in statements if s.pack == pack), None)
-        if mine is not None:  # the fields as the pack shown states them
+        if mine is not None:  # the fields as the pack shown states them; its own pack's become a statement
+            own = {**columns, **{name: getattr(row, name) for name in ("kind", "name", "date", "date_precision",
+                                                                         "date_uncertain")}}
+            theirs = Statement(packs[0].id, packs[0].title, {k: own.get(k) for k in mine.fields})
+            statements = tuple(theirs if s is mine else s for s in statements)
             columns.update({k: v for k, v in mine.fields.items() if k in columns and k != "attributes"})
             if isinstance(mine.fields.get("attributes"), dict):
                 columns["attributes"] = mine.fields["attributes"]
+            changed = {k: v for k, v in mine.fields.items() if k in ("kind", "name", "date", "date_precision",
+                                                                     "date_uncertain")}
+            if changed:
+                row = replace(row, **changed)  # type: ignore[arg-type]  # as the pack format checked them
         scope = self._scope(pack) if pack is not None else None
         links_out, out_total = self._links(row.id, outgoing=True, cited=link_citations, pack=scope)
         links_in, in_total = self._links(row.id, outgoing=False, cited=link_citations, pack=scope)

@@ -136,7 +136,10 @@ async def test_the_detail_under_the_filter_is_that_crisis_view(make_app):
         app.show_crisis(BERLIN)
         await settle(pilot)
         assert app.shown == "actor/soviet-union"  # Berlin states it: it stays, as Berlin words it
-        assert BERLIN_SOVIET in shown_text(app) and words not in shown_text(app)
+        text = shown_text(app)
+        assert BERLIN_SOVIET in text.split("As The 2025")[0]  # Berlin's wording is the summary shown
+        assert f"{own.summary.split()[0]}" in text.split("As The 2025")[1]  # the own pack's is kept beside it
+        assert "states it" in text and text.index(BERLIN_SOVIET) < text.index(words)
         assert set(linked(app)) == {"event/berlin-border-closed-1961", "actor/united-states-berlin"}  # Berlin's links
         row = app.kb.row("actor/soviet-union")
         assert row is not None and app.main.lists["actor"].cursor == app.kb.position(row.id, BERLIN)
