@@ -311,7 +311,8 @@ class Writer:
 
     def position(self, ref: str, actor: str, topic: str, about: str | None, stance: str, statement: str,
                  date: str | None, cited: Iterable[CiteIn], date_uncertain: bool = False,
-                 pack_id: int | None = None) -> None:
+                 pack_id: int | None = None) -> int:
+        """One position; returns the id it is given."""
         n = self._next["position"]
         self._next["position"] = n + 1
         self.sink.put(
@@ -322,6 +323,7 @@ class Writer:
         )
         self.counts["positions"] += 1
         self.citations(("position", n, c) for c in cited)
+        return n
 
     def citations(self, rows: Iterable[tuple[str, int | str, CiteIn]]) -> None:
         """Citations as (subject kind, subject id or entity ref, citation); where each quote sits is found here."""
@@ -367,9 +369,13 @@ class Writer:
         self.relations(relation_row(r, ids) for r in first.values())
         self.relation_wordings(wordings)
         sources: dict[str, Source] = {}
+        given_alike: set[tuple[str, int | None]] = set()  # (id, pack) of further packs giving a source alike
         for source in pack.sources:
-            sources.setdefault(source.id, source)
+            first_given = sources.setdefault(source.id, source)
+            if first_given is not source and source.pack is not None and source.pack != first_given.pack:
+                given_alike.add((source.id, ids[source.pack]))
         self.sources(list(sources.values()))
+        self.sink.put("source_pack", ("source_id", "pack_id"), sorted(given_alike))
         owner: dict[str, Entity] = {}
         others: list[Entity] = []
         for e in pack.entities:
@@ -395,12 +401,18 @@ class Writer:
                     [CiteIn(c.source, c.quote, ids[k.pack]) for c in k.citations], ids[k.pack])
                    for k in pack.links)
         positions: dict[str, Any] = {}
+        also: set[tuple[str, int | None]] = set()  # (ref, pack) of further packs giving a position alike
         for q in pack.positions:
-            positions.setdefault(q.id, q)
+            first_given = positions.setdefault(q.id, q)
+            if first_given is not q and q.pack is not None and q.pack != first_given.pack:
+                also.add((q.id, ids[q.pack]))
+        numbers = {}
         for q in positions.values():
-            self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
-                          [CiteIn(c.source, c.quote, ids[q.pack]) for c in q.citations], q.date_uncertain,
-                          ids[q.pack])
+            numbers[q.id] = self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
+                                          [CiteIn(c.source, c.quote, ids[q.pack]) for c in q.citations],
+                                          q.date_uncertain, ids[q.pack])
+        self.sink.put("position_pack", ("position_id", "pack_id"),
+                      sorted((numbers[ref], n) for ref, n in also))
 
 
 _BUSY, _LOCKED = 5, 6  # what a backup step reports when the live database is locked

@@ -179,24 +179,27 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
             f"SELECT id, subject_id, relation, object_id, note, {column} FROM link ORDER BY id")
     ]
     column, known = packed("position")
-    positions = [
-        _drop_empty(_with_pack({"id": ref, "actor": refs[actor], "topic": topic,
-                                "about": refs[about] if about is not None else None, "stance": stance,
-                                "statement": statement, "date": date, "date_uncertain": bool(uncertain)},
-                               pack_id, packs, known) | {"citations": [c for _, c in cited[("position", pid)]]})
-        for pid, ref, actor, topic, about, stance, statement, date, uncertain, pack_id in conn.execute(
+    alike = _given_alike(conn, "position_pack", "position_id", packs)
+    positions = []
+    for pid, ref, actor, topic, about, stance, statement, date, uncertain, pack_id in conn.execute(
             "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, "
             + ("date_uncertain" if "date_uncertain" in _columns(conn, "position") else "0")  # before schema 5
-            + f", {column} FROM position ORDER BY id")
-    ]
+            + f", {column} FROM position ORDER BY id"):
+        fields = {"id": ref, "actor": refs[actor], "topic": topic, "about": refs[about] if about is not None else None,
+                  "stance": stance, "statement": statement, "date": date, "date_uncertain": bool(uncertain)}
+        record = _drop_empty(_with_pack(fields, pack_id, packs, known)
+                             | {"citations": [c for _, c in cited[("position", pid)]]})
+        positions += [record] + [{**record, "pack": pack} for pack in alike.get(pid, ())]
     relations = [_relation(record, packs) for record in _rows(conn, "relation")]
     if _has_table(conn, "relation_wording"):
         relations += [_relation(record, packs) for record in _rows(conn, "relation_wording", "name, pack_id")]
     sources = []
+    also = _given_alike(conn, "source_pack", "source_id", packs)
     for record in _rows(conn, "source"):
         if "pack_id" in record:
             record["pack"] = packs.get(record.pop("pack_id"))
-        sources.append(_drop_empty(record))
+        record = _drop_empty(record)
+        sources += [record] + [{**record, "pack": pack} for pack in also.get(record["id"], ())]
     document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
     if len(infos) == 1:
         document["pack"] = infos[0]
@@ -205,6 +208,15 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
     document.update(relations=relations, sources=sources, entities=entities, links=links, positions=positions)
     _name_packs(document)
     return document
+
+
+def _given_alike(conn: sqlite3.Connection, table: str, key: str, packs: dict[int, str]) -> dict[Any, list[str]]:
+    """The further packs giving each source or position alike (none before schema 6)."""
+    found: dict[Any, list[str]] = defaultdict(list)
+    if _has_table(conn, table):
+        for record, pack_id in conn.execute(f"SELECT {key}, pack_id FROM {table} ORDER BY {key}, pack_id"):
+            found[record].append(packs[pack_id])
+    return found
 
 
 def _rows(conn: sqlite3.Connection, table: str, order: str = "rowid") -> list[dict[str, Any]]:
@@ -271,9 +283,12 @@ def one_pack(document: dict[str, Any], pack: str) -> dict[str, Any]:
     entities = borrowed + mine["entities"]
     quoted = {c["source"] for r in [*entities, *mine["links"], *mine["positions"]] for c in r.get("citations", [])}
     quoted |= {c["source"] for e in entities for note in e.get("notes", []) for c in note["citations"]}
-    sources = [s for s in document["sources"] if s["id"] in quoted or of(s) == pack]
-    quoted |= {s["via"] for s in sources if s.get("via")}
-    sources = [s for s in document["sources"] if s["id"] in quoted or of(s) == pack]
+    quoted |= {s["via"] for s in document["sources"] if s.get("via") and (s["id"] in quoted or of(s) == pack)}
+    chosen: dict[str, dict[str, Any]] = {s["id"]: s for s in document["sources"] if of(s) == pack}
+    for s in document["sources"]:  # one it quotes but does not give: as the first pack gives it
+        if s["id"] in quoted:
+            chosen.setdefault(s["id"], s)
+    sources = [s for s in document["sources"] if chosen.get(s["id"]) is s]
     relations = [r for r in document["relations"] if of(r) == pack]
     stated = {r["name"] for r in relations}
     for r in document["relations"]:  # one it uses but does not define: the first definition (the standard's)
@@ -286,10 +301,9 @@ def one_pack(document: dict[str, Any], pack: str) -> dict[str, Any]:
     result: dict[str, Any] = {"schema_version": document["schema_version"]}
     for section in SECTIONS:
         records[section] = [{**r, "pack": of(r)} for r in records[section]]
-    if others:
-        result["packs"] = [info for info in infos if info["id"] == pack or info["id"] in others]
-    else:
-        result["pack"] = next(info for info in infos if info["id"] == pack)
+    result["pack"] = next(info for info in infos if info["id"] == pack)
+    if others:  # packs it refers to: an import adds their records it lacks, never replaces them
+        result["packs"] = [info for info in infos if info["id"] in others]
     result.update(records)
     _name_packs(result)
     return result

@@ -73,6 +73,16 @@ class Source(SQLModel, table=True):
     pack_id: int | None = Field(default=None, foreign_key="pack.id")  # the pack that states it
 
 
+class SourcePack(SQLModel, table=True):
+    """Another pack that gives a source, alike (a source is one record, whichever pack gives it)."""
+
+    __tablename__ = "source_pack"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    source_id: str = Field(primary_key=True, foreign_key="source.id")
+    pack_id: int = Field(primary_key=True, foreign_key="pack.id")
+
+
 class Entity(SQLModel, table=True):
     """An event, actor, agreement or place."""
 
@@ -162,6 +172,16 @@ class Position(SQLModel, table=True):
     date_precision: str | None = None
     date_uncertain: bool = False
     pack_id: int | None = Field(default=None, foreign_key="pack.id")
+
+
+class PositionPack(SQLModel, table=True):
+    """Another pack that gives a position, alike (a position is one record, whichever pack gives it)."""
+
+    __tablename__ = "position_pack"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    position_id: int = Field(primary_key=True, foreign_key="position.id")
+    pack_id: int = Field(primary_key=True, foreign_key="pack.id")
 
 
 class Citation(SQLModel, table=True):

@@ -299,8 +299,9 @@ class Pack(_Record):
     schema_version: int = Field(default=1, ge=1, le=PACK_FORMAT_VERSION,
                                 description="Pack format version; newer than this crisis-tui reads is refused")
     pack: PackInfo | None = None
-    packs: list[PackInfo] = Field(default=[], description="The packs of a document of several (an export); "
-                                  "each record names its own in `pack`")
+    packs: list[PackInfo] = Field(default=[], description="Other packs whose records it holds, each record naming "
+                                  "its own in `pack`: with `pack`, packs it refers to (an import never replaces "
+                                  "them); without, the packs of an export of several")
     relations: list[Relation] = []
     sources: list[Source] = []
     entities: list[Entity] = []

@@ -324,12 +324,14 @@ class KnowledgeBase:
                               "WHERE n.entity_id = ? ORDER BY n.id", (row.id,))
         note_cites = self._citations_of("note", [note_id for note_id, _, _ in note_rows])
         notes = tuple(NoteView(text, note_cites.get(note_id, ()), of) for note_id, text, of in note_rows)
-        packs, statements = self._statements(row.id)
+        packs, statements, owned = self._statements(row.id)
         mine = next((s for s in statements if s.pack == pack), None)
         if mine is not None:  # the fields as the pack shown states them; its own pack's become a statement
             own = {**columns, **{name: getattr(row, name) for name in ("kind", "name", "date", "date_precision",
                                                                          "date_uncertain")}}
-            theirs = Statement(packs[0].id, packs[0].title, {k: own.get(k) for k in mine.fields})
+            first = packs[0] if owned else None  # None: its own statement is of no pack
+            theirs = Statement(first.id if first else "", first.title if first else "no crisis (records of no pack)",
+                               {k: own.get(k) for k in mine.fields})
             statements = tuple(theirs if s is mine else s for s in statements)
             columns.update({k: v for k, v in mine.fields.items() if k in columns and k != "attributes"})
             if isinstance(mine.fields.get("attributes"), dict):
@@ -357,16 +359,17 @@ class KnowledgeBase:
             crises=self._all("SELECT count(*) FROM pack")[0][0],
         )
 
-    def _statements(self, entity_id: int) -> tuple[tuple[PackView, ...], tuple[Statement, ...]]:
-        """The packs stating an entity (the first one first) and the fields others word their own way."""
+    def _statements(self, entity_id: int) -> tuple[tuple[PackView, ...], tuple[Statement, ...], bool]:
+        """The packs stating an entity (its own first, if it has one), the fields others word
+        their own way, and whether it has a pack of its own (the first statement's)."""
         pack = "p.ref, p.title, p.description, p.entities, p.links, p.positions, p.sources, p.latest"
         rows = self._all(
-            f"""SELECT {pack}, NULL FROM entity e JOIN pack p ON p.id = e.pack_id WHERE e.id = ?1
+            f"""SELECT {pack}, NULL FROM entity e LEFT JOIN pack p ON p.id = e.pack_id WHERE e.id = ?1
                 UNION ALL
                 SELECT * FROM (SELECT {pack}, x.fields FROM entity_pack x
                                JOIN pack p ON p.id = x.pack_id WHERE x.entity_id = ?1 ORDER BY x.pack_id)""",
             (entity_id,))
-        packs = tuple(PackView(*row[:-1]) for row in rows)
+        packs = tuple(PackView(*row[:-1]) for row in rows if row[0] is not None)  # the first: of no pack
         statements = []
         for *info, text in rows[1:]:
             ref, title = info[0], info[1]
@@ -376,7 +379,8 @@ class KnowledgeBase:
                 fields = {"unreadable fields": str(text)}
             if isinstance(fields, dict) and fields:
                 statements.append(Statement(ref, title, fields))
-        return packs, tuple(statements)
+        return packs, tuple(statements), bool(rows) and rows[0][0] is not None
+
     def _citations(self, subject: str, subject_id: int) -> tuple[CitationView, ...]:
         return self._citations_of(subject, [subject_id]).get(subject_id, ())
 

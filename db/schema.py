@@ -112,6 +112,8 @@ def count_packs(conn: sqlite3.Connection) -> None:
     for table, column in (("link", "links"), ("position", "positions"), ("source", "sources")):
         conn.execute(f"""UPDATE pack SET {column} = coalesce((SELECT n FROM (SELECT pack_id, count(*) AS n
                          FROM {table} GROUP BY pack_id) WHERE pack_id = pack.id), 0)""")
+    for table, column in (("position_pack", "positions"), ("source_pack", "sources")):  # given alike by further packs
+        conn.execute(f"UPDATE pack SET {column} = {column} + (SELECT count(*) FROM {table} WHERE pack_id = pack.id)")
 
 
 def rebuild_search(conn: sqlite3.Connection) -> None:

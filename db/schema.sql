@@ -178,3 +178,21 @@ CREATE TABLE relation_wording (
 )
  WITHOUT ROWID;
 
+CREATE TABLE source_pack (
+	source_id VARCHAR NOT NULL, 
+	pack_id INTEGER NOT NULL, 
+	PRIMARY KEY (source_id, pack_id), 
+	FOREIGN KEY(source_id) REFERENCES source (id), 
+	FOREIGN KEY(pack_id) REFERENCES pack (id)
+)
+ WITHOUT ROWID;
+
+CREATE TABLE position_pack (
+	position_id INTEGER NOT NULL, 
+	pack_id INTEGER NOT NULL, 
+	PRIMARY KEY (position_id, pack_id), 
+	FOREIGN KEY(position_id) REFERENCES position (id), 
+	FOREIGN KEY(pack_id) REFERENCES pack (id)
+)
+ WITHOUT ROWID;
+

@@ -66,6 +66,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("via", str, True, None),
         Column("pack_id", int, True, None),
     ),
+    "source_pack": (
+        Column("source_id", str, False, ...),
+        Column("pack_id", int, False, ...),
+    ),
     "entity": (
         Column("id", int, True, None),
         Column("ref", str, False, ...),
@@ -124,6 +128,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("date_precision", str, True, None),
         Column("date_uncertain", bool, False, False),
         Column("pack_id", int, True, None),
+    ),
+    "position_pack": (
+        Column("position_id", int, False, ...),
+        Column("pack_id", int, False, ...),
     ),
     "citation": (
         Column("id", int, False, ...),

@@ -108,8 +108,15 @@ def first_difference(old: Any, new: Any, path: str = "") -> str:
 
 
 def pack_infos(pack: Pack) -> list[PackInfo]:
-    """The packs a document states (one `pack:`, or the `packs:` of an export of several)."""
-    return [pack.pack] if pack.pack is not None else list(pack.packs)
+    """The packs a document gives: its own (`pack:`), then those of `packs:`."""
+    return ([pack.pack] if pack.pack is not None else []) + [info for info in pack.packs if info != pack.pack]
+
+
+def stated_packs(pack: Pack) -> set[str]:
+    """The packs a document states whole, which `--replace` replaces: its own (`pack:`) if it
+    has one, the others (`packs:`) carrying only records of theirs it refers to; else those of
+    `packs:` (an export of several)."""
+    return {pack.pack.id} if pack.pack is not None else {info.id for info in pack.packs}
 
 
 def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -> tuple[Pack, Origins, ImportReport]:
@@ -124,8 +131,14 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
     infos = {info.id: info for info in pack_infos(existing)}
     importing: set[str] = set()
     for pack, origins in incoming:
+        stated = stated_packs(pack)
         for info in pack_infos(pack):
             old = infos.get(info.id)
+            if info.id not in stated:  # a pack it refers to: known as the database has it
+                if old is None:
+                    infos[info.id] = info
+                    report.added["packs"] += 1
+                continue
             if old is not None and old != info and not replace:
                 header = origins.get(("pack" if pack.pack else "packs", -1), UNKNOWN)
                 report.conflicts.append((f"{header}: pack {info.id}", "differs from the version in the database "
@@ -182,7 +195,7 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                 elif canonical(old) == canonical(record):
                     report.skipped[section] += 1
                     record = old
-                elif key in stale[section]:
+                elif key in stale[section] or (replace and key[1] is None):  # of no pack: what it restates
                     report.changed[section] += 1
                 else:  # checked as imported (check_references) before it is refused for this
                     report.conflicts.append((
@@ -199,8 +212,9 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
             del merged[section][key]
             report.removed[section] += 1
         if not replace:
-            report.unstated[section] += sum(1 for key in merged[section]
-                                            if key[1] in importing and key not in from_import[section])
+            unstated = sum(1 for key in merged[section] if key[1] in importing and key not in from_import[section])
+            if unstated:
+                report.unstated[section] += unstated
     for section in ("sources", "positions"):
         _one_each(section, merged[section], where[section], report)
     _compatible(merged["relations"], where["relations"])
@@ -214,8 +228,9 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
 
 
 def _one_each(section: str, records: dict[Any, Any], where: dict[Any, Origin], report: ImportReport) -> None:
-    """Keep one of each source or position (ids are global): another pack's identical statement
-    of it goes; a different one is refused, saying which pack has the id."""
+    """A source or a position is one record whichever pack gives it (ids are global): another
+    pack's statement of it must be alike (kept, as that pack's too); a different one is
+    refused, saying which pack has the id. A statement of no pack alike adds nothing."""
     first: dict[str, tuple[Any, Any]] = {}
     for key, record in list(records.items()):
         name, pack = key
@@ -231,8 +246,11 @@ def _one_each(section: str, records: dict[Any, Any], where: dict[Any, Origin], r
                 f"({first_difference(canonical(other), canonical(record))}); {singular} ids are shared by "
                 f"every pack in a database: give this one an id of its own "
                 f"(e.g. {pack or 'mypack'}/{name.split('/')[-1]})")
-        del records[key]
-        report.skipped[section] += 1
+        if pack is None:
+            del records[key]
+            if where[key].file != DATABASE:  # counted as added by the import: it adds nothing
+                report.added[section] -= 1
+                report.skipped[section] += 1
 
 
 def _compatible(relations: dict[Any, Any], where: dict[Any, Origin]) -> None:
@@ -349,6 +367,9 @@ def _as_pack(document: dict[str, Any], path: Path) -> Pack:
         raise DatabaseError(f"{path}: the database holds a record the pack format refuses "
                             f"({where}: {first['msg']})") from None
     # the standard vocabulary, which an export leaves out (every database holds it), first
-    held = {(r.name, r.pack) for r in pack.relations}
-    relations = [r for r in fresh().relations if (r.name, None) not in held] + pack.relations
+    standard = fresh().relations
+    named = {r.name for r in standard}
+    held = {r.name: r for r in pack.relations if r.pack is None and r.name in named}
+    relations = [held.get(r.name, r) for r in standard] + [r for r in pack.relations
+                                                           if not (r.pack is None and r.name in named)]
     return pack.model_copy(update={"pack": None, "packs": pack_infos(pack), "relations": relations})

@@ -373,10 +373,14 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
                 found.append((str(origin), field_problem(err, "", raw)))
         others = tuple(f"{w}: {what}" for w, what in found[1:1 + LISTED_PROBLEMS])
         raise PackError(found[0][0], found[0][1], len(found) - 1, others) from None
-    if pack.pack is not None and pack.packs:
-        raise PackError(str(origins.get(("packs", -1), where)), "give either 'pack' (one pack) or 'packs' (several), "
-                        "not both")
     name_packs(pack)  # a record comes from the pack it is given in, unless it names another
+    declared = {info.id for info in ([pack.pack] if pack.pack else []) + list(pack.packs)}
+    undeclared = [(f"{origins.get((section, n), where)}: {record_label(section, record.model_dump())}",
+                   f"field 'pack': {record.pack!r} is not a pack this document gives (in `pack:` or `packs:`)")
+                  for section in SECTIONS for n, record in enumerate(getattr(pack, section))
+                  if record.pack is not None and record.pack not in declared]
+    if undeclared:
+        refuse(undeclared)
     for n, source in enumerate(pack.sources):
         if source.text_file:
             try:
@@ -531,14 +535,14 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
     def where(section: str, n: int, label: str) -> str:
         return f"{origins.get((section, n), '?')}: {label}"
 
-    declared_packs = {info.id for info in ([pack.pack] if pack.pack else pack.packs)}
+    declared_packs = {info.id for info in ([pack.pack] if pack.pack else []) + list(pack.packs)}
     for section, key in (("entities", "id"), ("sources", "id"), ("positions", "id"), ("relations", "name")):
         seen: set[tuple[str, str | None]] = set()
         for n, record in enumerate(getattr(pack, section)):
             value = getattr(record, key)
             label = where(section, n, record_label(section, {key: value}))
-            # an entity or a relation is stated by each pack its own way; a source or a position once
-            stated = (value, record.pack if section in ("entities", "relations") else None)
+            # each pack states an entity or a relation its own way, and a source or a position alike
+            stated = (value, record.pack)
             if stated in seen:
                 problems.append((label, f"duplicate {key} {value!r}"))
             seen.add(stated)
@@ -616,14 +620,22 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
     for r in pack.relations:
         declared.setdefault((r.name, None), (r.source_types, r.target_types))
         declared[(r.name, r.pack)] = (r.source_types, r.target_types)
-    kinds: dict[str, str | None] = {}
+    kinds: dict[str, str | None] = {}  # an entity's kind as its first statement gives it
+    kinds_by: dict[tuple[str, str | None], str | None] = {}  # as a further pack stating it gives it
     for e in pack.entities:
-        kinds.setdefault(e.id, e.kind)  # the first pack's kind
+        if e.id in kinds:
+            kinds_by[(e.id, e.pack)] = e.kind
+        else:
+            kinds[e.id] = e.kind
 
-    def joins(types: list[str], ref: str) -> bool:
+    def kind_of(ref: str, pack_id: str | None) -> str | None:
+        """The kind of `ref` as the pack of a link sees it: its own statement's, else the first."""
+        return kinds_by.get((ref, pack_id), kinds[ref]) if kinds_by else kinds[ref]
+
+    def joins(types: list[str], ref: str, pack_id: str | None) -> bool:
         """Whether the entity `ref` is of one of `types` (`type` or `type/kind`; none listed: any)."""
         kind = ref.split("/", 1)[0]  # an entity's id starts with its type
-        return not types or kind in types or f"{kind}/{kinds[ref]}" in types
+        return not types or kind in types or f"{kind}/{kind_of(ref, pack_id)}" in types
 
     link_keys = Counter((k.source, k.relation, k.target, k.pack) for k in pack.links)
     for n, k in enumerate(pack.links):
@@ -636,8 +648,8 @@ def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:
             types_of = declared.get((k.relation, k.pack)) or declared[(k.relation, None)]
             for field, types in zip(("source", "target"), types_of, strict=True):
                 ref = getattr(k, field)
-                if ref in entity_ids and not joins(types, ref):
-                    kind = kinds[ref]
+                if ref in entity_ids and not joins(types, ref, k.pack):
+                    kind = kind_of(ref, k.pack)
                     found.append(f"field '{field}': relation {k.relation!r} joins a {field} of type "
                                  f"{' or '.join(types)}, not {ref} ({ref.split('/', 1)[0]}"
                                  f"{'/' + kind if kind else ''})")

@@ -12,33 +12,59 @@ from collections.abc import Callable
 from typing import Any
 
 from ..db.constants import SCHEMA_VERSION
+from .vocabulary import standard_relations
 
 Document = dict[str, Any]  # a pack document, as db/export.py writes it
 
 
 def _record_packs(document: Document) -> None:
     """Schema 6 records the pack of every record, where schema 4 and 5 recorded an entity's
-    only. The export of an older database names its one pack in its header, which records
-    that name none take on (db.pack.name_packs); but a link, a position or a source that only
-    records of no pack touch (an ACLED file imported beside the pack) was of no pack: say so."""
+    only. Each other record's is worked out from the entities it joins: under one `pack:`
+    header records take the header's (db.pack.name_packs), but a link, position or source
+    that only records of no pack touch (an ACLED file imported beside the pack) is of no
+    pack; under a `packs:` list (several packs), a link is of the pack both its ends are of,
+    a position of its actor's, a source of the one pack whose records cite it; where that
+    cannot be told, of no pack."""
     header = (document.get("pack") or {}).get("id")
-    if header is None:
+    if header is None and not document.get("packs"):
         return
-    loose = {e["id"] for e in document["entities"] if "pack" in e and e["pack"] is None}
-    quoted_by_pack: set[str] = set()
-    for section, ends in (("links", ("source", "target")), ("positions", ("actor",))):
-        for record in document.get(section, []):
-            if "pack" not in record and all(record.get(end) in loose for end in ends):
-                record["pack"] = None
+    pack_of = {e["id"]: e.get("pack", header) for e in document["entities"]}
+    for link in document.get("links", []):
+        if "pack" not in link:
+            ends = {pack_of.get(link["source"]), pack_of.get(link["target"])}
+            if header is None or ends == {None}:
+                link["pack"] = ends.pop() if len(ends) == 1 else None
+    for position in document.get("positions", []):
+        if "pack" not in position:
+            actor = pack_of.get(position["actor"])
+            if header is None or actor is None:
+                position["pack"] = actor
+    if header is None:  # a relation of its own that only one pack's links use is that pack's
+        standard = {r["name"] for r in standard_relations()}
+        users: dict[str, set[str | None]] = {}
+        for link in document.get("links", []):
+            users.setdefault(link["relation"], set()).add(link.get("pack"))
+        for relation in document.get("relations", []):
+            used_by = users.get(relation["name"], set())
+            if "pack" not in relation and relation["name"] not in standard and len(used_by) == 1:
+                relation["pack"] = next(iter(used_by))
+    citing: dict[str, set[str | None]] = {}
     for section in ("entities", "links", "positions"):
         for record in document.get(section, []):
-            if record.get("pack", header) is not None:
-                quoted_by_pack |= {c["source"] for c in record.get("citations", [])}
-                quoted_by_pack |= {c["source"] for note in record.get("notes", []) for c in note["citations"]}
-    vias = {s["via"] for s in document.get("sources", []) if s.get("via") and s["id"] in quoted_by_pack}
+            quoted = [c["source"] for c in record.get("citations", [])]
+            quoted += [c["source"] for note in record.get("notes", []) for c in note["citations"]]
+            for source in quoted:
+                citing.setdefault(source, set()).add(record.get("pack", header))
+    for source in document.get("sources", []):  # a source quoted `via` another: that one's text is cited too
+        if source.get("via"):
+            citing.setdefault(source["via"], set()).update(citing.get(source["id"], set()))
     for source in document.get("sources", []):
-        if "pack" not in source and source["id"] not in quoted_by_pack | vias:
-            source["pack"] = None
+        if "pack" not in source:
+            packs = citing.get(source["id"], set())
+            if header is None:
+                source["pack"] = packs.pop() if len(packs) == 1 else None
+            elif packs and header not in packs:  # only records of no pack cite it
+                source["pack"] = None
 
 
 # A schema version -> what takes the export of a database of that version to the next.

@@ -258,3 +258,24 @@ def test_upgrade_of_a_database_made_from_several_packs_keeps_its_records_of_no_p
     assert len(packs) > 60 and set(packs.values()) == {None}
     assert [line.split()[0] for line in run("--db", str(db), "packs").stdout.splitlines()] == ["one", "two"]
     assert "Lavrov" in run("--db", str(db), "show", "Lavrov Dar").stdout
+
+
+def test_upgrade_from_schema_5_of_two_packs_gives_each_record_its_pack(tmp_path):
+    """Made by bde25e9: the bundled pack, then tests/data/packs/review/p1v1.yaml imported beside it;
+    schema 5 kept only each entity's pack. Links, positions and sources get theirs from what they join."""
+    db = tmp_path / "two.db"
+    db.write_bytes(gzip.decompress((REPO / "tests" / "data" / "schema-5-two-packs.db.gz").read_bytes()))
+    assert run("--db", str(db), "upgrade").returncode == 0
+    lines = run("--db", str(db), "packs").stdout.splitlines()
+    assert "(70 entities, 107 links, 11 positions, 31 sources" in lines[0]
+    assert lines[1].startswith("p1  Pack one  (3 entities, 2 links, 1 positions, 2 sources")
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT pack_id FROM relation WHERE name = 'allied-with'").fetchone() == (2,)
+    finally:
+        conn.close()
+    first, second, again = tmp_path / "1.json", tmp_path / "2.json", tmp_path / "again.db"
+    assert run("--db", str(db), "export", "-o", str(first)).returncode == 0
+    assert run("--db", str(again), "build", "--pack", str(first)).returncode == 0
+    assert run("--db", str(again), "export", "-o", str(second)).returncode == 0
+    assert first.read_bytes() == second.read_bytes()

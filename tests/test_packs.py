@@ -258,3 +258,105 @@ def test_an_unknown_relation_or_id_suggests_the_near_one(tmp_path):
 def test_build_counts_in_words(tmp_path):
     result = run("--db", str(tmp_path / "b.db"), "build", "--pack", str(BERLIN))
     assert result.stdout.strip().endswith(": 1 source, 4 entities, 3 links, 0 positions, 7 citations")
+
+
+# --- what a review found (tests/data/packs/review: small packs written for these tests) ------------------
+
+REVIEW = REPO / "tests" / "data" / "packs" / "review"
+
+
+def rebuilt_alike(db: Path, tmp_path: Path) -> bool:
+    """Whether export -> build -> export gives the same bytes."""
+    first, second, again = tmp_path / "first.json", tmp_path / "second.json", tmp_path / "again.db"
+    assert run("--db", str(db), "export", "-o", str(first)).returncode == 0
+    assert run("--db", str(again), "build", "--pack", str(first)).returncode == 0
+    assert run("--db", str(again), "export", "-o", str(second)).returncode == 0
+    return first.read_bytes() == second.read_bytes()
+
+
+def test_importing_one_pack_s_export_with_replace_never_touches_the_packs_it_refers_to(db_copy, tmp_path):
+    assert run("--db", str(db_copy), "import", str(REVIEW / "kx.yaml")).returncode == 0  # links to actor/pakistan
+    out = tmp_path / "kx.json"
+    assert run("--db", str(db_copy), "export", "--pack", "kx", "-o", str(out)).returncode == 0
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["pack"]["id"] == "kx" and [p["id"] for p in document["packs"]] == ["india-pakistan-2025"]
+    before = run("--db", str(db_copy), "packs").stdout
+    result = run("--db", str(db_copy), "import", "--replace", str(out))
+    assert result.returncode == 0 and "removed" not in result.stdout, result.stdout
+    assert run("--db", str(db_copy), "packs").stdout == before
+
+
+def test_a_record_may_not_name_a_pack_its_document_does_not_give(db_copy):
+    result = run("--db", str(db_copy), "import", str(REVIEW / "p1.yaml"), str(REVIEW / "p5.yaml"))
+    assert result.returncode == 1
+    assert "source p5/src: field 'pack': 'p1' is not a pack this document gives (in `pack:` or `packs:`)" in (
+        result.stderr)
+
+
+def test_a_pack_s_links_are_checked_against_its_own_statement_of_an_entity(tmp_path):
+    """p2 says the council is a `city body`, p1 an `organisation`: p2's member-of link from it
+    is refused whether or not p1 is there (it was accepted beside p1, refused alone)."""
+    db = tmp_path / "j.db"
+    assert run("--db", str(db), "import", str(REVIEW / "p1.yaml")).returncode == 0
+    result = run("--db", str(db), "import", str(REVIEW / "p2m.yaml"))
+    assert result.returncode == 1
+    assert "relation 'member-of' joins a source of type actor/organisation or actor/armed group, not " \
+           "actor/council (actor/city body)" in result.stderr
+
+
+def test_records_of_no_pack_are_changed_with_replace(tmp_path):
+    db = tmp_path / "n.db"
+    assert run("--db", str(db), "import", str(REVIEW / "p1.yaml")).returncode == 0
+    assert run("--db", str(db), "import", str(REVIEW / "nop.yaml")).returncode == 0
+    refused = run("--db", str(db), "import", str(REVIEW / "nop2.yaml"))
+    assert refused.returncode == 1 and "use --replace" in refused.stderr
+    result = run("--db", str(db), "import", "--replace", str(REVIEW / "nop2.yaml"))
+    assert result.returncode == 0 and "changed 1 entity" in result.stdout
+    assert run("--db", str(db), "show", "event/tuesday").stdout.startswith("Tuesday session")
+    assert rebuilt_alike(db, tmp_path)
+
+
+def test_an_entity_first_stated_by_no_pack_keeps_its_own_fields_beside_a_pack_s(tmp_path):
+    db = tmp_path / "v.db"
+    for name in ("p1.yaml", "nop0.yaml", "p6.yaml"):
+        assert run("--db", str(db), "import", str(REVIEW / name)).returncode == 0
+    kb = kb_of(db)
+    try:
+        detail = kb.detail("event/tuesday")
+        assert detail.row.name == "Tuesday meeting" and [p.id for p in detail.packs] == ["p6"]
+        assert [(s.pack, s.fields["name"]) for s in detail.statements] == [("p6", "Tuesday talks")]
+        as_p6 = kb.detail("event/tuesday", pack="p6")
+        assert as_p6.row.name == "Tuesday talks"
+        assert [(s.pack, s.fields["name"]) for s in as_p6.statements] == [("", "Tuesday meeting")]
+    finally:
+        kb.close()
+    assert rebuilt_alike(db, tmp_path)
+
+
+def test_a_source_another_pack_gives_alike_stays_when_the_first_pack_drops_it(tmp_path):
+    db = tmp_path / "i.db"
+    both = run("--db", str(db), "import", str(REVIEW / "p1.yaml"), str(REVIEW / "p2s.yaml"))
+    assert both.returncode == 0 and "5 sources" in both.stdout  # p2 gives two of p1's sources alike
+    result = run("--db", str(db), "import", "--replace", str(REVIEW / "p1c.yaml"))  # p1 no longer gives p1/page
+    assert result.returncode == 0, result.stderr
+    kb = kb_of(db)
+    try:
+        assert kb.source("p1/page") is not None  # p2 still gives it, and cites it
+        assert {p.id: p.sources for p in kb.packs()} == {"p1": 1, "p2": 3}
+    finally:
+        kb.close()
+    assert rebuilt_alike(db, tmp_path)
+
+
+def test_what_another_pack_states_reads_as_words_not_python(tmp_path):
+    db = tmp_path / "b.db"
+    assert run("--db", str(db), "import", str(REVIEW / "p1.yaml"), str(REVIEW / "p2.yaml")).returncode == 0
+    shown = run("--db", str(db), "show", "actor/council").stdout
+    section = shown.split("As Pack two states it:")[1].split("\n\n")[0]
+    assert "date uncertain: yes" in section and "attributes: members: 9" in section
+    assert "None" not in section and "{" not in section and "True" not in section
+
+
+def test_a_first_import_says_nothing_of_what_a_pack_no_longer_states(db_copy):
+    result = run("--db", str(db_copy), "import", str(REVIEW / "p1.yaml"))
+    assert result.returncode == 0 and "kept" not in result.stdout and "no longer" not in result.stdout

@@ -137,7 +137,8 @@ def outline(d: EntityDetail) -> Iterator[Section]:
     if d.summary:
         yield Section(None, (Paragraph(d.summary),))
     for statement in d.statements:  # where another crisis's pack words it its own way
-        fields = tuple(Field(key.replace("_", " "), str(value)) for key, value in statement.fields.items())
+        fields = tuple(Field(key.replace("_", " "), _value(value)) for key, value in statement.fields.items()
+                       if value not in (None, "", {}, []))
         yield Section(f"As {statement.title} states it", fields, len(fields), len(fields))
     for title, links, total in (("Links", d.links_out, d.links_out_total),
                                 ("Referred to by", d.links_in, d.links_in_total)):
@@ -158,6 +159,15 @@ def outline(d: EntityDetail) -> Iterator[Section]:
         yield Section("Notes", tuple(lines), len(d.notes), len(d.notes))
     cited = tuple(Citation(j, c) for j, c in enumerate(d.citations, start=1))
     yield Section("Sources", cited, len(cited), len(cited))
+
+
+def _value(value: object) -> str:
+    """A field's value as a person reads it: yes/no, `key: value; …` for attributes."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{key.replace('_', ' ')}: {_value(item)}" for key, item in value.items())
+    return str(value)
 
 
 def citation_place(c: CitationView) -> str:
