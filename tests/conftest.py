@@ -51,3 +51,10 @@ def pack_dir(tmp_path) -> Path:
     target = tmp_path / "pack"
     shutil.copytree(bundled_pack_path(), target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def _own_state_folder(tmp_path_factory, monkeypatch):
+    """Each test its own state folder (tui/last_viewed.py): where one test left the explorer is
+    not where the next one's starts (subprocesses inherit it)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))

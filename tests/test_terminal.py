@@ -253,3 +253,20 @@ def test_keys_sent_together_in_the_help_each_scroll_a_line(terminal):
     t.settle()
     after = [line[5:74] for line in t.text().splitlines()[3:20]]
     assert after[0] == before[10] and after[6] == before[16], (before, after)
+
+
+def test_the_explorer_starts_where_it_was_left(terminal):
+    """Leave it on an entity, start it again: it is there (tui/last_viewed.py); `open` still wins."""
+    t = terminal("open", "Simla Agreement")
+    t.wait_for("Simla Agreement")
+    t.send("q")
+    assert t.wait_exit() == 0
+    again = terminal()
+    screen = again.wait_for("(precision: day)")
+    assert "Simla Agreement" in screen.splitlines()[0]  # the breadcrumb: where it was left
+    again.send("q")
+    assert again.wait_exit() == 0
+    other = terminal("open", "Subrahmanyam")
+    other.wait_for("External Affairs Minister of India")
+    other.send("q")
+    assert other.wait_exit() == 0

@@ -106,7 +106,8 @@ class CrisisApp(App[None]):
         Binding("ctrl+c", "quit_hint", "Say how to quit", show=False, system=True, id="app.quit_hint"),
     ]
 
-    def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None,
+                 resume: str | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -114,6 +115,7 @@ class CrisisApp(App[None]):
         super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
+        self.resume = resume  # the entity this database was last left on (tui/last_viewed.py), if any
         self.keymap = dict(keymap or {})  # binding id -> keys, from the user's keymap file (tui/keymap.py)
         if self.keymap:
             self.set_keymap(self.keymap)
@@ -172,11 +174,14 @@ class CrisisApp(App[None]):
     @work(thread=True, group="packs", exit_on_error=False)
     def _read_packs(self, first: bool = False) -> None:
         """Read the crises the database holds; with `first` (a start without a start entity),
-        preview the most recent crisis's first event, with every crisis shown (or whatever the
-        first pane holds)."""
+        preview the entity the database was last left on, if it is still there, else the most
+        recent crisis's first event, with every crisis shown (or whatever the first pane holds)."""
         packs = self.kb.packs()
         self.call_from_thread(self._packs_read, packs)
         if not first:
+            return
+        if self.resume is not None and self.kb.row(self.resume) is not None:  # where it was left
+            self.call_from_thread(self._visit_first_found, self.resume)
             return
         latest = self.kb.latest_pack() if len(packs) > 1 else None
         scopes = [latest.id, None] if latest is not None else [None]

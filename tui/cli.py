@@ -205,9 +205,11 @@ def _explore(obj: _Context, start: str | None) -> None:
         start_ref = _resolve_one(kb, start).ref
 
     from .app import CrisisApp
+    from .last_viewed import last_viewed, remember
 
-    app = CrisisApp(kb, start=start_ref, keymap=keymap)
+    app = CrisisApp(kb, start=start_ref, keymap=keymap, resume=None if start_ref else last_viewed(obj.url))
     app.run()
+    remember(obj.url, app.shown)  # the next start, without `open`, comes back here
     if app.return_code:
         sys.exit(app.return_code)
 
