@@ -20,7 +20,6 @@ import os
 import shlex
 import statistics
 import subprocess
-import tempfile
 import sys
 import time
 from pathlib import Path
@@ -34,8 +33,8 @@ from tests.ptyterm import PtyTerminal  # noqa: E402
 BIN = Path(sys.executable).parent
 CLI = [str(BIN / "crisis-tui")]  # --cli replaces it (another build of crisis-tui, to compare)
 COLS, ROWS = 80, 24
-# A state folder of its own, empty: every run starts on the first row, not where the last one left off.
-ENV = {**os.environ, "TERM": "xterm-256color", "XDG_STATE_HOME": tempfile.mkdtemp(prefix="crisis-tui-bench-state-")}
+# A state folder that cannot be made: every run starts on the first row, not where the last one left off.
+ENV = {**os.environ, "TERM": "xterm-256color", "XDG_STATE_HOME": "/dev/null/no-state"}
 
 
 class Timed(PtyTerminal):
