@@ -319,9 +319,12 @@ class KnowledgeBase:
         row = _row(found[0])
         columns = dict(zip(_DETAIL_FIELDS, _values(found[0][_WIDTH:], _DETAIL_FLAGS), strict=True))
         columns["attributes"] = _attributes(columns["attributes"])
-        aliases = tuple(a for (a,) in self._all("SELECT alias FROM alias WHERE entity_id = ? ORDER BY id", (row.id,)))
+        scope = self._scope(pack) if pack is not None else None  # 0: the only pack, all of it
+        only = (lambda column: f" AND {column} = {int(scope)}") if scope else (lambda column: "")  # one crisis's
+        aliases = tuple(a for (a,) in self._all(
+            f"SELECT alias FROM alias WHERE entity_id = ?{only('pack_id')} ORDER BY id", (row.id,)))
         note_rows = self._all("SELECT n.id, n.text, p.ref FROM note n LEFT JOIN pack p ON p.id = n.pack_id "
-                              "WHERE n.entity_id = ? ORDER BY n.id", (row.id,))
+                              f"WHERE n.entity_id = ?{only('n.pack_id')} ORDER BY n.id", (row.id,))
         note_cites = self._citations_of("note", [note_id for note_id, _, _ in note_rows])
         notes = tuple(NoteView(text, note_cites.get(note_id, ()), of) for note_id, text, of in note_rows)
         packs, statements, owned = self._statements(row.id)
@@ -340,23 +343,23 @@ class KnowledgeBase:
                                                                      "date_uncertain")}
             if changed:
                 row = replace(row, **changed)  # type: ignore[arg-type]  # as the pack format checked them
-        scope = self._scope(pack) if pack is not None else None
         links_out, out_total = self._links(row.id, outgoing=True, cited=link_citations, pack=scope)
         links_in, in_total = self._links(row.id, outgoing=False, cited=link_citations, pack=scope)
         return EntityDetail(
             row=row,
             **columns,
             aliases=aliases,
-            citations=self._citations("entity", row.id),
+            citations=tuple(c for c in self._citations("entity", row.id) if not scope or c.pack == pack),
             notes=notes,
             links_out=links_out,
             links_in=links_in,
             links_out_total=out_total,
             links_in_total=in_total,
-            positions=self._positions(row.id),
+            positions=self._positions(row.id, pack if scope else None),
             packs=packs,
             statements=statements,
             crises=self._all("SELECT count(*) FROM pack")[0][0],
+            shown_as=pack if scope else None,
         )
 
     def _statements(self, entity_id: int) -> tuple[tuple[PackView, ...], tuple[Statement, ...], bool]:
@@ -423,15 +426,18 @@ class KnowledgeBase:
         return tuple(LinkView(r[1], r[2], _row(r[5:]), r[3], citations.get(r[0], ()), r[0], r[4])
                      for r in rows), total
 
-    def _positions(self, entity_id: int) -> tuple[PositionView, ...]:
-        """Positions of or about an entity, with both entities and all citations in three queries."""
+    def _positions(self, entity_id: int, pack: str | None = None) -> tuple[PositionView, ...]:
+        """Positions of or about an entity (those the pack `pack` gives, if given), with both
+        entities and all citations in three queries."""
+        mine = ("AND (p.pack_id = (SELECT id FROM pack WHERE ref = ?2) OR p.id IN (SELECT position_id FROM "
+                "position_pack WHERE pack_id = (SELECT id FROM pack WHERE ref = ?2)))") if pack else ""
         rows = self._all(
             f"""SELECT p.id, p.ref, p.topic, p.stance, p.statement, p.date, p.date_precision, p.date_uncertain,
                        {_select("a", _ROW_FIELDS)}, {_select("t", _ROW_FIELDS)}
                 FROM position p JOIN entity a ON a.id = p.actor_id LEFT JOIN entity t ON t.id = p.topic_id
-                WHERE p.actor_id = ?1 OR p.topic_id = ?1 ORDER BY p.date IS NULL, p.date, p.id
+                WHERE (p.actor_id = ?1 OR p.topic_id = ?1) {mine} ORDER BY p.date IS NULL, p.date, p.id
                 LIMIT {LINK_LIMIT}""",
-            (entity_id,),
+            (entity_id, pack) if pack else (entity_id,),
         )
         cited = self._citations_of("position", [r[0] for r in rows])
         topic = 8 + _WIDTH  # where the topic entity's columns begin, after the actor's

@@ -112,6 +112,7 @@ class EntityDetail:
     links_in_total: int = 0
     packs: tuple[PackView, ...] = ()  # the packs stating it, the first (whose fields these are) first
     crises: int = 0  # how many packs the database holds (with one, which it is goes without saying)
+    shown_as: str | None = None  # the pack it was read as (KnowledgeBase.detail's `pack`), if one
     statements: tuple[Statement, ...] = ()  # other packs' own wording of its fields
 
 

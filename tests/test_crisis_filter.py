@@ -161,7 +161,14 @@ async def test_back_across_a_filter_change_keeps_the_filter(make_app, monkeypatc
         await settle(pilot)
         # Pahalgam is not Berlin's: shown as every crisis states it, and said so
         assert app.crisis == BERLIN and app.shown == "event/pahalgam-attack-2025"
-        assert notices == ["Not in The Berlin crisis of 1961: shown as every crisis states it"]
+        assert notices == [
+            "Pahalgam attack is not in The Berlin crisis of 1961: shown with what every crisis says of it"]
+        await pilot.press("f", "b")  # the Soviet Union (Berlin's), then Pahalgam again: said again
+        await settle(pilot)
+        assert len(notices) == 2
+        app.visit("event/pulwama-attack-2019")  # outside again, straight after: not said again
+        await settle(pilot)
+        assert len(notices) == 2 and app.shown == "event/pulwama-attack-2019"
         assert app.main.lists["event"].count == 2
 
 
@@ -207,3 +214,35 @@ class TestSnapshot:
             assert snap_compare(CrisisApp(kb), terminal_size=(80, 24), run_before=before)
         finally:
             kb.close()
+
+
+async def test_an_entity_comes_back_after_a_crisis_that_lacks_it(make_app):
+    """A newcomer's: open an entity, press c through a crisis without it (its first row is shown
+    in its place), and on: the entity comes back, where it was, in a crisis that has it."""
+    app = make_app(start="actor/united-states-berlin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        app.show_crisis("india-pakistan-2025")
+        await settle(pilot)
+        assert app.shown != "actor/united-states-berlin"  # a stand-in: the crisis does not have it
+        app.show_crisis(BERLIN)
+        await settle(pilot)
+        assert app.shown == "actor/united-states-berlin"
+        app.show_crisis("india-pakistan-2025")
+        await settle(pilot)
+        app.show_crisis(None)
+        await settle(pilot)
+        assert app.shown == "actor/united-states-berlin"
+
+
+async def test_under_a_crisis_the_detail_holds_only_what_it_states(make_app):
+    app = make_app(start="actor/soviet-union")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        everything = shown_text(app)
+        assert "[berlin-1961]" in everything and "[india-pakistan-2025]" in everything  # whose links are whose
+        app.show_crisis(BERLIN)
+        await settle(pilot)
+        berlin = shown_text(app)
+        assert "berlin-1961/notes" in berlin and "article" not in berlin  # its own sources only
+        assert "USSR" not in berlin and "[berlin-1961]" not in berlin  # its aliases; one crisis: no labels

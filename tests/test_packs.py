@@ -58,8 +58,9 @@ def test_another_crisis_imports_beside_the_bundled_one_and_adds_to_a_shared_acto
     finally:
         kb.close()
     shown = run("--db", str(db_copy), "show", "actor/soviet-union")
-    assert "Crisis: The 2025 India–Pakistan crisis after the Pahalgam attack; also The Berlin crisis of 1961" in (
+    assert "Crises: The 2025 India–Pakistan crisis after the Pahalgam attack; The Berlin crisis of 1961" in (
         shown.stdout)
+    assert "[actor/united-states-berlin] (in berlin-1961)" in shown.stdout  # whose link it is
     assert "As The Berlin crisis of 1961 states it:" in shown.stdout
     as_json = json.loads(run("--db", str(db_copy), "show", "actor/soviet-union", "--json").stdout)
     assert [p["id"] for p in as_json["packs"]] == ["india-pakistan-2025", "berlin-1961"]

@@ -132,6 +132,8 @@ class CrisisApp(App[None]):
         # Where the detail's cursor was on each history entry left (by its serial, with its ref),
         # as a browser keeps a place per entry; and the entry shown now, if it is not a preview.
         self._spots: dict[int, tuple[str, Spot]] = {}
+        self._stand_in: tuple[str, str] | None = None  # (row shown, entity it stands in for) under a crisis without it
+        self._outside_noted = False  # said that the entity shown is not in the crisis shown
         self._entry_shown: tuple[int, str] | None = None
         if few_colours():
             self.theme = "ansi-dark"
@@ -226,8 +228,11 @@ class CrisisApp(App[None]):
         if pack_id == self.crisis:
             return
         self.crisis = pack_id
+        self._outside_noted = False
         self.main.show_crisis(pack, len(self.packs))
         ref = self._wanted or self.shown
+        if self._stand_in is not None and self._stand_in[0] == ref:
+            ref = self._stand_in[1]  # a crisis without it showed its first row: the entity comes back where it is
         if ref is not None:
             self._refilter(ref, pack_id, self.main.active)
 
@@ -245,8 +250,9 @@ class CrisisApp(App[None]):
         self.call_from_thread(self._refiltered, ref, crisis, ref)
 
     def _refiltered(self, ref: str, crisis: str | None, show: str) -> None:
-        if crisis != self.crisis or self._wanted not in (ref, None):
+        if crisis != self.crisis or self._wanted not in (ref, None, self._stand_in and self._stand_in[0]):
             return  # the crisis changed again, or the user went elsewhere (shown under this crisis)
+        self._stand_in = (show, ref) if show != ref else None
         self.visit(show, remember=False, return_to=show == ref)
 
     def _visit_first_found(self, ref: str) -> None:
@@ -318,9 +324,11 @@ class CrisisApp(App[None]):
                 self._focus_detail = False
                 self.main.action_focus_detail()
         pack = self._pack(message.crisis)
-        if pack is not None and message.position is None and not message.detail.row.type == "place":
-            self.notify(f"Not in {shown.line(pack.title)}: shown as every crisis states it",
-                        timeout=3, markup=False)
+        outside = pack is not None and message.position is None and not message.detail.row.type == "place"
+        if pack is not None and outside and not self._outside_noted:  # once, until one of the crisis is shown
+            self.notify(f"{shown.line(detail.row.name)} is not in {shown.line(pack.title)}: shown with what every "
+                        "crisis says of it", timeout=3, markup=False)
+        self._outside_noted = outside
 
     def _update_crumbs(self) -> None:
         h = self.history

@@ -67,9 +67,11 @@ class Paragraph:
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A link to or from the entity; opens the entity at its other end."""
+    """A link to or from the entity; opens the entity at its other end. `crisis` names the pack
+    stating it where the entity is stated by several and every crisis is shown."""
 
     link: LinkView
+    crisis: str | None = None
 
     @property
     def target(self) -> EntityRow:
@@ -126,24 +128,29 @@ def outline(d: EntityDetail) -> Iterator[Section]:
     span = format_span(r.date, d.date_end, r.date_precision, r.date_uncertain)
     precision = f"precision: {r.date_precision}{', uncertain' if r.date_uncertain else ''}" if span else ""
     head.append(Facts(r.type + (f" / {r.kind}" if r.kind else ""), span, precision))
-    if d.packs and d.crises > 1:  # the crisis it belongs to (the first pack stating it), and others stating it
-        head.append(Field("Crisis", d.packs[0].title + "".join(f"; also {p.title}" for p in d.packs[1:])))
+    if d.packs and d.crises > 1:  # the crises stating it, its own (whose fields these are) first
+        head.append(Field("Crisis" if len(d.packs) == 1 else "Crises", "; ".join(p.title for p in d.packs)))
     if d.date_note:
         head.append(Field("Date", d.date_note))
     if d.aliases:
         head.append(Field("Also", ", ".join(d.aliases)))
-    head += [Field(key.replace("_", " "), str(value)) for key, value in d.attributes.items()]
     yield Section(None, tuple(head))
     if d.summary:
         yield Section(None, (Paragraph(d.summary),))
+    if d.attributes:  # after the summary: an ACLED event has a dozen
+        yield Section(None, tuple(Field(key.replace("_", " "), _value(value)) for key, value in d.attributes.items()))
     for statement in d.statements:  # where another crisis's pack words it its own way
-        fields = tuple(Field(key.replace("_", " "), _value(value)) for key, value in statement.fields.items()
-                       if value not in (None, "", {}, []))
-        yield Section(f"As {statement.title} states it", fields, len(fields), len(fields))
+        words: list[Line] = [Paragraph(str(statement.fields["summary"]))] if statement.fields.get("summary") else []
+        words += [Field(key.replace("_", " "), _value(value)) for key, value in statement.fields.items()
+                  if key != "summary" and value not in (None, "", {}, [])]
+        if words:
+            yield Section(f"As {statement.title} states it", tuple(words))
+    shared = len(d.packs) > 1 and d.crises > 1 and d.shown_as is None  # which crisis states a link needs saying
     for title, links, total in (("Links", d.links_out, d.links_out_total),
                                 ("Referred to by", d.links_in, d.links_in_total)):
         if links:
-            yield Section(title, tuple(Link(link) for link in links), len(links), total)
+            yield Section(title, tuple(Link(link, link.pack if shared else None) for link in links),
+                          len(links), total)
     if d.positions:
         lines: list[Line] = []
         for p in d.positions:

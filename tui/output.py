@@ -71,9 +71,10 @@ def detail_text(d: EntityDetail) -> str:
             lines.append(f"{section.title}{more}:")
         for links, run in groupby(section.lines, key=lambda line: isinstance(line, Link)):
             if links:  # one line a relation
-                shown = [line.link for line in run if isinstance(line, Link)]
-                for label, group in groupby(shown, key=lambda link: link.label):
-                    names = ", ".join(f"{link.other.name} [{link.other.ref}]" for link in group)
+                shown = [line for line in run if isinstance(line, Link)]
+                for label, group in groupby(shown, key=lambda line: line.link.label):
+                    names = ", ".join(f"{line.link.other.name} [{line.link.other.ref}]"
+                                      + (f" (in {line.crisis})" if line.crisis else "") for line in group)
                     lines.append(_one(f"  {label}: {names}"))
             else:
                 for line in run:

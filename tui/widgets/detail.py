@@ -301,7 +301,7 @@ def build_items(d: EntityDetail) -> Iterator[Item]:
         if number:
             yield RULE
         if section.title:
-            yield item((f"{section.title} ({section.total})", HEADING))
+            yield item((f"{section.title} ({section.total})" if section.total else section.title, HEADING))
             if section.total > section.shown:
                 yield item((f"showing the first {section.shown}", ITALIC))
         for line in section.lines:
@@ -313,7 +313,9 @@ def line_item(line: Line) -> Item:
     if isinstance(line, Link):
         link = line.link
         note = f"  - {link.note}" if link.note else ""
-        return item((f"{link.label}: ", BOLD), row_label(link.other), (note, DIM), target=link.other, link=link.id)
+        crisis = f"  [{line.crisis}]" if line.crisis else ""
+        return item((f"{link.label}: ", BOLD), row_label(link.other), (note, DIM), (crisis, DIM), target=link.other,
+                    link=link.id)
     if isinstance(line, Citation):
         return citation_item(line.n, line.citation, indent=line.nested)
     if isinstance(line, Position):
