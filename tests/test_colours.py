@@ -203,3 +203,26 @@ def test_colour_escapes_are_recognised():
     assert colour_escapes(b"\x1b[48;2;1;2;3mx") == ["48;2;1;2;3"]
     assert colour_escapes(b"\x1b[91mx\x1b[105m") == ["91", "105"]
     assert colour_escapes(b"\x1b[1;7;39;49mx\x1b[0m\x1b[2;3;4m\x1b[m") == []
+
+
+@pytest.mark.parametrize("term", ["xterm", "linux"])
+def test_a_notice_in_16_colours_is_readable_on_a_light_terminal_too(bundled_db, term):
+    """A newcomer's: a notice was drawn on black under the terminal's own text colour, which a
+    light terminal shows as black on black."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+    env["TERM"] = term
+    t = PtyTerminal([CLI, "--db", str(bundled_db)], env=env)
+    try:
+        t.wait_for("1965 war between India and Pakistan")
+        t.send("b")  # nothing to go back to: a notice
+        t.wait_for("Nothing to go back to")
+        row = next(y for y in range(t.screen.lines) if "Nothing to go back to" in t.screen.display[y])
+        x0 = t.screen.display[row].index("Nothing")
+        for x in range(x0, x0 + len("Nothing to go back to")):
+            cell = t.screen.buffer[row][x]
+            fg, bg = (cell.bg, cell.fg) if cell.reverse else (cell.fg, cell.bg)
+            light = ("black" if fg == "default" else fg, "white" if bg == "default" else bg)  # a light terminal
+            dark = shown_colours(cell)
+            assert light[0] != light[1] and dark[0] != dark[1], (x, cell)
+    finally:
+        t.close()
