@@ -361,3 +361,13 @@ def test_what_another_pack_states_reads_as_words_not_python(tmp_path):
 def test_a_first_import_says_nothing_of_what_a_pack_no_longer_states(db_copy):
     result = run("--db", str(db_copy), "import", str(REVIEW / "p1.yaml"))
     assert result.returncode == 0 and "kept" not in result.stdout and "no longer" not in result.stdout
+
+
+def test_many_attributes_come_after_the_summary_a_few_with_the_head(db_copy):
+    """A newcomer's: an ACLED event's dozen fields came before what happened."""
+    assert run("--db", str(db_copy), "import", str(ACLED)).returncode == 0
+    event = run("--db", str(db_copy), "show", "event/acled-ind10001").stdout
+    summary = event.index("troops exchanged small-arms fire across the line near Poonch")
+    assert summary < event.index("event id cnty: IND10001")
+    simla = run("--db", str(db_copy), "show", "agreement/simla-1972").stdout
+    assert simla.index("signed at: Shimla") < simla.index("Signed in Shimla by Indira Gandhi")

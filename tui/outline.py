@@ -121,6 +121,9 @@ class Section:
     total: int = 0
 
 
+FEW_ATTRIBUTES = 4  # up to this many attributes go with the head; more, after the summary
+
+
 def outline(d: EntityDetail) -> Iterator[Section]:
     """The sections of one entity: its head, summary, links both ways, positions, notes, sources."""
     r = d.row
@@ -134,11 +137,14 @@ def outline(d: EntityDetail) -> Iterator[Section]:
         head.append(Field("Date", d.date_note))
     if d.aliases:
         head.append(Field("Also", ", ".join(d.aliases)))
+    attributes = tuple(Field(key.replace("_", " "), _value(value)) for key, value in d.attributes.items())
+    if len(attributes) <= FEW_ATTRIBUTES:
+        head += attributes
     yield Section(None, tuple(head))
     if d.summary:
         yield Section(None, (Paragraph(d.summary),))
-    if d.attributes:  # after the summary: an ACLED event has a dozen
-        yield Section(None, tuple(Field(key.replace("_", " "), _value(value)) for key, value in d.attributes.items()))
+    if len(attributes) > FEW_ATTRIBUTES:  # after the summary, not before it (an ACLED event has a dozen)
+        yield Section(None, attributes)
     for statement in d.statements:  # where another crisis's pack words it its own way
         words: list[Line] = [Paragraph(str(statement.fields["summary"]))] if statement.fields.get("summary") else []
         words += [Field(key.replace("_", " "), _value(value)) for key, value in statement.fields.items()
