@@ -368,12 +368,7 @@ class Writer:
                 first.setdefault(r.name, r)
         self.relations(relation_row(r, ids) for r in first.values())
         self.relation_wordings(wordings)
-        sources: dict[str, Source] = {}
-        given_alike: set[tuple[str, int | None]] = set()  # (id, pack) of further packs giving a source alike
-        for source in pack.sources:
-            first_given = sources.setdefault(source.id, source)
-            if first_given is not source and source.pack is not None and source.pack != first_given.pack:
-                given_alike.add((source.id, ids[source.pack]))
+        sources, given_alike = _first_given(pack.sources, ids)
         self.sources(list(sources.values()))
         self.sink.put("source_pack", ("source_id", "pack_id"), sorted(given_alike))
         owner: dict[str, Entity] = {}
@@ -400,12 +395,7 @@ class Writer:
         self.links((k.source, k.relation, k.target, k.note,
                     [CiteIn(c.source, c.quote, ids[k.pack]) for c in k.citations], ids[k.pack])
                    for k in pack.links)
-        positions: dict[str, Any] = {}
-        also: set[tuple[str, int | None]] = set()  # (ref, pack) of further packs giving a position alike
-        for q in pack.positions:
-            first_given = positions.setdefault(q.id, q)
-            if first_given is not q and q.pack is not None and q.pack != first_given.pack:
-                also.add((q.id, ids[q.pack]))
+        positions, also = _first_given(pack.positions, ids)
         numbers = {}
         for q in positions.values():
             numbers[q.id] = self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
@@ -413,6 +403,18 @@ class Writer:
                                           q.date_uncertain, ids[q.pack])
         self.sink.put("position_pack", ("position_id", "pack_id"),
                       sorted((numbers[ref], n) for ref, n in also))
+
+
+def _first_given(records: list[Any], ids: dict[str | None, int | None]) -> tuple[dict[str, Any], set[tuple]]:
+    """Sources or positions (one record whichever pack gives it) by id, as first given, and
+    (id, pack number) of each further pack giving one alike (the importer refused any other)."""
+    first: dict[str, Any] = {}
+    alike: set[tuple[str, int | None]] = set()
+    for record in records:
+        given = first.setdefault(record.id, record)
+        if given is not record and record.pack is not None and record.pack != given.pack:
+            alike.add((record.id, ids[record.pack]))
+    return first, alike
 
 
 _BUSY, _LOCKED = 5, 6  # what a backup step reports when the live database is locked
