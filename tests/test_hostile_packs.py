@@ -59,6 +59,14 @@ def line_of(path: Path, needle: str) -> int:
     return next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
 
 
+EVENT_KEY = '"id": "event/'  # where write_json puts the event's id
+
+
+def record_line(path: Path, needle: str) -> int:
+    """The line of the `{` that opens the JSON record holding `needle` (as write_json lays it out)."""
+    return line_of(path, needle) - 1
+
+
 def refused(path: Path, db: Path) -> str:
     """Import `path` into `db`; return the one-line error, having checked that `db` is untouched."""
     before = db.read_bytes()
@@ -163,7 +171,8 @@ def test_json_unicode_escape_of_esc_in_a_name_is_refused(tmp_path, db_copy):
     doc["entities"][0]["name"] = f"{ESC}]52;c;cGF5bG9hZA==\x07"  # OSC 52: write to the clipboard
     path = write_json(tmp_path / "pack.json", doc)
     assert "\\u001b" in path.read_text(encoding="utf-8")
-    assert refused(path, db_copy) == f"{path}: {EVENT}: field 'name': control character \\x1b {NOT_TEXT}"
+    assert refused(path, db_copy) == (f"{path}:{record_line(path, EVENT_KEY)}: {EVENT}: field 'name': "
+                                      f"control character \\x1b {NOT_TEXT}")
 
 
 def test_raw_escape_byte_in_a_yaml_file_is_refused_with_its_line(tmp_path, db_copy):
@@ -193,7 +202,8 @@ def test_escape_in_an_id_is_not_echoed(tmp_path, db_copy):
     doc["entities"][0]["id"] = f"event/{ESC}[2J"
     path = write_json(tmp_path / "pack.json", doc)
     message = refused(path, db_copy)
-    assert message.startswith(f"{path}: entity event/\\x1b[2J: field 'id': an entity id is its type, a slash and ")
+    assert message.startswith(f"{path}:{record_line(path, EVENT_KEY)}: entity event/\\x1b[2J: field 'id': "
+                              "an entity id is its type, a slash and ")
     assert message.endswith(", not 'event/\\x1b[2J'")
 
 
@@ -393,7 +403,8 @@ def test_json_number_that_overflows_to_infinity(tmp_path, db_copy):
     doc["entities"][1]["attributes"] = {"size": 1}
     path = write_json(tmp_path / "pack.json", doc)
     path.write_text(path.read_text(encoding="utf-8").replace('"size": 1', '"size": 1e999'), encoding="utf-8")
-    assert refused(path, db_copy) == (f"{path}: entity actor/harbour-council: field 'attributes.size': "
+    assert refused(path, db_copy) == (f"{path}:{record_line(path, 'actor/harbour-council')}: "
+                                      "entity actor/harbour-council: field 'attributes.size': "
                                       "inf is not allowed (a number must be finite)")
 
 
@@ -416,7 +427,7 @@ def test_yaml_nan(tmp_path, db_copy):
 def test_fifty_megabyte_name(tmp_path, db_copy, suffix):
     path = (write_yaml if suffix == "yaml" else write_json)(tmp_path / f"pack.{suffix}", small_pack())
     path.write_text(path.read_text(encoding="utf-8").replace("Port Vell meeting", "x" * 50_000_000), encoding="utf-8")
-    where = f"{path}:{line_of(path, 'id: event/')}" if suffix == "yaml" else str(path)
+    where = f"{path}:{line_of(path, 'id: event/') if suffix == 'yaml' else record_line(path, EVENT_KEY)}"
     assert timed_refusal(path, db_copy) == (f"{where}: {EVENT}: field 'name': is too long (50000000 characters); "
                                             "at most 500 characters are allowed")
 
