@@ -31,7 +31,7 @@ from contextvars import ContextVar
 from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote as urlquote
 
 from .constants import SCHEMA_VERSION
@@ -85,6 +85,14 @@ def entity_in(entity: Entity, pack_ids: dict[str | None, int | None] | None = No
 def entity_fields(entity: Entity) -> dict[str, Any]:
     """An entity's own fields as a pack states them (compared between the packs that state it)."""
     return {name: getattr(entity, name) for name in ENTITY_FIELDS}
+
+
+class Texts(Protocol):
+    """Source texts by source id: a dict, or texts a build looks up elsewhere (then `update` adds nothing)."""
+
+    def get(self, key: str, default: str, /) -> str: ...
+
+    def update(self, texts: dict[str, str], /) -> None: ...
 
 
 class CiteIn(NamedTuple):
@@ -199,6 +207,7 @@ def relation_row(relation: Any, pack_ids: dict[str | None, int | None] | None = 
 
 _CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line", "pack_id")
 BATCH = 20000  # rows per batch handed to the sink
+TEXTS_HELD = 64  # sources whose line starts are kept at hand to place quotes
 
 
 # The id the builds in this context stamp their database with (`meta.build_id`): a caller that
@@ -212,7 +221,7 @@ class Writer:
     def __init__(self, sink: _Sink) -> None:
         self.sink = sink
         self.ids: dict[str, int] = {}
-        self.texts: dict[str, str] = {}
+        self.texts: Texts = {}  # what quotes are placed in, by source id
         self.counts = {"sources": 0, "entities": 0, "links": 0, "positions": 0, "citations": 0}
         self._next = {"note": 1, "link": 1, "position": 1, "citation": 1}
         self._newlines: dict[str, list[int]] = {}
@@ -338,6 +347,8 @@ class Writer:
             if offset is not None:
                 starts = newlines.get(source)
                 if starts is None:
+                    if len(newlines) >= TEXTS_HELD:
+                        newlines.clear()
                     starts = newlines[source] = list(accumulate(len(part) + 1 for part in text.split("\n")))[:-1]
                 line = bisect_right(starts, offset) + 1  # a quote at a line's start is on that line
             batch.append((n, subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
@@ -352,69 +363,119 @@ class Writer:
 
     def pack(self, pack: Pack) -> None:
         """Everything in one validated pack document, whose records each name the pack stating them
-        (`seed.importer` joins packs into one): the first statement of an entity, a relation or
-        a source is its row; another pack's statement of an entity adds its aliases, notes and
-        citations (and its own fields where they differ), of a relation its wording."""
+        (`seed.importer` joins packs into one)."""
         if len(self.pack_ids) == 1:  # meta() was given no packs: the document's are the database's
             self.meta_packs([info.model_dump() for info in ([pack.pack] if pack.pack else pack.packs)])
+        self.relation_records(pack.relations)
+        self.texts.update(source_texts(pack.sources))  # a via's holder may come in another batch
+        self.source_records(pack.sources)
+        owners: dict[str, Entity] = {}
+        further = []
+        for e in pack.entities:
+            if e.id in owners:
+                further.append((e, owners[e.id]))
+            else:
+                owners[e.id] = e
+        self.entity_owners(owners.values())
+        self.entity_further(further)
+        self.entity_statements(pack.entities)
+        self.link_records(pack.links)
+        self.position_records(pack.positions)
+
+    def relation_records(self, relations: Iterable[Any]) -> None:
+        """Relations as pack records: the first of each name is its row (the standard's comes
+        first), a further pack's wording of it a relation_wording row."""
         ids = self.pack_ids
         first: dict[str, Any] = {}
         wordings = []
-        for r in pack.relations:
-            if r.name in first and r.pack is not None:  # a second wording is a pack's (the standard's comes first)
+        for r in relations:
+            if r.name in first and r.pack is not None:
                 row = relation_row(r, ids)
                 wordings.append((r.name, row[_RELATION_PACK], *row[1:_RELATION_PACK], *row[_RELATION_PACK + 1:]))
             else:
                 first.setdefault(r.name, r)
         self.relations(relation_row(r, ids) for r in first.values())
         self.relation_wordings(wordings)
-        sources, given_alike = _first_given(pack.sources, ids)
-        self.sources(list(sources.values()))
-        self.sink.put("source_pack", ("source_id", "pack_id"), sorted(given_alike))
-        owner: dict[str, Entity] = {}
-        others: list[Entity] = []
-        for e in pack.entities:
-            if e.id in owner:
-                others.append(e)
-            else:
-                owner[e.id] = e
-        self.entities(entity_in(e, ids) for e in owner.values())
-        further = []
-        for e in others:
-            mine, theirs = entity_fields(e), entity_fields(owner[e.id])
+
+    def source_records(self, sources: Iterable[Any]) -> None:
+        """Sources as pack records: the first given of each id is its row; a further pack giving
+        it alike (the importer refused any other) is a source_pack row."""
+        given: dict[str, str | None] = {}
+        alike: set[tuple[str, int | None]] = set()
+        batch: list[Any] = []
+        for source in sources:
+            if source.id not in given:
+                given[source.id] = source.pack
+                batch.append(source)
+                if len(batch) >= 1000:
+                    self.sources(batch)
+                    batch = []
+            elif source.pack is not None and source.pack != given[source.id]:
+                alike.add((source.id, self.pack_ids[source.pack]))
+        self.sources(batch)
+        self.sink.put("source_pack", ("source_id", "pack_id"), sorted(alike))
+
+    def entity_owners(self, entities: Iterable[Any]) -> None:
+        """The first statement of each entity: its row."""
+        ids = self.pack_ids
+        self.entities(entity_in(e, ids) for e in entities)
+
+    def entity_further(self, statements: Iterable[tuple[Any, Any]]) -> None:
+        """Further packs' statements of entities, each with the first statement (its row): an
+        entity_pack row holding the fields it words otherwise."""
+        ids = self.pack_ids
+        rows = []
+        for e, owner in statements:
+            mine, theirs = entity_fields(e), entity_fields(owner)
             differ = {k: v for k, v in mine.items() if v != theirs[k]}
-            further.append((e.id, ids[e.pack], json.dumps(differ, ensure_ascii=False) if differ else None))
-        self.entity_packs(further)
-        self.aliases((e.id, alias, ids[e.pack]) for e in pack.entities for alias in e.aliases)
-        self.citations(("entity", e.id, CiteIn(c.source, c.quote, ids[e.pack]))
-                       for e in pack.entities for c in e.citations)
-        for e in pack.entities:
+            rows.append((e.id, ids[e.pack], json.dumps(differ, ensure_ascii=False) if differ else None))
+            if len(rows) >= BATCH:
+                self.entity_packs(rows)
+                rows = []
+        self.entity_packs(rows)
+
+    def entity_statements(self, entities: Iterable[Any]) -> None:
+        """What each statement of an entity adds, in its pack: aliases, citations and notes."""
+        ids = self.pack_ids
+        aliases: list[tuple[str, str, int | None]] = []
+        cites: list[tuple[str, str, CiteIn]] = []
+        for e in entities:
+            pack = ids[e.pack]
+            for alias in e.aliases:
+                aliases.append((e.id, alias, pack))
+            for c in e.citations:
+                cites.append(("entity", e.id, CiteIn(c.source, c.quote, pack)))
             for note in e.notes:
-                self.notes(e.id, note.text, [CiteIn(c.source, c.quote, ids[e.pack]) for c in note.citations],
-                           ids[e.pack])
+                self.notes(e.id, note.text, [CiteIn(c.source, c.quote, pack) for c in note.citations], pack)
+            if len(cites) >= BATCH or len(aliases) >= BATCH:
+                self.aliases(aliases)
+                self.citations(cites)
+                aliases, cites = [], []
+        self.aliases(aliases)
+        self.citations(cites)
+
+    def link_records(self, links: Iterable[Any]) -> None:
+        ids = self.pack_ids
         self.links((k.source, k.relation, k.target, k.note,
                     [CiteIn(c.source, c.quote, ids[k.pack]) for c in k.citations], ids[k.pack])
-                   for k in pack.links)
-        positions, also = _first_given(pack.positions, ids)
-        numbers = {}
-        for q in positions.values():
-            numbers[q.id] = self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
-                                          [CiteIn(c.source, c.quote, ids[q.pack]) for c in q.citations],
-                                          q.date_uncertain, ids[q.pack])
-        self.sink.put("position_pack", ("position_id", "pack_id"),
-                      sorted((numbers[ref], n) for ref, n in also))
+                   for k in links)
 
-
-def _first_given(records: list[Any], ids: dict[str | None, int | None]) -> tuple[dict[str, Any], set[tuple]]:
-    """Sources or positions (one record whichever pack gives it) by id, as first given, and
-    (id, pack number) of each further pack giving one alike (the importer refused any other)."""
-    first: dict[str, Any] = {}
-    alike: set[tuple[str, int | None]] = set()
-    for record in records:
-        given = first.setdefault(record.id, record)
-        if given is not record and record.pack is not None and record.pack != given.pack:
-            alike.add((record.id, ids[record.pack]))
-    return first, alike
+    def position_records(self, positions: Iterable[Any]) -> None:
+        """Positions as pack records: the first given of each id is its row; a further pack giving
+        it alike is a position_pack row."""
+        ids = self.pack_ids
+        numbers: dict[str, tuple[int, str | None]] = {}
+        alike = set()
+        for q in positions:
+            if q.id in numbers:
+                number, pack = numbers[q.id]
+                if q.pack is not None and q.pack != pack:
+                    alike.add((number, ids[q.pack]))
+                continue
+            numbers[q.id] = (self.position(q.id, q.actor, q.topic, q.about, q.stance, q.statement, q.date,
+                                           [CiteIn(c.source, c.quote, ids[q.pack]) for c in q.citations],
+                                           q.date_uncertain, ids[q.pack]), q.pack)
+        self.sink.put("position_pack", ("position_id", "pack_id"), sorted(alike))
 
 
 _BUSY, _LOCKED = 5, 6  # what a backup step reports when the live database is locked
