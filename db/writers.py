@@ -92,6 +92,11 @@ def temporary_path(path: Path, pid: int | str | None = None) -> Path:
     return path.with_name(f".{path.name}.{os.getpid() if pid is None else pid}.tmp")
 
 
+def stage_path(path: Path) -> Path:
+    """Where an import into `path` by this process stages what it reads: `.NAME.PID.stage.tmp` beside it."""
+    return temporary_path(path, f"{os.getpid()}.stage")
+
+
 def side_files(path: Path) -> tuple[Path, Path]:
     """The WAL and shared-memory files SQLite keeps beside a database."""
     return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
@@ -103,20 +108,21 @@ def all_files(tmp: Path) -> tuple[Path, ...]:
 
 
 def remove_stale_temporaries(path: Path) -> None:
-    """Remove what killed builds of `path` left: `.NAME.PID.tmp` (with its -journal, -wal and -shm)
+    """Remove what killed builds of `path` left: `.NAME.PID.tmp` and an import's staging file
+    `.NAME.PID.stage.tmp` (with their -journal, -wal and -shm)
     whose process PID is gone and whose lock nobody holds.
 
     Only names of exactly that form count, so another database's temporaries (those of
     `NAME.9` are `.NAME.9.PID.tmp`) are never taken for this one's.
     """
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.([1-9][0-9]*)\.tmp(?:-journal|-wal|-shm)?")
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.([1-9][0-9]*)(\.stage)?\.tmp(?:-journal|-wal|-shm)?")
     try:
         names = os.listdir(path.parent)
     except OSError:
         return
-    for pid in {m.group(1) for m in map(pattern.fullmatch, names) if m}:
+    for pid, stage in {(m.group(1), m.group(2) or "") for m in map(pattern.fullmatch, names) if m}:
         if int(pid) != os.getpid() and not _alive(int(pid)):
-            _discard(temporary_path(path, pid))
+            _discard(temporary_path(path, pid + stage))
 
 
 def _alive(pid: int) -> bool:

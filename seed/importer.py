@@ -1,40 +1,68 @@
 """Merges crisis packs into a database, all or nothing.
 
-The database's current content and the incoming packs are joined in memory, checked as a
-whole (so a pack may refer to what the database already holds), built into a scratch file
-and copied into the live database in one WAL transaction (`db.build.install`). A failed,
-refused or killed import leaves the database as it was; readers keep reading throughout.
+The database's current content and the incoming packs are staged record by record in a
+scratch file (`seed.staging`), merged there by the rules below, checked as a whole (so a pack
+may refer to what the database already holds) while they are written into a new database
+file, and that file is copied into the live database in one WAL transaction
+(`db.build.install`). A failed, refused or killed import leaves the database as it was;
+readers keep reading throughout.
 Writers of one database take turns (`db.writers.write_lock`); one that waits longer than
 `db.writers.lock_timeout()` gives up and says the database is locked.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ..db.build import build_database
+from pydantic import ValidationError
+
+from ..db.build import build_database, new_database
 from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
-from ..db.pack import Pack, PackInfo, Relation, name_packs, record_label
+from ..db.pack import SECTIONS, Pack, PackInfo, Relation, name_packs, record_label
 from ..db.queries import KnowledgeBase
 from ..db.writers import write_lock
-from .loader import Origin, Origins, read_pack, reference_problems, refuse
+from . import records
+from .checks import Checker
+from .loader import (
+    LISTED_PROBLEMS,
+    Origin,
+    Problems,
+    header_pack,
+    refuse,
+    source_file_text,
+    undeclared_pack,
+)
 from .migrations import migrate
+from .reader import pack_files, read_file
+from .staging import (
+    ADDED,
+    ALIKE,
+    CHANGED,
+    CONFLICT,
+    DATABASE,
+    KEEP,
+    NO_PACK,
+    PER_PACK,
+    REMOVED,
+    REPLACED,
+    SECTION_NO,
+    SECTION_OF,
+    SKIPPED,
+    STATED,
+    UNSTATED,
+    Stage,
+    StagedTexts,
+)
 from .vocabulary import standard_relations
 
-KEYS = {
-    "relations": lambda r: r.name,
-    "sources": lambda r: r.id,
-    "entities": lambda r: r.id,
-    "links": lambda r: (r.source, r.relation, r.target),
-    "positions": lambda r: r.id,
-}
-# Records each pack states its own way (its own version of an entity, its own wording of a
-# relation, its own links); a source or a position is one record, whichever pack states it.
-PER_PACK = ("relations", "entities", "links")
+Progress = Callable[[str, int, int | None], None]  # (what is being done, how far, out of how much)
 
 SINGULAR = {"relations": "relation", "sources": "source", "entities": "entity", "links": "link",
             "positions": "position", "packs": "pack"}
@@ -50,6 +78,7 @@ class ImportReport:
     skipped: Counter = field(default_factory=Counter)
     unstated: Counter = field(default_factory=Counter)  # of a pack imported again, what it no longer states
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (where, what): records changed, no --replace
+    packs: list[PackInfo] = field(default_factory=list)  # the packs the database holds after it, in order
 
     @property
     def wrote(self) -> bool:
@@ -70,7 +99,6 @@ class ImportReport:
 
 
 UNKNOWN = Origin("?", None)
-DATABASE = "database"  # where a record already in the database comes from, in a problem's place
 
 
 def canonical(record: Any) -> dict[str, Any]:
@@ -119,8 +147,160 @@ def stated_packs(pack: Pack) -> set[str]:
     return {pack.pack.id} if pack.pack is not None else {info.id for info in pack.packs}
 
 
-def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -> tuple[Pack, Origins, ImportReport]:
-    """Join incoming packs into the existing content, each record as the pack that states it.
+@dataclass
+class Document:
+    """One pack (folder or file) of an import, as staged: its header and where that was given."""
+
+    header: Pack  # schema_version, pack, packs; no records
+    where: str  # where its `pack:` or `packs:` was given
+
+    @property
+    def stated(self) -> set[str]:
+        return stated_packs(self.header)
+
+
+def import_packs(files: list[Path], path: Path, replace: bool = False,
+                 progress: Progress | None = None) -> ImportReport:
+    """Merge the packs in `files` into the database at `path` (made if missing)."""
+    with write_lock(path), _staged(path) as stage:
+        existing = _stage_database(stage, path)
+        documents = [_stage_document(stage, n, Path(file), progress) for n, file in enumerate(files)]
+        report = _merge(stage, existing, documents, replace)
+        _check_and_write(stage, report, path if report.wrote or not path.exists() else None, progress)
+    return report
+
+
+def build_packs(files: list[Path], path: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Build a new database at `path` from the packs in `files` together (one may refer to
+    another's records); the caller holds the write lock."""
+    with _staged(path) as stage:
+        _stage_fresh(stage)
+        documents = [_stage_document(stage, n, Path(file), progress) for n, file in enumerate(files)]
+        report = _merge(stage, [], documents, replace=False)
+        return _check_and_write(stage, report, path, progress)
+
+
+@contextmanager
+def _staged(path: Path) -> Iterator[Stage]:
+    """A Stage for an import into `path`, removed afterwards; its own failures (a full disk) said as such."""
+    try:
+        stage = Stage(path)
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot stage the import beside it: {exc.strerror or exc}") from None
+    try:
+        yield stage
+    except sqlite3.Error as exc:  # the stage's: a build's own are DatabaseErrors already
+        raise DatabaseError(f"{path}: staging the import failed: {exc} (is the disk full?); "
+                            "the database is unchanged") from None
+    finally:
+        stage.close()
+
+
+def _stage_fresh(stage: Stage) -> None:
+    for relation in standard_relations():
+        stage.add("relations", records.validate("relations", relation, pack_input=False)[0], False, -1, None, None)
+
+
+def _stage_database(stage: Stage, path: Path) -> list[PackInfo]:
+    """Stage what the database at `path` holds (the standard vocabulary if there is none); its packs."""
+    if not path.exists():
+        _stage_fresh(stage)
+        return []
+    kb = KnowledgeBase("sqlite:///" + str(path))
+    try:
+        document = kb.export()
+    finally:
+        kb.close()
+    one = (document.get("pack") or {}).get("id")
+    infos = {"pack": [document["pack"]]} if "pack" in document else {"packs": list(document.get("packs", []))}
+    packs = []
+    for key, items in infos.items():
+        for n, info in enumerate(items):
+            try:
+                packs.append(PackInfo.model_validate(info))
+            except ValidationError as exc:
+                _refused_by_format(path, exc, key if key == "pack" else f"{key}.{n}")
+    standard = standard_relations()
+    standard_names = {r["name"] for r in standard}
+    for section in SECTIONS:
+        items = document.pop(section, [])
+        for item in items:
+            if one is not None and isinstance(item, dict) and "pack" not in item:
+                item["pack"] = one
+        if section == "relations":  # the standard vocabulary, which an export leaves out, first
+            held = {r["name"]: r for r in items if r.get("pack") is None and r["name"] in standard_names}
+            items = [held.get(r["name"], r) for r in standard] + [
+                r for r in items if not (r.get("pack") is None and r["name"] in standard_names)]
+        for n, item in enumerate(items):
+            try:
+                record, _ = records.validate(section, item, pack_input=False)
+            except ValidationError as exc:
+                _refused_by_format(path, exc, f"{section}.{n}")
+            stage.add(section, record, True, -1, None, None)
+    return packs
+
+
+def _refused_by_format(path: Path, exc: ValidationError, where: str) -> NoReturn:
+    first = exc.errors()[0]
+    at = ".".join([where, *(str(part) for part in first["loc"])])
+    raise DatabaseError(f"{path}: the database holds a record the pack format refuses ({at}: {first['msg']})") from None
+
+
+def _stage_document(stage: Stage, doc: int, path: Path, progress: Progress | None) -> Document:
+    """Read, validate and stage the pack at `path` (a folder or a file) as document `doc`."""
+    base = path if path.is_dir() else None
+    problems = Problems()
+    unreadable: list[tuple[str, str]] = []  # sources whose text_file cannot be read
+    header: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    files = pack_files(path)
+    total = sum(file.stat().st_size for file in files)
+    done = 0
+    for file in files:
+        number = stage.file_no(str(file))
+        name = str(file)
+        counted = 0
+        read = [0]  # bytes of the file read so far
+        for key, value, line in read_file(file, read):
+            if key not in SECTIONS:
+                if key in header and header[key] != value:
+                    raise PackError(name, f"'{key}' is given twice with different values")
+                header[key], origins[key] = value, Origin(name, line)
+                continue
+            try:
+                record, named = records.validate(key, value)
+            except ValidationError as exc:
+                problems.record(exc, key, value, Origin(name, line))
+                continue
+            if key == "sources" and record.text_file:
+                try:
+                    record.text, record.text_file = source_file_text(base, record.text_file), None
+                except ValueError as exc:
+                    unreadable.append((f"{Origin(name, line)}: source {record.id}", f"field 'text_file': {exc}"))
+            stage.add(key, record, named, doc, number, line)
+            counted += 1
+            if progress is not None and counted % 2000 == 0:
+                progress(f"reading {file.name}", done + read[0], total)
+        done += read[0]
+    if progress is not None:
+        progress(f"reading {path.name}", done, total)
+    problems.raise_any()
+    pack = header_pack(header, origins, str(path))
+    if pack.pack is not None:
+        stage.name_packs(doc, pack.pack.id)
+    declared = {info.id for info in pack_infos(pack)}
+    undeclared = stage.undeclared(doc, declared, LISTED_PROBLEMS + 1)
+    if undeclared:
+        refuse([(f"{stage.where(seq)}: {record_label(section, stage.body(seq))}", undeclared_pack(name))
+                for seq, section, name in undeclared])
+    if unreadable:
+        refuse(unreadable)
+    where = origins.get("pack" if pack.pack else "packs", UNKNOWN)
+    return Document(pack, str(where))
+
+
+def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], replace: bool) -> ImportReport:
+    """Join the staged documents into the staged database content, each record as the pack that states it.
 
     A record another pack states too is kept as each states it (an entity's aliases, notes and
     citations; a relation's wording), not a conflict. A record the importing pack stated
@@ -128,11 +308,11 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
     pack stated (and only that: another pack's version of a shared entity stays).
     """
     report = ImportReport()
-    infos = {info.id: info for info in pack_infos(existing)}
+    infos = {info.id: info for info in existing}
     importing: set[str] = set()
-    for pack, origins in incoming:
-        stated = stated_packs(pack)
-        for info in pack_infos(pack):
+    for document in documents:
+        stated = document.stated
+        for info in pack_infos(document.header):
             old = infos.get(info.id)
             if info.id not in stated:  # a pack it refers to: known as the database has it
                 if old is None:
@@ -140,9 +320,8 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                     report.added["packs"] += 1
                 continue
             if old is not None and old != info and not replace:
-                header = origins.get(("pack" if pack.pack else "packs", -1), UNKNOWN)
-                report.conflicts.append((f"{header}: pack {info.id}", "differs from the version in the database "
-                                         f"({first_difference(old.model_dump(), info.model_dump())}); "
+                report.conflicts.append((f"{document.where}: pack {info.id}", "differs from the version in the "
+                                         f"database ({first_difference(old.model_dump(), info.model_dump())}); "
                                          "use --replace to take the imported version"))
             if old is None:
                 report.added["packs"] += 1
@@ -150,110 +329,216 @@ def merge(existing: Pack, incoming: list[tuple[Pack, Origins]], replace: bool) -
                 report.changed["packs"] += 1
             infos[info.id] = info
             importing.add(info.id)
-    merged: dict[str, dict[Any, Any]] = {}
-    where: dict[str, dict[Any, Origin]] = {}
-    stale: dict[str, set[Any]] = {}  # what a pack imported with --replace stated before and may not state now
-    for section, key_of in KEYS.items():
-        merged[section] = {(key_of(r), r.pack): r for r in getattr(existing, section)}
-        where[section] = {key: Origin(DATABASE, None) for key in merged[section]}
-        stale[section] = {key for key in merged[section] if replace and key[1] in importing}
-    from_import: dict[str, set[Any]] = {section: set() for section in KEYS}
-    first: dict[str, dict[Any, Any]] = {section: {} for section in PER_PACK}  # each record's first statement
-    for section in PER_PACK:
-        for (name, _), record in merged[section].items():
-            first[section].setdefault(name, record)
-    for pack, origins in incoming:
-        for section, key_of in KEYS.items():
-            for n, record in enumerate(getattr(pack, section)):
-                key = (key_of(record), record.pack)
-                origin = origins.get((section, n), UNKNOWN)
-                if key in from_import[section]:
-                    raise PackError(f"{origin}: {record_label(section, canonical(record))}",
-                                    f"given twice in this import (duplicate {'link' if section == 'links' else 'id'}; "
-                                    f"also at {where[section][key]})")
-                if section == "relations" and key[0] in first[section]:  # what it leaves out, it means as defined
-                    defined = first[section][key[0]]
-                    kept = {name: getattr(defined, name) for name in ("description", "source_types", "target_types")
-                            if not getattr(record, name)}
-                    if kept:
-                        record = record.model_copy(update=kept)
-                old = merged[section].get(key)
-                other = first[section].get(key[0]) if section in PER_PACK and key[1] is None else None
-                if old is None and other is not None and other.pack is not None:  # no pack: no statement of its own
-                    if canonical(other) != canonical(record):
-                        report.conflicts.append((
-                            f"{origin}: {record_label(section, canonical(record))}",
-                            f"pack {other.pack} states it otherwise "
-                            f"({first_difference(canonical(other), canonical(record))}); a document of no pack "
-                            "cannot add its own version: give it a `pack:` header (docs/pack-format.md)"))
-                    report.skipped[section] += 1
-                    continue
-                if section in PER_PACK:
-                    first[section].setdefault(key[0], record)
-                if old is None:
-                    report.added[section] += 1
-                elif canonical(old) == canonical(record):
-                    report.skipped[section] += 1
-                    record = old
-                elif key in stale[section] or (replace and key[1] is None):  # of no pack: what it restates
-                    report.changed[section] += 1
-                else:  # checked as imported (check_references) before it is refused for this
-                    report.conflicts.append((
-                        f"{origin}: {record_label(section, canonical(record))}",
-                        "differs from the version in the database "
-                        f"({first_difference(canonical(old), canonical(record))}); "
-                        "use --replace to take the imported version"))
-                stale[section].discard(key)
-                merged[section][key] = record  # in its old place, if it had one: the first pack stays first
-                where[section][key] = origin
-                from_import[section].add(key)
-    for section in KEYS:
-        for key in stale[section]:
-            del merged[section][key]
-            report.removed[section] += 1
-        if not replace:
-            unstated = sum(1 for key in merged[section] if key[1] in importing and key not in from_import[section])
-            if unstated:
-                report.unstated[section] += unstated
+    report.packs = list(infos.values())
+    stage.index()
+    conn = stage.conn
+    _given_twice(stage)
+    keep = ",".join(str(s) for s in KEEP)
+    marks = ",".join("?" * len(importing))
+    ours = f"pack IN ({marks})" if importing else "0"
+    packs = tuple(sorted(importing))
+    # A document of no pack cannot add its own version of what a pack states (links, entities, relations).
+    conn.execute(f"""
+        UPDATE rec SET status = {NO_PACK}, partner = (
+            SELECT f.seq FROM rec f WHERE f.section = rec.section AND f.name = rec.name ORDER BY f.seq LIMIT 1)
+        WHERE from_db = 0 AND pack = '' AND section IN {PER_PACK}
+          AND NOT EXISTS (SELECT 1 FROM rec d WHERE d.section = rec.section AND d.name = rec.name AND d.pack = ''
+                          AND d.from_db = 1)
+          AND (SELECT f.pack FROM rec f WHERE f.section = rec.section AND f.name = rec.name
+               ORDER BY f.seq LIMIT 1) != ''
+    """)
+    for seq, other in conn.execute(f"SELECT r.seq, r.partner FROM rec r JOIN rec f ON f.seq = r.partner "
+                                   f"WHERE r.status = {NO_PACK} AND r.digest != f.digest ORDER BY r.seq").fetchall():
+        section = SECTION_OF[conn.execute("SELECT section FROM rec WHERE seq = ?", (seq,)).fetchone()[0]]
+        mine, theirs = stage.body(seq), stage.body(other)
+        (other_pack,) = conn.execute("SELECT pack FROM rec WHERE seq = ?", (other,)).fetchone()
+        report.conflicts.append((
+            f"{stage.where(seq)}: {record_label(section, mine)}",
+            f"pack {other_pack} states it otherwise ({first_difference(theirs, mine)}); a document of no pack "
+            "cannot add its own version: give it a `pack:` header (docs/pack-format.md)"))
+    # Each imported record against the database's statement of it by the same pack, if any.
+    with_db = [n for (n,) in conn.execute("SELECT DISTINCT section FROM rec WHERE from_db = 1")]
+    if with_db:
+        conn.execute(f"""
+            UPDATE rec SET partner = (SELECT d.seq FROM rec d WHERE d.section = rec.section AND d.name = rec.name
+                                      AND d.pack = rec.pack AND d.from_db = 1)
+            WHERE from_db = 0 AND status IS NULL AND section IN ({",".join(map(str, with_db))})
+        """)
+    changed = f"({int(replace)} AND ({ours} OR pack = ''))"
+    conn.execute(f"""
+        UPDATE rec SET status = CASE
+            WHEN partner IS NULL THEN {ADDED}
+            WHEN digest = (SELECT d.digest FROM rec d WHERE d.seq = rec.partner) THEN {SKIPPED}
+            WHEN {changed} THEN {CHANGED}
+            ELSE {CONFLICT} END
+        WHERE from_db = 0 AND status IS NULL
+    """, packs)
+    conn.execute(f"UPDATE rec SET place = partner WHERE status IN ({CHANGED}, {CONFLICT})")
+    conn.execute(f"UPDATE rec SET status = {REPLACED} WHERE seq IN "
+                 f"(SELECT partner FROM rec WHERE status IN ({CHANGED}, {CONFLICT}))")
+    conn.execute(f"UPDATE rec SET status = {STATED} WHERE seq IN (SELECT partner FROM rec WHERE status = {SKIPPED})")
+    # What the importing packs stated before and do not state now: removed with --replace, else kept.
+    conn.execute(f"UPDATE rec SET status = {REMOVED if replace else UNSTATED} "
+                 f"WHERE from_db = 1 AND status = 0 AND {ours}", packs)
+    for seq, other in conn.execute(f"SELECT seq, partner FROM rec WHERE status = {CONFLICT} ORDER BY seq").fetchall():
+        section = SECTION_OF[conn.execute("SELECT section FROM rec WHERE seq = ?", (seq,)).fetchone()[0]]
+        mine = stage.body(seq)
+        report.conflicts.append((
+            f"{stage.where(seq)}: {record_label(section, mine)}",
+            f"differs from the version in the database ({first_difference(stage.body(other), mine)}); "
+            "use --replace to take the imported version"))
+    conn.execute("CREATE INDEX rec_place ON rec (section, place)")
     for section in ("sources", "positions"):
-        _one_each(section, merged[section], where[section], report)
-    _compatible(merged["relations"], where["relations"])
-    pack = Pack(schema_version=existing.schema_version, packs=list(infos.values()),
-                relations=list(merged["relations"].values()), sources=list(merged["sources"].values()),
-                entities=list(merged["entities"].values()), links=list(merged["links"].values()),
-                positions=list(merged["positions"].values()))
-    origins = {(section, n): where[section][key]
-               for section in KEYS for n, key in enumerate(merged[section])}
-    return pack, origins, report
+        _one_each(stage, section, report)
+    counted = {ADDED: report.added, CHANGED: report.changed, SKIPPED: report.skipped, NO_PACK: report.skipped,
+               REMOVED: report.removed, UNSTATED: report.unstated}
+    for section, status, from_db, n in conn.execute(
+            "SELECT section, status, from_db, count(*) FROM rec GROUP BY section, status, from_db"):
+        counts = report.skipped if status == ALIKE and not from_db else counted.get(status)
+        if counts is not None:
+            counts[SECTION_OF[section]] += n
+    conn.execute(f"""
+        UPDATE rec SET owner = 1 WHERE seq IN (
+            SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY name ORDER BY place) AS n
+                             FROM rec WHERE section = 2 AND status IN ({keep})) WHERE n = 1)
+    """)
+    conn.execute("COMMIT")
+    _compatible(dict(stage.merged("relations")), stage.where)
+    return report
 
 
-def _one_each(section: str, records: dict[Any, Any], where: dict[Any, Origin], report: ImportReport) -> None:
+class _At:
+    """Where a staged record came from, worded only if a problem is found in it."""
+
+    __slots__ = ("seq", "stage")
+
+    def __init__(self, stage: Stage, seq: int) -> None:
+        self.stage, self.seq = stage, seq
+
+    def __str__(self) -> str:
+        return self.stage.where(self.seq)
+
+
+def _given_twice(stage: Stage) -> None:
+    """Refuse a record the import gives twice (the same key and pack)."""
+    conn = stage.conn
+    found = conn.execute("""
+        SELECT section, name FROM rec WHERE from_db = 0 GROUP BY section, name HAVING count(*) > count(DISTINCT pack)
+    """).fetchall()
+    twice = []
+    for section, name in found:
+        rows = conn.execute("SELECT seq, pack FROM rec WHERE from_db = 0 AND section = ? AND name = ? ORDER BY seq",
+                            (section, name)).fetchall()
+        first: dict[str, int] = {}
+        for seq, pack in rows:
+            if pack in first:
+                twice.append((seq, first[pack], SECTION_OF[section]))
+                break
+            first[pack] = seq
+    if twice:
+        seq, first_seq, section = min(twice)
+        raise PackError(f"{stage.where(seq)}: {record_label(section, stage.body(seq))}",
+                        f"given twice in this import (duplicate {'link' if section == 'links' else 'id'}; "
+                        f"also at {stage.where(first_seq)})")
+
+
+def _one_each(stage: Stage, section: str, report: ImportReport) -> None:
     """A source or a position is one record whichever pack gives it (ids are global): another
     pack's statement of it must be alike (kept, as that pack's too); a different one is
     refused, saying which pack has the id. A statement of no pack alike adds nothing."""
-    first: dict[str, tuple[Any, Any]] = {}
-    for key, record in list(records.items()):
-        name, pack = key
-        if name not in first:
-            first[name] = (key, record)
-            continue
-        (_, other_pack), other = first[name]
-        if canonical(other) != canonical(record):
-            singular = SINGULAR[section]
-            raise PackError(
-                f"{where[key]}: {record_label(section, canonical(record))}",
-                f"pack {other_pack or '(none)'} already has a {singular} with this id "
-                f"({first_difference(canonical(other), canonical(record))}); {singular} ids are shared by "
-                f"every pack in a database: give this one an id of its own "
-                f"(e.g. {pack or 'mypack'}/{name.split('/')[-1]})")
-        if pack is None:
-            del records[key]
-            if where[key].file != DATABASE:  # counted as added by the import: it adds nothing
-                report.added[section] -= 1
-                report.skipped[section] += 1
+    conn = stage.conn
+    keep = ",".join(str(s) for s in KEEP)
+    number = SECTION_NO[section]
+    names = [name for (name,) in conn.execute(
+        f"SELECT name FROM rec WHERE section = ? AND status IN ({keep}) GROUP BY name HAVING count(*) > 1", (number,))]
+    refused = []
+    for name in names:
+        rows = conn.execute(f"SELECT seq, pack, digest, place FROM rec WHERE section = ? AND name = ? "
+                            f"AND status IN ({keep}) ORDER BY place", (number, name)).fetchall()
+        first_seq, first_pack, first_digest, _ = rows[0]
+        for seq, pack, digest, place in rows[1:]:
+            if digest != first_digest:
+                refused.append((place, seq, first_seq, first_pack, pack))
+            elif pack == "":
+                conn.execute(f"UPDATE rec SET status = {ALIKE} WHERE seq = ?", (seq,))
+    if refused:
+        _, seq, first_seq, other_pack, pack = min(refused)
+        singular = SINGULAR[section]
+        mine, theirs = stage.body(seq), stage.body(first_seq)
+        raise PackError(
+            f"{stage.where(seq)}: {record_label(section, mine)}",
+            f"pack {other_pack or '(none)'} already has a {singular} with this id "
+            f"({first_difference(theirs, mine)}); {singular} ids are shared by "
+            f"every pack in a database: give this one an id of its own "
+            f"(e.g. {pack or 'mypack'}/{mine['id'].split('/')[-1]})")
 
 
-def _compatible(relations: dict[Any, Any], where: dict[Any, Origin]) -> None:
+def _check_and_write(stage: Stage, report: ImportReport, path: Path | None,
+                     progress: Progress | None) -> dict[str, int]:
+    """Check the merged records, writing them into a new database at `path` as they go (None:
+    nothing to write); refuse, leaving the database as it was, on what is wrong in the files
+    imported (a quote not found, an unknown id), then on records they change without
+    --replace, then on what a change would break in the database's own records."""
+    if report.conflicts or path is None:
+        problems = _check(stage, stage.entity_ids(), progress)
+        _refuse(problems, report)
+        return {}
+    with new_database(path) as writer:
+        writer.texts = StagedTexts(stage)
+        writer.meta([info.model_dump() for info in report.packs])
+        problems = _check(stage, writer.ids, progress, writer)
+        _refuse(problems, report)
+    return writer.counts
+
+
+def _refuse(problems: list[tuple[str, str]], report: ImportReport) -> None:
+    own = [problem for problem in problems if not problem[0].startswith(f"{DATABASE}:")]
+    for found in (own, report.conflicts, problems):
+        if found:
+            refuse(found)
+
+
+def _check(stage: Stage, entity_ids: Any, progress: Progress | None, writer: Any = None) -> list[tuple[str, str]]:
+    """Every merged record checked (and handed to `writer`, if given), section by section in order."""
+    relations = [r for _, r in stage.merged("relations")]
+    typed = any("/" in spec for r in relations for spec in (*r.source_types, *r.target_types))
+    kinds = stage.kinds() if typed else (lambda ref, pack: None)
+    checker = Checker(relations, stage.source, entity_ids, kinds)
+    problems: list[tuple[str, str]] = []
+    total = sum(stage.count(section) for section in ("sources", "entities", "links", "positions"))
+    done = 0
+
+    def each(section: str, check: Callable[[Any, Any], list]) -> Any:
+        nonlocal done
+        for seq, record in stage.merged(section):
+            found = check(record, _At(stage, seq))
+            if found:  # refused at the end; not written (it may name what is not there)
+                problems.extend(found)
+                continue
+            done += 1
+            if progress is not None and done % 5000 == 0:
+                progress("writing" if writer else "checking", done, total)
+            yield record
+
+    if writer is not None:
+        writer.relation_records(relations)
+        writer.source_records(each("sources", checker.source))
+        writer.entity_owners(record for _, record in stage.merged("entities", "AND owner = 1"))
+        writer.entity_further((record, owner) for _, record, owner in stage.further_statements())
+        writer.entity_statements(each("entities", checker.entity))
+        writer.link_records(each("links", checker.link))
+        writer.position_records(each("positions", checker.position))
+    else:
+        for section, check in (("sources", checker.source), ("entities", checker.entity), ("links", checker.link),
+                               ("positions", checker.position)):
+            for _ in each(section, check):
+                pass
+    if progress is not None:
+        progress("writing" if writer else "checking", done, total)
+    return problems
+
+
+def _compatible(relations: dict[Any, Any], where: Callable[[Any], str]) -> None:
     """Refuse a pack's wording of a relation that reads the other way round from the first
     wording of it (its label the other's inverse, or its ends the other's ends swapped): links
     of the two packs would mean opposite things under one name."""
@@ -269,7 +554,7 @@ def _compatible(relations: dict[Any, Any], where: dict[Any, Origin]) -> None:
             why = (f"its label {r.label!r} is the inverse {other.label!r} is read by" if flipped else
                    f"it joins {r.source_types or 'any'} -> {r.target_types or 'any'}, where it joins "
                    f"{other.source_types or 'any'} -> {other.target_types or 'any'}")
-            raise PackError(f"{where[key]}: relation {r.name}",
+            raise PackError(f"{where(key)}: relation {r.name}",
                             f"means something else than relation {r.name!r} of "
                             f"{'pack ' + other.pack if other.pack else 'the standard vocabulary'} ({why}); "
                             "word it the same way round, or give it a name of its own")
@@ -283,38 +568,6 @@ def _overlap(mine: list[str], theirs: list[str]) -> bool:
 def fresh() -> Pack:
     """What a new database holds before any pack: the standard vocabulary."""
     return Pack(relations=[Relation.model_validate(r) for r in standard_relations()])
-
-
-def import_packs(files: list[Path], path: Path, replace: bool = False) -> ImportReport:
-    """Merge the packs in `files` into the database at `path` (made if missing)."""
-    incoming = [read_pack(file) for file in files]
-    with write_lock(path):
-        existing = _current(path)
-        pack, origins, report = merge(existing, incoming, replace)
-        _check(pack, origins, report)
-        if report.wrote or not path.exists():
-            build_database(pack, path)
-    return report
-
-
-def build_packs(files: list[Path], path: Path) -> dict[str, int]:
-    """Build a new database at `path` from the packs in `files` together (one may refer to
-    another's records); the caller holds the write lock."""
-    incoming = [read_pack(file) for file in files]
-    pack, origins, report = merge(fresh(), incoming, replace=False)
-    _check(pack, origins, report)
-    return build_database(pack, path)
-
-
-def _check(pack: Pack, origins: Origins, report: ImportReport) -> None:
-    """Refuse a merge that does not hold together: first for what is wrong in the files imported
-    (a quote not found, an unknown id), then for records they change without --replace, then
-    for what a change would break in the database's own records."""
-    problems = reference_problems(pack, origins)
-    own = [problem for problem in problems if not problem[0].startswith(f"{DATABASE}:")]
-    for found in (own, report.conflicts, problems):
-        if found:
-            refuse(found)
 
 
 def upgrade_database(path: Path) -> int:
@@ -341,18 +594,6 @@ def upgrade_database(path: Path) -> int:
             raise DatabaseError(f"{path}: cannot read it to upgrade: {exc}") from None
         build_database(_as_pack(document, path), path)
     return found
-
-
-def _current(path: Path) -> Pack:
-    """The database's content as one document of the packs it holds (the standard vocabulary if new)."""
-    if not path.exists():
-        return fresh()
-    kb = KnowledgeBase("sqlite:///" + str(path))
-    try:
-        document = kb.export()
-    finally:
-        kb.close()
-    return _as_pack(document, path)
 
 
 def _as_pack(document: dict[str, Any], path: Path) -> Pack:

@@ -92,8 +92,7 @@ def read_pack(path: Path) -> tuple[Pack, Origins]:
 
 def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base: Path | None, where: str) -> Pack:
     """Validate each record on its own, so that an error names the record it is in."""
-    problems: list[tuple[str, str]] = []  # (where, what): the first and up to LISTED_PROBLEMS more
-    counted = 0
+    problems = Problems()
     valid: dict[str, list[BaseModel]] = {}
     for section, model in SECTIONS.items():
         valid[section] = records = []
@@ -103,33 +102,15 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
             try:
                 records.append(model.model_validate(item, context=PACK_INPUT))
             except ValidationError as exc:
-                errors = exc.errors()
-                if len(problems) <= LISTED_PROBLEMS:  # past those, a problem is only counted
-                    record = f"{origins[(section, n)]}: {record_label(section, item)}"
-                    problems += [(record, field_problem(err, section, item)) for err in errors]
-                counted += len(errors)
-    if problems:
-        others = tuple(f"{w}: {what}" for w, what in problems[1:1 + LISTED_PROBLEMS])
-        raise PackError(problems[0][0], problems[0][1], counted - 1, others)
-    try:  # the records are validated already: the pack takes them as they are
-        pack = Pack.model_validate({**raw, **valid}, context=PACK_INPUT)
-    except ValidationError as exc:
-        found = []
-        for err in exc.errors():
-            key, *rest = err["loc"] or ("record",)
-            origin = origins.get((str(key), -1), where)
-            info = raw.get("pack")
-            if key == "pack" and rest and isinstance(info, dict):
-                problem = field_problem({**err, "loc": rest}, "pack", info)
-                found.append((f"{origin}: pack {shown(info.get('id'))}", problem))
-            else:
-                found.append((str(origin), field_problem(err, "", raw)))
-        others = tuple(f"{w}: {what}" for w, what in found[1:1 + LISTED_PROBLEMS])
-        raise PackError(found[0][0], found[0][1], len(found) - 1, others) from None
+                problems.record(exc, section, item, origins[(section, n)])
+    problems.raise_any()
+    header = {key: value for key, value in raw.items() if key not in SECTIONS}
+    header_pack(header, {key: origins.get((key, -1)) for key in header}, where)
+    pack = Pack.model_validate({**raw, **valid}, context=PACK_INPUT)  # the records are validated already
     name_packs(pack)  # a record comes from the pack it is given in, unless it names another
     declared = {info.id for info in ([pack.pack] if pack.pack else []) + list(pack.packs)}
     undeclared = [(f"{origins.get((section, n), where)}: {record_label(section, record.model_dump())}",
-                   f"field 'pack': {record.pack!r} is not a pack this document gives (in `pack:` or `packs:`)")
+                   undeclared_pack(record.pack))
                   for section in SECTIONS for n, record in enumerate(getattr(pack, section))
                   if record.pack is not None and record.pack not in declared]
     if undeclared:
@@ -137,14 +118,63 @@ def _validate(raw: dict[str, Any], origins: dict[tuple[str, int], Origin], base:
     for n, source in enumerate(pack.sources):
         if source.text_file:
             try:
-                if base is None:  # a lone file's folder is anybody's (a home folder): not the pack's
-                    raise ValueError("only a pack folder may name files; a single-file pack gives its text "
-                                     "inline (text:)")
-                source.text = _source_text(base, source.text_file)
+                source.text = source_file_text(base, source.text_file)
             except ValueError as exc:
                 raise PackError(f"{origins[('sources', n)]}: source {source.id}", f"field 'text_file': {exc}") from None
             source.text_file = None
     return pack
+
+
+class Problems:
+    """Records refused by validation, worded: the first and up to LISTED_PROBLEMS more, and a count."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+        self.counted = 0
+
+    def record(self, exc: ValidationError, section: str, item: Any, origin: Any) -> None:
+        errors = exc.errors()
+        if len(self.found) <= LISTED_PROBLEMS:  # past those, a problem is only counted
+            where = f"{origin}: {record_label(section, item)}"
+            self.found += [(where, field_problem(err, section, item)) for err in errors]
+        self.counted += len(errors)
+
+    def raise_any(self) -> None:
+        if self.found:
+            others = tuple(f"{w}: {what}" for w, what in self.found[1:1 + LISTED_PROBLEMS])
+            raise PackError(self.found[0][0], self.found[0][1], self.counted - 1, others)
+
+
+def header_pack(header: dict[str, Any], origins: dict[str, Any], where: str) -> Pack:
+    """A document's top-level values but its sections (`schema_version`, `pack`, `packs`) as an
+    empty Pack; PackError words what is wrong with them."""
+    try:
+        return Pack.model_validate(header, context=PACK_INPUT)
+    except ValidationError as exc:
+        found = []
+        for err in exc.errors():
+            key, *rest = err["loc"] or ("record",)
+            origin = origins.get(str(key)) or where
+            info = header.get("pack")
+            if key == "pack" and rest and isinstance(info, dict):
+                problem = field_problem({**err, "loc": rest}, "pack", info)
+                found.append((f"{origin}: pack {shown(info.get('id'))}", problem))
+            else:
+                found.append((str(origin), field_problem(err, "", header)))
+        others = tuple(f"{w}: {what}" for w, what in found[1:1 + LISTED_PROBLEMS])
+        raise PackError(found[0][0], found[0][1], len(found) - 1, others) from None
+
+
+def undeclared_pack(pack: str) -> str:
+    return f"field 'pack': {pack!r} is not a pack this document gives (in `pack:` or `packs:`)"
+
+
+def source_file_text(base: Path | None, name: str) -> str:
+    """The text of a source's `text_file` in the pack folder `base` (None: a single-file pack,
+    which may not name files); ValueError says why not."""
+    if base is None:  # a lone file's folder is anybody's (a home folder): not the pack's
+        raise ValueError("only a pack folder may name files; a single-file pack gives its text inline (text:)")
+    return _source_text(base, name)
 
 
 def _source_text(base: Path, name: str) -> str:

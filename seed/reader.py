@@ -48,12 +48,15 @@ def pack_files(path: Path) -> list[Path]:
     raise PackError(str(path), "no such file or folder")
 
 
-def read_file(file: Path) -> Iterator[Read]:
-    """The records and top-level values of one pack file, in the order the file gives them."""
+def read_file(file: Path, read: list[int] | None = None) -> Iterator[Read]:
+    """The records and top-level values of one pack file, in the order the file gives them;
+    `read[0]`, if given, says how many bytes of the file have been read so far."""
+    read = [0] if read is None else read
     if file.suffix == ".json":
-        yield from _JsonStream(file).read()
+        yield from _JsonStream(file, read).read()
         return
     data, lines = _read(file)
+    read[0] = file.stat().st_size
     for key in list(data):
         value = data.pop(key)
         if key not in SECTIONS:
@@ -284,8 +287,8 @@ class _JsonStream:
     same refusals as a whole file: a key twice, a huge integer, NaN), holding no more of the
     file than the record being read."""
 
-    def __init__(self, file: Path) -> None:
-        self.file = file
+    def __init__(self, file: Path, read: list[int]) -> None:
+        self.file, self.read_so_far = file, read
         self.decoder = json.JSONDecoder(**_JSON_HOOKS)
         self.buf = ""
         self.pos = 0  # where reading has got to in buf
@@ -327,6 +330,7 @@ class _JsonStream:
         blob = self.handle.read(CHUNK)
         first = self.bytes_read == 0
         self.bytes_read += len(blob)
+        self.read_so_far[0] = self.bytes_read
         if first:
             if blob.startswith((b"\xff\xfe", b"\xfe\xff")):
                 raise PackError(str(self.file), "the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
