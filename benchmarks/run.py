@@ -8,6 +8,9 @@ Measures, per database: time to first frame with data beside a minimal Textual a
 (list move, open, follow link, back), search latency per keystroke for a rare and a common word,
 the explorer's peak RSS, and (for generated databases) build time and rows per second; with
 --import, also the time and peak RSS of `crisis-tui import` of the same crisis as a JSON pack.
+With --acled-only, instead: for each size, an ACLED-layout CSV of that many rows
+(acled_csv.py), the time and peak RSS of `crisis-tui import` of it, and in the same sitting the
+floor, the sqlite3 shell's `.import` of the same file into one table of a fresh database.
 Not a test: results vary with the machine; compare ratios measured in one run.
 """
 
@@ -18,6 +21,7 @@ import compileall
 import json
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -205,6 +209,74 @@ def timed_import(events: int, folder: Path) -> dict:
             leftover.unlink(missing_ok=True)
 
 
+def waited(argv: list[str], stdin: str | None = None) -> tuple[float, int, str]:
+    """Run `argv` (with `stdin` as its input): seconds, peak RSS in MB, and what it wrote to stderr;
+    RuntimeError if it fails."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if stdin is not None:
+        assert child.stdin is not None
+        child.stdin.write(stdin.encode())
+        child.stdin.close()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    assert child.stderr is not None
+    errors = child.stderr.read().decode()
+    child.stderr.close()
+    if status:
+        raise RuntimeError(f"{shlex.join(argv)} failed: {errors}")
+    return seconds, round(usage.ru_maxrss / 1024), errors
+
+
+def timed_acled(rows: int, folder: Path, real: bool = True) -> dict:
+    """An ACLED export of `rows` rows (acled_csv.py): its size and generation time; the time and
+    peak RSS of `crisis-tui import` of it (unless not `real`); and the floor, the sqlite3 shell's
+    `.mode csv` + `.import` of the same file into one table of a fresh database (no checks, no
+    entities or links: the least any import of the file can cost), and import / floor.
+    """
+    csv_file, db, floor_db = folder / f"acled-{rows}.csv", folder / f"acled-{rows}.db", folder / f"floor-{rows}.db"
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "acled_csv.py"), "--rows", str(rows),
+                          "--out", str(csv_file)], capture_output=True, text=True, check=True)
+    made = json.loads(out.stdout)
+    result: dict = {"rows": rows, "csv_mb": round(made["bytes"] / 2**20), "csv_s": made["seconds"]}
+    try:
+        if real:
+            db.unlink(missing_ok=True)
+            seconds, rss, _ = waited([*CLI, "--db", str(db), "import", str(csv_file)])
+            result.update(import_s=round(seconds, 1), import_rss_mb=rss)
+        shell = shutil.which("sqlite3")
+        if shell is None:
+            print("NO FLOOR: the sqlite3 command-line shell is not installed (apt-get install sqlite3); "
+                  "the import is not compared with anything", file=sys.stderr)
+            result["floor"] = "sqlite3 shell missing"
+            return result
+        floor_db.unlink(missing_ok=True)
+        seconds, rss, errors = waited([shell, str(floor_db)], f".mode csv\n.import '{csv_file}' t\n")
+        if errors:  # the shell goes on past a malformed row; the floor then read less than the import
+            raise RuntimeError(f"sqlite3 .import of {csv_file}: {errors}")
+        version = subprocess.run([shell, "--version"], capture_output=True, text=True).stdout.split()[0]
+        result.update(floor_s=round(seconds, 1), floor_rss_mb=rss, floor_db_mb=round(floor_db.stat().st_size / 2**20),
+                      sqlite3=version)
+        if "import_s" in result:
+            result["ratio"] = round(result["import_s"] / max(seconds, 1e-9), 1)
+        return result
+    finally:
+        for leftover in (csv_file, db, db.with_name(f".{db.name}.lock"), floor_db):
+            leftover.unlink(missing_ok=True)
+
+
+def acled_table(rows: list[dict]) -> str:
+    cols = [("rows", "rows", "{:,}"), ("CSV (MB)", "csv_mb", "{:,}"), ("CSV made (s)", "csv_s", "{}"),
+            ("import (s)", "import_s", "{}"), ("import RSS (MB)", "import_rss_mb", "{:,}"),
+            ("sqlite3 .import (s)", "floor_s", "{}"), ("its RSS (MB)", "floor_rss_mb", "{:,}"),
+            ("import / floor", "ratio", "{}")]
+    lines = ["| " + " | ".join(c[0] for c in cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt.format(r[key]) if key in r else "-" for _, key, fmt in cols) + " |")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     cols = [("events", "events", "{:,}"), ("first frame (ms)", "first_frame_ms", "{:.0f}"),
             ("minimal app (ms)", "minimal_ms", "{:.0f}"), ("ratio", "ratio", "{:.2f}"),
@@ -240,6 +312,11 @@ def main() -> int:
                         help="also time `crisis-tui import` of each size written as a JSON pack (slow)")
     parser.add_argument("--import-only", action="store_true",
                         help="only time `crisis-tui import` of each size (no explorer measurements)")
+    parser.add_argument("--acled-only", action="store_true",
+                        help="only time `crisis-tui import` of an ACLED CSV of each size (--sizes, in rows) "
+                             "against the sqlite3 shell's .import of it")
+    parser.add_argument("--floor-only", action="store_true",
+                        help="with --acled-only: make the CSV and time the sqlite3 floor, not crisis-tui import")
     parser.add_argument("--cli", help="the command to measure instead of this venv's crisis-tui "
                                       "(e.g. \"python old/run.py\", to compare two builds in one sitting)")
     args = parser.parse_args()
@@ -255,6 +332,12 @@ def main() -> int:
     for db in args.db:
         rows.append(measure(db, args.runs, args.presses))
         print(json.dumps(rows[-1]), file=sys.stderr)
+    if args.acled_only:
+        for size in args.sizes:
+            rows.append(timed_acled(size, args.dir, real=not args.floor_only))
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        print(acled_table(rows))
+        return 0
     if args.import_only:
         for events in args.sizes:
             print(json.dumps({"events": events, **timed_import(events, args.dir)}), flush=True)

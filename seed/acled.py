@@ -6,6 +6,10 @@ row's `source`, its text the row's fields a line each), so that every quote occu
 its source. Every column of a row that has a value is kept in the event's attributes, typed:
 a value that is not of its column's type refuses the file, naming the file, line and column.
 
+`iter_acled` reads a file a row at a time and yields each record as its row is read (memory
+grows with the distinct events, actors and places, not with the rows); `read_acled` gathers
+the same records from a decoded text into one document.
+
 Ids depend only on what a row says (an actor's name; a place's country, admin1, admin2 and
 location), written with `key_id`, readable and distinct for distinct texts: two files that name the same
 actor or place give it the same id, and two names never share one.
@@ -16,14 +20,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import stat
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..db.errors import PackError
 from ..db.pack import MAX_LINE, MAX_TEXT, control_problem, parse_date
+from ..db.text import LINE_CONTROL
 
 REQUIRED = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "actor2", "location",
             "latitude", "longitude", "source", "notes", "fatalities")
@@ -35,6 +42,7 @@ INTEGERS = frozenset(("year", "time_precision", "geo_precision", "fatalities", "
                       "event_id_no_cnty", "data_id"))
 NUMBERS_OR_TEXT = frozenset(("inter1", "inter2", "interaction"))  # codes in older exports, words in newer
 COORDINATES = {"latitude": 90.0, "longitude": 180.0}
+TYPED = INTEGERS | NUMBERS_OR_TEXT | COORDINATES.keys()  # the columns `typed` may change; others are text
 NOT_ATTRIBUTES = frozenset(("notes",))  # the event's summary; every other column is an attribute too
 # ACLED's actor types (inter1, inter2): code -> the readable name, an actor's kind
 ACTOR_TYPES = {1: "State forces", 2: "Rebel groups", 3: "Political militias", 4: "Identity militias",
@@ -50,6 +58,11 @@ PLACE_KEY = ("country", "admin1", "admin2", "location")
 PRECISION_NOTES = {2: "ACLED gives this date to within about a week of {date} (time_precision 2).",
                    3: "ACLED gives this date to within about a month of {date} (time_precision 3)."}
 MAX_ID = 200  # db.pack.Ref
+# One row's characters, however many lines its quoted cells span: thirty columns of MAX_TEXT fit
+# five times over; the cap keeps a file with no line break (or an endless quoted cell) from
+# being read whole.
+MAX_ROW = 16 * 1024 * 1024
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of a byte that is not UTF-8
 _MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
                                        "september", "october", "november", "december"), start=1)}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
@@ -154,67 +167,171 @@ def actor_type(column: str, value: str | int | float | None) -> str | None:
     return name
 
 
+Record = tuple[str, Any, int | None]  # (key, value, line): a section's record, or a top-level key's value
+
+
+def iter_acled(path: Path) -> Iterator[Record]:
+    """The CSV file at `path` as a stream of pack records, read a row at a time.
+
+    Yields `("schema_version", 1, None)` and `("pack", {...}, None)` first, then for each row
+    `("sources", source, line)`, `("entities", event, line)`, its place if first seen, its
+    `located-in` link, and for each actor (actor1, actor2, then the associates) the actor if
+    first seen with a kind, then its link, each with the CSV line the row ends on. An actor
+    first seen without a kind (an associate, or a side with no `inter` code) is held until a
+    row gives it one (it is yielded then, citing its first row and with that row's line) or
+    the file ends (yielded after the last row). Memory grows with the distinct event codes,
+    places and actors, never with the rows. PackError names the file and line of the first
+    problem, when the reading reaches it; a consumer must not act on the records before the
+    stream ends.
+
+    A pipe, socket or device is never opened; a UTF-8 byte-order mark is skipped; a UTF-16
+    one, a NUL byte, bytes that are not UTF-8, or a file of only blank lines refuse the file.
+    """
+    with _open_regular(path) as handle:
+        if handle.peek(4)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise PackError(str(path), "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8")
+        # surrogateescape: a byte that is not UTF-8 reaches _Lines as U+DC80-U+DCFF, refused with its line
+        with io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
+            yield from _records(path, _Lines(path, text))
+
+
 def read_acled(path: Path, text: str, lines: dict[tuple[str, int], int] | None = None) -> dict[str, Any]:
-    """The CSV at `path` (already decoded) as a pack document; PackError names file and line.
+    """The CSV at `path` (already decoded) as one pack document: the records `iter_acled`
+    would yield, gathered; PackError names file and line.
 
     `lines`, if given, is filled with the line each record comes from, as `(section, index)`.
     """
     lines = {} if lines is None else lines
-    reader = csv.reader(io.StringIO(text, newline=""))
+    document: dict[str, Any] = {"schema_version": None, "pack": None, "sources": [], "entities": [], "links": []}
+    for key, value, line in _records(path, _Lines(path, io.StringIO(text, newline=""))):
+        if isinstance(document[key], list):
+            lines[(key, len(document[key]))] = line or 0
+            document[key].append(value)
+        else:
+            document[key] = value
+    return document  # its links use standard relations (RELATIONS), which every database has
+
+
+def _open_regular(path: Path) -> io.BufferedReader:
+    """The regular file at `path`, open for reading; PackError if it is not one or cannot be read.
+
+    A pipe, socket or device is never opened (a pipe with no writer blocks for ever; a device
+    can be endless): seen by its path, then once open (it may have been swapped since).
+    """
     try:
-        header = next(reader)
-    except StopIteration:
-        raise PackError(str(path), "the file is empty") from None
-    except csv.Error as exc:
-        raise PackError(f"{path}:1", f"malformed CSV: {exc}") from None
-    header = [h.strip() for h in header]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise PackError(f"{path}:1", f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                                     "(ACLED layout expected)")
-    twice = sorted({h for h in header if header.count(h) > 1})
-    if twice:
-        raise PackError(f"{path}:1", f"column {twice[0]!r} is in the header twice")
-    if "" in header:
-        raise PackError(f"{path}:1", f"column {header.index('') + 1} of the header has no name")
-    for name in header:
-        problem = cell_problem(name, one_line=True)
-        if problem:
-            raise PackError(f"{path}:1", f"column name {name[:40]!r}: {problem}")
-    reading = _Reading(path, pack_id(path), lines)
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise PackError(str(path), "is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise PackError(str(path), "is not a regular file (a pipe, socket or device)")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise PackError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise PackError(str(path), "is not a regular file (a pipe, socket or device)")
+    return handle
+
+
+class _Lines:
+    """The lines of a CSV text as csv.reader reads them, each checked as it comes: no NUL byte,
+    no byte that is not UTF-8 (U+DC80-U+DCFF from `surrogateescape`), and no row (the lines
+    since `row_chars` was last set to 0) of more than MAX_ROW characters, so that a file with
+    no line break is not read whole."""
+
+    def __init__(self, path: Path, stream: TextIO) -> None:
+        self.path, self.readline = path, stream.readline
+        self.number = 0  # lines read
+        self.row_chars = 0  # characters read since the last row began
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = self.readline(MAX_ROW + 1)
+        except OSError as exc:
+            raise PackError(f"{self.path}:{self.number + 1}", f"cannot read: {exc.strerror or exc}") from None
+        if not line:
+            raise StopIteration
+        self.number += 1
+        self.row_chars += len(line)
+        if self.row_chars > MAX_ROW:
+            raise PackError(f"{self.path}:{self.number}", f"a row of more than {MAX_ROW:,} characters")
+        if "\x00" in line:
+            raise PackError(f"{self.path}:{self.number}", "this is a binary file (a NUL byte), not CSV")
+        if not line.isascii():
+            bad = _NOT_UTF8.search(line)
+            if bad:
+                raise PackError(f"{self.path}:{self.number}",
+                                f"not valid UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x}); save the file as UTF-8")
+        return line
+
+
+def _records(path: Path, lines: _Lines) -> Iterator[Record]:
+    """The records of the CSV whose lines are `lines` (iter_acled)."""
+    reader = csv.reader(lines)
     try:
+        header = [h.strip() for h in _header(path, reader)]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise PackError(f"{path}:1", f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                                         "(ACLED layout expected)")
+        twice = sorted({h for h in header if header.count(h) > 1})
+        if twice:
+            raise PackError(f"{path}:1", f"column {twice[0]!r} is in the header twice")
+        if "" in header:
+            raise PackError(f"{path}:1", f"column {header.index('') + 1} of the header has no name")
+        for name in header:
+            problem = cell_problem(name, one_line=True)
+            if problem:
+                raise PackError(f"{path}:1", f"column name {name[:40]!r}: {problem}")
+        reading = _Reading(path, pack_id(path))
+        yield "schema_version", 1, None
+        yield "pack", {"id": reading.pack, "title": f"ACLED export {path.name}",
+                       "description": f"Conflict events read from the ACLED export {path.name}, a row each."}, None
         for row in reader:
+            lines.row_chars = 0
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
                 raise PackError(f"{path}:{line}", f"row has {len(row)} fields, the header has {len(header)}")
-            reading.row(line, dict(zip(header, (cell.strip() for cell in row), strict=True)))
+            yield from reading.row(line, dict(zip(header, [cell.strip() for cell in row], strict=True)))
     except csv.Error as exc:
         raise PackError(f"{path}:{reader.line_num}", f"malformed CSV: {exc}") from None
-    if not reading.sources:
+    if not reading.events:
         raise PackError(str(path), "no data rows")
-    return {"schema_version": 1,
-            "pack": {"id": reading.pack, "title": f"ACLED export {path.name}",
-                     "description": f"Conflict events read from the ACLED export {path.name}, a row each."},
-            "sources": reading.sources,  # its links use standard relations (RELATIONS), which every database has
-            "entities": list(reading.entities.values()), "links": reading.links}
+    yield from reading.held()
+
+
+def _header(path: Path, reader: Iterator[list[str]]) -> list[str]:
+    """The first row; PackError if the file is empty or only blank lines."""
+    header = next(reader, None)
+    if header is None:
+        raise PackError(str(path), "the file is empty")
+    if not any(cell.strip() for cell in header) and not any(any(c.strip() for c in row) for row in reader):
+        raise PackError(str(path), "the file is empty")  # only blank lines
+    return header
 
 
 Refuse = Callable[[str, str], PackError]  # (column, problem) -> the error naming the file, line and column
 
 
 class _Reading:
-    """The records read so far from one file."""
+    """What one file's rows have given so far: the ids the stream has seen, never the records
+    (but those of actors held for a kind)."""
 
-    def __init__(self, path: Path, pack: str, lines: dict[tuple[str, int], int]) -> None:
-        self.path, self.pack, self.lines = path, pack, lines
-        self.sources: list[dict[str, Any]] = []
-        self.entities: dict[str, dict[str, Any]] = {}
-        self.links: list[dict[str, Any]] = []
+    def __init__(self, path: Path, pack: str) -> None:
+        self.path, self.pack = path, pack
         self.events: dict[str, int] = {}  # event code -> its line
+        self.seen: set[str] = set()  # places and actors yielded
+        self.refs: dict[tuple[str, ...], str] = {}  # (kind, *key texts) -> the id of an actor or place
+        self.kindless: dict[str, tuple[dict[str, Any], int]] = {}  # actors held for a kind, and their lines
 
-    def row(self, line: int, record: dict[str, str]) -> None:
+    def row(self, line: int, record: dict[str, str]) -> Iterator[Record]:
+        """The row's source, event, place, actors and links, each with `line`."""
         where = f"{self.path}:{line}"
 
         def refuse(column: str, problem: str) -> PackError:
@@ -227,11 +344,18 @@ class _Reading:
             raise refuse("event_id_cnty", f"duplicate event {code!r} (also on line {self.events[code]})")
         self.events[code] = line
         values: dict[str, str | int | float] = {}
+        cells = record.values()
+        # most rows: no cell longer than a line, no control character anywhere; no cell to check
+        plain = max(map(len, cells)) <= MAX_LINE and LINE_CONTROL.search(" ".join(cells)) is None
         for column, cell in record.items():
-            problem = cell_problem(cell, column in ONE_LINE)
-            if problem:
-                raise refuse(column, problem)
+            if not plain:
+                problem = cell_problem(cell, column in ONE_LINE)
+                if problem:
+                    raise refuse(column, problem)
             if cell:
+                if column not in TYPED:
+                    values[column] = cell
+                    continue
                 try:
                     values[column] = typed(column, cell)
                 except ValueError as exc:
@@ -250,9 +374,8 @@ class _Reading:
         event_id = self._id("event", event_code_id(code), "event_id_cnty", refuse)
         stamp = f"-{values['timestamp']}" if "timestamp" in values else ""
         source_id = f"acled/{self.pack}/{event_code_id(code)}{stamp}"
-        self.lines[("sources", len(self.sources))] = line
-        self.sources.append({"id": source_id, "title": record["source"] or f"ACLED event {code}",
-                             "text": "\n".join(f"{key}: {value}" for key, value in record.items() if value)})
+        yield "sources", {"id": source_id, "title": record["source"] or f"ACLED event {code}",
+                          "text": "\n".join([f"{key}: {value}" for key, value in record.items() if value])}, line
 
         def cite(column: str) -> list[dict[str, str]]:
             return [{"source": source_id, "quote": f"{column}: {record[column]}"}]
@@ -263,22 +386,24 @@ class _Reading:
                  "summary": record["notes"],
                  "attributes": {key: value for key, value in values.items() if key not in NOT_ATTRIBUTES},
                  "citations": cite("notes") if record["notes"] else cite("event_id_cnty")}
-        self._entity(line, event)
+        yield "entities", event, line
 
         if record["location"]:
             parts = tuple(record.get(key, "") for key in PLACE_KEY)
-            place_id = self._id("place", key_id(*parts), "location", refuse)
+            place_id = self._ref("place", parts, "location", refuse)
             key = {column: value for column, value in zip(PLACE_KEY, parts, strict=True) if value}
-            self._entity(line, {"id": place_id, "type": "place", "name": record["location"], "attributes": key,
-                                "citations": cite("location")})
-            self._link(line, event_id, "located-in", place_id, cite("location"))
+            if place_id not in self.seen:
+                self.seen.add(place_id)
+                yield "entities", {"id": place_id, "type": "place", "name": record["location"], "attributes": key,
+                                   "citations": cite("location")}, line
+            yield "links", _link(event_id, "located-in", place_id, cite("location")), line
         for column, relation in ROLES.items():
             names = [record.get(column, "")] if column in kinds else record.get(column, "").split(";")
             for name in dict.fromkeys(n.strip() for n in names if n.strip()):
-                actor_id = self._id("actor", key_id(name), column, refuse)
-                self._entity(line, {"id": actor_id, "type": "actor", "kind": kinds.get(column), "name": name,
-                                    "citations": cite(column)})
-                self._link(line, event_id, relation, actor_id, cite(column))
+                actor_id = self._ref("actor", (name,), column, refuse)
+                yield from self._actor(line, {"id": actor_id, "type": "actor", "kind": kinds.get(column), "name": name,
+                                              "citations": cite(column)})
+                yield "links", _link(event_id, relation, actor_id, cite(column)), line
 
     @staticmethod
     def _date(date: str, precision: str | int | float, refuse: Refuse) -> dict[str, Any]:
@@ -300,15 +425,38 @@ class _Reading:
                                  f"an id holds at most {MAX_ID})")
         return ref
 
-    def _entity(self, line: int, entity: dict[str, Any]) -> None:
-        """Add `entity`, or, if its id is there, give the one there a kind it lacked."""
-        old = self.entities.get(entity["id"])
-        if old is None:
-            self.lines[("entities", len(self.entities))] = line
-            self.entities[entity["id"]] = entity
-        elif old.get("kind") is None and entity.get("kind"):
-            old["kind"] = entity["kind"]
+    def _ref(self, kind: str, texts: tuple[str, ...], column: str, refuse: Refuse) -> str:
+        """The id of an actor or place keyed by `texts`, made once for each (distinct ids)."""
+        ref = self.refs.get((kind, *texts))
+        if ref is None:
+            ref = self.refs[(kind, *texts)] = self._id(kind, key_id(*texts), column, refuse)
+        return ref
 
-    def _link(self, line: int, source: str, relation: str, target: str, citations: list[dict[str, str]]) -> None:
-        self.lines[("links", len(self.links))] = line
-        self.links.append({"source": source, "relation": relation, "target": target, "citations": citations})
+    def _actor(self, line: int, actor: dict[str, Any]) -> Iterator[Record]:
+        """`actor` if it is new and has a kind; a new one without a kind is held (with `line`)
+        until a row gives it a kind (then the one held is yielded, with that kind) or the file
+        ends: an actor takes the kind of its first row that gives one (docs/acled.md)."""
+        ref = actor["id"]
+        if ref in self.seen:
+            return
+        held = self.kindless.get(ref)
+        if actor["kind"] is None:
+            if held is None:
+                self.kindless[ref] = (actor, line)
+            return
+        self.seen.add(ref)
+        if held is not None:
+            del self.kindless[ref]
+            first, line = held
+            actor = {**first, "kind": actor["kind"]}
+        yield "entities", actor, line
+
+    def held(self) -> Iterator[Record]:
+        """The actors no row gave a kind, in the order first seen."""
+        for actor, line in self.kindless.values():
+            yield "entities", actor, line
+        self.kindless.clear()
+
+
+def _link(source: str, relation: str, target: str, citations: list[dict[str, str]]) -> dict[str, Any]:
+    return {"source": source, "relation": relation, "target": target, "citations": citations}

@@ -5,7 +5,11 @@ keep every character, and each file a pack of its own."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,7 +19,7 @@ from hypothesis import strategies as st
 from crisis_tui.db.constants import REF_PATTERN
 from crisis_tui.db.errors import PackError
 from crisis_tui.db.queries import KnowledgeBase
-from crisis_tui.seed.acled import KEY_HASH, key_id, read_acled
+from crisis_tui.seed.acled import KEY_HASH, MAX_ROW, iter_acled, key_id, read_acled
 from crisis_tui.seed.importer import import_packs
 from crisis_tui.seed.loader import load_pack
 from crisis_tui.seed.vocabulary import standard_relations
@@ -278,3 +282,161 @@ def test_the_key_examples_in_docs_acled_md_are_what_key_id_writes():
     assert len(rows) == 4
     for texts, written in rows:
         assert key_id(*re.findall(r"`([^`]*)`", texts)) == written
+
+
+# Read as a stream (issue #14): a row at a time, memory growing only with distinct ids
+
+
+def stream(path: Path) -> list[tuple[str, str, int | None]]:
+    """What iter_acled yields, as (key, the record's id or the value's kind, line)."""
+    def label(key: str, value) -> str:
+        if key == "links":
+            return f"{value['source']} {value['relation']} {value['target']}"
+        return value["id"] if isinstance(value, dict) else repr(value)
+    return [(key, label(key, value), line) for key, value, line in iter_acled(path)]
+
+
+def stream_refusal(path: Path) -> str:
+    with pytest.raises(PackError) as caught:
+        list(iter_acled(path))
+    return str(caught.value)
+
+
+def test_the_stream_gathered_is_the_document():
+    gathered: dict = {"sources": [], "entities": [], "links": []}
+    for key, value, _ in iter_acled(XLAND):
+        if key in gathered:
+            gathered[key].append(value)
+        else:
+            gathered[key] = value
+    assert gathered == read()
+    assert [key for key, _, _ in iter_acled(XLAND)][:2] == ["schema_version", "pack"]
+
+
+def test_each_row_comes_out_as_it_is_read_and_a_kindless_actor_waits_for_its_kind(tmp_path):
+    """An associate has no kind; it is held until a row names it as a side with a type (it comes
+    out then, citing its first row, with that row's line) or the file ends."""
+    header = HEADER.replace("inter1,", "inter1,assoc_actor_1,")
+    first = ROW.replace(",1,Front", ",1,Police,Front")
+    second = (ROW.replace("XLD1,", "XLD2,").replace("Army of Xland,1,", "Police,1,")
+              .replace("1745900000", "1745900001"))
+    third = (ROW.replace("XLD1,", "XLD3,").replace("Army of Xland,1,Front,2", "Army of Xland,1,Militia,0")
+             .replace("1745900000", "1745900002"))
+    second, third = second.replace(",1,Front", ",1,,Front"), third.replace(",1,Militia", ",1,,Militia")
+    path = csv_file(tmp_path, first, second, third, header=header)
+    event, place = "event/acled-xld", "place/acled-xland--norden----tarsk-3300ec53"
+    army, front = "actor/acled-army-of-xland-de6f7572", "actor/acled-front-dd19f988"
+    police, militia = f"actor/acled-{key_id('Police')}", f"actor/acled-{key_id('Militia')}"
+    assert stream(path) == [
+        ("schema_version", "1", None), ("pack", "acled-events", None),
+        ("sources", "acled/acled-events/xld1-1745900000", 2), ("entities", f"{event}1", 2), ("entities", place, 2),
+        ("links", f"{event}1 located-in {place}", 2),
+        ("entities", army, 2), ("links", f"{event}1 first-side {army}", 2),
+        ("entities", front, 2), ("links", f"{event}1 second-side {front}", 2),
+        ("links", f"{event}1 first-side-associate {police}", 2),  # Police, no kind yet: held
+        ("sources", "acled/acled-events/xld2-1745900001", 3), ("entities", f"{event}2", 3),
+        ("links", f"{event}2 located-in {place}", 3),
+        ("entities", police, 2),  # its kind now known: out, with the line it was first cited on
+        ("links", f"{event}2 first-side {police}", 3), ("links", f"{event}2 second-side {front}", 3),
+        ("sources", "acled/acled-events/xld3-1745900002", 4), ("entities", f"{event}3", 4),
+        ("links", f"{event}3 located-in {place}", 4), ("links", f"{event}3 first-side {army}", 4),
+        ("links", f"{event}3 second-side {militia}", 4),  # inter2 0: no kind
+        ("entities", militia, 4),  # no row gave it a kind: out at the end
+    ]
+    actors = {value["id"]: value for key, value, _ in iter_acled(path) if key == "entities"}
+    assert actors[police]["kind"] == "State forces"
+    assert actors[police]["citations"] == [{"source": "acled/acled-events/xld1-1745900000",
+                                            "quote": "assoc_actor_1: Police"}]
+    assert actors[militia]["kind"] is None
+
+
+def test_a_file_is_read_lazily_up_to_its_first_problem(tmp_path):
+    rows = [ROW.replace("XLD1,", f"XLD{n},") for n in range(1, 2000)]
+    rows[2] = rows[2].replace(",0,1745900000", ",many,1745900000")  # line 4
+    records = iter_acled(csv_file(tmp_path, *rows))
+    read_so_far = []
+    with pytest.raises(PackError) as caught:
+        for key, _, line in records:
+            read_so_far.append((key, line))
+    assert str(caught.value) == f"{tmp_path / 'events.csv'}:4: column 'fatalities': 'many' is not a whole number"
+    assert read_so_far[:3] == [("schema_version", None), ("pack", None), ("sources", 2)]
+    assert {line for _, line in read_so_far} == {None, 2, 3}  # rows 1 and 2 came out before row 3 was read
+
+
+def test_memory_stays_flat_however_many_rows(tmp_path):
+    """50,000 rows of 400 bytes: the stream holds the event codes and the distinct actors and
+    places; a whole document of them (the rows' texts, ~1 KB each, and their records) would
+    take hundreds of megabytes."""
+    path = tmp_path / "big.csv"
+    note = "Shots were fired at the post and the patrol returned fire before dawn. " * 4
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER + "\n")
+        for n in range(50_000):
+            out.write(f"XLD{n},2025-04-24,1,Battles,Armed clash,Army {n % 500},1,Front {n % 700},2,Xland,Norden,"
+                      f"Town {n % 3000},33.7,74.1,Daily,{note}{n},0,{1745900000 + n}\n")
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from crisis_tui.seed.acled import iter_acled
+
+        def kb(field):  # this process's resident memory now (VmRSS) or at its peak (VmHWM)
+            status = Path("/proc/self/status").read_text().splitlines()
+            return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+
+        before = kb("VmRSS")
+        count = sum(1 for _ in iter_acled(Path({str(path)!r})))
+        print(count, (kb("VmHWM") - before) // 1024)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    records, grown_mb = map(int, out.split())
+    assert records == 2 + 50_000 * 5 + 500 + 700 + 3000  # a source, an event, 3 links a row
+    assert grown_mb < 40, f"{grown_mb} MB for a {path.stat().st_size // 2**20} MB file"
+
+
+def test_bytes_that_are_not_utf8_refuse_the_file_naming_their_line(tmp_path):
+    path = csv_file(tmp_path, ROW, ROW.replace("XLD1,", "XLD2,"), ROW.replace("XLD1,", "XLD3,"))
+    path.write_bytes(path.read_bytes().replace(b"XLD3,2025-04-24,1,Battles,Armed clash,Army",
+                                               b"XLD3,2025-04-24,1,Battles,Armed clash,\xc7army"))
+    assert stream_refusal(path) == f"{path}:4: not valid UTF-8 (byte 0xc7); save the file as UTF-8"
+    latin1 = csv_file(tmp_path, ROW.replace("Tarsk", "\u00c7arval"), name="latin1.csv")
+    latin1.write_bytes(latin1.read_text(encoding="utf-8").encode("latin-1"))
+    assert stream_refusal(latin1) == f"{latin1}:2: not valid UTF-8 (byte 0xc7); save the file as UTF-8"
+
+
+def test_a_nul_byte_refuses_the_file_as_binary(tmp_path):
+    path = csv_file(tmp_path, ROW, ROW.replace("XLD1,", "XLD2,").replace("Shots", "Sh\x00ots"))
+    assert stream_refusal(path) == f"{path}:3: this is a binary file (a NUL byte), not CSV"
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("\n".join([HEADER, ROW]).encode("utf-16"))
+    assert stream_refusal(utf16) == (f"{utf16}: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+                                     "save it as UTF-8")
+
+
+def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
+    path = csv_file(tmp_path, ROW)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert stream(path)[2:4] == [("sources", "acled/acled-events/xld1-1745900000", 2),
+                                 ("entities", "event/acled-xld1", 2)]
+
+
+def test_an_empty_file_a_header_alone_and_blank_lines_are_refused(tmp_path):
+    for text, problem in (("", "the file is empty"), ("\n \n\t\r\n", "the file is empty"),
+                          (HEADER + "\n\n , ,\n", "no data rows")):
+        path = tmp_path / "events.csv"
+        path.write_text(text, encoding="utf-8")
+        assert stream_refusal(path) == f"{path}: {problem}"
+    path.write_text("\n" + HEADER + "\n" + ROW + "\n", encoding="utf-8")
+    assert stream_refusal(path).startswith(f"{path}:1: missing columns event_id_cnty, event_date")
+
+
+def test_a_row_longer_than_the_limit_is_refused_without_reading_it_whole(tmp_path):
+    path = csv_file(tmp_path, ROW, ROW.replace("XLD1,", "XLD2,").replace("Shots", '"' + "x" * MAX_ROW))
+    assert stream_refusal(path) == f"{path}:3: a row of more than {MAX_ROW:,} characters"
+
+
+def test_a_pipe_or_a_folder_is_never_read(tmp_path):
+    fifo = tmp_path / "events.csv"
+    os.mkfifo(fifo)  # no writer: opening it to read would wait for ever
+    assert stream_refusal(fifo) == f"{fifo}: is not a regular file (a pipe, socket or device)"
+    assert stream_refusal(tmp_path) == f"{tmp_path}: is a folder, not a file"
+    missing = tmp_path / "missing.csv"
+    assert stream_refusal(missing) == f"{missing}: cannot read: No such file or directory"
