@@ -170,7 +170,7 @@ def actor_type(column: str, value: str | int | float | None) -> str | None:
 Record = tuple[str, Any, int | None]  # (key, value, line): a section's record, or a top-level key's value
 
 
-def iter_acled(path: Path) -> Iterator[Record]:
+def iter_acled(path: Path, read: list[int] | None = None) -> Iterator[Record]:
     """The CSV file at `path` as a stream of pack records, read a row at a time.
 
     Yields `("schema_version", 1, None)` and `("pack", {...}, None)` first, then for each row
@@ -186,13 +186,19 @@ def iter_acled(path: Path) -> Iterator[Record]:
 
     A pipe, socket or device is never opened; a UTF-8 byte-order mark is skipped; a UTF-16
     one, a NUL byte, bytes that are not UTF-8, or a file of only blank lines refuse the file.
+    `read[0]`, if given, is kept at how many bytes of the file have been read.
     """
+    read = [0] if read is None else read
     with _open_regular(path) as handle:
         if handle.peek(4)[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise PackError(str(path), "the file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8")
         # surrogateescape: a byte that is not UTF-8 reaches _Lines as U+DC80-U+DCFF, refused with its line
         with io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
-            yield from _records(path, _Lines(path, text))
+            for n, record in enumerate(_records(path, _Lines(path, text))):
+                if not n % 4096:
+                    read[0] = handle.tell()
+                yield record
+            read[0] = handle.tell()
 
 
 def read_acled(path: Path, text: str, lines: dict[tuple[str, int], int] | None = None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import yaml
 from ..db.errors import PackError
 from ..db.pack import MAX_DIGITS, SECTIONS, control_problem, shown
 from ..db.text import inert
-from .acled import read_acled
+from .acled import iter_acled
 from .problems import yaml_problem
 
 TOP_KEYS = {"schema_version", "pack", "packs", *SECTIONS}
@@ -54,6 +54,9 @@ def read_file(file: Path, read: list[int] | None = None) -> Iterator[Read]:
     read = [0] if read is None else read
     if file.suffix == ".json":
         yield from _JsonStream(file, read).read()
+        return
+    if file.suffix.lower() == ".csv":
+        yield from iter_acled(file, read)
         return
     data, lines = _read(file)
     read[0] = file.stat().st_size
@@ -173,10 +176,7 @@ def _read(file: Path) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
         raise PackError(f"{file}:{line}", f"not valid UTF-8 (byte {exc.start})") from None
     del blob
     lines: dict[tuple[str, int], int] = {}
-    if file.suffix.lower() == ".csv":
-        data = read_acled(file, text, lines)
-    else:
-        data = _parse_yaml(file, text, lines)
+    data = _parse_yaml(file, text, lines)
     if not isinstance(data, dict):
         raise PackError(str(file), "a pack file must be a mapping of sections (entities:, links:, …)")
     unknown = sorted(str(k) for k in data if k not in TOP_KEYS)
