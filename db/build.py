@@ -207,6 +207,7 @@ def relation_row(relation: Any, pack_ids: dict[str | None, int | None] | None = 
 
 _CITATION_COLUMNS = ("id", "subject", "subject_id", "source_id", "quote", "offset", "line", "pack_id")
 BATCH = 20000  # rows per batch handed to the sink
+BATCH_TEXT = 4_000_000  # characters of text per batch, at most (a pack of long summaries is not held in batches)
 TEXTS_HELD = 64  # sources whose line starts are kept at hand to place quotes
 
 
@@ -276,12 +277,14 @@ class Writer:
         ids, put = self.ids, self.sink.put
         before = len(ids)
         batch: list[tuple] = []
+        size = 0
         for e in rows:
             ids[e.ref] = n = len(ids) + 1
             batch.append((n, *e))
-            if len(batch) >= BATCH:
+            size += len(e.summary) + len(e.attributes)
+            if len(batch) >= BATCH or size >= BATCH_TEXT:
                 put("entity", _ENTITY_COLUMNS, batch)
-                batch = []
+                batch, size = [], 0
         put("entity", _ENTITY_COLUMNS, batch)
         self.counts["entities"] += len(ids) - before
 
@@ -338,6 +341,7 @@ class Writer:
         """Citations as (subject kind, subject id or entity ref, citation); where each quote sits is found here."""
         texts, ids, newlines, put = self.texts, self.ids, self._newlines, self.sink.put
         batch: list[tuple] = []
+        size = 0
         first = n = self._next["citation"]
         for subject, subject_id, (source, quote, pack_id) in rows:
             text = texts.get(source, "")
@@ -354,9 +358,10 @@ class Writer:
             batch.append((n, subject, ids[subject_id] if subject_id.__class__ is str else subject_id, source, quote,
                           offset, line, pack_id))
             n += 1
-            if len(batch) >= BATCH:
+            size += len(quote)
+            if len(batch) >= BATCH or size >= BATCH_TEXT:
                 put("citation", _CITATION_COLUMNS, batch)
-                batch = []
+                batch, size = [], 0
         put("citation", _CITATION_COLUMNS, batch)
         self._next["citation"] = n
         self.counts["citations"] += n - first

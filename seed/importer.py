@@ -450,11 +450,12 @@ def _one_each(stage: Stage, section: str, report: ImportReport) -> None:
     keep = ",".join(str(s) for s in KEEP)
     number = SECTION_NO[section]
     names = [name for (name,) in conn.execute(
-        f"SELECT name FROM rec WHERE section = ? AND status IN ({keep}) GROUP BY name HAVING count(*) > 1", (number,))]
+        f"SELECT name FROM rec INDEXED BY rec_key WHERE section = ? AND status IN ({keep}) GROUP BY name "
+        "HAVING count(*) > 1", (number,))]
     refused = []
     for name in names:
-        rows = conn.execute(f"SELECT seq, pack, digest, place FROM rec WHERE section = ? AND name = ? "
-                            f"AND status IN ({keep}) ORDER BY place", (number, name)).fetchall()
+        rows = conn.execute(f"SELECT seq, pack, digest, place FROM rec INDEXED BY rec_key WHERE section = ? "
+                            f"AND name = ? AND status IN ({keep}) ORDER BY place", (number, name)).fetchall()
         first_seq, first_pack, first_digest, _ = rows[0]
         for seq, pack, digest, place in rows[1:]:
             if digest != first_digest:

@@ -54,7 +54,8 @@ CREATE TABLE rec (
     owner INTEGER                 -- 1: an entity's first statement (its row)
 );
 """
-_BATCH = 5000
+_BATCH = 5000  # rows staged at a time
+_BATCH_BYTES = 8_000_000  # or fewer, of this many bytes of records
 TEXTS_HELD = 256  # sources held decoded while the merged records are checked and written
 
 
@@ -71,6 +72,7 @@ class Stage:
         self.conn.execute("BEGIN")
         self.files: list[str] = []
         self._rows: list[tuple] = []
+        self._size = 0
         self._seq = 0
         self.first_relation: dict[str, Any] = {}  # each relation's first wording, as staged
         self.source = lru_cache(maxsize=TEXTS_HELD)(self._source)
@@ -114,16 +116,17 @@ class Stage:
             if n == 2:
                 kind = record.kind
         self._seq += 1
+        text = records.body(record)
         self._rows.append((self._seq, n, key, record.pack or "", int(named), doc, file, line, int(doc < 0),
-                           self._seq, records.digest(record), records.body(record), a, b, kind,
-                           KEPT if doc < 0 else None))
-        if len(self._rows) >= _BATCH:
+                           self._seq, records.digest(record), text, a, b, kind, KEPT if doc < 0 else None))
+        self._size += len(text)
+        if len(self._rows) >= _BATCH or self._size >= _BATCH_BYTES:
             self.flush()
 
     def flush(self) -> None:
         self.conn.executemany("INSERT INTO rec (seq, section, name, pack, named, doc, file, line, from_db, place, "
                               "digest, body, a, b, kind, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
-        self._rows = []
+        self._rows, self._size = [], 0
 
     def name_packs(self, doc: int, pack: str) -> None:
         """Give the records of document `doc` that name no pack the document's own."""
@@ -197,8 +200,8 @@ class Stage:
     def _source(self, source_id: str) -> Any | None:
         """The merged source `source_id` (its first statement), or None."""
         keep = ",".join(str(s) for s in KEEP)
-        row = self.conn.execute(f"SELECT body, pack FROM rec WHERE section = 1 AND name = ? AND status IN ({keep}) "
-                                "ORDER BY place LIMIT 1", (source_id,)).fetchone()
+        row = self.conn.execute(f"SELECT body, pack FROM rec INDEXED BY rec_key WHERE section = 1 AND name = ? "
+                                f"AND status IN ({keep}) ORDER BY place LIMIT 1", (source_id,)).fetchone()
         return records.decode("sources", row[0], row[1] or None) if row else None
 
     def text(self, source_id: str, default: str = "") -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,7 +94,8 @@ def _upgrade(url: str) -> None:
         click.echo(f"crisis-tui: upgraded {shown} from schema {found} to {SCHEMA_VERSION}, keeping its data", err=True)
 
 
-def _build(url: str, packs: list[Path], only_if_missing: bool = False) -> dict[str, int] | None:
+def _build(url: str, packs: list[Path], only_if_missing: bool = False,
+           progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, int] | None:
     """Build the database from packs (the bundled one by default), one writer at a time;
     with `only_if_missing`, not if another process built it meanwhile (None then)."""
     from ..db.writers import write_lock
@@ -105,7 +106,7 @@ def _build(url: str, packs: list[Path], only_if_missing: bool = False) -> dict[s
     with _writing(path, "build"), write_lock(path):
         if only_if_missing and path.exists():
             return None
-        return build_packs(packs or [bundled_pack_path()], path)
+        return build_packs(packs or [bundled_pack_path()], path, progress)
 
 
 class _Group(click.Group):
@@ -228,7 +229,10 @@ def open_cmd(obj: _Context, ref: str) -> None:
 @click.pass_obj
 def build(obj: _Context, packs: tuple[Path, ...]) -> None:
     """(Re)build the database from the bundled crisis pack, or from --pack."""
-    counts = _build(obj.url, list(packs)) or {}
+    from .progress import progress_bars
+
+    with progress_bars() as bars:
+        counts = _build(obj.url, list(packs), progress=bars) or {}
     singular = {"sources": "source", "entities": "entity", "links": "link", "positions": "position",
                 "citations": "citation"}
     summary = ", ".join(f"{n} {name if n != 1 else singular.get(name, name)}" for name, n in counts.items())
@@ -252,8 +256,10 @@ def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
     obj.ensure_database()
     path = sqlite_path(obj.url)
     existed = path.exists()
-    with _writing(path, "import"):
-        report = import_packs(list(files), path, replace=replace)
+    from .progress import progress_bars
+
+    with _writing(path, "import"), progress_bars() as bars:
+        report = import_packs(list(files), path, replace=replace, progress=bars)
     if not existed:
         shown = inert(str(path), one_line=True)
         click.echo(f"crisis-tui: made {shown}, a new database holding only what was imported "
