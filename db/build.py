@@ -508,7 +508,7 @@ def new_database(path: Path) -> Iterator[Writer]:
         # A scratch file until it is put in place: no journal, no syncs, indexes made last.
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA cache_size = -200000")
+        conn.execute("PRAGMA cache_size = -64000")
         conn.execute("PRAGMA threads = 2")  # index and display-order sorts on both cores
         conn.execute("BEGIN")
         deferred = drop_indexes(conn)

@@ -66,7 +66,7 @@ class Stage:
         self.path = stage_path(path)
         self.fd = claim_temporary(self.path)
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536", "temp_store = FILE"):
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.executescript(_SCHEMA)
         self.conn.execute("BEGIN")

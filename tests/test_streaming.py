@@ -147,19 +147,20 @@ def big_pack(path: Path, entities: int, summary_chars: int) -> Path:
 
 
 def test_an_import_holds_no_more_of_the_pack_than_a_record(tmp_path):
-    """A 200 MB pack imports in well under its size of memory (the old importer held it all,
-    several times over): records go to the stage and the new database as they are read."""
-    pack = big_pack(tmp_path / "big.json", 2000, 100_000)
-    assert pack.stat().st_size > 200e6
+    """A 300 MB pack imports in under half its size of memory (the old importer held it all,
+    several times over): records go to the stage and the new database as they are read, and
+    what grows is SQLite's page caches (about 100 MB), not the pack."""
+    pack = big_pack(tmp_path / "big.json", 3000, 100_000)
+    assert pack.stat().st_size > 300e6
     db = tmp_path / "big.db"
     baseline = peak_rss_mb("import crisis_tui.seed.importer")
     peak = peak_rss_mb(f"from pathlib import Path\nfrom crisis_tui.seed.importer import import_packs\n"
                        f"import_packs([Path({str(pack)!r})], Path({str(db)!r}))")
-    assert peak - baseline < 100, f"{peak:.0f} MB at the peak, {baseline:.0f} MB before reading"
+    assert peak - baseline < 150, f"{peak:.0f} MB at the peak, {baseline:.0f} MB before reading"
     kb = KnowledgeBase("sqlite:///" + str(db))
-    assert kb.row("event/e1999") is not None and len(kb.detail("event/e1999").summary) == 100_000
+    assert kb.row("event/e2999") is not None and len(kb.detail("event/e2999").summary) == 100_000
     kb.close()
-    assert not list(tmp_path.glob(".big.db.*"))  # the stage and the build's file are gone
+    assert not list(tmp_path.glob(".big.db.*.tmp*"))  # the stage and the build's file are gone
 
 
 def test_progress_is_told_reading_then_writing(tmp_path):
