@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,32 @@ from .tables import TABLES, names
 _NO_PACK = object()  # a table of an older schema names no pack: the record's pack is not known
 
 
-def _citations(conn: sqlite3.Connection, packs: dict[int, str]) -> dict[tuple[str, int], list[tuple[Any, dict]]]:
-    """Each record's citations, as (the citing pack's id, or _NO_PACK, the citation)."""
-    cited: dict[tuple[str, int], list[tuple[Any, dict]]] = defaultdict(list)
+def _citations(conn: sqlite3.Connection, packs: dict[int, str], subject: str) -> Iterator[tuple[int, tuple]]:
+    """The citations of one kind of subject, in stored order (by subject id): (subject id,
+    (the citing pack's id, or _NO_PACK, the citation))."""
     pack = "pack_id" if "pack_id" in _columns(conn, "citation") else "NULL"
-    for subject, subject_id, source, quote, pack_id in conn.execute(
-        f"SELECT subject, subject_id, source_id, quote, {pack} FROM citation ORDER BY subject, subject_id, id"
-    ):  # in stored order
-        cited[(subject, subject_id)].append((packs.get(pack_id) if pack != "NULL" else _NO_PACK,
-                                             {"source": source, "quote": quote}))
-    return cited
+    for subject_id, source, quote, pack_id in conn.execute(
+            f"SELECT subject_id, source_id, quote, {pack} FROM citation WHERE subject = ? ORDER BY subject_id, id",
+            (subject,)):
+        yield subject_id, (packs.get(pack_id) if pack != "NULL" else _NO_PACK, {"source": source, "quote": quote})
+
+
+class _Grouped:
+    """Rows `(key, value)` in ascending key order, taken a key at a time by a reader going
+    through the keys in the same order (a merge join: nothing is held but the next row)."""
+
+    def __init__(self, rows: Iterable[tuple[Any, Any]]) -> None:
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, key: Any) -> list[Any]:
+        """The values of `key` (those of smaller keys, which no reader asked for, are passed over)."""
+        found = []
+        while self._next is not None and self._next[0] <= key:
+            if self._next[0] == key:
+                found.append(self._next[1])
+            self._next = next(self._rows, None)
+        return found
 
 
 def _of(items: list[tuple[Any, Any]], pack: Any, owner: bool) -> list[Any]:
@@ -69,8 +86,7 @@ def _json(text: str | None, what: str, kind: type) -> Any:
     return value
 
 
-def _entities(conn: sqlite3.Connection, packs: dict[int, str], aliases: dict[int, list], notes: dict[int, list],
-              cited: dict[tuple[str, int], list]) -> list[dict[str, Any]]:
+def _entities(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     """Every entity as pack records: its first pack's statement (its columns under their pack names,
     then what a pack adds), then each further pack's (entity_pack), with that pack's own fields."""
     columns = [c for c in _columns(conn, "entity") if c != "id"]
@@ -80,12 +96,23 @@ def _entities(conn: sqlite3.Connection, packs: dict[int, str], aliases: dict[int
     flags = [PACK_NAMES.get(c.name, c.name) for c in TABLES["entity"] if c.type is bool and c.name in columns]
     defaults = {name: field.get_default(call_default_factory=True)
                 for name, field in Entity.model_fields.items() if not field.is_required()}
-    further: dict[int, list[tuple[str | None, str | None]]] = defaultdict(list)
+    further = _Grouped(())
     if _has_table(conn, "entity_pack"):
-        for entity_id, pack_id, fields in conn.execute(
-                "SELECT entity_id, pack_id, fields FROM entity_pack ORDER BY entity_id, pack_id"):
-            further[entity_id].append((packs.get(pack_id), fields))
-    entities = []
+        further = _Grouped((entity_id, (packs.get(pack_id), fields)) for entity_id, pack_id, fields in conn.execute(
+            "SELECT entity_id, pack_id, fields FROM entity_pack ORDER BY entity_id, pack_id"))
+    column = "pack_id" if "pack_id" in _columns(conn, "alias") else "NULL"
+    aliases = _Grouped((entity_id, (packs.get(pack_id) if column != "NULL" else _NO_PACK, alias))
+                       for entity_id, alias, pack_id in conn.execute(
+                           f"SELECT entity_id, alias, {column} FROM alias ORDER BY entity_id, id"))
+    noted: dict[int, list] = defaultdict(list)  # notes are few: their citations are held
+    for note_id, citation in _citations(conn, packs, "note"):
+        noted[note_id].append(citation)
+    column = "pack_id" if "pack_id" in _columns(conn, "note") else "NULL"
+    notes = _Grouped((entity_id, (packs.get(pack_id) if column != "NULL" else _NO_PACK,
+                                  {"text": text, "citations": [c for _, c in noted.get(note_id, ())]}))
+                     for note_id, entity_id, text, pack_id in conn.execute(
+                         f"SELECT id, entity_id, text, {column} FROM note ORDER BY entity_id, id"))
+    cited = _Grouped(_citations(conn, packs, "entity"))
     for eid, *values in _select(conn, "entity", ["id", *columns]):
         record = dict(zip(keys, values, strict=True))
         for key in flags:  # SQLite gives booleans as 0 and 1
@@ -95,15 +122,15 @@ def _entities(conn: sqlite3.Connection, packs: dict[int, str], aliases: dict[int
             record["pack"] = packs.get(record["pack"])
         owner = record.get("pack", _NO_PACK)
         statements = [(owner, record)]
-        for pack, fields in further[eid]:
+        for pack, fields in further.take(eid):
             theirs = {**record, "pack": pack}
             theirs.update(_json(fields, f"entity {record['id']}: the fields of pack {pack}", dict) if fields else {})
             statements.append((pack, theirs))
+        its_aliases, its_notes, its_citations = aliases.take(eid), notes.take(eid), cited.take(eid)
         for n, (pack, statement) in enumerate(statements):
-            statement.update(aliases=_of(aliases[eid], pack, n == 0), notes=_of(notes[eid], pack, n == 0),
-                             citations=_of(cited[("entity", eid)], pack, n == 0))
-            entities.append(_drop_empty(statement, defaults))
-    return entities
+            statement.update(aliases=_of(its_aliases, pack, n == 0), notes=_of(its_notes, pack, n == 0),
+                             citations=_of(its_citations, pack, n == 0))
+            yield _drop_empty(statement, defaults)
 
 
 class _Refs(dict):
@@ -150,64 +177,87 @@ def _with_pack(record: dict[str, Any], pack_id: Any, packs: dict[int, str], know
     return record
 
 
-def _document(conn: sqlite3.Connection) -> dict[str, Any]:
+def iter_document(conn: sqlite3.Connection) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+    """The whole knowledge base in the pack format as its header (`schema_version`, `pack` or
+    `packs`) and its records, `(section, record)`, read as they are taken (a database of any size
+    in flat memory, but for its entity ids)."""
     infos, packs = _pack_infos(conn)
-    cited = _citations(conn, packs)
+    header: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
+    if len(infos) == 1:
+        header["pack"] = infos[0]
+    elif infos:
+        header["packs"] = infos
+    one = infos[0]["id"] if len(infos) == 1 else None
+
+    def records() -> Iterator[tuple[str, dict[str, Any]]]:
+        for section, rows in (("relations", _relations(conn, packs)), ("sources", _sources(conn, packs)),
+                              ("entities", _entities(conn, packs)), ("links", _links(conn, packs)),
+                              ("positions", _positions(conn, packs))):
+            for record in rows:
+                yield section, _named(record, one)
+
+    return header, records()
+
+
+def _document(conn: sqlite3.Connection) -> dict[str, Any]:
+    header, records = iter_document(conn)
+    document: dict[str, Any] = {**header, **{section: [] for section in SECTIONS}}
+    for section, record in records:
+        document[section].append(record)
+    return document
+
+
+def _packed(conn: sqlite3.Connection, table: str) -> tuple[str, bool]:
+    """The select expression of a table's pack column, and whether the table has one."""
+    known = "pack_id" in _columns(conn, table)
+    return ("pack_id" if known else "NULL"), known
+
+
+def _relations(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+    for record in _rows(conn, "relation"):
+        yield _relation(record, packs)
+    if _has_table(conn, "relation_wording"):
+        for record in _rows(conn, "relation_wording", "name, pack_id"):
+            yield _relation(record, packs)
+
+
+def _sources(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+    also = _given_alike(conn, "source_pack", "source_id", packs)
+    for record in _rows(conn, "source"):
+        if "pack_id" in record:
+            record["pack"] = packs.get(record.pop("pack_id"))
+        record = _drop_empty(record)
+        yield record
+        for pack in also.get(record["id"], ()):
+            yield {**record, "pack": pack}
+
+
+def _links(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     refs = _Refs(conn.execute("SELECT id, ref FROM entity"))
+    column, known = _packed(conn, "link")
+    cited = _Grouped(_citations(conn, packs, "link"))
+    for lid, s, rel, o, note, pack_id in conn.execute(
+            f"SELECT id, subject_id, relation, object_id, note, {column} FROM link ORDER BY id"):
+        yield _drop_empty(_with_pack({"source": refs[s], "relation": rel, "target": refs[o], "note": note}, pack_id,
+                                     packs, known) | {"citations": [c for _, c in cited.take(lid)]})
 
-    def packed(table: str) -> tuple[str, bool]:
-        """The select expression of a table's pack column, and whether the table has one."""
-        known = "pack_id" in _columns(conn, table)
-        return ("pack_id" if known else "NULL"), known
 
-    column, known = packed("alias")
-    aliases: dict[int, list] = defaultdict(list)
-    for entity_id, alias, pack_id in conn.execute(f"SELECT entity_id, alias, {column} FROM alias ORDER BY id"):
-        aliases[entity_id].append((packs.get(pack_id) if known else _NO_PACK, alias))
-    column, known = packed("note")
-    notes: dict[int, list] = defaultdict(list)
-    for note_id, entity_id, text, pack_id in conn.execute(
-            f"SELECT id, entity_id, text, {column} FROM note ORDER BY id"):
-        notes[entity_id].append((packs.get(pack_id) if known else _NO_PACK,
-                                 {"text": text, "citations": [c for _, c in cited[("note", note_id)]]}))
-    entities = _entities(conn, packs, aliases, notes, cited)
-    column, known = packed("link")
-    links = [
-        _drop_empty(_with_pack({"source": refs[s], "relation": rel, "target": refs[o], "note": note}, pack_id, packs,
-                               known) | {"citations": [c for _, c in cited[("link", lid)]]})
-        for lid, s, rel, o, note, pack_id in conn.execute(
-            f"SELECT id, subject_id, relation, object_id, note, {column} FROM link ORDER BY id")
-    ]
-    column, known = packed("position")
+def _positions(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+    refs = _Refs(conn.execute("SELECT id, ref FROM entity WHERE id IN (SELECT actor_id FROM position "
+                              "UNION SELECT topic_id FROM position)"))
+    column, known = _packed(conn, "position")
     alike = _given_alike(conn, "position_pack", "position_id", packs)
-    positions = []
+    cited = _Grouped(_citations(conn, packs, "position"))
     for pid, ref, actor, topic, about, stance, statement, date, uncertain, pack_id in conn.execute(
             "SELECT id, ref, actor_id, topic, topic_id, stance, statement, date, "
             + ("date_uncertain" if "date_uncertain" in _columns(conn, "position") else "0")  # before schema 5
             + f", {column} FROM position ORDER BY id"):
         fields = {"id": ref, "actor": refs[actor], "topic": topic, "about": refs[about] if about is not None else None,
                   "stance": stance, "statement": statement, "date": date, "date_uncertain": bool(uncertain)}
-        record = _drop_empty(_with_pack(fields, pack_id, packs, known)
-                             | {"citations": [c for _, c in cited[("position", pid)]]})
-        positions += [record] + [{**record, "pack": pack} for pack in alike.get(pid, ())]
-    relations = [_relation(record, packs) for record in _rows(conn, "relation")]
-    if _has_table(conn, "relation_wording"):
-        relations += [_relation(record, packs) for record in _rows(conn, "relation_wording", "name, pack_id")]
-    sources = []
-    also = _given_alike(conn, "source_pack", "source_id", packs)
-    for record in _rows(conn, "source"):
-        if "pack_id" in record:
-            record["pack"] = packs.get(record.pop("pack_id"))
-        record = _drop_empty(record)
-        sources += [record] + [{**record, "pack": pack} for pack in also.get(record["id"], ())]
-    document: dict[str, Any] = {"schema_version": PACK_FORMAT_VERSION}
-    if len(infos) == 1:
-        document["pack"] = infos[0]
-    elif infos:
-        document["packs"] = infos
-    document.update(relations=relations, sources=sources, entities=entities, links=links, positions=positions)
-    _name_packs(document)
-    return document
+        record = _drop_empty(_with_pack(fields, pack_id, packs, known) | {"citations": [c for _, c in cited.take(pid)]})
+        yield record
+        for pack in alike.get(pid, ()):
+            yield {**record, "pack": pack}
 
 
 def _given_alike(conn: sqlite3.Connection, table: str, key: str, packs: dict[int, str]) -> dict[Any, list[str]]:
@@ -243,19 +293,20 @@ SECTIONS = ("relations", "sources", "entities", "links", "positions")
 
 
 def _name_packs(document: dict[str, Any]) -> None:
-    """Say each record's pack the way the document's header lets it: under one `pack:`, a record
-    of that pack says nothing and one of no pack says `pack: null`; under `packs:` or none, a
-    record of no pack says nothing."""
+    """`_named` for every record of a whole document, by its header."""
     one = document.get("pack", {}).get("id")
     for section in SECTIONS:
         for record in document[section]:
-            if "pack" not in record:
-                continue
-            if one is not None:
-                if record["pack"] == one:
-                    del record["pack"]
-            elif record["pack"] is None:
-                del record["pack"]
+            _named(record, one)
+
+
+def _named(record: dict[str, Any], one: str | None) -> dict[str, Any]:
+    """Say a record's pack the way the document's header lets it: under one `pack:` (`one`), a
+    record of that pack says nothing and one of no pack says `pack: null`; under `packs:` or
+    none, a record of no pack says nothing."""
+    if "pack" in record and (record["pack"] == one if one is not None else record["pack"] is None):
+        del record["pack"]
+    return record
 
 
 def one_pack(document: dict[str, Any], pack: str) -> dict[str, Any]:

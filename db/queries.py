@@ -20,8 +20,8 @@ import sqlite3
 import stat
 import threading
 import unicodedata
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import fields, replace
 from typing import Any, get_type_hints
 
@@ -565,6 +565,33 @@ class KnowledgeBase:
                 return self._watch.execute("PRAGMA data_version").fetchone()[0]
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc)) from None
+
+    @contextmanager
+    def exported(self) -> Iterator[tuple[dict, Iterator[tuple[str, dict]]]]:
+        """The whole knowledge base as a pack document's header and its records, read as they are
+        taken, in one read transaction (`db.export.iter_document`); errors while reading them are
+        DatabaseErrors naming the database."""
+        from .export import iter_document
+
+        def read(records: Iterator[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:
+            while True:
+                try:
+                    found = next(records, None)
+                except sqlite3.Error as exc:
+                    raise DatabaseError(problem(self.path, exc, "cannot export")) from None
+                except DatabaseError as exc:
+                    raise DatabaseError(f"{self.path}: {exc}") from None
+                if found is None:
+                    return
+                yield found
+
+        with self._snapshot():
+            try:
+                with self._readers.locked() as conn:
+                    header, records = iter_document(conn)
+                    yield header, read(records)
+            except sqlite3.Error as exc:
+                raise DatabaseError(problem(self.path, exc, "cannot export")) from None
 
     def export(self, pack: str | None = None) -> dict:
         """The whole knowledge base as one pack document (the format `import` reads); with `pack`,

@@ -27,7 +27,7 @@ from ..db.constants import SCHEMA_VERSION
 from ..db.errors import DatabaseError, PackError
 from ..db.pack import SECTIONS, Pack, PackInfo, Relation, name_packs, record_label
 from ..db.queries import KnowledgeBase
-from ..db.writers import write_lock
+from ..db.writers import all_files, stage_path, write_lock
 from . import records
 from .checks import Checker
 from .loader import (
@@ -183,17 +183,23 @@ def build_packs(files: list[Path], path: Path, progress: Progress | None = None)
 @contextmanager
 def _staged(path: Path) -> Iterator[Stage]:
     """A Stage for an import into `path`, removed afterwards; its own failures (a full disk) said as such."""
+    stage = None
     try:
         stage = Stage(path)
-    except OSError as exc:
-        raise DatabaseError(f"{path}: cannot stage the import beside it: {exc.strerror or exc}") from None
-    try:
         yield stage
+    except OSError as exc:
+        if stage is not None:
+            raise
+        raise DatabaseError(f"{path}: cannot stage the import beside it: {exc.strerror or exc}") from None
     except sqlite3.Error as exc:  # the stage's: a build's own are DatabaseErrors already
         raise DatabaseError(f"{path}: staging the import failed: {exc} (is the disk full?); "
                             "the database is unchanged") from None
     finally:
-        stage.close()
+        if stage is not None:
+            stage.close()
+        else:  # interrupted as it was made: the file of this process's name is this import's
+            for leftover in all_files(stage_path(path)):
+                leftover.unlink(missing_ok=True)
 
 
 def _stage_fresh(stage: Stage) -> None:
@@ -208,36 +214,57 @@ def _stage_database(stage: Stage, path: Path) -> list[PackInfo]:
         return []
     kb = KnowledgeBase("sqlite:///" + str(path))
     try:
-        document = kb.export()
+        with kb.exported() as (header, items):
+            return _stage_export(stage, path, header, items)
     finally:
         kb.close()
-    one = (document.get("pack") or {}).get("id")
-    infos = {"pack": [document["pack"]]} if "pack" in document else {"packs": list(document.get("packs", []))}
+
+
+def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Iterator[tuple[str, Any]]) -> list[PackInfo]:
+    """Stage a database's export (its header, then its records as they are read); its packs."""
+    one = (header.get("pack") or {}).get("id")
+    infos = {"pack": [header["pack"]]} if "pack" in header else {"packs": list(header.get("packs", []))}
     packs = []
-    for key, items in infos.items():
-        for n, info in enumerate(items):
+    for key, listed in infos.items():
+        for n, info in enumerate(listed):
             try:
                 packs.append(PackInfo.model_validate(info))
             except ValidationError as exc:
                 _refused_by_format(path, exc, key if key == "pack" else f"{key}.{n}")
-    standard = standard_relations()
-    standard_names = {r["name"] for r in standard}
-    for section in SECTIONS:
-        items = document.pop(section, [])
-        for item in items:
-            if one is not None and isinstance(item, dict) and "pack" not in item:
-                item["pack"] = one
-        if section == "relations":  # the standard vocabulary, which an export leaves out, first
-            held = {r["name"]: r for r in items if r.get("pack") is None and r["name"] in standard_names}
-            items = [held.get(r["name"], r) for r in standard] + [
-                r for r in items if not (r.get("pack") is None and r["name"] in standard_names)]
-        for n, item in enumerate(items):
-            try:
-                record, _ = records.validate(section, item, pack_input=False)
-            except ValidationError as exc:
-                _refused_by_format(path, exc, f"{section}.{n}")
-            stage.add(section, record, True, -1, None, None)
+    standard = {r["name"]: r for r in standard_relations()}
+    relations: list[dict[str, Any]] | None = []  # the standard vocabulary first (an export leaves it out)
+    counted: dict[str, int] = {}
+    for section, item in items:
+        if one is not None and "pack" not in item:
+            item["pack"] = one
+        if section == "relations" and relations is not None:
+            relations.append(item)
+            continue
+        if relations is not None:
+            _stage_relations(stage, path, standard, relations)
+            relations = None
+        n = counted[section] = counted.get(section, -1) + 1
+        _stage_exported(stage, path, section, item, n)
+    if relations is not None:
+        _stage_relations(stage, path, standard, relations)
     return packs
+
+
+def _stage_relations(stage: Stage, path: Path, standard: dict[str, Any], relations: list[dict[str, Any]]) -> None:
+    """The standard relations (as the database holds them), then the database's others."""
+    held = {r["name"]: r for r in relations if r.get("pack") is None and r["name"] in standard}
+    ordered = [held.get(name, r) for name, r in standard.items()] + [
+        r for r in relations if not (r.get("pack") is None and r["name"] in standard)]
+    for n, relation in enumerate(ordered):
+        _stage_exported(stage, path, "relations", relation, n)
+
+
+def _stage_exported(stage: Stage, path: Path, section: str, item: dict[str, Any], n: int) -> None:
+    try:
+        record, _ = records.validate(section, item, pack_input=False)
+    except ValidationError as exc:
+        _refused_by_format(path, exc, f"{section}.{n}")
+    stage.add(section, record, True, -1, None, None)
 
 
 def _refused_by_format(path: Path, exc: ValidationError, where: str) -> NoReturn:

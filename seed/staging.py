@@ -65,11 +65,19 @@ class Stage:
     def __init__(self, path: Path) -> None:
         self.path = stage_path(path)
         self.fd = claim_temporary(self.path)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
-            self.conn.execute(f"PRAGMA {pragma}")
-        self.conn.executescript(_SCHEMA)
-        self.conn.execute("BEGIN")
+        conn = None
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
+                conn.execute(f"PRAGMA {pragma}")
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN")
+        except BaseException:  # Ctrl-C as it starts, too: nothing is left behind
+            if conn is not None:
+                conn.close()
+            self._remove()
+            raise
+        self.conn = conn
         self.files: list[str] = []
         self._rows: list[tuple] = []
         self._size = 0
@@ -82,12 +90,15 @@ class Stage:
         try:
             self.conn.close()
         finally:
-            for leftover in all_files(self.path):
-                try:
-                    leftover.unlink(missing_ok=True)
-                except OSError:
-                    pass
-            os.close(self.fd)
+            self._remove()
+
+    def _remove(self) -> None:
+        for leftover in all_files(self.path):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
+        os.close(self.fd)
 
     def file_no(self, name: str) -> int:
         self.files.append(name)
