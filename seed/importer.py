@@ -163,9 +163,9 @@ def import_packs(files: list[Path], path: Path, replace: bool = False,
                  progress: Progress | None = None) -> ImportReport:
     """Merge the packs in `files` into the database at `path` (made if missing)."""
     with write_lock(path), _staged(path) as stage:
-        existing = _stage_database(stage, path)
+        existing = _stage_database(stage, path, progress)
         documents = [_stage_document(stage, n, Path(file), progress) for n, file in enumerate(files)]
-        report = _merge(stage, existing, documents, replace)
+        report = _merge(stage, existing, documents, replace, progress)
         _check_and_write(stage, report, path if report.wrote or not path.exists() else None, progress)
     return report
 
@@ -176,7 +176,7 @@ def build_packs(files: list[Path], path: Path, progress: Progress | None = None)
     with _staged(path) as stage:
         _stage_fresh(stage)
         documents = [_stage_document(stage, n, Path(file), progress) for n, file in enumerate(files)]
-        report = _merge(stage, [], documents, replace=False)
+        report = _merge(stage, [], documents, False, progress)
         return _check_and_write(stage, report, path, progress)
 
 
@@ -207,7 +207,7 @@ def _stage_fresh(stage: Stage) -> None:
         stage.add("relations", records.validate("relations", relation, pack_input=False)[0], False, -1, None, None)
 
 
-def _stage_database(stage: Stage, path: Path) -> list[PackInfo]:
+def _stage_database(stage: Stage, path: Path, progress: Progress | None = None) -> list[PackInfo]:
     """Stage what the database at `path` holds (the standard vocabulary if there is none); its packs."""
     if not path.exists():
         _stage_fresh(stage)
@@ -215,12 +215,13 @@ def _stage_database(stage: Stage, path: Path) -> list[PackInfo]:
     kb = KnowledgeBase("sqlite:///" + str(path))
     try:
         with kb.exported() as (header, items):
-            return _stage_export(stage, path, header, items)
+            return _stage_export(stage, path, header, items, progress)
     finally:
         kb.close()
 
 
-def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Iterator[tuple[str, Any]]) -> list[PackInfo]:
+def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Iterator[tuple[str, Any]],
+                  progress: Progress | None = None) -> list[PackInfo]:
     """Stage a database's export (its header, then its records as they are read); its packs."""
     one = (header.get("pack") or {}).get("id")
     infos = {"pack": [header["pack"]]} if "pack" in header else {"packs": list(header.get("packs", []))}
@@ -245,6 +246,8 @@ def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Itera
             relations = None
         n = counted[section] = counted.get(section, -1) + 1
         _stage_exported(stage, path, section, item, n)
+        if progress is not None and not n % 5000:
+            progress("reading the database", sum(counted.values()), None)
     if relations is not None:
         _stage_relations(stage, path, standard, relations)
     return packs
@@ -326,7 +329,8 @@ def _stage_document(stage: Stage, doc: int, path: Path, progress: Progress | Non
     return Document(pack, str(where))
 
 
-def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], replace: bool) -> ImportReport:
+def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], replace: bool,
+           progress: Progress | None = None) -> ImportReport:
     """Join the staged documents into the staged database content, each record as the pack that states it.
 
     A record another pack states too is kept as each states it (an entity's aliases, notes and
@@ -357,6 +361,8 @@ def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], re
             infos[info.id] = info
             importing.add(info.id)
     report.packs = list(infos.values())
+    if progress is not None:
+        progress("merging", 0, None)
     stage.index()
     conn = stage.conn
     _given_twice(stage)
@@ -516,6 +522,8 @@ def _check_and_write(stage: Stage, report: ImportReport, path: Path | None,
         writer.meta([info.model_dump() for info in report.packs])
         problems = _check(stage, writer.ids, progress, writer)
         _refuse(problems, report)
+        if progress is not None:
+            progress("indexing, checking the new database, putting it in place", 0, None)
     return writer.counts
 
 

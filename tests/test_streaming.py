@@ -168,7 +168,8 @@ def test_progress_is_told_reading_then_writing(tmp_path):
     told: list[tuple[str, int, int | None]] = []
     import_packs([pack], tmp_path / "p.db", progress=lambda what, done, total: told.append((what, done, total)))
     steps = list(dict.fromkeys(what for what, _, _ in told))
-    assert steps == ["reading small.json", "writing"]
+    assert steps == ["reading small.json", "merging", "writing",
+                     "indexing, checking the new database, putting it in place"]
     reading = [(done, total) for what, done, total in told if what.startswith("reading")]
     assert reading[-1] == (pack.stat().st_size, pack.stat().st_size)
     assert [done for done, _ in reading] == sorted(done for done, _ in reading)

@@ -37,6 +37,8 @@ class _Amount(ProgressColumn):
         self.bytes, self.records = DownloadColumn(), MofNCompleteColumn()
 
     def render(self, task: Task) -> Text:
+        if not task.fields.get("sized"):  # a step of no known size: how many so far, if it counts
+            return Text(f"{task.completed:,.0f}" if task.completed > 1 else "", style="progress.download")
         return (self.bytes if task.fields.get("bytes") else self.records).render(task)
 
 
@@ -63,9 +65,11 @@ class ProgressBars:
         task = self.tasks.get(what)
         if task is None:
             for other in self.tasks.values():  # one step at a time: what came before is done
-                self.progress.update(other, completed=self.progress.tasks[other].total or 0)
-            task = self.tasks[what] = self.progress.add_task(line(what), total=total,
-                                                             bytes=what.startswith("reading"))
+                before = self.progress.tasks[other]
+                self.progress.update(other, total=before.total or before.completed or 1,
+                                     completed=before.total or before.completed or 1)
+            task = self.tasks[what] = self.progress.add_task(line(what), total=total, sized=total is not None,
+                                                             bytes=what.startswith("reading") and total is not None)
         self.progress.update(task, completed=done, total=total)
 
 
