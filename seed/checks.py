@@ -39,14 +39,21 @@ def _whole_line(text: str, quote: str) -> bool:
     return False
 
 
+def _holds_line(text: str, line: str) -> bool:
+    """Whether `text` has `line` as a whole line (spaces around it allowed)."""
+    return line in text and re.search(rf"(?m)^[^\S\n]*{re.escape(line)}[^\S\n]*$", text) is not None
+
+
 def _headings(text: str, title: str | None) -> tuple[str, str]:
     """The heading lines of a source text (joined by newlines) and the text with them blanked.
 
     A heading line is a markdown heading (a line starting with `#`), a table's header row (the
     line above a `|---|` delimiter row) or a line that is the title of the source.
     """
-    lines = text.split("\n")
     title = (title or "").strip()
+    if "#" not in text and "|" not in text and (not title or not _holds_line(text, title)):
+        return "", text  # none (most texts: a look at each character, not at each line)
+    lines = text.split("\n")
     heading = [line.startswith("#") or (bool(title) and line.strip() == title) for line in lines]
     for n in range(1, len(lines)):
         if "|" in lines[n] and "-" in lines[n] and _TABLE_DELIMITER.match(lines[n]):

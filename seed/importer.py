@@ -435,6 +435,7 @@ def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], re
             SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY name ORDER BY place) AS n
                              FROM rec WHERE section = 2 AND status IN ({keep})) WHERE n = 1)
     """)
+    stage.merged_sources()
     conn.execute("COMMIT")
     _compatible(dict(stage.merged("relations")), stage.where)
     return report

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +47,17 @@ CREATE TABLE rec (
     from_db INTEGER NOT NULL,
     place INTEGER NOT NULL,       -- where it goes in the merged order
     digest BLOB NOT NULL,
-    body BLOB NOT NULL,
     a TEXT, b TEXT, kind TEXT,    -- a link's or a position's ends; an entity's kind
     status INTEGER,
     partner INTEGER,              -- the database record an imported one restates
     owner INTEGER                 -- 1: an entity's first statement (its row)
 );
+-- What each record says (apart, so that the merge's updates of `rec` rewrite small rows).
+CREATE TABLE body (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
 """
 _BATCH = 5000  # rows staged at a time
 _BATCH_BYTES = 8_000_000  # or fewer, of this many bytes of records
-TEXTS_HELD = 256  # sources held decoded while the merged records are checked and written
+SOURCES_HELD = 64 * 1024**2  # characters of sources held decoded while the merged records are checked and written
 
 
 class Stage:
@@ -80,10 +81,12 @@ class Stage:
         self.conn = conn
         self.files: list[str] = []
         self._rows: list[tuple] = []
+        self._bodies: list[tuple[int, bytes]] = []
         self._size = 0
         self._seq = 0
         self.first_relation: dict[str, Any] = {}  # each relation's first wording, as staged
-        self.source = lru_cache(maxsize=TEXTS_HELD)(self._source)
+        self._held: OrderedDict[str, Any] = OrderedDict()  # the sources last asked for, by id
+        self._held_size = 0
 
     def close(self) -> None:
         """Close and remove the file."""
@@ -129,15 +132,17 @@ class Stage:
         self._seq += 1
         text = records.body(record)
         self._rows.append((self._seq, n, key, record.pack or "", int(named), doc, file, line, int(doc < 0),
-                           self._seq, records.digest(record), text, a, b, kind, KEPT if doc < 0 else None))
+                           self._seq, records.digest(record), a, b, kind, KEPT if doc < 0 else None))
+        self._bodies.append((self._seq, text))
         self._size += len(text)
         if len(self._rows) >= _BATCH or self._size >= _BATCH_BYTES:
             self.flush()
 
     def flush(self) -> None:
         self.conn.executemany("INSERT INTO rec (seq, section, name, pack, named, doc, file, line, from_db, place, "
-                              "digest, body, a, b, kind, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
-        self._rows, self._size = [], 0
+                              "digest, a, b, kind, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+        self.conn.executemany("INSERT INTO body (seq, body) VALUES (?, ?)", self._bodies)
+        self._rows, self._bodies, self._size = [], [], 0
 
     def name_packs(self, doc: int, pack: str) -> None:
         """Give the records of document `doc` that name no pack the document's own."""
@@ -167,12 +172,12 @@ class Stage:
         return f"{self.files[file]}:{line}" if line else self.files[file]
 
     def record(self, seq: int) -> Any:
-        section, body, pack = self.conn.execute("SELECT section, body, pack FROM rec WHERE seq = ?",
-                                                (seq,)).fetchone()
+        section, body, pack = self.conn.execute("SELECT section, body, pack FROM rec JOIN body USING (seq) "
+                                                "WHERE seq = ?", (seq,)).fetchone()
         return records.decode(SECTION_OF[section], body, pack or None)
 
     def body(self, seq: int) -> dict[str, Any]:
-        (body,) = self.conn.execute("SELECT body FROM rec WHERE seq = ?", (seq,)).fetchone()
+        (body,) = self.conn.execute("SELECT body FROM body WHERE seq = ?", (seq,)).fetchone()
         return records.as_dict(body)
 
     def merged(self, section: str, where: str = "") -> Iterator[tuple[int, Any]]:
@@ -180,8 +185,8 @@ class Stage:
         on a connection of their own (so that other queries may run while they are read)."""
         keep = ",".join(str(s) for s in KEEP)
         decode = records.decode
-        for seq, body, pack in self._read(f"SELECT seq, body, pack FROM rec WHERE section = ? AND status IN ({keep}) "
-                                          f"{where} ORDER BY place", (SECTION_NO[section],)):
+        for seq, body, pack in self._read(f"SELECT seq, body, pack FROM rec JOIN body USING (seq) WHERE section = ? "
+                                          f"AND status IN ({keep}) {where} ORDER BY place", (SECTION_NO[section],)):
             yield seq, decode(section, body, pack or None)
 
     def further_statements(self) -> Iterator[tuple[int, Any, Any]]:
@@ -189,9 +194,9 @@ class Stage:
         keep = ",".join(str(s) for s in KEEP)
         decode = records.decode
         for seq, body, pack, owner_body, owner_pack in self._read(
-                f"SELECT f.seq, f.body, f.pack, o.body, o.pack FROM rec f JOIN rec o ON o.section = 2 "
-                f"AND o.name = f.name AND o.owner = 1 WHERE f.section = 2 AND f.status IN ({keep}) "
-                "AND f.owner IS NULL ORDER BY f.place"):
+                f"SELECT f.seq, fb.body, f.pack, ob.body, o.pack FROM rec f JOIN rec o ON o.section = 2 "
+                f"AND o.name = f.name AND o.owner = 1 JOIN body fb ON fb.seq = f.seq JOIN body ob ON ob.seq = o.seq "
+                f"WHERE f.section = 2 AND f.status IN ({keep}) AND f.owner IS NULL ORDER BY f.place"):
             yield seq, decode("entities", body, pack or None), decode("entities", owner_body, owner_pack or None)
 
     def _read(self, sql: str, parameters: tuple = ()) -> Iterator[tuple]:
@@ -208,11 +213,36 @@ class Stage:
                                  (SECTION_NO[section],)).fetchone()
         return int(n)
 
+    def merged_sources(self) -> None:
+        """Put each merged source (its first statement) where `source` finds it in one probe."""
+        keep = ",".join(str(s) for s in KEEP)
+        self.conn.execute("CREATE TABLE source (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID")
+        self.conn.execute(f"""
+            INSERT INTO source (name, seq)
+            SELECT name, seq FROM (
+                SELECT name, seq, row_number() OVER (PARTITION BY name ORDER BY place) AS n
+                FROM rec INDEXED BY rec_key WHERE section = 1 AND status IN ({keep}))
+            WHERE n = 1""")
+
+    def source(self, source_id: str) -> Any | None:
+        """The merged source `source_id` (its first statement), or None; the last asked for,
+        up to SOURCES_HELD characters of them, are held (a record's checks and its writing
+        a batch later ask for the same)."""
+        held = self._held
+        if source_id in held:
+            held.move_to_end(source_id)
+            return held[source_id]
+        source = held[source_id] = self._source(source_id)
+        self._held_size += _size(source)
+        while self._held_size > SOURCES_HELD and len(held) > 1:
+            _, dropped = held.popitem(last=False)
+            self._held_size -= _size(dropped)
+        return source
+
     def _source(self, source_id: str) -> Any | None:
         """The merged source `source_id` (its first statement), or None."""
-        keep = ",".join(str(s) for s in KEEP)
-        row = self.conn.execute(f"SELECT body, pack FROM rec INDEXED BY rec_key WHERE section = 1 AND name = ? "
-                                f"AND status IN ({keep}) ORDER BY place LIMIT 1", (source_id,)).fetchone()
+        row = self.conn.execute("SELECT body, pack FROM source JOIN rec USING (seq) JOIN body USING (seq) "
+                                "WHERE source.name = ?", (source_id,)).fetchone()
         return records.decode("sources", row[0], row[1] or None) if row else None
 
     def text(self, source_id: str, default: str = "") -> str:
@@ -246,6 +276,10 @@ class Stage:
             return by_pack[(ref, pack)] if (ref, pack) in by_pack else first.get(ref)
 
         return kind_of
+
+
+def _size(source: Any) -> int:
+    return 100 + len(source.text or "") if source is not None else 100
 
 
 class StagedTexts:
