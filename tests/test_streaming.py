@@ -130,18 +130,18 @@ def peak_rss_mb(code: str) -> float:
     return int(out.stdout.split()[-1]) / 1024
 
 
-def big_pack(path: Path, entities: int, summary_chars: int) -> Path:
+def big_pack(path: Path, entities: int, summary_chars: int, pack: str = "big") -> Path:
     """A valid pack of `entities` events, each with a long summary quoting its own line of one source."""
     lines = [f"Line {n}: the talks went on for hours and ended at dawn." for n in range(entities)]
     summary = "x" * summary_chars
     with path.open("w", encoding="utf-8") as out:
-        out.write('{"schema_version": 1, "pack": {"id": "big", "title": "Big"}, "sources": [')
-        out.write(json.dumps({"id": "big/report", "title": "Report", "text": "\n".join(lines)}))
+        out.write(json.dumps({"schema_version": 1, "pack": {"id": pack, "title": pack.title()}})[:-1] + ', "sources": [')
+        out.write(json.dumps({"id": f"{pack}/report", "title": "Report", "text": "\n".join(lines)}))
         out.write('], "entities": [')
         for n in range(entities):
             out.write(("," if n else "") + json.dumps({
-                "id": f"event/e{n}", "type": "event", "name": f"Event {n}", "summary": summary,
-                "citations": [{"source": "big/report", "quote": lines[n]}]}))
+                "id": f"event/e{n}" if pack == "big" else f"event/{pack}-e{n}", "type": "event",
+                "name": f"Event {n}", "summary": summary, "citations": [{"source": f"{pack}/report", "quote": lines[n]}]}))
         out.write("]}")
     return path
 
@@ -161,6 +161,14 @@ def test_an_import_holds_no_more_of_the_pack_than_a_record(tmp_path):
     assert kb.row("event/e2999") is not None and len(kb.detail("event/e2999").summary) == 100_000
     kb.close()
     assert not list(tmp_path.glob(".big.db.*.tmp*"))  # the stage and the build's file are gone
+    # a small pack into the big database: its content is staged as it is read, not held
+    small = big_pack(tmp_path / "small.json", 10, 10, pack="small")
+    peak = peak_rss_mb(f"from pathlib import Path\nfrom crisis_tui.seed.importer import import_packs\n"
+                       f"import_packs([Path({str(small)!r})], Path({str(db)!r}))")
+    assert peak - baseline < 150, f"{peak:.0f} MB at the peak, {baseline:.0f} MB before reading"
+    kb = KnowledgeBase("sqlite:///" + str(db))
+    assert {p.id for p in kb.packs()} == {"big", "small"} and kb.row("event/e2999") is not None
+    kb.close()
 
 
 def test_progress_is_told_reading_then_writing(tmp_path):
@@ -175,6 +183,10 @@ def test_progress_is_told_reading_then_writing(tmp_path):
     assert [done for done, _ in reading] == sorted(done for done, _ in reading)
     writing = [(done, total) for what, done, total in told if what == "writing"]
     assert writing[-1] == (3001, 3001)  # the source and the events
+    told.clear()  # into a database that holds something, its content is read first
+    import_packs([big_pack(tmp_path / "other.json", 5, 10, pack="other")], tmp_path / "p.db",
+                 progress=lambda what, done, total: told.append((what, done, total)))
+    assert list(dict.fromkeys(what for what, _, _ in told))[:2] == ["reading the database", "reading other.json"]
 
 
 def test_progress_bars_are_drawn_on_a_terminal_and_go_when_done():
