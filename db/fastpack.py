@@ -318,9 +318,21 @@ def body(record: Any) -> bytes:
 
 
 def digest(record: Any) -> bytes:
-    """16 bytes that two records share if and only if their bodies are equal as JSON values
-    (whatever the order of their attributes; 1, 1.0 and true differ)."""
-    return hashlib.blake2b(msgspec.json.encode(_said(record), order="sorted"), digest_size=16).digest()
+    """16 bytes that two records share if and only if they are equal as Python compares them
+    (whatever the order of their attributes; an attribute of 1, 1.0 or true is the same value,
+    as it was when the importer compared records in memory)."""
+    said = _said(record)
+    attributes = getattr(said, "attributes", None)
+    if attributes and any(type(v) is bool or (type(v) is float and v.is_integer()) for v in attributes.values()):
+        said = msgspec.structs.replace(said, attributes={k: _number(v) for k, v in attributes.items()})
+    return hashlib.blake2b(msgspec.json.encode(said, order="sorted"), digest_size=16).digest()
+
+
+def _number(value: Any) -> Any:
+    """An attribute as Python's == sees it: true is 1, 2.0 is 2."""
+    if type(value) is bool or (type(value) is float and value.is_integer()):
+        return int(value)
+    return value
 
 
 _DECODERS = {section: msgspec.json.Decoder(kind) for section, kind in STRUCTS.items()}

@@ -410,6 +410,7 @@ def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], re
     conn.execute(f"UPDATE rec SET status = {REPLACED} WHERE seq IN "
                  f"(SELECT partner FROM rec WHERE status IN ({CHANGED}, {CONFLICT}))")
     conn.execute(f"UPDATE rec SET status = {STATED} WHERE seq IN (SELECT partner FROM rec WHERE status = {SKIPPED})")
+    conn.execute(f"CREATE INDEX rec_partner ON rec (partner) WHERE status = {SKIPPED}")  # Stage.where of a STATED
     # What the importing packs stated before and do not state now: removed with --replace, else kept.
     conn.execute(f"UPDATE rec SET status = {REMOVED if replace else UNSTATED} "
                  f"WHERE from_db = 1 AND status = 0 AND {ours}", packs)

@@ -165,8 +165,12 @@ class Stage:
     # -- reading rows back ------------------------------------------------------------------------
 
     def where(self, seq: int) -> str:
-        """Where the staged record `seq` came from: file and line, or the database."""
-        file, line = self.conn.execute("SELECT file, line FROM rec WHERE seq = ?", (seq,)).fetchone()
+        """Where the staged record `seq` came from: file and line, or the database (a database
+        record the import restates as it is comes from where the import restates it)."""
+        file, line, status = self.conn.execute("SELECT file, line, status FROM rec WHERE seq = ?", (seq,)).fetchone()
+        if status == STATED:
+            file, line = self.conn.execute(f"SELECT file, line FROM rec WHERE partner = ? AND status = {SKIPPED} "
+                                           "ORDER BY seq LIMIT 1", (seq,)).fetchone()
         if file is None:
             return DATABASE
         return f"{self.files[file]}:{line}" if line else self.files[file]

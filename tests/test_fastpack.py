@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from crisis_tui.db import fastpack
 from crisis_tui.db.fastpack import STRUCTS, Refused, body, decode, digest, fast_validate, to_dict, validate
 from crisis_tui.db.pack import PACK_INPUT, SECTIONS, Citation, Note
-from crisis_tui.seed.loader import _read, bundled_pack_path
+from crisis_tui.seed.loader import bundled_pack_path
+from crisis_tui.seed.reader import read_file
 from crisis_tui.seed.vocabulary import standard_relations
 
 
@@ -223,7 +224,7 @@ def test_generated_records_are_often_accepted(section: str) -> None:
     """The property test above means something only if the fast path accepts a good share."""
     accepted = []
 
-    @settings(max_examples=150, deadline=None, database=None,
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(data=st.data())
     def count(data: st.DataObject) -> None:
@@ -366,15 +367,18 @@ def test_digests_equal_exactly_when_bodies_are(section: str, data: st.DataObject
         value = getattr(b, field)
         if isinstance(value, str):
             setattr(b, field, value + "!")
-    same = canonical(json.loads(body(a))) == canonical(json.loads(body(b)))
+    same = json.loads(body(a)) == json.loads(body(b))  # as the importer compared records in memory
     assert (digest(a) == digest(b)) == same
     assert len(digest(a)) == 16
 
 
-def test_digest_is_type_aware() -> None:
-    """1, 1.0 and true are different attributes (pydantic keeps each type), so are their digests."""
+def test_digest_compares_numbers_as_python_does() -> None:
+    """An attribute of 1, 1.0 or true says the same to the importer (a pack re-saved by a tool that
+    writes whole numbers as floats is not a change), as when it compared records with ==; "1" differs."""
     records = [fast_validate("entities", {**GOOD["entities"], "attributes": {"x": v}}) for v in (1, 1.0, True, "1")]
-    assert len({digest(r) for r in records}) == 4
+    assert digest(records[0]) == digest(records[1]) == digest(records[2]) != digest(records[3])
+    other = fast_validate("entities", {**GOOD["entities"], "attributes": {"x": 1.5}})
+    assert digest(other) != digest(records[0])
 
 
 def test_digest_ignores_the_order_of_attributes_and_the_pack() -> None:
@@ -416,8 +420,7 @@ def test_decode_takes_what_the_fast_path_refused() -> None:
 def bundled_records() -> list[tuple[str, Any]]:
     found = []
     for file in sorted(bundled_pack_path().glob("*.yaml")):
-        data, _ = _read(file)  # as the loader reads it (dates stay text)
-        found += [(section, item) for section in SECTIONS for item in data.get(section, [])]
+        found += [(key, item) for key, item, _ in read_file(file) if key in SECTIONS]  # as an import reads it
     found += [("relations", item) for item in standard_relations()]
     return found
 

@@ -135,13 +135,15 @@ def big_pack(path: Path, entities: int, summary_chars: int, pack: str = "big") -
     lines = [f"Line {n}: the talks went on for hours and ended at dawn." for n in range(entities)]
     summary = "x" * summary_chars
     with path.open("w", encoding="utf-8") as out:
-        out.write(json.dumps({"schema_version": 1, "pack": {"id": pack, "title": pack.title()}})[:-1] + ', "sources": [')
+        header = json.dumps({"schema_version": 1, "pack": {"id": pack, "title": pack.title()}})
+        out.write(header[:-1] + ', "sources": [')
         out.write(json.dumps({"id": f"{pack}/report", "title": "Report", "text": "\n".join(lines)}))
         out.write('], "entities": [')
         for n in range(entities):
             out.write(("," if n else "") + json.dumps({
                 "id": f"event/e{n}" if pack == "big" else f"event/{pack}-e{n}", "type": "event",
-                "name": f"Event {n}", "summary": summary, "citations": [{"source": f"{pack}/report", "quote": lines[n]}]}))
+                "name": f"Event {n}", "summary": summary,
+                "citations": [{"source": f"{pack}/report", "quote": lines[n]}]}))
         out.write("]}")
     return path
 
@@ -208,3 +210,46 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("\n") == 1 and "made" in result.stderr  # only "made ..., a new database"
     assert result.stdout.endswith("added 1 pack, 1 source, 3000 entities; changed nothing; skipped nothing\n")
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+PACK_A = """schema_version: 2
+pack: {id: pa, title: A}
+sources:
+  - {id: s1, title: S1, text: "alpha beta gamma delta epsilon"}
+  - {id: s2, title: S2, text: "alpha beta gamma delta epsilon"}
+entities:
+  - {id: actor/a, type: actor, name: A, attributes: {killed: 1},
+     citations: [{source: s2, quote: "alpha beta gamma delta"}]}
+"""
+
+
+def test_a_problem_in_a_record_restated_as_it_is_names_the_file(tmp_path):
+    """The entity is restated unchanged, but the pack no longer gives the source it cites: the
+    problem is the file's (its line), not the database's (the stage keeps the database's row)."""
+    db = tmp_path / "t.db"
+    import_packs([write(tmp_path / "v1.yaml", PACK_A)], db)
+    before = db.read_bytes()
+    dropped = '  - {id: s2, title: S2, text: "alpha beta gamma delta epsilon"}\n'
+    v2 = write(tmp_path / "v2.yaml", PACK_A.replace(dropped, ""))
+    with pytest.raises(PackError) as caught:
+        import_packs([v2], db, replace=True)
+    assert str(caught.value) == f"{v2}:6: entity actor/a: field 'citations.0.source': unknown source 's2'"
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("same", ["1.0", "true"])
+def test_a_number_written_otherwise_is_no_change(tmp_path, same):
+    """1, 1.0 and true are one value (as the importer always compared them): a pack re-saved by a
+    tool that writes whole numbers as floats imports as unchanged."""
+    db = tmp_path / "t.db"
+    import_packs([write(tmp_path / "v1.yaml", PACK_A)], db)
+    report = import_packs([write(tmp_path / "v2.yaml", PACK_A.replace("killed: 1}", f"killed: {same}}}"))], db)
+    assert not report.wrote and report.skipped["entities"] == 1
+    changed = write(tmp_path / "v3.yaml", PACK_A.replace("killed: 1}", "killed: 2}"))
+    with pytest.raises(PackError, match="differs from the version in the database"):
+        import_packs([changed], db)
