@@ -79,6 +79,7 @@ class ImportReport:
     unstated: Counter = field(default_factory=Counter)  # of a pack imported again, what it no longer states
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (where, what): records changed, no --replace
     packs: list[PackInfo] = field(default_factory=list)  # the packs the database holds after it, in order
+    more_conflicts: int = 0  # conflicts past those listed (the first LISTED_PROBLEMS + 1 are worded)
 
     @property
     def wrote(self) -> bool:
@@ -380,8 +381,11 @@ def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], re
           AND (SELECT f.pack FROM rec f WHERE f.section = rec.section AND f.name = rec.name
                ORDER BY f.seq LIMIT 1) != ''
     """)
-    for seq, other in conn.execute(f"SELECT r.seq, r.partner FROM rec r JOIN rec f ON f.seq = r.partner "
-                                   f"WHERE r.status = {NO_PACK} AND r.digest != f.digest ORDER BY r.seq").fetchall():
+    of_packs = len(report.conflicts)  # the packs' own, above; the records' are counted, and the first worded
+    differing = f"FROM rec r JOIN rec f ON f.seq = r.partner WHERE r.status = {NO_PACK} AND r.digest != f.digest"
+    report.more_conflicts += conn.execute(f"SELECT count(*) {differing}").fetchone()[0]
+    for seq, other in conn.execute(f"SELECT r.seq, r.partner {differing} ORDER BY r.seq LIMIT ?",
+                                   (LISTED_PROBLEMS + 1,)).fetchall():
         section = SECTION_OF[conn.execute("SELECT section FROM rec WHERE seq = ?", (seq,)).fetchone()[0]]
         mine, theirs = stage.body(seq), stage.body(other)
         (other_pack,) = conn.execute("SELECT pack FROM rec WHERE seq = ?", (other,)).fetchone()
@@ -414,13 +418,18 @@ def _merge(stage: Stage, existing: list[PackInfo], documents: list[Document], re
     # What the importing packs stated before and do not state now: removed with --replace, else kept.
     conn.execute(f"UPDATE rec SET status = {REMOVED if replace else UNSTATED} "
                  f"WHERE from_db = 1 AND status = 0 AND {ours}", packs)
-    for seq, other in conn.execute(f"SELECT seq, partner FROM rec WHERE status = {CONFLICT} ORDER BY seq").fetchall():
+    report.more_conflicts += conn.execute(f"SELECT count(*) FROM rec WHERE status = {CONFLICT}").fetchone()[0]
+    for seq, other in conn.execute(f"SELECT seq, partner FROM rec WHERE status = {CONFLICT} ORDER BY seq LIMIT ?",
+                                   (LISTED_PROBLEMS + 1,)).fetchall():
         section = SECTION_OF[conn.execute("SELECT section FROM rec WHERE seq = ?", (seq,)).fetchone()[0]]
         mine = stage.body(seq)
         report.conflicts.append((
             f"{stage.where(seq)}: {record_label(section, mine)}",
             f"differs from the version in the database ({first_difference(stage.body(other), mine)}); "
             "use --replace to take the imported version"))
+    report.more_conflicts -= len(report.conflicts) - of_packs  # those worded
+    report.more_conflicts += max(0, len(report.conflicts) - (LISTED_PROBLEMS + 1))
+    del report.conflicts[LISTED_PROBLEMS + 1:]
     conn.execute("CREATE INDEX rec_place ON rec (section, place)")
     for section in ("sources", "positions"):
         _one_each(stage, section, report)
@@ -516,33 +525,52 @@ def _check_and_write(stage: Stage, report: ImportReport, path: Path | None,
     imported (a quote not found, an unknown id), then on records they change without
     --replace, then on what a change would break in the database's own records."""
     if report.conflicts or path is None:
-        problems = _check(stage, stage.entity_ids(), progress)
-        _refuse(problems, report)
+        _check(stage, stage.entity_ids(), progress).refuse(report)
         return {}
     with new_database(path) as writer:
         writer.texts = StagedTexts(stage)
         writer.meta([info.model_dump() for info in report.packs])
-        problems = _check(stage, writer.ids, progress, writer)
-        _refuse(problems, report)
+        _check(stage, writer.ids, progress, writer).refuse(report)
         if progress is not None:
             progress("indexing, checking the new database, putting it in place", 0, None)
     return writer.counts
 
 
-def _refuse(problems: list[tuple[str, str]], report: ImportReport) -> None:
-    own = [problem for problem in problems if not problem[0].startswith(f"{DATABASE}:")]
-    for found in (own, report.conflicts, problems):
-        if found:
-            refuse(found)
+class _Found:
+    """Problems found in the merged records, the files' and the database's apart: the first
+    LISTED_PROBLEMS + 1 of each worded, the rest counted (a pack of a million bad links is
+    refused in the memory of a few)."""
+
+    def __init__(self) -> None:
+        self.own: list[tuple[str, str]] = []
+        self.database: list[tuple[str, str]] = []
+        self.counted = {"own": 0, "database": 0}
+
+    def extend(self, problems: list[tuple[str, str]]) -> None:
+        for where, what in problems:
+            kind = "database" if where.startswith(f"{DATABASE}:") else "own"
+            self.counted[kind] += 1
+            listed = self.database if kind == "database" else self.own
+            if len(listed) <= LISTED_PROBLEMS:
+                listed.append((where, what))
+
+    def refuse(self, report: ImportReport) -> None:
+        """Refuse on the files' own problems, else the conflicts, else the database's problems."""
+        if self.own:
+            refuse(self.own, self.counted["own"])
+        if report.conflicts:
+            refuse(report.conflicts, len(report.conflicts) + report.more_conflicts)
+        if self.database:
+            refuse(self.database, self.counted["database"])
 
 
-def _check(stage: Stage, entity_ids: Any, progress: Progress | None, writer: Any = None) -> list[tuple[str, str]]:
+def _check(stage: Stage, entity_ids: Any, progress: Progress | None, writer: Any = None) -> _Found:
     """Every merged record checked (and handed to `writer`, if given), section by section in order."""
     relations = [r for _, r in stage.merged("relations")]
     typed = any("/" in spec for r in relations for spec in (*r.source_types, *r.target_types))
     kinds = stage.kinds() if typed else (lambda ref, pack: None)
     checker = Checker(relations, stage.source, entity_ids, kinds)
-    problems: list[tuple[str, str]] = []
+    problems = _Found()
     total = sum(stage.count(section) for section in ("sources", "entities", "links", "positions"))
     done = 0
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
@@ -220,12 +220,12 @@ def check_references(pack: Pack, origins: Origins) -> None:
         refuse(problems)
 
 
-def refuse(problems: list[tuple[str, str]]) -> None:
+def refuse(problems: list[tuple[str, str]], total: int | None = None) -> NoReturn:
     """Raise PackError on the first of `problems` (where, what), listing the next LISTED_PROBLEMS
-    and saying how many there are in all."""
+    and saying how many there are in all (`total`, if more were found than listed)."""
     first_where, first_problem = problems[0]
     others = tuple(f"{where}: {what}" for where, what in problems[1:1 + LISTED_PROBLEMS])
-    raise PackError(first_where, first_problem, len(problems) - 1, others)
+    raise PackError(first_where, first_problem, (len(problems) if total is None else total) - 1, others)
 
 
 def reference_problems(pack: Pack, origins: Origins) -> list[tuple[str, str]]:

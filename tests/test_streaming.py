@@ -253,3 +253,23 @@ def test_a_number_written_otherwise_is_no_change(tmp_path, same):
     changed = write(tmp_path / "v3.yaml", PACK_A.replace("killed: 1}", "killed: 2}"))
     with pytest.raises(PackError, match="differs from the version in the database"):
         import_packs([changed], db)
+
+
+def test_thousands_of_problems_are_counted_and_the_first_listed(tmp_path):
+    """A pack whose every quote is wrong, or a pack imported again with every record changed:
+    the first problems are worded, the rest counted (not all held)."""
+    pack = big_pack(tmp_path / "bad.json", 3000, 10)
+    pack.write_text(pack.read_text(encoding="utf-8").replace('"quote": "Line', '"quote": "Lime'), encoding="utf-8")
+    with pytest.raises(PackError) as caught:
+        import_packs([pack], tmp_path / "bad.db")
+    assert caught.value.more == 2999 and len(caught.value.others) == 20
+    assert "not found verbatim in source 'big/report'" in caught.value.problem
+    db = tmp_path / "ok.db"
+    import_packs([big_pack(tmp_path / "ok.json", 3000, 10)], db)
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text((tmp_path / "ok.json").read_text(encoding="utf-8").replace('"Event ', '"Happening '),
+                       encoding="utf-8")
+    with pytest.raises(PackError) as caught:
+        import_packs([renamed], db)
+    assert caught.value.more == 2999 and len(caught.value.others) == 20
+    assert caught.value.problem.startswith("differs from the version in the database (field 'name'")
