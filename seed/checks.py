@@ -106,6 +106,11 @@ def near(name: str, known: Collection[str]) -> str:
 
 
 
+def _quoted(quote: str, limit: int = 60) -> str:
+    """A quote as an error shows it: its first `limit` characters, and `…` if it goes on."""
+    return repr(quote[:limit]) + ("…" if len(quote) > limit else "")
+
+
 TEXTS_HELD = 64  # source texts (and their headings and address blocks) kept at hand while checking
 
 
@@ -151,19 +156,19 @@ class Checker:
         quote = c.quote
         if not _ENOUGH_WORDS.search(quote) and not _whole_line(text, quote):
             return (f"a quote has at least {MIN_QUOTE_WORDS} words or is a whole line of its source "
-                    f"(enough to carry a claim): {quote[:60]!r}")
+                    f"(enough to carry a claim): {_quoted(quote)}")
         holder_id = source.id if source.text is not None else source.via
         if "\n" not in quote:
             heads, body = self._headings(holder_id)
             if heads and quote in heads and quote not in body:
-                return f"a heading of source {holder_id!r}, not a passage: {quote[:60]!r}"
+                return f"a heading of source {holder_id!r}, not a passage: {_quoted(quote)}"
         if source.via is not None and source.address:
             blocks = self._blocks(text, source.address)
             if not any(quote in block for block in blocks):
                 return (f"not found on a line of source {holder_id!r} that holds this source's address "
                         f"{shown(source.address, 200)}" if blocks else
                         f"source {holder_id!r} has no line holding this source's address "
-                        f"{shown(source.address, 200)}") + f": {quote[:60]!r}"
+                        f"{shown(source.address, 200)}") + f": {_quoted(quote)}"
         return None
 
     def citations(self, citations: Iterable[Any]) -> list[str]:
@@ -181,7 +186,7 @@ class Checker:
                 found.append(f"field 'citations.{i}.source': source {c.source!r} has no text to check quotes against")
             else:
                 found.append(f"field 'citations.{i}.quote': not found verbatim in source {c.source!r}: "
-                             f"{c.quote[:60]!r}")
+                             f"{_quoted(c.quote)}")
         return found
 
     def entity(self, e: Any, where: Any) -> Problems:

@@ -532,7 +532,7 @@ def _check_and_write(stage: Stage, report: ImportReport, path: Path | None,
         writer.meta([info.model_dump() for info in report.packs])
         _check(stage, writer.ids, progress, writer).refuse(report)
         if progress is not None:
-            progress("indexing, checking the new database, putting it in place", 0, None)
+            progress("indexing", 0, None)  # indexes, search, the check of the new file, putting it in place
     return writer.counts
 
 

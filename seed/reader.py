@@ -441,8 +441,12 @@ class _JsonStream:
             self._skip()
             line = self.line_at(self.pos)
             yield key, self._value(), line
+            comma = self.line_at(self.pos) if self._skip() == "," else None  # its line, as reading may go on
             if self._expect(",]", "Expecting ',' delimiter") == "]":
                 return
+            if self._skip() == "]" and comma is not None:  # JSON allows none after the last record
+                raise PackError(f"{self.file}:{comma}",
+                                f"malformed JSON: a comma after the last record of '{key}' (JSON allows none)")
 
 
 def _open_regular(path: Path) -> IO[bytes]:

@@ -219,7 +219,7 @@ def test_an_edited_pack_imported_again_is_told_what_is_wrong_before_what_changed
     assert wrong.returncode == 1
     assert wrong.stderr.splitlines()[0].endswith(
         "entity actor/united-states-berlin: field 'citations.0.quote': not found verbatim in source "
-        "'berlin-1961/notes': 'The United States sent its tanks to Checkpoint Charlie in Oc'")
+        "'berlin-1961/notes': 'The United States sent its tanks to Checkpoint Charlie in Oc'…")
     quote["quote"] = "The United States sent tanks to Checkpoint Charlie in October 1961."
     entities["event/berlin-border-closed-1961"]["name"] = "Berlin border closed in August"
     entities["event/checkpoint-charlie-1961"]["name"] = "Standoff at Checkpoint Charlie in October"
