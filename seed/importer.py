@@ -248,7 +248,7 @@ def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Itera
         n = counted[section] = counted.get(section, -1) + 1
         _stage_exported(stage, path, section, item, n)
         if progress is not None and not n % 5000:
-            progress("reading the database", sum(counted.values()), None)
+            progress("reading database", sum(counted.values()), None)
     if relations is not None:
         _stage_relations(stage, path, standard, relations)
     return packs

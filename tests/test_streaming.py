@@ -188,7 +188,7 @@ def test_progress_is_told_reading_then_writing(tmp_path):
     told.clear()  # into a database that holds something, its content is read first
     import_packs([big_pack(tmp_path / "other.json", 5, 10, pack="other")], tmp_path / "p.db",
                  progress=lambda what, done, total: told.append((what, done, total)))
-    assert list(dict.fromkeys(what for what, _, _ in told))[:2] == ["reading the database", "reading other.json"]
+    assert list(dict.fromkeys(what for what, _, _ in told))[:2] == ["reading database", "reading other.json"]
 
 
 def test_progress_bars_are_drawn_on_a_terminal_and_go_when_done():
