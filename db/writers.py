@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -60,11 +60,12 @@ def _try_flock(fd: int, where: Path) -> bool:
 
 
 @contextmanager
-def write_lock(path: Path) -> Iterator[None]:
+def write_lock(path: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """One writer (build, import, upgrade) at a time per database, through `.NAME.lock` beside it.
 
-    Waits at most `lock_timeout()` seconds for another writer, then says the database is
-    locked; once held, removes what killed builds of this database left behind.
+    Waits at most `lock_timeout()` seconds for another writer (calling `waiting` once, as it
+    starts to wait), then says the database is locked; once held, removes what killed builds
+    of this database left behind.
     """
     make_folder(path)
     lock_path = path.with_name(f".{path.name}.lock")
@@ -80,6 +81,9 @@ def write_lock(path: Path) -> Iterator[None]:
         while not _try_flock(fd, lock_path):
             if time.monotonic() >= deadline:
                 raise locked_error(path, timeout)
+            if waiting is not None:
+                waiting()
+                waiting = None
             time.sleep(0.05)
         remove_stale_temporaries(path)
         yield

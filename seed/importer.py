@@ -163,7 +163,8 @@ class Document:
 def import_packs(files: list[Path], path: Path, replace: bool = False,
                  progress: Progress | None = None) -> ImportReport:
     """Merge the packs in `files` into the database at `path` (made if missing)."""
-    with write_lock(path), _staged(path) as stage:
+    waiting = (lambda: progress("waiting for lock", 0, None)) if progress is not None else None
+    with write_lock(path, waiting), _staged(path) as stage:
         existing = _stage_database(stage, path, progress)
         documents = [_stage_document(stage, n, Path(file), progress) for n, file in enumerate(files)]
         report = _merge(stage, existing, documents, replace, progress)

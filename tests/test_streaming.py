@@ -275,3 +275,29 @@ def test_thousands_of_problems_are_counted_and_the_first_listed(tmp_path):
         import_packs([renamed], db)
     assert caught.value.more == 2999 and len(caught.value.others) == 20
     assert caught.value.problem.startswith("differs from the version in the database (field 'name'")
+
+
+def test_an_import_that_waits_for_another_writer_says_so(tmp_path):
+    """While another import or build holds the database, a waiting import shows a step of its own
+    (on a terminal: `waiting for lock` and the time so far), then goes on when it is free."""
+    import threading
+    import time
+
+    from crisis_tui.db.writers import write_lock
+
+    db, pack = tmp_path / "w.db", big_pack(tmp_path / "w.json", 5, 10)
+    told: list[str] = []
+    done = threading.Event()
+    with write_lock(db):
+        worker = threading.Thread(target=lambda: (import_packs([pack], db, progress=lambda what, *_: told.append(what)),
+                                                  done.set()))
+        worker.start()
+        deadline = time.monotonic() + 5
+        while "waiting for lock" not in told and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert told == ["waiting for lock"] and not done.is_set()
+    worker.join(30)
+    assert done.is_set() and told[1] == "reading w.json"
+    kb = KnowledgeBase("sqlite:///" + str(db))
+    assert kb.row("event/e4") is not None
+    kb.close()

@@ -103,7 +103,8 @@ def _build(url: str, packs: list[Path], only_if_missing: bool = False,
     from ..seed.loader import bundled_pack_path
 
     path = sqlite_path(url)
-    with _writing(path, "build"), write_lock(path):
+    waiting = (lambda: progress("waiting for lock", 0, None)) if progress is not None else None
+    with _writing(path, "build"), write_lock(path, waiting):
         if only_if_missing and path.exists():
             return None
         return build_packs(packs or [bundled_pack_path()], path, progress)
