@@ -72,6 +72,15 @@ class PtyTerminal:
                 return self.text()
         raise AssertionError(f"{needle!r} never appeared on the screen:\n{self.text()}")
 
+    def wait_gone(self, needle: str, timeout: float = 15.0) -> str:
+        """Read until `needle` is no longer on the screen (a key was taken, not merely sent)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read(0.05)
+            if needle not in self.text():
+                return self.text()
+        raise AssertionError(f"{needle!r} stayed on the screen:\n{self.text()}")
+
     def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Read until the child has written nothing for `quiet` seconds."""
         deadline = time.monotonic() + timeout
