@@ -102,11 +102,6 @@ class ImportReport:
 UNKNOWN = Origin("?", None)
 
 
-def canonical(record: Any) -> dict[str, Any]:
-    """What a record says, to compare with another version of it; not the pack it came in."""
-    return record.model_dump(mode="json", exclude_defaults=True, exclude={"text_file", "pack"})
-
-
 def first_difference(old: Any, new: Any, path: str = "") -> str:
     """Where two versions of a record first differ, and how: the innermost field, and for text
     the stretch around the first character that differs."""

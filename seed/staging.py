@@ -175,11 +175,6 @@ class Stage:
             return DATABASE
         return f"{self.files[file]}:{line}" if line else self.files[file]
 
-    def record(self, seq: int) -> Any:
-        section, body, pack = self.conn.execute("SELECT section, body, pack FROM rec JOIN body USING (seq) "
-                                                "WHERE seq = ?", (seq,)).fetchone()
-        return records.decode(SECTION_OF[section], body, pack or None)
-
     def body(self, seq: int) -> dict[str, Any]:
         (body,) = self.conn.execute("SELECT body FROM body WHERE seq = ?", (seq,)).fetchone()
         return records.as_dict(body)
