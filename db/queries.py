@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import fields, replace
+from difflib import SequenceMatcher
 from typing import Any, get_type_hints
 
 from .constants import SCHEMA_VERSION
@@ -36,12 +37,14 @@ from .records import (
     LinkView,
     NoteView,
     PackView,
+    PassageHit,
     PositionView,
     SearchHit,
     SourceText,
     Statement,
 )
 from .tables import names
+from .text import LINE_CONTROL, inert
 
 
 def _entity_fields(record: type) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -72,6 +75,17 @@ RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones ar
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+")  # a word as the unicode61 tokenizer cuts them: letters and digits
+# The entity index's columns (db/schema.py), each weighed in ranking and named as a hit says
+# what matched: a word in the name outranks one in the summary, which outranks one in a note.
+FIELD_WEIGHTS = {"name": 20.0, "aliases": 15.0, "dated": 15.0, "summary": 2.0, "notes": 1.0, "links": 1.0,
+                 "positions": 1.0}
+_BM25 = f"bm25(entity_fts, {', '.join(str(w) for w in FIELD_WEIGHTS.values())})"
+_NAMED = "{name aliases dated}"  # the columns that rank first in a hit set too large to rank whole
+SNIPPET = 100  # characters of a snippet, about the match
+SNIPPET_LEAD = 30  # characters of a snippet before its first match
+PASSAGE_LIMIT = 20  # passage hits a search screen shows
+SUGGEST_CANDIDATES = 40  # words sharing trigrams with a typo, compared by edit distance
 
 
 def _size(path) -> int:
@@ -119,6 +133,84 @@ def index_form(word: str) -> str:
     """A word as the unicode61 tokenizer indexes it: lower case, without diacritics."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _found(text: str, words: list[str]) -> set[str]:
+    """Which of the searched `words` (index forms; the last as a prefix) `text` holds."""
+    if not words:
+        return set()
+    found = set()
+    full, last = set(words[:-1]), words[-1]
+    for token in _TOKEN.findall(text):
+        form = index_form(token)
+        if form in full:
+            found.add(form)
+        if form.startswith(last):
+            found.add(last)
+    return found
+
+
+def snippet_of(text: str, words: list[str], exact: str | bool = False) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """`text` on one line, cut to about SNIPPET characters around its first match ("…" where
+    cut), inert, with the (start, end) of each searched word in it; with `exact`, that text is
+    marked wherever it occurs (a substring hit) instead of the words."""
+    text = text.replace("\n", " ").replace("\t", " ")
+    marks: list[tuple[int, int]] = []
+    if isinstance(exact, str) and exact:
+        lowered, needle = text.casefold(), exact.casefold()
+        at = lowered.find(needle) if len(lowered) == len(text) else -1
+        while at >= 0:
+            marks.append((at, at + len(needle)))
+            at = lowered.find(needle, at + len(needle))
+    elif words:
+        full, last = set(words[:-1]), words[-1]
+        for token in _TOKEN.finditer(text):
+            form = index_form(token.group())
+            if form in full or form.startswith(last):
+                marks.append(token.span())
+    start = 0
+    if marks and marks[0][0] > SNIPPET_LEAD and len(text) > SNIPPET:
+        start = min(marks[0][0] - SNIPPET_LEAD, max(len(text) - SNIPPET, 0))
+        space = text.rfind(" ", max(start - 10, 0), start + 1)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + SNIPPET)
+    if end < len(text):
+        space = text.rfind(" ", start + SNIPPET // 2, end)
+        end = space if space > 0 else end
+    pieces: list[tuple[str, bool]] = []  # (text, marked)
+    at = start
+    for first, stop in marks:
+        first, stop = max(first, start), min(stop, end)
+        if first >= stop or first < at:
+            continue
+        pieces += [(text[at:first], False), (text[first:stop], True)]
+        at = stop
+    pieces.append((text[at:end], False))
+    out, spans = "\u2026" if start > 0 else "", []
+    for piece, marked in pieces:
+        piece = inert(piece, one_line=True)
+        if marked and piece:
+            spans.append((len(out), len(out) + len(piece)))
+        out += piece
+    if end < len(text):
+        out += "\u2026"
+    return out, tuple(spans)
+
+
+def distance(a: str, b: str) -> int:
+    """Edit distance of two words, a swap of neighbours counting one (`lavorv`, `lavrov`)."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        new = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            new[j] = min(row[j] + 1, new[j - 1] + 1, row[j - 1] + (x != y))
+            if before is not None and i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                new[j] = min(new[j], before[j - 2] + 1)
+        before, row = row, new
+    return row[-1]
 
 
 class KnowledgeBase:
@@ -501,12 +593,11 @@ class KnowledgeBase:
             f"""SELECT {_ROW}, a.alias FROM alias a JOIN entity e ON e.id = a.entity_id
                 WHERE a.alias >= ?1 COLLATE NOCASE AND a.alias < ?2 COLLATE NOCASE {type_filter3}
                 ORDER BY a.alias COLLATE NOCASE LIMIT {limit}""", pparams), "alias", 1)
-        if len(hits) >= limit:
-            return list(hits.values())
         # 3. words, as full-text search: count first, rank only small hit sets
-        match = self._words_match(text)
-        if match:
-            self._fts(match, entity_type, limit, add)
+        if len(hits) < limit:
+            match = self._words_match(text)
+            if match:
+                self._fts(match, entity_type, limit, add)
         # 4. substrings of names and aliases where words do not help ("rov-D"): the distinct
         #    names holding the text, then the entities of that name or alias
         if len(hits) < limit and len(text) >= 3:
@@ -518,7 +609,7 @@ class KnowledgeBase:
                 f"""SELECT {_ROW}, a.alias FROM search_name s JOIN alias a ON a.alias = s.text COLLATE NOCASE
                     JOIN entity e ON e.id = a.entity_id
                     WHERE search_name MATCH ?1 {type_filter} LIMIT {limit * 2}""", sparams), "alias", 3)
-        return list(hits.values())
+        return self._explain(list(hits.values()), text)
 
     def _words_match(self, text: str) -> str:
         """A MATCH expression: every word as typed, the last as any indexed word it begins."""
@@ -535,19 +626,156 @@ class KnowledgeBase:
         return " AND ".join([*(_quote(w) for w in words[:-1]), "(" + " OR ".join(_quote(t) for t in terms) + ")"])
 
     def _fts(self, match: str, entity_type: str | None, limit: int, add) -> None:
+        """Entities whose fields hold the words, by field weight (FIELD_WEIGHTS) and bm25; a hit
+        set too large to rank gives those of name, alias or date first, then the rest by id."""
         type_filter = "AND e.type = ?2" if entity_type else ""
-        params = (match, entity_type) if entity_type else (match,)
-        size = self._all(
-            f"SELECT count(*) FROM (SELECT 1 FROM entity_fts WHERE entity_fts MATCH ?1 LIMIT {RANK_LIMIT + 1})",
-            (match,),
-        )[0][0]
-        order = "bm25(entity_fts, 10.0, 8.0, 1.0)" if size <= RANK_LIMIT else "f.rowid"
-        rows = self._all(
-            f"""SELECT {_ROW}, e.summary FROM entity_fts f JOIN entity e ON e.id = f.rowid
-                WHERE entity_fts MATCH ?1 {type_filter} ORDER BY {order} LIMIT {limit * 2}""",
-            params,
-        )
-        add(rows, "text", 2)
+
+        def size(expression: str) -> int:
+            return self._all(f"SELECT count(*) FROM (SELECT 1 FROM entity_fts WHERE entity_fts MATCH ?1 "
+                             f"LIMIT {RANK_LIMIT + 1})", (expression,))[0][0]
+
+        def read(expression: str, order: str) -> list[tuple]:
+            return self._all(
+                f"""SELECT {_ROW}, e.summary FROM entity_fts f JOIN entity e ON e.id = f.rowid
+                    WHERE entity_fts MATCH ?1 {type_filter} ORDER BY {order} LIMIT {limit * 2}""",
+                (expression, entity_type) if entity_type else (expression,))
+
+        if size(match) <= RANK_LIMIT:
+            add(read(match, _BM25), "text", 2)
+            return
+        named = f"{_NAMED} : ({match})"
+        add(read(named, _BM25 if size(named) <= RANK_LIMIT else "f.rowid"), "text", 2)
+        add(read(match, "f.rowid"), "text", 2)
+
+    # --- what matched, and where -------------------------------------------------
+
+    def _explain(self, hits: list[SearchHit], text: str) -> list[SearchHit]:
+        """Each hit with the field that matched (the one holding most of the words, the weightier
+        first) and a snippet of it with the words marked; read for the hits alone, a field at a
+        time, only for hits the fields before it did not explain whole."""
+        if not hits:
+            return hits
+        words = [index_form(w) for w in _TOKEN.findall(text)]
+        best: dict[int, tuple[int, str, str]] = {}  # entity id -> (words found, field, its text)
+        wanted = len(set(words))
+
+        def consider(entity_id: int, field: str, value: str | None) -> None:
+            if not value:
+                return
+            found = len(_found(value, words))
+            if found and found > best.get(entity_id, (0, "", ""))[0]:
+                best[entity_id] = (found, field, value)
+
+        for hit in hits:  # a name or alias hit is explained by what it was found by
+            if hit.tier in (0, 1, 3) or hit.matched in ("name", "alias"):
+                best[hit.row.id] = (wanted, hit.matched, hit.text)
+            else:
+                consider(hit.row.id, "name", hit.row.name)
+
+        def open_ids() -> list[int]:
+            return [h.row.id for h in hits if best.get(h.row.id, (0,))[0] < wanted]
+
+        steps: list[tuple[str, str]] = [
+            ("alias", "SELECT entity_id, alias FROM alias WHERE entity_id IN ({})"),
+            ("date", "SELECT id, trim(coalesce(substr(date, 1, 4), '') || ' ' || coalesce(substr(date_end, 1, 4), '')) "
+                     "FROM entity WHERE id IN ({})"),
+            ("summary", "SELECT id, summary FROM entity WHERE id IN ({})"),
+            ("note", "SELECT entity_id, text FROM note WHERE entity_id IN ({})"),
+            ("link note", "SELECT subject_id, note FROM link WHERE subject_id IN ({0}) AND note IS NOT NULL "
+                          "UNION ALL SELECT object_id, note FROM link WHERE object_id IN ({0}) AND note IS NOT NULL"),
+            ("position", "SELECT actor_id, stance || ': ' || statement FROM position WHERE actor_id IN ({0}) "
+                         "UNION ALL SELECT topic_id, stance || ': ' || statement FROM position "
+                         "WHERE topic_id IN ({0}) AND topic_id != actor_id"),
+        ]
+        for field, sql in steps:
+            ids = open_ids()
+            if not ids:
+                break
+            marks = ",".join(str(int(i)) for i in ids)
+            for entity_id, value in self._all(sql.format(marks) + " LIMIT 5000"):
+                consider(entity_id, field, value)
+        explained = []
+        for hit in hits:
+            found = best.get(hit.row.id)
+            if found is None:
+                explained.append(replace(hit, field="text"))
+                continue
+            _, field, value = found
+            snippet, spans = snippet_of(value, words, exact=hit.tier == 3 and text)
+            explained.append(replace(hit, field=field, snippet=snippet, spans=spans))
+        return explained
+
+    # --- source passages -----------------------------------------------------------
+
+    def search_passages(self, text: str, limit: int = PASSAGE_LIMIT, cancel: Cancel | None = None,
+                        seconds: float | None = SEARCH_SECONDS) -> list[PassageHit]:
+        """The lines of the sources' texts holding every word (the last as a prefix), best first;
+        any text is safe to pass. Stopped as `search` is."""
+        text = " ".join(_printable(text).split())
+        if not text or limit <= 0:
+            return []
+        with self._readers.limited(cancel, seconds), self._snapshot():
+            match = self._words_match(text)
+            if not match:
+                return []
+            size = self._all(f"SELECT count(*) FROM (SELECT 1 FROM passage_fts WHERE passage_fts MATCH ?1 "
+                             f"LIMIT {RANK_LIMIT + 1})", (match,))[0][0]
+            order = "bm25(passage_fts)" if size <= RANK_LIMIT else "p.rowid"
+            rows = self._all(
+                f"""SELECT p.source_id, s.title, s.address, p.line, p.text FROM passage_fts p
+                    JOIN source s ON s.id = p.source_id
+                    WHERE passage_fts MATCH ?1 ORDER BY {order} LIMIT {int(limit)}""", (match,))
+        words = [index_form(w) for w in _TOKEN.findall(text)]
+        found = []
+        for source_id, title, address, line, passage in rows:
+            snippet, spans = snippet_of(passage, words)
+            found.append(PassageHit(source_id, title, address, line, passage, snippet, spans))
+        return found
+
+    # --- did you mean ------------------------------------------------------------------
+
+    def suggest(self, text: str, cancel: Cancel | None = None, seconds: float | None = SEARCH_SECONDS) -> str | None:
+        """The text with each word no entry holds replaced by the closest known word of a name
+        or alias (by shared trigrams, then edit distance), or None if there is nothing to offer."""
+        text = " ".join(_printable(text).split())
+        words = _TOKEN.findall(text)
+        if not words or len(words) > 8:
+            return None
+        changed = False
+        out = []
+        with self._readers.limited(cancel, seconds), self._snapshot():
+            for n, word in enumerate(words):
+                form = index_form(word)
+                last = n == len(words) - 1
+                if len(form) < 4 or form.isdigit() or self._known(form, prefix=last):
+                    out.append(word)
+                    continue
+                better = self._closest(form)
+                if better is None:
+                    out.append(word)
+                else:
+                    out.append(better)
+                    changed = True
+        return " ".join(out) if changed else None
+
+    def _known(self, form: str, prefix: bool) -> bool:
+        if prefix:
+            return bool(self._all("SELECT 1 FROM search_term WHERE term >= ? AND term < ? LIMIT 1",
+                                  (form, form + "\U0010ffff")))
+        return bool(self._all("SELECT 1 FROM search_term WHERE term = ?", (form,)))
+
+    def _closest(self, form: str) -> str | None:
+        grams = sorted({form[i:i + 3] for i in range(len(form) - 2)})
+        query = " OR ".join(_quote(g) for g in grams)
+        rows = self._all(f"SELECT word FROM search_word WHERE search_word MATCH ? ORDER BY rank "
+                         f"LIMIT {SUGGEST_CANDIDATES}", (query,))
+        allowed = 1 if len(form) <= 4 else 2
+        # the fewest edits; then a word of the same first letter, the longest shared run of
+        # letters (difflib's ratio), the most trigrams in common (their order)
+        scored = [(distance(form, word), word[:1] != form[:1], -SequenceMatcher(None, form, word).ratio(), n, word)
+                  for n, (word,) in enumerate(rows)]
+        scored = [s for s in scored if s[0] <= allowed]
+        return min(scored)[-1] if scored else None
 
     # --- everything ----------------------------------------------------------------
 

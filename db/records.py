@@ -124,6 +124,29 @@ class SearchHit:
     matched: str
     text: str
     tier: int = 2  # 0 exact name or alias, 1 name or alias prefix, 2 words, 3 substring
+    # What matched, as a user reads it: "name", "alias", "date", "summary", "note", "link note"
+    # or "position"; `snippet` is that text (cut around the match, "…" where it is cut) and
+    # `spans` the (start, end) offsets of the matched words in it, for the UI to style.
+    field: str = ""
+    snippet: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PassageHit:
+    """A line (paragraph, table row) of a source's text that holds the words searched for.
+
+    `text` is the line as stored (a citation's quote, to open the source there); `snippet`
+    and `spans` as in SearchHit.
+    """
+
+    source_id: str
+    title: str
+    address: str | None
+    line: int
+    text: str
+    snippet: str
+    spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

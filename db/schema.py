@@ -11,7 +11,9 @@ when either differs from the models.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 MODEL_DDL = Path(__file__).with_name("schema.sql")
@@ -28,13 +30,25 @@ PANE_ORDER = {
 _EXTRA_DDL = """
 CREATE INDEX IF NOT EXISTS ix_entity_name_nocase ON entity (name COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS ix_alias_nocase ON alias (alias COLLATE NOCASE);
-CREATE VIEW IF NOT EXISTS entity_search (id, name, aliases, summary) AS
+-- What search reads of each entity, one column a field (tui and CLI say which matched):
+-- its name, aliases, the years of its dates, summary, notes, the notes of its links (either
+-- end), and the positions of or about it (stance and statement).
+CREATE VIEW IF NOT EXISTS entity_search (id, name, aliases, dated, summary, notes, links, positions) AS
     SELECT e.id, e.name,
            coalesce((SELECT group_concat(a.alias, ' | ') FROM alias a WHERE a.entity_id = e.id), ''),
-           e.summary
+           trim(coalesce(substr(e.date, 1, 4), '') || ' ' || coalesce(substr(e.date_end, 1, 4), '')),
+           e.summary,
+           coalesce((SELECT group_concat(n.text, ' | ') FROM note n WHERE n.entity_id = e.id), ''),
+           coalesce((SELECT group_concat(t, ' | ') FROM (
+               SELECT k.note AS t FROM link k WHERE k.subject_id = e.id AND k.note IS NOT NULL
+               UNION ALL SELECT k.note FROM link k WHERE k.object_id = e.id AND k.note IS NOT NULL)), ''),
+           coalesce((SELECT group_concat(t, ' | ') FROM (
+               SELECT p.stance || ': ' || p.statement AS t FROM position p WHERE p.actor_id = e.id
+               UNION ALL SELECT p.stance || ': ' || p.statement FROM position p
+               WHERE p.topic_id = e.id AND p.topic_id != p.actor_id)), '')
     FROM entity e;
 CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts USING fts5 (
-    name, aliases, summary,
+    name, aliases, dated, summary, notes, links, positions,
     content = 'entity_search', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -46,6 +60,19 @@ CREATE TABLE IF NOT EXISTS search_term (term TEXT PRIMARY KEY, docs INTEGER NOT 
 -- ("Clashes in Kabul"), and a trigram index over each entity's name was a large part of a build.
 CREATE VIRTUAL TABLE IF NOT EXISTS search_name USING fts5 (
     text, tokenize = 'trigram case_sensitive 0'
+);
+-- The sources' texts a line (a paragraph, a table row) at a time, for search: the line as
+-- stored, its source (the one holding the text) and its number (1 is the first line).
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts USING fts5 (
+    text, source_id UNINDEXED, line UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_fts_vocab USING fts5vocab (passage_fts, 'row');
+CREATE VIRTUAL TABLE IF NOT EXISTS entity_fts_cols USING fts5vocab (entity_fts, 'col');
+-- The words "did you mean" offers (every word of a name or alias, and words of the other
+-- fields found in more than one entity), by their trigrams: `lavorv` finds `lavrov`.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_word USING fts5 (
+    word, tokenize = 'trigram case_sensitive 0'
 );
 """
 
@@ -122,14 +149,35 @@ def rebuild_search(conn: sqlite3.Connection) -> None:
     # means far fewer segments to merge (benchmarks/README.md).
     conn.execute("INSERT INTO entity_fts (entity_fts, rank) VALUES ('hashsize', 67108864)")
     conn.execute("INSERT INTO entity_fts (entity_fts) VALUES ('rebuild')")
+    conn.execute("DELETE FROM passage_fts")
+    conn.execute("INSERT INTO passage_fts (passage_fts, rank) VALUES ('hashsize', 67108864)")
+    conn.executemany("INSERT INTO passage_fts (text, source_id, line) VALUES (?, ?, ?)", _passages(conn))
     conn.execute("DELETE FROM search_term")
-    conn.execute("INSERT INTO search_term (term, docs) SELECT term, doc FROM entity_fts_vocab")
+    # The words of both indexes: a typed prefix stands for words of either.
+    conn.execute(
+        """INSERT INTO search_term (term, docs) SELECT term, sum(doc) FROM
+           (SELECT term, doc FROM entity_fts_vocab UNION ALL SELECT term, doc FROM passage_fts_vocab) GROUP BY term""")
+    conn.execute("DELETE FROM search_word")
+    conn.execute(
+        """INSERT INTO search_word (word) SELECT term FROM entity_fts_cols
+           WHERE length(term) >= 3 AND NOT term GLOB '*[0-9]*'
+           GROUP BY term HAVING max(col IN ('name', 'aliases')) OR sum(doc) > 1""")
     conn.execute("DELETE FROM search_name")
     conn.execute(
         """INSERT INTO search_name (text) SELECT DISTINCT text COLLATE NOCASE
            FROM (SELECT name AS text FROM entity UNION ALL SELECT alias FROM alias)"""
     )
 
+
+def _passages(conn: sqlite3.Connection) -> Iterator[tuple[str, str, int]]:
+    """Each line of each source's own text that holds a word: (text, source id, line number)."""
+    for source_id, text in conn.cursor().execute("SELECT id, text FROM source WHERE text IS NOT NULL"):
+        for number, line in enumerate(text.split("\n"), start=1):
+            if _HAS_WORD.search(line):
+                yield line, source_id, number
+
+
+_HAS_WORD = re.compile(r"[^\W_]")
 
 _TABLES_HEAD = '''"""The columns of the tables in db/models.py, as plain data for code that must not import SQLModel.
 
