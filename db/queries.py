@@ -44,7 +44,7 @@ from .records import (
     Statement,
 )
 from .tables import names
-from .text import LINE_CONTROL, inert
+from .text import inert
 
 
 def _entity_fields(record: type) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -83,7 +83,7 @@ FIELD_WEIGHTS = {"name": 20.0, "aliases": 15.0, "dated": 15.0, "summary": 2.0, "
 _BM25 = f"bm25(entity_fts, {', '.join(str(w) for w in FIELD_WEIGHTS.values())})"
 _NAMED = "{name aliases dated}"  # the columns that rank first in a hit set too large to rank whole
 SNIPPET = 100  # characters of a snippet, about the match
-SNIPPET_LEAD = 30  # characters of a snippet before its first match
+SNIPPET_LEAD = 20  # characters of a snippet before its first match (a list row shows ~60 at 80 columns)
 PASSAGE_LIMIT = 20  # passage hits a search screen shows
 SUGGEST_CANDIDATES = 40  # words sharing trigrams with a typo, compared by edit distance
 

@@ -62,7 +62,10 @@ def test_search_text_and_json(bundled_db):
     assert result.returncode == 0
     assert result.stdout.splitlines()[0].startswith("S. Jaishankar  [actor/s-jaishankar]")
     hits = json.loads(run("--db", str(bundled_db), "search", "tashkent", "--type", "agreement", "--json").stdout)
-    assert [h["row"]["ref"] for h in hits] == ["agreement/tashkent-declaration-1966"]
+    assert [h["row"]["ref"] for h in hits][0] == "agreement/tashkent-declaration-1966"
+    assert hits[0]["field"] == "name" and hits[0]["snippet"] == "Tashkent Declaration" and hits[0]["spans"] == [[0, 8]]
+    # search reads link notes too (#15): the Indus Waters Treaty's names Ayub Khan "for Tashkent"
+    assert [(h["row"]["ref"], h["field"]) for h in hits[1:]] == [("agreement/indus-waters-treaty-1960", "link note")]
 
 
 @pytest.mark.parametrize("text", ['"Simla', "AND(", "NEAR(a b", "*", "Ω≈ç√", "-"])

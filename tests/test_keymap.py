@@ -90,8 +90,8 @@ async def test_help_shows_the_keys_of_the_keymap(app_with):
 # --- read and checked -------------------------------------------------------------------
 
 def test_both_forms_of_toml_key_are_read(tmp_path):
-    path = write(tmp_path, '"list.down" = "down, j ,n"\n\n[detail]\nsource = "s,o"\n')
-    assert load_keymap(path) == {"list.down": "down,j,n", "detail.source": "s,o"}
+    path = write(tmp_path, '"list.down" = "down, j ,d"\n\n[detail]\nsource = "s,o"\n')
+    assert load_keymap(path) == {"list.down": "down,j,d", "detail.source": "s,o"}
 
 
 @pytest.mark.parametrize("keys", ["ctrl+n", "n", "G", "?", "question_mark", "slash", "pagedown", "f5", "shift+tab",
@@ -178,12 +178,12 @@ def test_the_environment_names_a_keymap_and_keys_checks_it(tmp_path):
 def test_keys_lists_every_id_with_the_keys_in_use(tmp_path):
     config = tmp_path / "config"
     (config / "crisis-tui").mkdir(parents=True)
-    write(config / "crisis-tui", '"list.down" = "n"\n')
+    write(config / "crisis-tui", '"list.down" = "d"\n')
     result = run("keys", env={"XDG_CONFIG_HOME": str(config)})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"keymap: {config / 'crisis-tui' / 'keymap.toml'} (remaps 1 binding")
-    assert re.search(r"^\* list\.down +n +Down$", result.stdout, re.M)
+    assert re.search(r"^\* list\.down +d +Down$", result.stdout, re.M)
     assert re.search(r"^  list\.up +up,k +Up$", result.stdout, re.M)
     assert [line[2:].split()[0] for line in lines[1:]] == list(remappable())
 
@@ -192,7 +192,7 @@ def test_the_readme_example_is_a_keymap_that_loads(tmp_path):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     example = readme[readme.index("```toml\n") + len("```toml\n"):]
     path = write(tmp_path, example[:example.index("```")])
-    assert load_keymap(path) == {"list.down": "down,j,n", "list.up": "up,k,p", "app.history": "y"}
+    assert load_keymap(path) == {"list.down": "down,j,d", "list.up": "up,k,p", "app.history": "y"}
 
 
 def test_every_remappable_binding_says_what_it_does():

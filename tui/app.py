@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -23,9 +24,12 @@ from .screens.main import MainScreen, too_small
 from .widgets.detail import DetailView, Spot
 from .widgets.entity_list import EntityList
 
+if TYPE_CHECKING:  # the modal screens are imported as they open: none is needed for the first frame
+    from .screens.search import SearchChoice
+
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
-TINY_BLOCKED = {"search", "go_back", "forward", "history", "help", "command_palette", "crisis"}
+TINY_BLOCKED = {"search", "step_hit", "go_back", "forward", "history", "help", "command_palette", "crisis"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
@@ -94,7 +98,12 @@ class CrisisApp(App[None]):
     COMMANDS = App.COMMANDS | {entity_provider, crisis_provider}
     BINDINGS = [
         Binding("slash", "search", "Search", id="app.search",
-                tooltip="Search names, aliases and summaries of everything"),
+                tooltip="Search everything: names, aliases, summaries, notes, links, positions and the sources' "
+                        "text (the last search comes back selected: type to replace it)"),
+        Binding("n", "step_hit(1)", "Next hit", show=False, id="app.next_hit",
+                tooltip="Go to the next hit of the last search"),
+        Binding("N", "step_hit(-1)", "Previous hit", show=False, id="app.previous_hit",
+                tooltip="Go to the previous hit of the last search"),
         Binding("b,backspace", "go_back", "Back", id="app.back", tooltip="Go back to the previous entity"),
         Binding("f", "forward", "Forward", id="app.forward", tooltip="Go forward again"),
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
@@ -135,6 +144,8 @@ class CrisisApp(App[None]):
         self._stand_in: tuple[str, str] | None = None  # (row shown, entity it stands in for) under a crisis without it
         self._outside_noted = False  # said that the entity shown is not in the crisis shown
         self._entry_shown: tuple[int, str] | None = None
+        self.last_search: SearchChoice | None = None  # what `/` brings back and n/N step through
+        self._hit_at: int | None = None  # the hit of the last search shown last
         if few_colours():
             self.theme = "ansi-dark"
 
@@ -449,14 +460,41 @@ class CrisisApp(App[None]):
         if isinstance(self.screen, SearchScreen):
             self.screen.type_ahead(event)
 
+    # --- search: `/` (the last text recalled), n/N through its hits ---------------------
+
     def action_search(self) -> None:
-        def chosen(ref: str | None) -> None:
-            if ref:
-                self.visit(ref, focus_detail=True)
+        def chosen(choice: SearchChoice | None) -> None:
+            if choice is None:
+                return
+            self.last_search, self._hit_at = choice, choice.index
+            if choice.passage is not None:
+                p = choice.passage
+                self._open_source(citation=CitationView(p.source_id, p.title, p.address, p.text, p.line))
+            elif choice.ref is not None:
+                self.visit(choice.ref, focus_detail=True)
 
         from .screens.search import SearchScreen
 
-        self.push_screen(SearchScreen(self.kb), chosen)
+        last = self.last_search.text if self.last_search is not None else ""
+        self.push_screen(SearchScreen(self.kb, last, recalled=True), chosen)
+
+    def action_step_hit(self, delta: int) -> None:
+        """Go to the next (`delta` 1) or previous (-1) entity hit of the last search, saying which."""
+        last = self.last_search
+        if last is None or not last.hits:
+            self.notify("No search to step through: press / to search" if last is None
+                        else f"The last search ({shown.line(last.text)!r}) found no entity", timeout=3, markup=False)
+            return
+        at = self._hit_at
+        if at is None:
+            at = 0 if delta > 0 else len(last.hits) - 1
+        else:
+            at = (at + delta) % len(last.hits)  # past the last comes the first again, as in a pager
+        self._hit_at = at
+        hit = last.hits[at]
+        self.visit(hit.row.ref)
+        self.notify(f"Hit {at + 1} of {len(last.hits)} for {shown.line(last.text)!r}: {shown.line(hit.row.name)} "
+                    f"({hit.field or hit.matched})", timeout=3, markup=False)
 
     def action_help(self) -> None:
         def keyed(bindings: Iterable[BindingType]) -> list[Binding]:
@@ -470,7 +508,9 @@ class CrisisApp(App[None]):
             ("Panes", keyed(MainScreen.BINDINGS)),
             ("Lists", keyed(EntityList.BINDINGS)),
             ("Detail", keyed(DetailView.BINDINGS)),
-            ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
+            ("Search", [Binding("/", "search", "Open, the last search selected (typing replaces it); Up/Down "
+                                "choose, Enter goes (a passage opens its source), Esc closes; n/N step "
+                                "through its hits from the lists and the detail")]),
         ]
         from .screens.help import HelpScreen
 

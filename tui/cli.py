@@ -390,15 +390,25 @@ def keys(obj: _Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_obj
 def search(obj: _Context, text: str, entity_type: str | None, limit: int, as_json: bool) -> None:
-    """Search names, aliases and summaries; best matches first."""
+    """Search names, aliases, summaries, notes, link notes, positions and the sources' text;
+    best matches first, each with what matched and a snippet («match»)."""
     from dataclasses import asdict
 
     from .output import hits_text, json_text
 
-    hits = obj.knowledge_base().search(text, entity_type=entity_type, limit=limit)
+    kb = obj.knowledge_base()
+    hits = kb.search(text, entity_type=entity_type, limit=limit)
+    passages = kb.search_passages(text, limit=limit) if entity_type is None and not as_json else []
+    if not hits and not passages:
+        instead = kb.suggest(text)  # a typo: the closest known words' hits, said as such
+        if instead is not None:
+            click.echo(inert(f"no matches for {text!r}; did you mean {instead!r}? its matches:", one_line=True),
+                       err=True)
+            hits = kb.search(instead, entity_type=entity_type, limit=limit)
+            passages = kb.search_passages(instead, limit=limit) if entity_type is None and not as_json else []
     if as_json:
         click.echo(json_text([asdict(h) for h in hits]))
-    elif hits:
-        click.echo(hits_text(hits))
+    elif hits or passages:
+        click.echo(hits_text(hits, passages))
     else:
         click.echo(inert(f"no matches for {text!r}", one_line=True), err=True)

@@ -3,7 +3,7 @@
 The file is `keymap.toml` in the user's config directory, or the one `--keymap` (or
 `CRISIS_TUI_KEYMAP`) names. Either form of TOML key works:
 
-    "list.down" = "down,j,n"
+    "list.down" = "down,j,d"
 
     [detail]
     source = "s,o"

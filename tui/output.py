@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from itertools import groupby
 
-from ..db.records import CitationView, EntityDetail, EntityRow, PackView, SearchHit
+from ..db.records import CitationView, EntityDetail, EntityRow, PackView, PassageHit, SearchHit
 from ..db.text import CONTROL, inert
 from .outline import (
     Citation,
@@ -102,8 +102,37 @@ def _text_lines(line: Line) -> list[str]:
     raise TypeError(f"no text for {line!r}")
 
 
-def hits_text(hits: list[SearchHit]) -> str:
-    return "\n".join(row_line(h.row) + (f"  (alias: {_one(h.text)})" if h.matched == "alias" else "") for h in hits)
+MARK_OPEN, MARK_CLOSE = "\u00ab", "\u00bb"  # «the match» in a snippet: plain text, survives a pipe
+
+
+def marked(snippet: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """A snippet (inert already) with each matched span between « and »."""
+    out, at = [], 0
+    for start, end in spans:
+        if start < at or end > len(snippet):
+            continue
+        out += [snippet[at:start], MARK_OPEN, snippet[start:end], MARK_CLOSE]
+        at = end
+    out.append(snippet[at:])
+    return _one("".join(out))
+
+
+def hits_text(hits: list[SearchHit], passages: Sequence[PassageHit] = ()) -> str:
+    """Each hit on two lines: the entity, then what matched and a snippet of it («match»);
+    then the source passages holding the words, likewise."""
+    lines = []
+    for h in hits:
+        lines.append(row_line(h.row) + (f"  (alias: {_one(h.text)})" if h.matched == "alias" else ""))
+        if h.snippet:
+            lines.append(f"    {_one(h.field)}: {marked(h.snippet, h.spans)}")
+    if passages:
+        if lines:
+            lines.append("")
+        lines.append("Passages of the sources:")
+        for p in passages:
+            lines.append(_one(f"{p.title}  [{p.source_id}]  line {p.line}"))
+            lines.append(f"    {marked(p.snippet, p.spans)}")
+    return "\n".join(lines)
 
 
 def packs_text(packs: Sequence[PackView]) -> str:

@@ -1,8 +1,11 @@
-"""The search modal: type a few letters, see ranked hits of every kind, Enter goes there."""
+"""The search modal: type a few letters, see ranked hits of every kind with what matched, and
+the sources' passages holding the words; Enter goes there. A word no entry holds is taken for
+a typo: the hits of the closest known words are shown, and the status line says so."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -15,13 +18,17 @@ from textual.widgets import Input
 
 from ...db.queries import SEARCH_SECONDS, KnowledgeBase
 from ...db.readers import Cancel, QueryCancelled, QueryTimeout
-from ...db.records import SearchHit
+from ...db.records import PassageHit, SearchHit
+from .. import shown
 from ..latest_query import LatestQuery
 from ..messages import Failed
 from ..widgets.hit_list import HitList
+from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
 
 LIMIT = 50
+PASSAGES = 20  # passage hits shown after the entity hits
+PROMPT = "Type to search names, aliases, summaries, notes, links, positions and the sources' text"
 HOLD = 0.03  # seconds a typed letter may wait for its hits, so that both are drawn in one frame
 
 
@@ -51,24 +58,53 @@ class SearchInput(Input):
             await self.run_action(action)
 
 
-class SearchScreen(ModalScreen[str | None]):
-    """Returns the id of the chosen entity, or None when dismissed."""
+@dataclass(frozen=True)
+class Found:
+    """What one search found (on the query thread): the entity hits, the source passages, and
+    the text they are for when it is not what was typed (a typo's closest known words)."""
+
+    hits: list[SearchHit] = field(default_factory=list)
+    passages: list[PassageHit] = field(default_factory=list)
+    instead: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchChoice:
+    """What the search screen hands back: the text typed and the entity hits it found (for `/`
+    to recall and n/N to step through), and the hit chosen, if one was: an entity's index among
+    `hits`, or a source passage."""
+
+    text: str
+    hits: tuple[SearchHit, ...] = ()
+    index: int | None = None
+    passage: PassageHit | None = None
+
+    @property
+    def ref(self) -> str | None:
+        return self.hits[self.index].row.ref if self.index is not None else None
+
+
+class SearchScreen(ModalScreen[SearchChoice | None]):
+    """Returns what was typed and found, and the hit chosen (None if the box was left empty)."""
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Close", id="search.close"),
-        Binding("down", "move(1)", "Next hit", show=False, id="search.next"),
-        Binding("up", "move(-1)", "Previous hit", show=False, id="search.previous"),
+        Binding("down", "move(1)", "Next hit", id="search.next"),
+        Binding("up", "move(-1)", "Previous hit", id="search.previous"),
         Binding("pagedown", "move(10)", "Ten hits down", show=False, id="search.page_down"),
         Binding("pageup", "move(-10)", "Ten hits up", show=False, id="search.page_up"),
     ]
 
-    def __init__(self, kb: KnowledgeBase, query: str = "") -> None:
+    def __init__(self, kb: KnowledgeBase, query: str = "", recalled: bool = False) -> None:
+        """`query` is typed in the box; with `recalled` (the last search's text, brought back by
+        `/`) it is shown selected, so that typing replaces it, as in a browser's address bar."""
         super().__init__()
         self.kb = kb
         self._initial = query
+        self._recalled = recalled
         self._hold: AbstractContextManager | None = None
         self._hold_timer: Timer | None = None
-        self._searcher: LatestQuery[list[SearchHit]] | None = None
+        self._searcher: LatestQuery[Found] | None = None
         self._hits_for: str | None = None  # the text the hits on show were found for
         self._open_when_shown = False
 
@@ -78,10 +114,14 @@ class SearchScreen(ModalScreen[str | None]):
                               id="search-input")
             yield Line(id="search-status")
             yield HitList(id="search-hits")
+        yield KeyBar()  # the search's own keys, over the panes' (whose letters type here)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one(SearchInput))  # at once: letters typed with the `/` follow it
-        self.query_one("#search-status", Line).text = "Type to search names, aliases and summaries"
+        box = self.query_one(SearchInput)
+        self.set_focus(box)  # at once: letters typed with the `/` follow it
+        if self._recalled and self._initial:
+            box.select_all()
+        self.query_one("#search-status", Line).text = PROMPT
         self._searcher = LatestQuery(self._ask, self._answered, finished=self.kb.release_thread)
         # Called as the value changes, inside the key's handling: the query starts at once, and
         # no frame shows the new text before its hits (or HOLD) come.
@@ -97,6 +137,10 @@ class SearchScreen(ModalScreen[str | None]):
         """Put a key typed ahead of the search box into it (a letter, or a backspace)."""
         box = self.query_one(SearchInput)
         if event.is_printable and event.character:
+            if self._recalled and box.value == self._initial and self._hits_for in (None, self._initial):
+                box.value = ""  # the recalled query (selected, or about to be): typing replaces it
+            elif not box.selection.is_empty:
+                box.delete_selection()
             box.insert_text_at_cursor(event.character)
         elif event.key == "backspace":
             box.action_delete_left()
@@ -136,16 +180,27 @@ class SearchScreen(ModalScreen[str | None]):
             self._searcher = None
         self._release()
 
-    def _ask(self, text: str, cancel: Cancel) -> list[SearchHit]:  # on the query thread
-        return self.kb.search(text, limit=LIMIT, cancel=cancel) if text.strip() else []
+    def _ask(self, text: str, cancel: Cancel) -> Found:  # on the query thread
+        if not text.strip():
+            return Found()
+        kb = self.kb
+        hits = kb.search(text, limit=LIMIT, cancel=cancel)
+        passages = kb.search_passages(text, limit=PASSAGES, cancel=cancel)
+        if hits or passages:
+            return Found(hits, passages)
+        instead = kb.suggest(text, cancel=cancel)
+        if instead is None:
+            return Found()
+        return Found(kb.search(instead, limit=LIMIT, cancel=cancel),
+                     kb.search_passages(instead, limit=PASSAGES, cancel=cancel), instead)
 
-    def _answered(self, text: str, hits: list[SearchHit] | None, error: Exception | None) -> None:  # query thread
+    def _answered(self, text: str, hits: Found | None, error: Exception | None) -> None:  # query thread
         if isinstance(error, QueryCancelled):
             return  # the user typed on: the newer text's answer follows
         if error is not None:
             self.app.call_from_thread(self._failed, text, error)
         else:
-            self.app.call_from_thread(self._show, text, hits or [])
+            self.app.call_from_thread(self._show, text, hits or Found())
 
     def _failed(self, text: str, error: Exception) -> None:
         if not isinstance(error, QueryTimeout):
@@ -159,21 +214,19 @@ class SearchScreen(ModalScreen[str | None]):
             self.query_one("#search-status", Line).text = Content(
                 f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {text.strip()!r}; try fewer words")
 
-    def _show(self, text: str, hits: list[SearchHit]) -> None:
+    def _show(self, text: str, found: Found) -> None:
         if self._searcher is None or self.query_one("#search-input", Input).value != text:
             return  # an older search finishing late
-        self.query_one(HitList).set_hits(hits)
+        hits, passages = found.hits, found.passages
+        hit_list = self.query_one(HitList)
+        hit_list.set_hits(hits, passages)
         self._hits_for = text
         if self._open_when_shown:
             self._open_when_shown = False
-            if hits:
-                self.dismiss(hits[0].row.ref)
+            if hit_list.current is not None:
+                self._choose(hit_list.cursor)
                 return
-        status = "Type to search names, aliases and summaries" if not text.strip() else (
-            f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''} for {text.strip()!r}"
-            + ("  -  Enter opens, Up/Down choose" if hits else "")
-        )
-        self.query_one("#search-status", Line).text = Content(status)  # what was typed, as typed
+        self.query_one("#search-status", Line).text = Content(status_line(text, found))  # as typed: never markup
         self._release()
 
     def action_move(self, delta: int) -> None:
@@ -187,13 +240,44 @@ class SearchScreen(ModalScreen[str | None]):
         if self._hits_for != value:
             self._open_when_shown = True  # typed faster than the hits came: Enter opens the text's own first hit
             return
-        hit = self.query_one(HitList).current
-        if hit is not None:
-            self.dismiss(hit.row.ref)
+        hit_list = self.query_one(HitList)
+        if hit_list.current is not None:
+            self._choose(hit_list.cursor)
 
     @on(HitList.Chosen)
     def _clicked(self, event: HitList.Chosen) -> None:
-        self.dismiss(event.hit.row.ref)
+        self._choose(self.query_one(HitList).cursor)
+
+    def _choose(self, index: int | None) -> None:
+        """Close, handing back the text, its hits and the one at `index` (of hits then passages)."""
+        hit_list = self.query_one(HitList)
+        text = self.query_one(SearchInput).value
+        hits = tuple(hit_list.hits) if self._hits_for == text else ()
+        if index is not None and index >= len(hits):
+            passages = hit_list.passages if self._hits_for == text else []
+            at = index - len(hits)
+            self.dismiss(SearchChoice(text, hits, None, passages[at] if at < len(passages) else None))
+        else:
+            self.dismiss(SearchChoice(text, hits, index))
 
     def action_dismiss_none(self) -> None:
-        self.dismiss(None)
+        """Close without going anywhere; the text typed (and its hits) are kept for `/` and n/N."""
+        if self.query_one(SearchInput).value.strip():
+            self._choose(None)
+        else:
+            self.dismiss(None)
+
+
+def status_line(text: str, found: Found) -> str:
+    """What the status line says of a search: how many hits and passages, and the typo taken."""
+    typed = text.strip()
+    if not typed:
+        return PROMPT
+    hits, passages = found.hits, found.passages
+    count = f"{len(hits)}{'+' if len(hits) == LIMIT else ''} match{'es' if len(hits) != 1 else ''}"
+    if passages:
+        more = "+" if len(passages) == PASSAGES else ""
+        count += f", {len(passages)}{more} passage{'s' if len(passages) != 1 else ''}"
+    if found.instead is not None:
+        return shown.line(f"No match for {typed!r}: did you mean {found.instead!r}? {count} for that")
+    return shown.line(f"{count} for {typed!r}" + ("  -  Enter opens, Up/Down choose" if hits or passages else ""))
