@@ -2,7 +2,9 @@
 
 N events, about N/10 actors, N/100 agreements, N/50 places; every event has 3-5 typed links;
 every record cites a passage that occurs in a generated source document (one per 50 events).
-Summaries mix common and rare words (Zipf-like), so search has both kinds to find.
+Summaries mix common and rare words (Zipf-like), so search has both kinds to find. As in the
+bundled crisis, about a quarter of the links carry a note, one event in ten a note of its own,
+and one in twenty a stated position of one of its actors (search covers all three).
 
     python benchmarks/generate.py --events 100000 --db /tmp/100k.db
     python benchmarks/generate.py --events 1000 --pack /tmp/1k.json
@@ -39,6 +41,10 @@ RARE = ("aqueduct", "monastery", "saffron", "granary", "observatory", "quarry", 
 RELATIONS = [("participant", "participant", "took part in"), ("located-in", "located in", "location of"),
              ("response-to", "response to", "responded to by"), ("invokes", "invokes", "invoked by"),
              ("concerns", "concerns", "concerned by")]  # names of its own: the bundled pack's `party` joins states
+STANCES = ("supports", "rejects", "urges talks on", "condemns", "denies", "welcomes")
+LINK_NOTES = 0.25  # the share of links with a note (the bundled crisis: 26 of 107)
+NOTE_EVERY = 10  # one event in this many has a note
+POSITION_EVERY = 20  # one event in this many has a position of one of its actors
 BLOCK = 50  # events per source document
 PACK = 1  # the number of the one pack (writer.meta numbers packs from 1)
 REGISTER_PAGE = 1000  # names per page of the registers of actors, places and agreements
@@ -142,44 +148,76 @@ class Crisis:
         for i in range(self.n_events):
             yield "entity", f"event/e{i}", CiteIn(f"report/{i // BLOCK}", self._event(i)[2], PACK)
 
-    def links(self) -> Iterator[tuple[str, str, str, None, list[CiteIn], int]]:
+    def links(self) -> Iterator[tuple[str, str, str, str | None, list[CiteIn], int]]:
+        rng = random.Random(self.seed + 1)
+
+        def note() -> str | None:  # "Chaired the committee.", "Pakistan requested the call."
+            return words(rng, 4 + int(rng.random() * 8)).capitalize() + "." if rng.random() < LINK_NOTES else None
+
         for i in range(self.n_events):
             _, _, summary, _, place, a, b = self._event(i)
             src = f"report/{i // BLOCK}"
             ref = f"event/e{i}"
             # a link cites the event's whole line of the report (a name alone is too short to cite)
-            yield ref, "located-in", f"place/p{place}", None, [CiteIn(src, summary, PACK)], PACK
-            yield ref, "participant", f"actor/a{a}", None, [CiteIn(src, summary, PACK)], PACK
+            yield ref, "located-in", f"place/p{place}", note(), [CiteIn(src, summary, PACK)], PACK
+            yield ref, "participant", f"actor/a{a}", note(), [CiteIn(src, summary, PACK)], PACK
             if b != a:
-                yield ref, "participant", f"actor/a{b}", None, [CiteIn(src, summary, PACK)], PACK
+                yield ref, "participant", f"actor/a{b}", note(), [CiteIn(src, summary, PACK)], PACK
             roll = (i * 2654435761) % 1000 / 1000  # deterministic, cheap
             if i and roll < 0.6:
                 target = f"event/e{int(roll * 7919 * i) % i}"
-                yield ref, "response-to", target, None, [CiteIn(src, summary, PACK)], PACK
+                yield ref, "response-to", target, note(), [CiteIn(src, summary, PACK)], PACK
             if roll > 0.6:
                 agreement = int(roll * 104729 + i) % self.n_agreements
-                yield ref, "invokes", f"agreement/g{agreement}", None, [CiteIn(src, summary, PACK)], PACK
+                yield ref, "invokes", f"agreement/g{agreement}", note(), [CiteIn(src, summary, PACK)], PACK
         for g in range(self.n_agreements):
             rng = random.Random(-g - 1)
             for actor in rng.sample(range(self.n_actors), min(2, self.n_actors)):  # two different actors
                 cited = [CiteIn(register("actors", actor), self.actors[actor][1], PACK)]
                 yield f"agreement/g{g}", "concerns", f"actor/a{actor}", None, cited, PACK
 
+    def notes(self) -> Iterator[tuple[str, str, CiteIn]]:
+        """(event ref, note text, citation) for one event in NOTE_EVERY."""
+        rng = random.Random(self.seed + 2)
+        for i in range(0, self.n_events, NOTE_EVERY):
+            summary = self._event(i)[2]
+            text = f"The reports word this differently: {words(rng, 8 + int(rng.random() * 10))}."
+            yield f"event/e{i}", text, CiteIn(f"report/{i // BLOCK}", summary, PACK)
+
+    def positions(self) -> Iterator[tuple[str, str, str, str | None, str, str, str, CiteIn]]:
+        """(position ref, actor ref, topic, topic ref, stance, statement, date, citation) for one
+        event in POSITION_EVERY: what one of its actors says about its place."""
+        rng = random.Random(self.seed + 3)
+        for i in range(0, self.n_events, POSITION_EVERY):
+            _, name, summary, date, place, a, _ = self._event(i)
+            stance = rng.choice(STANCES)
+            said = words(rng, 6 + int(rng.random() * 8))
+            statement = f"{self.actors[a][1]} {stance} what happened in {self.places[place]}: {said}."
+            yield (f"position/q{i}", f"actor/a{a}", name, f"place/p{place}", stance, statement, date,
+                   CiteIn(f"report/{i // BLOCK}", summary, PACK))
+
     def pack(self) -> dict:
         """The same crisis as one pack document (for timing a validated build)."""
         cites = {}
         for _, ref, c in self.entity_citations():
             cites[ref] = [{"source": c.source, "quote": c.quote}]
+        notes = {ref: [{"text": text, "citations": [{"source": c.source, "quote": c.quote}]}]
+                 for ref, text, c in self.notes()}
         return {
             "schema_version": 1,
             "pack": {"id": f"synthetic-{self.n_events}", "title": f"Synthetic crisis of {self.n_events} events"},
             "relations": [{"name": n, "label": lab, "inverse": inv} for n, lab, inv in RELATIONS],
             "sources": [s.model_dump(exclude_none=True) for s in self.sources()],
             "entities": [{"id": e.ref, "type": e.type, "kind": e.kind, "name": e.name, "summary": e.summary,
-                          **({"date": e.date} if e.date else {}), "citations": cites[e.ref]} for e in self.entities()],
-            "links": [{"source": s, "relation": r, "target": t,
+                          **({"date": e.date} if e.date else {}),
+                          **({"notes": notes[e.ref]} if e.ref in notes else {}), "citations": cites[e.ref]}
+                         for e in self.entities()],
+            "links": [{"source": s, "relation": r, "target": t, **({"note": note} if note else {}),
                        "citations": [{"source": c.source, "quote": c.quote} for c in cited]}
-                      for s, r, t, _, cited, _pack in self.links()],
+                      for s, r, t, note, cited, _pack in self.links()],
+            "positions": [{"id": ref, "actor": actor, "topic": topic, "about": about, "stance": stance,
+                           "statement": statement, "date": date, "citations": [{"source": c.source, "quote": c.quote}]}
+                          for ref, actor, topic, about, stance, statement, date, c in self.positions()],
         }
 
 
@@ -192,6 +230,10 @@ def write_database(crisis: Crisis, path: Path) -> dict[str, int]:
         writer.entities(crisis.entities())
         writer.citations(crisis.entity_citations())
         writer.links(crisis.links())
+        for ref, text, cited in crisis.notes():
+            writer.notes(ref, text, [cited], PACK)
+        for ref, actor, topic, about, stance, statement, date, cited in crisis.positions():
+            writer.position(ref, actor, topic, about, stance, statement, date, [cited], pack_id=PACK)
     return writer.counts
 
 
