@@ -81,7 +81,7 @@ _TOKEN = re.compile(r"[^\W_]+")  # a word as the unicode61 tokenizer cuts them: 
 FIELD_WEIGHTS = {"name": 20.0, "aliases": 15.0, "dated": 15.0, "summary": 2.0, "notes": 1.0, "links": 1.0,
                  "positions": 1.0}
 _BM25 = f"bm25(entity_fts, {', '.join(str(w) for w in FIELD_WEIGHTS.values())})"
-_NAMED = "{name aliases dated}"  # the columns that rank first in a hit set too large to rank whole
+_OWN = "{name aliases dated summary}"  # an entity's own fields, as against its notes, links' and positions
 SNIPPET = 100  # characters of a snippet, about the match
 SNIPPET_LEAD = 20  # characters of a snippet before its first match (a list row shows ~60 at 80 columns)
 PASSAGE_LIMIT = 20  # passage hits a search screen shows
@@ -131,6 +131,8 @@ def _quote(word: str) -> str:
 
 def index_form(word: str) -> str:
     """A word as the unicode61 tokenizer indexes it: lower case, without diacritics."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -141,8 +143,7 @@ def _found(text: str, words: list[str]) -> set[str]:
         return set()
     found = set()
     full, last = set(words[:-1]), words[-1]
-    for token in _TOKEN.findall(text):
-        form = index_form(token)
+    for form in _TOKEN.findall(index_form(text)):  # the whole text at once: no offsets needed here
         if form in full:
             found.add(form)
         if form.startswith(last):
@@ -164,8 +165,9 @@ def snippet_of(text: str, words: list[str], exact: str | bool = False) -> tuple[
             at = lowered.find(needle, at + len(needle))
     elif words:
         full, last = set(words[:-1]), words[-1]
-        for token in _TOKEN.finditer(text):
-            form = index_form(token.group())
+        ascii = text.isascii()  # then folding the whole text keeps every offset
+        for token in _TOKEN.finditer(text.lower() if ascii else text):
+            form = token.group() if ascii else index_form(token.group())
             if form in full or form.startswith(last):
                 marks.append(token.span())
     start = 0
@@ -627,7 +629,7 @@ class KnowledgeBase:
 
     def _fts(self, match: str, entity_type: str | None, limit: int, add) -> None:
         """Entities whose fields hold the words, by field weight (FIELD_WEIGHTS) and bm25; a hit
-        set too large to rank gives those of name, alias or date first, then the rest by id."""
+        set too large to rank (RANK_LIMIT) gives those whose own fields match first, by id."""
         type_filter = "AND e.type = ?2" if entity_type else ""
 
         def size(expression: str) -> int:
@@ -643,8 +645,10 @@ class KnowledgeBase:
         if size(match) <= RANK_LIMIT:
             add(read(match, _BM25), "text", 2)
             return
-        named = f"{_NAMED} : ({match})"
-        add(read(named, _BM25 if size(named) <= RANK_LIMIT else "f.rowid"), "text", 2)
+        # Too many to rank: those whose own fields hold the words first, then the rest, each in
+        # the order of ids (read in that order, a column filter stops at the first hits it
+        # finds; counting or ranking them cost a pass over the words' whole doclists).
+        add(read(f"{_OWN} : ({match})", "f.rowid"), "text", 2)
         add(read(match, "f.rowid"), "text", 2)
 
     # --- what matched, and where -------------------------------------------------
@@ -680,19 +684,26 @@ class KnowledgeBase:
             ("date", "SELECT id, trim(coalesce(substr(date, 1, 4), '') || ' ' || coalesce(substr(date_end, 1, 4), '')) "
                      "FROM entity WHERE id IN ({})"),
             ("summary", "SELECT id, summary FROM entity WHERE id IN ({})"),
-            ("note", "SELECT entity_id, text FROM note WHERE entity_id IN ({})"),
-            ("link note", "SELECT subject_id, note FROM link WHERE subject_id IN ({0}) AND note IS NOT NULL "
-                          "UNION ALL SELECT object_id, note FROM link WHERE object_id IN ({0}) AND note IS NOT NULL"),
+            ("note", "SELECT entity_id, text FROM note WHERE entity_id IN ({0}) AND text LIKE {1}"),
+            ("link note", "SELECT subject_id, note FROM link WHERE subject_id IN ({0}) AND note LIKE {1} "
+                          "UNION ALL SELECT object_id, note FROM link WHERE object_id IN ({0}) AND note LIKE {1}"),
             ("position", "SELECT actor_id, stance || ': ' || statement FROM position WHERE actor_id IN ({0}) "
+                         "AND stance || ': ' || statement LIKE {1} "
                          "UNION ALL SELECT topic_id, stance || ': ' || statement FROM position "
-                         "WHERE topic_id IN ({0}) AND topic_id != actor_id"),
+                         "WHERE topic_id IN ({0}) AND topic_id != actor_id AND stance || ': ' || statement LIKE {1}"),
         ]
+        # Notes, link notes and positions can be many for one entity (a state's thousands of
+        # links): only those holding the longest word are read (LIKE: ASCII case folded).
+        longest = max(words, key=len, default="")
+        holds = f"%{longest}%" if longest.isascii() and len(longest) >= 2 else "%"
         for field, sql in steps:
             ids = open_ids()
             if not ids:
                 break
             marks = ",".join(str(int(i)) for i in ids)
-            for entity_id, value in self._all(sql.format(marks) + " LIMIT 5000"):
+            query = sql.format(marks, "?1")
+            params: tuple = (holds,) if "?1" in query else ()
+            for entity_id, value in self._all(query + " LIMIT 2000", params):
                 consider(entity_id, field, value)
         explained = []
         for hit in hits:
