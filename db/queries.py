@@ -173,7 +173,9 @@ def snippet_of(text: str, words: list[str], exact: str | bool = False) -> tuple[
     start = 0
     if marks and marks[0][0] > SNIPPET_LEAD and len(text) > SNIPPET:
         start = min(marks[0][0] - SNIPPET_LEAD, max(len(text) - SNIPPET, 0))
-        space = text.rfind(" ", max(start - 10, 0), start + 1)
+        space = text.rfind(" ", max(start - 10, 0), start + 1)  # begin at a word: just before,
+        if space < 0:
+            space = text.find(" ", start, marks[0][0])  # or else just after
         start = space + 1 if space >= 0 else start
     end = min(len(text), start + SNIPPET)
     if end < len(text):
@@ -197,6 +199,15 @@ def snippet_of(text: str, words: list[str], exact: str | bool = False) -> tuple[
     if end < len(text):
         out += "\u2026"
     return out, tuple(spans)
+
+
+def readable(line: str) -> str:
+    """A line of a source as a snippet reads it: a Markdown table row's cells joined by " · "
+    (`| Simla Agreement | Signed 2 July 1972 … |`), any other line as it is."""
+    stripped = line.strip()
+    if len(stripped) > 1 and stripped[0] == "|" and stripped[-1] == "|":
+        return " \u00b7 ".join(cell.strip() for cell in stripped[1:-1].split("|"))
+    return line
 
 
 def distance(a: str, b: str) -> int:
@@ -739,7 +750,7 @@ class KnowledgeBase:
         words = [index_form(w) for w in _TOKEN.findall(text)]
         found = []
         for source_id, title, address, line, passage in rows:
-            snippet, spans = snippet_of(passage, words)
+            snippet, spans = snippet_of(readable(passage), words)
             found.append(PassageHit(source_id, title, address, line, passage, snippet, spans))
         return found
 
