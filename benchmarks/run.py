@@ -150,7 +150,7 @@ def measure(db: Path, runs: int, presses: int) -> dict:
             t.send("\x1b")
             t.settle(0.1)
             t.send("/")
-            t.until(lambda s: "Search events" in s or "Type to search" in s)
+            t.until(lambda s: "Search events" in s or "Type to search" in s or "for '" in s)  # the last recalled
             t.settle(0.1)
             times = []
             for n in range(1, len(word) + 1):

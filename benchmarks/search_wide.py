@@ -6,19 +6,24 @@ passages (`search_passages`, limit 20), for each prefix of a word typed one lett
 A typo is what the screen asks when nothing matches: both searches finding nothing, the
 suggestion (`suggest`), and the searches again for it. Each figure over `--runs` rounds.
 
-    python benchmarks/search_wide.py --db benchmarks/out/1000000.db
+    python benchmarks/search_wide.py --db benchmarks/out/1000000.db [--pty]
     python benchmarks/search_wide.py --db benchmarks/out/crisis.db --rare tashkent --common pakistan \\
         --typos lavorv bhuto sindur
 
 On a synthetic database (benchmarks/generate.py) the words are `aqueduct` (rare: ~1% of
 events) and `forces` (in most), and the typos are made from its own names (a letter dropped,
 two swapped), so that they have an answer.
+
+With --pty, the same words are also typed into the explorer on a real 80x24 pseudo-terminal
+(run.py's harness): per key, from the key's bytes to the status line reporting the hits for
+exactly what has been typed; and a typo, to the status line saying "did you mean".
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import statistics
 import sys
 import time
@@ -81,6 +86,50 @@ def made_typos(kb: KnowledgeBase, n: int, seed: int = 7) -> list[str]:
     return out
 
 
+def on_pty(db: Path, words: list[str], typos: list[str], rounds: int,
+           cli: list[str] | None = None) -> dict[str, list[float]]:
+    """Milliseconds per key typed into the explorer's search (run.py's harness), per word;
+    `cli` runs another build of crisis-tui (as run.py's --cli does)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import CLI, COLS, ENV, ROWS, Timed
+
+    CLI = cli or CLI  # noqa: N806
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:  # any schema: another build may read it
+        first = conn.execute("SELECT e.name FROM entity_order o JOIN entity e ON e.id = o.entity_id "
+                             "WHERE o.pack_id = 0 AND o.type = 'event' AND o.pos = 0").fetchone()[0][:14]
+    t = Timed([*CLI, "--db", str(db)], COLS, ROWS, ENV)
+    found: dict[str, list[float]] = {}
+    try:
+        t.until(lambda s: first in s, 30)
+        t.settle(0.3)
+        for _ in range(rounds):
+            for word in words:
+                t.send("/")
+                t.until(lambda s: "Search events" in s or "for '" in s)
+                t.settle(0.1)
+                for n in range(1, len(word) + 1):
+                    found.setdefault(word, []).append(
+                        t.press(word[n - 1], lambda s, p=word[:n]: f"for {p!r}" in s) * 1000)
+                t.send("\x1b")
+                t.settle(0.2)
+            for text in typos:
+                t.send("/")
+                t.until(lambda s: "Search events" in s or "for '" in s)
+                t.settle(0.1)
+                for key in text[:-1]:
+                    t.send(key)
+                t.settle(0.2)
+                found.setdefault("typo, last key", []).append(
+                    t.press(text[-1], lambda s, x=text: f"No match for {x!r}" in s) * 1000)
+                t.send("\x1b")
+                t.settle(0.2)
+        t.send("q")
+        t.wait_exit()
+    finally:
+        t.close()
+    return found
+
+
 def line(label: str, times: list[float]) -> str:
     return (f"{label:<34} n={len(times):>4}  p50 {statistics.median(times):6.2f} ms  "
             f"p95 {percentile(times, 0.95):6.2f} ms  max {max(times):6.2f} ms")
@@ -93,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--common", default="forces")
     parser.add_argument("--typos", nargs="*", help="typos to time (default: made from the database's names)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--pty", action="store_true", help="also type them into the explorer on a pty")
     args = parser.parse_args(argv)
     kb = KnowledgeBase("sqlite:///" + str(args.db))
     try:
@@ -114,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         print(line("typo: nothing, suggest, its hits", all_typos))
     finally:
         kb.close()
+    if args.pty:
+        print("on a pty, 80x24 (key in to the status line for what was typed):")
+        found = on_pty(args.db, [args.rare, args.common], [t for t in typos if t], max(1, args.runs // 3))
+        for label, times in found.items():
+            print(line(f"  pty {label}", times))
     return 0
 
 
