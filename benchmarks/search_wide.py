@@ -166,7 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         kb.close()
     if args.pty:
         print("on a pty, 80x24 (key in to the status line for what was typed):")
-        found = on_pty(args.db, [args.rare, args.common], [t for t in typos if t], max(1, args.runs // 3))
+        kb = KnowledgeBase("sqlite:///" + str(args.db))
+        try:  # the typos the screen answers with "did you mean" (a substring of a name is a hit already)
+            shown = [t for t in typos if not kb.search(t) and not kb.search_passages(t) and kb.suggest(t)]
+        finally:
+            kb.close()
+        found = on_pty(args.db, [args.rare, args.common], shown, max(1, args.runs // 3))
         for label, times in found.items():
             print(line(f"  pty {label}", times))
     return 0
