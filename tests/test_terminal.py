@@ -54,7 +54,7 @@ def test_the_done_when_walk(terminal):
     screen = t.wait_for("Sergei Lavrov's talks with S.")
     assert "[b:- f:1]" in screen
     t.send("/")
-    t.wait_for("Search events, actors")
+    t.wait_for("for 'lavrov jaishankar'")  # the last search, recalled (selected: typing replaces it)
     t.send("pulwama")
     t.wait_for("Pulwama attack")
     t.send(ENTER)

@@ -98,8 +98,7 @@ class CrisisApp(App[None]):
     COMMANDS = App.COMMANDS | {entity_provider, crisis_provider}
     BINDINGS = [
         Binding("slash", "search", "Search", id="app.search",
-                tooltip="Search everything: names, aliases, summaries, notes, links, positions and the sources' "
-                        "text (the last search comes back selected: type to replace it)"),
+                tooltip="Search everything, sources too; the last search comes back selected (typing replaces it)"),
         Binding("n", "step_hit(1)", "Next hit", show=False, id="app.next_hit",
                 tooltip="Go to the next hit of the last search"),
         Binding("N", "step_hit(-1)", "Previous hit", show=False, id="app.previous_hit",

@@ -76,6 +76,7 @@ class HitList(RowView, can_focus=False):
         self.cursor = 0
         set_rows(self, len(self.items) * LINES)
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self.refresh()  # as many rows as before is no new size, and no repaint of its own
 
     @property
     def current(self) -> Found | None:
