@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import PrimaryKeyConstraint
+from sqlalchemy import Index, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from .constants import SCHEMA_VERSION
@@ -69,7 +69,7 @@ class Source(SQLModel, table=True):
     date: str | None = None
     address: str | None = None
     text: str | None = None
-    via: str | None = None
+    via: str | None = Field(default=None, index=True)  # indexed: the sources quoted via one (the source reader)
     pack_id: int | None = Field(default=None, foreign_key="pack.id")  # the pack that states it
 
 
@@ -188,10 +188,14 @@ class Citation(SQLModel, table=True):
     """A passage that states a fact: the quote, its source and where it sits in the source text.
 
     Stored in the order of what it cites (subject, subject_id, id), so that a record's
-    citations sit together and need no index of their own (5M rows at 1M events).
+    citations sit together and need no index of their own (5M rows at 1M events). The
+    index by source and offset is the source reader's: every passage of a source and what
+    cites each, read from the index alone (it holds the key: subject, subject_id, id).
     """
 
-    __table_args__ = (PrimaryKeyConstraint("subject", "subject_id", "id"), {"sqlite_with_rowid": False})
+    __table_args__ = (PrimaryKeyConstraint("subject", "subject_id", "id"),
+                      Index("ix_citation_source_offset", "source_id", "offset"),
+                      {"sqlite_with_rowid": False})
 
     id: int
     subject: str  # "entity", "link", "position" or "note"

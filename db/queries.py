@@ -31,13 +31,17 @@ from .location import sqlite_path
 from .readers import Cancel, Readers, open_connection, problem
 from .records import (
     CitationView,
+    CitingRecord,
     EntityDetail,
     EntityRow,
     LinkView,
     NoteView,
     PackView,
+    Passage,
+    PassageCiters,
     PositionView,
     SearchHit,
+    SourcePassages,
     SourceText,
     Statement,
 )
@@ -69,6 +73,9 @@ _ROW = _select("e", _ROW_FIELDS)
 _DETAIL = f"SELECT {_ROW}, {_select('e', _DETAIL_FIELDS)} FROM entity e WHERE e.ref = ?"
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
 RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
+PASSAGE_LIMIT = 2000  # passages of one text the source reader marks; it says how many more there are
+CITER_LIMIT = 20  # records listed under a passage; the reader says how many more cite it
+VIA_LIMIT = 500  # sources quoted via one text that the reader reads passages of
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -450,11 +457,83 @@ class KnowledgeBase:
     def source(self, source_id: str) -> SourceText | None:
         """A source with the text its passages are quoted from (its own or its `via` source's)."""
         rows = self._all(
-            """SELECT s.id, s.title, s.address, coalesce(s.text, v.text)
+            """SELECT s.id, s.title, s.address, coalesce(s.text, v.text), s.publisher, s.date,
+                      CASE WHEN s.text IS NULL THEN s.via END, CASE WHEN s.text IS NULL THEN v.title END
                FROM source s LEFT JOIN source v ON v.id = s.via WHERE s.id = ?""",
             (source_id,),
         )
         return SourceText(*rows[0]) if rows else None
+
+    # --- the source reader ---------------------------------------------------------
+
+    def source_passages(self, document: str, limit: int = PASSAGE_LIMIT) -> SourcePassages:
+        """Every cited passage of the text of source `document` (its own and those of the sources
+        quoted via it), in the order of the text, up to `limit`; read by the index of citations
+        by source and offset."""
+        with self._snapshot():
+            ids = [document, *(i for (i,) in self._all(
+                "SELECT id FROM source WHERE via = ? AND text IS NULL ORDER BY id LIMIT ?", (document, VIA_LIMIT)))]
+            marks = ",".join("?" * len(ids))
+            rows = self._all(
+                f"""SELECT "offset", max(length(quote)), count(*), min(source_id), min(line) FROM citation
+                    WHERE source_id IN ({marks}) AND "offset" IS NOT NULL
+                    GROUP BY "offset" ORDER BY "offset" LIMIT ?""", (*ids, limit + 1))
+            total, not_found = self._all(
+                f"""SELECT count(*), count(*) - count("offset") FROM citation WHERE source_id IN ({marks})""",
+                tuple(ids))[0]
+            more = 0
+            if len(rows) > limit:
+                rows = rows[:limit]
+                more = self._all(f"""SELECT count(DISTINCT "offset") FROM citation
+                                     WHERE source_id IN ({marks}) AND "offset" IS NOT NULL""",
+                                 tuple(ids))[0][0] - limit
+            sources = {r[0]: SourceText(r[0], r[1], r[2], None, r[3], r[4]) for r in self._all(
+                f"SELECT id, title, address, publisher, date FROM source WHERE id IN ({marks})", tuple(ids))}
+        passages = tuple(Passage(offset, length, count, source, line) for offset, length, count, source, line in rows)
+        return SourcePassages(passages, total, more, not_found, sources)
+
+    def passage_citers(self, sources: Sequence[str], offset: int, limit: int = CITER_LIMIT) -> PassageCiters:
+        """The records citing the passage at `offset` of a text (through any of `sources`, the
+        document and those quoted via it), up to `limit`, and how many there are."""
+        ids = list(sources)[:VIA_LIMIT + 1]
+        marks = ",".join("?" * len(ids))
+        where = f'source_id IN ({marks}) AND "offset" = ?'
+        with self._snapshot():
+            total = self._all(f"SELECT count(*) FROM citation WHERE {where}", (*ids, offset))[0][0]
+            cites = self._all(f"SELECT subject, subject_id, source_id FROM citation WHERE {where} LIMIT ?",
+                              (*ids, offset, limit))
+            found: dict[tuple[str, int], tuple[str, str, str]] = {}  # (kind, id) -> (ref, label, record)
+            for kind in ("entity", "link", "position", "note"):
+                wanted = sorted({subject_id for subject, subject_id, _ in cites if subject == kind})
+                if wanted:
+                    found.update(((kind, i), (ref, label, record))
+                                 for i, ref, label, record in self._citing(kind, wanted))
+        records = tuple(CitingRecord(kind, *found[(kind, subject_id)], source)
+                        for kind, subject_id, source in cites if (kind, subject_id) in found)
+        return PassageCiters(records, total)
+
+    def _citing(self, kind: str, ids: list[int]) -> list[tuple]:
+        """(id, entity ref to go to, a line saying the record, its id as packs write it) for records of a kind."""
+        marks = ",".join("?" * len(ids))
+        if kind == "entity":
+            rows = self._all(f"SELECT id, ref, name, type FROM entity WHERE id IN ({marks})", tuple(ids))
+            return [(i, ref, f"{name} ({kind_})", ref) for i, ref, name, kind_ in rows]
+        if kind == "note":
+            rows = self._all(f"""SELECT n.id, e.ref, e.name, n.text FROM note n JOIN entity e ON e.id = n.entity_id
+                                 WHERE n.id IN ({marks})""", tuple(ids))
+            return [(i, ref, f"note on {name}: {text}", ref) for i, ref, name, text in rows]
+        if kind == "position":
+            rows = self._all(f"""SELECT p.id, a.ref, a.name, p.stance, p.topic, p.ref FROM position p
+                                 JOIN entity a ON a.id = p.actor_id WHERE p.id IN ({marks})""", tuple(ids))
+            return [(i, ref, f"{name} {stance}: {topic}", pref) for i, ref, name, stance, topic, pref in rows]
+        rows = self._all(
+            f"""SELECT k.id, s.ref, s.name, coalesce(w.label, r.label), o.name, k.relation, o.ref
+                FROM link k JOIN entity s ON s.id = k.subject_id JOIN entity o ON o.id = k.object_id
+                JOIN relation r ON r.name = k.relation
+                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
+                WHERE k.id IN ({marks})""", tuple(ids))
+        return [(i, ref, f"{name} - {label} - {other}", f"{ref} {relation} {other_ref}")
+                for i, ref, name, label, other, relation, other_ref in rows]
 
     # --- search ------------------------------------------------------------------
 

@@ -134,3 +134,55 @@ class SourceText:
     title: str
     address: str | None
     text: str | None
+    publisher: str | None = None
+    date: str | None = None
+    via: str | None = None  # the source whose text holds its passages, if not its own
+    via_title: str | None = None
+
+    @property
+    def document(self) -> str:
+        """The id of the source whose text this is (its `via`, or itself)."""
+        return self.via or self.id
+
+
+# --- the source reader: every passage of a text, and what cites each ---------------------
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A cited stretch of a source's text: where it is, and how many citations quote it there."""
+
+    offset: int  # where it starts in the text (as `text.find(quote)` placed it)
+    length: int  # of its longest quote starting there
+    citations: int  # how many records cite it
+    source_id: str  # a source citing it (the document or one quoted via it)
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePassages:
+    """The passages of one text in order (up to a limit), and what is left out or not found."""
+
+    passages: tuple[Passage, ...]
+    citations: int  # citations of the text in all (each passage's and those whose quote is not found)
+    more: int = 0  # passages past the limit, not listed
+    not_found: int = 0  # citations whose quote is not in the stored text
+    sources: dict[str, SourceText] = field(default_factory=dict)  # those citing it, without texts
+
+
+@dataclass(frozen=True, slots=True)
+class CitingRecord:
+    """A record that cites a passage: what it is, a line saying it, and the entity to go to."""
+
+    kind: str  # "entity", "link", "position" or "note"
+    ref: str  # the entity it belongs to (a link's subject, a position's actor, a note's entity)
+    label: str  # one line: the entity's name, "A - label - B", "actor stance: topic"
+    record: str  # its id as packs write it: an entity id, "subject relation object", a position id
+    source_id: str  # the source it cites
+
+
+@dataclass(frozen=True, slots=True)
+class PassageCiters:
+    """The records citing one passage, up to a limit, and how many there are in all."""
+
+    records: tuple[CitingRecord, ...]
+    total: int

@@ -63,6 +63,8 @@ CREATE TABLE source (
 	FOREIGN KEY(pack_id) REFERENCES pack (id)
 );
 
+CREATE INDEX ix_source_via ON source (via);
+
 CREATE TABLE alias (
 	id INTEGER NOT NULL, 
 	entity_id INTEGER NOT NULL, 
@@ -88,6 +90,8 @@ CREATE TABLE citation (
 	FOREIGN KEY(source_id) REFERENCES source (id)
 )
  WITHOUT ROWID;
+
+CREATE INDEX ix_citation_source_offset ON citation (source_id, "offset");
 
 CREATE TABLE entity_order (
 	pack_id INTEGER NOT NULL, 
