@@ -46,10 +46,10 @@ def test_the_done_when_walk(terminal):
     t.send("G")  # last line of the detail: a citation
     t.settle()
     t.send(ENTER)
-    t.wait_for("Source - Esc closes")
+    t.wait_for("o open - Esc closes")
     t.send(ESC)
     t.settle()
-    assert "Source - Esc closes" not in t.text()
+    assert "o open - Esc closes" not in t.text()
     t.send("b")
     screen = t.wait_for("Sergei Lavrov's talks with S.")
     assert "[b:- f:1]" in screen

@@ -136,6 +136,15 @@ class SourceScreen(ModalScreen[bool | str]):
         self.view.focus()
         self.call_after_refresh(self.view.show_current)
 
+    @property
+    def current_quote(self) -> str:
+        """The text of the current passage ('' where none is cited)."""
+        view, source = self.view, self.reading.source
+        if view.current is None or source is None or not source.text:
+            return ""
+        passage = self.reading.passages.passages[view.current]
+        return source.text[passage.offset:passage.offset + passage.length]
+
     def _subtitle(self) -> None:
         box = self.query_one("#source-box")
         passages = self.reading.passages.passages

@@ -88,8 +88,10 @@ def wrap_row(pieces: list[tuple[str, Key]], width: int, indent: int = 0, hang: i
     return lines
 
 
-class SourceView(RowView, can_focus=True):
-    """A source's header and text with its passages marked; `current` is the passage shown."""
+class SourceView(RowView, can_focus=True, inherit_bindings=False):
+    """A source's header and text with its passages marked; `current` is the passage shown.
+
+    Its keys are the reader's (`SourceScreen`), not a scroll view's own."""
 
     COMPONENT_CLASSES = {
         "source-view--passage", "source-view--current", "source-view--label", "source-view--heading",
