@@ -300,3 +300,31 @@ async def test_hostile_titles_and_addresses_are_shown_as_data_and_never_linked_w
         assert "https://evil.example/[b]x[/b]\\x1b]8;;https://other.example\\x07y" in "".join(shown)
         await pilot.press("q")
         assert app.is_running
+
+
+def test_addresses_reach_the_terminal_as_osc_8_links(bundled_db):
+    """On a real terminal: the reader's addresses are OSC 8 hyperlinks (one id per address)."""
+    import os
+
+    from .conftest import CLI
+    from .ptyterm import PtyTerminal
+
+    env = {k: v for k, v in os.environ.items() if k != "COLORTERM"}
+    t = PtyTerminal([CLI, "--db", str(bundled_db), "open", "actor/soviet-union"], env=dict(env, TERM="xterm"))
+    try:
+        t.wait_for("Soviet Union")
+        t.settle()
+        t.send("l")
+        t.send("G")
+        t.settle()
+        t.send("\r")
+        t.wait_for("o open - Esc closes")
+        t.settle()
+        raw = bytes(t.raw)
+        assert f";{WIKIPEDIA}\x1b\\".encode() in raw and b"\x1b]8;id=" in raw
+        t.send("\x1b")
+        t.wait_gone("o open - Esc closes")
+        t.send("q")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()
