@@ -74,6 +74,7 @@ _DETAIL = f"SELECT {_ROW}, {_select('e', _DETAIL_FIELDS)} FROM entity e WHERE e.
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
 RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 PASSAGE_LIMIT = 2000  # passages of one text the source reader marks; it says how many more there are
+SAME_START = 8  # quotes read for the length of a passage (the longest of those starting at its place)
 CITER_LIMIT = 20  # records listed under a passage; the reader says how many more cite it
 VIA_LIMIT = 500  # sources quoted via one text that the reader reads passages of
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
@@ -474,10 +475,15 @@ class KnowledgeBase:
             ids = [document, *(i for (i,) in self._all(
                 "SELECT id FROM source WHERE via = ? AND text IS NULL ORDER BY id LIMIT ?", (document, VIA_LIMIT)))]
             marks = ",".join("?" * len(ids))
+            # Grouped from the index alone; each passage's length from a few of its quotes
+            # (quotes starting at one place may differ in length), not from each of its citations.
             rows = self._all(
-                f"""SELECT "offset", max(length(quote)), count(*), min(source_id), min(line) FROM citation
-                    WHERE source_id IN ({marks}) AND "offset" IS NOT NULL
-                    GROUP BY "offset" ORDER BY "offset" LIMIT ?""", (*ids, limit + 1))
+                f"""SELECT g.at, (SELECT max(length(q.quote)) FROM (SELECT quote FROM citation c
+                                  WHERE c.source_id = g.src AND c."offset" = g.at LIMIT {SAME_START}) q),
+                           g.n, g.src
+                    FROM (SELECT "offset" AS at, count(*) AS n, min(source_id) AS src FROM citation
+                          WHERE source_id IN ({marks}) AND "offset" IS NOT NULL
+                          GROUP BY "offset" ORDER BY "offset" LIMIT ?) g""", (*ids, limit + 1))
             total, not_found = self._all(
                 f"""SELECT count(*), count(*) - count("offset") FROM citation WHERE source_id IN ({marks})""",
                 tuple(ids))[0]
@@ -489,7 +495,7 @@ class KnowledgeBase:
                                  tuple(ids))[0][0] - limit
             sources = {r[0]: SourceText(r[0], r[1], r[2], None, r[3], r[4]) for r in self._all(
                 f"SELECT id, title, address, publisher, date FROM source WHERE id IN ({marks})", tuple(ids))}
-        passages = tuple(Passage(offset, length, count, source, line) for offset, length, count, source, line in rows)
+        passages = tuple(Passage(offset, length, count, source) for offset, length, count, source in rows)
         return SourcePassages(passages, total, more, not_found, sources)
 
     def passage_citers(self, sources: Sequence[str], offset: int, limit: int = CITER_LIMIT) -> PassageCiters:

@@ -155,7 +155,6 @@ class Passage:
     length: int  # of its longest quote starting there
     citations: int  # how many records cite it
     source_id: str  # a source citing it (the document or one quoted via it)
-    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

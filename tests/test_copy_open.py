@@ -100,8 +100,10 @@ async def test_y_in_the_reader_copies_the_current_passage_with_its_citation(make
         await pilot.press("y")
         passage = screen.reading.passages.passages[screen.view.current]
         title = screen.reading.source.title
+        line = screen.reading.source.text.count("\n", 0, passage.offset) + 1
+        assert line == 6  # the article's sixth paragraph
         assert clipboard["copied"] == [
-            f"\u201c{screen.current_quote}\u201d\n\u2014 {title} (source article, line {passage.line})"]
+            f"\u201c{screen.current_quote}\u201d\n\u2014 {title} (source article, line {line})"]
         await pilot.press("n", "y")
         assert clipboard["copied"][-1].startswith(f"\u201c{screen.current_quote}\u201d")
         assert len(clipboard["copied"]) == 2 and clipboard["copied"][0] != clipboard["copied"][1]

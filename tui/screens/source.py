@@ -214,7 +214,8 @@ class SourceScreen(ModalScreen[bool | str]):
             cited_by = reading.passages.sources.get(passage.source_id)
             quote = text[passage.offset:passage.offset + passage.length]
             document = reading.passages.sources.get(source.document)
-            copied = copying.passage_text(quote, cited_by or source, passage.line, document)
+            line = text.count("\n", 0, passage.offset) + 1
+            copied = copying.passage_text(quote, cited_by or source, line, document)
         copying.copy(self.app, copied)
 
     def action_open_address(self) -> None:

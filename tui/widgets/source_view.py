@@ -15,7 +15,7 @@ it whole).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from rich.cells import cell_len
@@ -124,13 +124,11 @@ class SourceView(RowView, can_focus=True, inherit_bindings=False):
     def _covers(self) -> tuple[list[int], list[tuple[int, ...]]]:
         """The text's stretches between passage edges, and the passages covering each."""
         edges = sorted({e for p in self.passages for e in (p.offset, p.offset + p.length)})
-        covers: list[tuple[int, ...]] = []
-        for n in range(len(edges)):
-            lo = edges[n]
-            hi = edges[n + 1] if n + 1 < len(edges) else lo
-            covers.append(tuple(i for i, p in enumerate(self.passages) if p.offset <= lo < p.offset + p.length)
-                          if hi > lo else ())
-        return edges, covers
+        covering: list[list[int]] = [[] for _ in edges]
+        for i, p in enumerate(self.passages):
+            for n in range(bisect_left(edges, p.offset), bisect_left(edges, p.offset + p.length)):
+                covering[n].append(i)
+        return edges, [tuple(c) for c in covering]
 
     def _pieces(self, row: Row, edges: list[int], covers: list[tuple[int, ...]]) -> list[tuple[str, Key]]:
         """A row's pieces cut where passages and addresses begin and end, escaped, each with its key."""
