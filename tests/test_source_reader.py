@@ -328,3 +328,30 @@ def test_addresses_reach_the_terminal_as_osc_8_links(bundled_db):
         assert t.wait_exit() == 0
     finally:
         t.close()
+
+
+def test_a_text_with_more_passages_than_the_limit_says_how_many_more(kb):
+    every = kb.source_passages("fact-sheet")
+    some = kb.source_passages("fact-sheet", limit=10)
+    assert some.passages == every.passages[:10] and some.more == len(every.passages) - 10
+    assert some.citations == every.citations
+
+
+async def test_without_colour_the_current_passage_is_reversed_and_the_others_underlined(make_app,  # noqa: F811
+                                                                                         monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm")
+    app = make_app(start="agreement/simla-1972")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await open_reader(pilot, '"in line with the 1972 Simla Agreement')
+        view = screen.view
+        styles = {}
+        for y in range(view.size.height):
+            line, _ = view._lines[view.scroll_offset.y + y]
+            for segment in view.render_line(y):
+                piece = next(((t, k) for t, k in line if t and t in segment.text), None)
+                if piece is not None and piece[1].cover:
+                    styles[view.current in piece[1].cover] = segment.style
+        assert styles[True].reverse and styles[True].bold
+        assert styles[False].underline and not styles[False].reverse
