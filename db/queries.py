@@ -33,10 +33,14 @@ from .records import (
     CitationView,
     EntityDetail,
     EntityRow,
+    FilteredRow,
+    FilterMatches,
     LinkView,
     NoteView,
     PackView,
+    PaneFilter,
     PositionView,
+    RelationView,
     SearchHit,
     SourceText,
     Statement,
@@ -72,6 +76,7 @@ RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones ar
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
+ROLL_UP = ("office-holder-of", "member-of")  # the relations a filter's roll-up follows to members
 
 
 def _size(path) -> int:
@@ -222,7 +227,7 @@ class KnowledgeBase:
         """One read transaction, so that an import committing meanwhile is seen whole or not at all."""
         return self._readers.transaction()
 
-    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _all(self, sql: str, params: tuple | dict[str, Any] = ()) -> list[tuple]:
         return self._readers.run(sql, params)
 
     # --- lists -------------------------------------------------------------------
@@ -548,6 +553,134 @@ class KnowledgeBase:
             params,
         )
         add(rows, "text", 2)
+
+    # --- pane filters (issue #15) -----------------------------------------------------
+
+    def relations(self) -> tuple[RelationView, ...]:
+        """Every relation of the database's vocabulary, by name."""
+        return tuple(RelationView(*r) for r in self._all("SELECT name, label, inverse FROM relation ORDER BY name"))
+
+    def kinds(self, entity_type: str) -> tuple[str, ...]:
+        """The kinds the entities of a type have, in order (an index seek per kind, at any size)."""
+        found: list[str] = []
+        while True:
+            after = found[-1] if found else ""
+            rows = self._all("SELECT kind FROM entity WHERE type = ? AND kind > ? ORDER BY kind LIMIT 1",
+                             (entity_type, after))
+            if not rows or len(found) >= 1000:
+                return tuple(found)
+            found.append(rows[0][0])
+
+    def match(self, entity_type: str, flt: PaneFilter, pack: str | None = None) -> FilterMatches:
+        """The entities of a pane (of one crisis, `pack`, or all) that `flt` lets through, in display
+        order: what `filtered_page` pages and whose count a pane shows. A filter naming an entity the
+        database does not hold matches nothing."""
+        with self._snapshot():
+            ids, via = self._match(entity_type, flt, pack)
+        return FilterMatches(entity_type, flt, pack, tuple(ids), via)
+
+    def _match(self, entity_type: str, flt: PaneFilter, pack: str | None) -> tuple[list[int], dict[int, int]]:
+        crisis = flt.crisis if flt.crisis != pack else None
+        if pack is None and crisis is not None:
+            pack, crisis = crisis, None  # the crisis's own display order
+        where = ["o.pack_id = :scope", "o.type = :type"]
+        params: dict[str, Any] = {"scope": self._scope(pack), "type": entity_type}
+        if crisis is not None:
+            where.append("(e.pack_id = :crisis OR EXISTS (SELECT 1 FROM entity_pack ep "
+                         "WHERE ep.entity_id = e.id AND ep.pack_id = :crisis))")
+            rows = self._all("SELECT id FROM pack WHERE ref = ?", (crisis,))
+            params["crisis"] = rows[0][0] if rows else -1
+        if flt.kind is not None:
+            where.append("e.kind = :kind")
+            params["kind"] = flt.kind
+        if flt.date_from or flt.date_to:
+            low, high = self._date_positions(params["scope"], entity_type, flt.date_from, flt.date_to)
+            if low is not None:  # the pane is in date order: the range is one of positions
+                where.append("o.pos >= :low AND o.pos < :high")
+                params.update(low=low, high=high)
+            else:
+                where.append("e.date IS NOT NULL")
+                if flt.date_from:
+                    where.append("e.date >= :date_from")
+                    params["date_from"] = flt.date_from
+                if flt.date_to:
+                    where.append("e.date < :date_to")
+                    params["date_to"] = flt.date_to + "\x7f"  # `2025-05` takes all of May
+        if flt.related_to is None:
+            rows = self._all(f"""SELECT o.entity_id FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                 WHERE {" AND ".join(where)} ORDER BY o.pos""", params)
+            return [r[0] for r in rows], {}
+        root = self._all("SELECT id FROM entity WHERE ref = ?", (flt.related_to,))
+        if not root:
+            return [], {}
+        params["root"] = root[0][0]
+        relation = ""
+        if flt.relation is not None:
+            relation = "AND l.relation = :relation"
+            params["relation"] = flt.relation
+        members = ("SELECT l.subject_id FROM link l JOIN members m ON l.object_id = m.id "
+                   f"WHERE l.relation IN ({', '.join(repr(r) for r in ROLL_UP)})") if flt.through_members else ""
+        rows = self._all(
+            f"""WITH RECURSIVE members(id) AS (SELECT :root {"UNION " + members if members else ""}),
+                hits(id, via) AS (
+                    SELECT l.subject_id, m.id FROM link l JOIN members m ON l.object_id = m.id WHERE 1 {relation}
+                    UNION ALL
+                    SELECT l.object_id, m.id FROM link l JOIN members m ON l.subject_id = m.id WHERE 1 {relation})
+                SELECT o.entity_id, min(CASE WHEN h.via = :root THEN 0 ELSE h.via END)
+                FROM (SELECT DISTINCT id, via FROM hits WHERE id <> :root) h
+                JOIN entity_order o ON o.entity_id = h.id JOIN entity e ON e.id = o.entity_id
+                WHERE {" AND ".join(where)} GROUP BY o.pos ORDER BY o.pos""",
+            params,
+        )
+        return [r[0] for r in rows], {r[0]: r[1] for r in rows if r[1]}
+
+    def _date_positions(self, scope: int, entity_type: str, date_from: str | None,
+                        date_to: str | None) -> tuple[int | None, int | None]:
+        """Where a date range begins and ends in a pane kept in date order (events, agreements): a
+        binary search over positions, a few index seeks at any size; (None, None) for other panes."""
+        from .schema import PANE_ORDER
+
+        if not PANE_ORDER.get(entity_type, "").startswith("date IS NULL, date"):
+            return None, None
+        count = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity_order WHERE pack_id = ? AND type = ?",
+                          (scope, entity_type))[0][0]
+
+        def first(date: str) -> int:  # the first position whose date is `date` or later (or none)
+            lo, hi = 0, count
+            while lo < hi:
+                mid = (lo + hi) // 2
+                found = self._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
+                                  "WHERE o.pack_id = ? AND o.type = ? AND o.pos = ?", (scope, entity_type, mid))
+                value = found[0][0] if found else None
+                if value is None or value >= date:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            return lo
+
+        low = first(date_from) if date_from else 0
+        high = first(date_to + "\x7f") if date_to else first("\U0010ffff")
+        return low, max(low, high)
+
+    def filtered_page(self, matches: FilterMatches, start: int, limit: int) -> list[FilteredRow]:
+        """Rows `start` to `start + limit` of a filtered pane, each with the entity it came through."""
+        ids = matches.ids[max(start, 0):max(start, 0) + limit]
+        wanted = set(ids) | {matches.via[i] for i in ids if i in matches.via}
+        rows = self._rows_by_id(wanted)
+        return [FilteredRow(rows[i], rows.get(matches.via[i]) if i in matches.via else None)
+                for i in ids if i in rows]
+
+    def _rows_by_id(self, ids: set[int]) -> dict[int, EntityRow]:
+        found: dict[int, EntityRow] = {}
+        wanted = sorted(ids)
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at:at + 500]
+            rows = self._all(f"SELECT {_ROW} FROM entity e WHERE e.id IN ({', '.join('?' * len(chunk))})",
+                             tuple(chunk))
+            for r in rows:
+                row = _row(r)
+                found[row.id] = row
+        return found
 
     # --- everything ----------------------------------------------------------------
 
