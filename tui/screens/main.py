@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...db.queries import KnowledgeBase
-from ...db.records import EntityDetail, PackView
+from ...db.records import EntityDetail, PackView, PaneFilter
 from .. import shown
 from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
@@ -56,6 +56,10 @@ class MainScreen(Screen):
                 tooltip="Move to the detail pane"),
         Binding("h,left,escape", "focus_list", "Lists", show=False, id="pane.list",
                 tooltip="Move back to the list"),
+        Binding("F", "filter", "Filter", show=False, id="pane.filter",
+                tooltip="Filter the pane: participant: Russia +members, kind:, from:, to:, crisis:"),
+        Binding("x", "clear_filter", "Clear filter", show=False, id="pane.clear_filter",
+                tooltip="Show every row of the pane again"),
     ]
 
     crisis: var[str | None] = var(None, init=False)
@@ -172,6 +176,36 @@ class MainScreen(Screen):
         if message.entity_list.entity_type != self.active:
             self._show_pane(message.entity_list.entity_type, focus=False)
 
+    # --- filters (issue #15): each pane keeps its own ----------------------------------
+
+    def action_filter(self) -> None:
+        """Open the filter prompt for the active pane, holding its filter to edit."""
+        from ...db.filters import describe
+        from .filter import FilterScreen
+
+        pane = self.lists[self.active]
+        text = describe(pane.pane_filter, names=False) if pane.pane_filter is not None else ""
+
+        def chosen(flt: PaneFilter | None) -> None:
+            if flt is not None:
+                self.filter_pane(pane.entity_type, flt)
+
+        self.app.push_screen(FilterScreen(pane.kb, pane.entity_type, pane.title, text), chosen)
+
+    def action_clear_filter(self) -> None:
+        pane = self.lists[self.active]
+        if pane.pane_filter is None:
+            self.notify("This pane has no filter to clear", timeout=2)
+        else:
+            self.filter_pane(pane.entity_type, None)
+
+    def filter_pane(self, entity_type: str, flt: PaneFilter | None) -> None:
+        """Narrow a pane to `flt` (None: clear it), show it, and put the focus on it."""
+        pane = self.lists[entity_type]
+        pane.set_filter(flt)
+        self._show_pane(entity_type, focus=True)
+        pane.move_to(0)  # the detail follows to the first row let through, once it is read
+
     # --- showing -----------------------------------------------------------------
 
     def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None) -> None:
@@ -179,6 +213,8 @@ class MainScreen(Screen):
         without another preview."""
         self.detail.show(detail, spot)
         entity_list = self.list_for(detail.row.type)
+        if entity_list is not None:
+            position = entity_list.index_of(detail.row.id, position)  # its row under the pane's filter
         if entity_list is not None and position is not None:
             if not self.is_wide and entity_list.entity_type != self.active:
                 self._show_pane(entity_list.entity_type, focus=False)

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from textual import events, on, work
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
 from textual.signal import Signal
 from textual.strip import Strip
 
+from ...db.filters import describe
 from ...db.queries import KnowledgeBase
-from ...db.records import EntityRow
+from ...db.records import EntityRow, FilterMatches, PaneFilter
 from .. import shown
 from ..outline import row_date
 from .row_view import RowView, fit, keep_in_view, set_rows
@@ -69,12 +71,18 @@ class EntityList(RowView, can_focus=True):
         rows: list[EntityRow]
         count: int | None
         generation: int
+        matches: FilterMatches | None = None
+        via: dict[int, str] | None = None
 
     def __init__(self, entity_type: str, title: str, kb: KnowledgeBase, **kwargs) -> None:
         super().__init__(**kwargs)
         self.kb = kb
         self.entity_type = entity_type
+        self.title = title
         self.border_title = title
+        self.pane_filter: PaneFilter | None = None  # set_filter(): what the pane is narrowed to
+        self._matches: FilterMatches | None = None  # the rows it lets through, once read
+        self._via: dict[int, str] = {}  # a rolled-up row's id -> the name of whom it came through
         self.count: int | None = None
         self.cursor = 0
         self._pages: dict[int, list[EntityRow]] = {}
@@ -86,14 +94,48 @@ class EntityList(RowView, can_focus=True):
     # --- data --------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._fetch(0, self.pack, with_count=True)
+        self._fetch(0, self.pack, with_count=True, flt=self.pane_filter)
 
     def reload(self) -> None:
         """Forget every row and fetch again (after the database changed)."""
         self._generation += 1
         self._pages.clear()
         self._pending.clear()
-        self._fetch(0, self.pack, with_count=True)
+        self._matches = None
+        self._via.clear()
+        self._show_title()
+        self._fetch(0, self.pack, with_count=True, flt=self.pane_filter)
+
+    def set_filter(self, flt: PaneFilter | None) -> None:
+        """Narrow the pane to what `flt` lets through (None, or an empty filter: every row), from
+        its first row; the title says the filter and, once read, how many rows it lets through."""
+        self.pane_filter = flt if flt is not None and not flt.empty else None
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self.count = None
+        set_rows(self, 0)
+        self.reload()
+
+    def _show_title(self) -> None:
+        """`N Title`, and the filter with its count: data, so a Content, never markup."""
+        if self.pane_filter is None:
+            self.border_title = self.title
+            return
+        count = f"{self.count:,}" if self.count is not None else "…"
+        self.border_title = Content.assemble(self.title, " \u2502 ", (describe(self.pane_filter), "italic"),
+                                             f" ({count})")
+
+    def index_of(self, entity_id: int, position: int | None) -> int | None:
+        """The row an entity is on in this pane: `position` (its place in the unfiltered pane), or
+        under a filter its place among the rows let through (None if it is not one of them)."""
+        if self.pane_filter is None:
+            return position
+        if self._matches is None:
+            return None
+        try:
+            return self._matches.ids.index(entity_id)
+        except ValueError:
+            return None
 
     def watch_pack(self) -> None:
         """Another crisis (or all): its rows, from the first (the app then puts the cursor on the
@@ -105,18 +147,31 @@ class EntityList(RowView, can_focus=True):
         self.reload()
 
     @work(thread=True, group="pages", exit_on_error=False)
-    def _fetch(self, page: int, pack: str | None, with_count: bool = False) -> None:
+    def _fetch(self, page: int, pack: str | None, with_count: bool = False, flt: PaneFilter | None = None,
+               matches: FilterMatches | None = None) -> None:
         kb = self.kb
         generation = self._generation
-        count = kb.count(self.entity_type, pack) if with_count else None
-        rows = kb.page(self.entity_type, page * PAGE, PAGE, pack)
-        self.post_message(self._Loaded(self, page, rows, count, generation))
+        if flt is None:
+            count = kb.count(self.entity_type, pack) if with_count else None
+            rows = kb.page(self.entity_type, page * PAGE, PAGE, pack)
+            self.post_message(self._Loaded(self, page, rows, count, generation))
+            return
+        if matches is None:
+            matches = kb.match(self.entity_type, flt, pack)
+        found = kb.filtered_page(matches, page * PAGE, PAGE)
+        via = {f.row.id: f.via.name for f in found if f.via is not None}
+        self.post_message(self._Loaded(self, page, [f.row for f in found], matches.count if with_count else None,
+                                       generation, matches, via))
 
     @on(_Loaded)
     def _loaded(self, message: _Loaded) -> None:
         message.stop()
         if message.generation != self._generation:
             return  # rows read before the database changed
+        if message.matches is not None:
+            self._matches = message.matches
+        if message.via:
+            self._via.update(message.via)
         if message.count is not None:
             self.count = message.count
             set_rows(self, message.count)
@@ -124,6 +179,7 @@ class EntityList(RowView, can_focus=True):
             if self.cursor:  # scrolled to once laid out; where the cursor is then (a visit may move it first)
                 self.call_after_refresh(lambda: self.move_to(self.cursor, False))
             self._show_position()
+            self._show_title()
         self._pending.discard(message.page)
         self._pages[message.page] = message.rows
         while len(self._pages) > MAX_PAGES:
@@ -141,9 +197,9 @@ class EntityList(RowView, can_focus=True):
         page = index // PAGE
         rows = self._pages.get(page)
         if rows is None:
-            if page not in self._pending:
+            if page not in self._pending and (self.pane_filter is None or self._matches is not None):
                 self._pending.add(page)
-                self._fetch(page, self.pack)
+                self._fetch(page, self.pack, flt=self.pane_filter, matches=self._matches)
             return None
         offset = index - page * PAGE
         return rows[offset] if offset < len(rows) else None
@@ -176,7 +232,11 @@ class EntityList(RowView, can_focus=True):
             first = shown.line(row.kind).ljust(KIND_WIDTH)[:KIND_WIDTH]
         else:
             first = row_date(row).ljust(DATE_WIDTH)[:DATE_WIDTH]
-        return fit([Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)], width, style)
+        segments = [Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)]
+        via = self._via.get(row.id)
+        if via is not None:  # a row a filter's roll-up found through a member or office-holder
+            segments.append(Segment(f"  via {shown.line(via)}", dim))
+        return fit(segments, width, style)
 
     def _show_position(self) -> None:
         """Say where the cursor is (shown in place of a scrollbar: see app.tcss).
