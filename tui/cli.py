@@ -439,6 +439,7 @@ def _filtered_search(kb, text: str | None, entity_type: str | None, limit: int, 
     from dataclasses import asdict
 
     from ..db.filters import build_filter, describe
+    from ..db.records import FilteredRow
     from .output import filtered_text, hits_text, json_text
 
     types = (entity_type,) if entity_type else ENTITY_TYPES
@@ -456,7 +457,7 @@ def _filtered_search(kb, text: str | None, entity_type: str | None, limit: int, 
         else:
             click.echo(inert(f"no matches for {text!r} with {describe(flt, names=False)}", one_line=True), err=True)
         return
-    rows = []
+    rows: list[FilteredRow] = []
     total = sum(m.count for m in matches.values())
     for t in types:
         if len(rows) < limit:
