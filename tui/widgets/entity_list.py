@@ -89,6 +89,7 @@ class EntityList(RowView, can_focus=True):
         self._pending: set[int] = set()
         self._announce = False
         self._generation = 0  # bumped by reload(): pages read before it are dropped
+        self._stale_count = False  # reload() began: `count` is the old one until the new one comes
         self.moved_signal: Signal[tuple[str, int, int]] = Signal(self, "moved")
 
     # --- data --------------------------------------------------------------------
@@ -99,6 +100,7 @@ class EntityList(RowView, can_focus=True):
     def reload(self) -> None:
         """Forget every row and fetch again (after the database changed)."""
         self._generation += 1
+        self._stale_count = self.count is not None
         self._pages.clear()
         self._pending.clear()
         self._matches = None
@@ -173,6 +175,7 @@ class EntityList(RowView, can_focus=True):
         if message.via:
             self._via.update(message.via)
         if message.count is not None:
+            self._stale_count = False
             self.count = message.count
             set_rows(self, message.count)
             self.cursor = min(self.cursor, max(message.count - 1, 0))
@@ -255,8 +258,10 @@ class EntityList(RowView, can_focus=True):
 
     def move_to(self, index: int, announce: bool = True) -> None:
         """Put the cursor on `index`, scroll it into view, and tell the app (unless told not to)."""
-        if self.count is None:
-            self.cursor = max(index, 0)  # placed and scrolled to when the count arrives
+        if self.count is None or self._stale_count:
+            # Placed and scrolled to when the count arrives. During a reload the old count must not
+            # cut `index`: the entity shown may now sit past the old last row (rows added before it).
+            self.cursor = max(index, 0)
             self._announce = self._announce or announce  # and told then (a key before the rows came)
             return
         if not self.count:
