@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events, on, work
 from textual.binding import Binding
@@ -29,6 +30,13 @@ PAGE = 256
 MAX_PAGES = 32
 DATE_WIDTH = 12
 KIND_WIDTH = 14
+
+
+def via_label(row: EntityRow) -> str:
+    """How a rolled-up row names whom it came through: a person by the last word of the name
+    ("via Lavrov", as people say it; the detail names them in full), anything else by its name."""
+    name = " ".join(row.name.split())
+    return name.rsplit(" ", 1)[-1] if row.kind == "person" and name else name
 
 
 class EntityList(RowView, can_focus=True):
@@ -161,7 +169,7 @@ class EntityList(RowView, can_focus=True):
         if matches is None:
             matches = kb.match(self.entity_type, flt, pack)
         found = kb.filtered_page(matches, page * PAGE, PAGE)
-        via = {f.row.id: f.via.name for f in found if f.via is not None}
+        via = {f.row.id: via_label(f.via) for f in found if f.via is not None}
         self.post_message(self._Loaded(self, page, [f.row for f in found], matches.count if with_count else None,
                                        generation, matches, via))
 
@@ -237,9 +245,16 @@ class EntityList(RowView, can_focus=True):
             first = row_date(row).ljust(DATE_WIDTH)[:DATE_WIDTH]
         segments = [Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)]
         via = self._via.get(row.id)
-        if via is not None:  # a row a filter's roll-up found through a member or office-holder
-            segments.append(Segment(f"  via {shown.line(via)}", dim))
-        return fit(segments, width, style)
+        if via is None:
+            return fit(segments, width, style)
+        # A row a filter's roll-up found through a member or office-holder says so at its end,
+        # whatever the width: the name gives way first (up to 2/5 of the row for the mark).
+        mark = f" via {shown.line(via)}"
+        room = max(width * 2 // 5, 8)
+        if cell_len(mark) > room:
+            mark = Strip([Segment(mark)]).crop(0, room - 1).text + "\u2026"
+        head = fit(segments, max(width - cell_len(mark), 0), style)
+        return Strip.join([head, Strip([Segment(mark, dim)])]).crop(0, width)
 
     def _show_position(self) -> None:
         """Say where the cursor is (shown in place of a scrollbar: see app.tcss).
