@@ -205,4 +205,6 @@ def complete(kb: KnowledgeBase, text: str, entity_type: str) -> str | None:
         return tail(list(kb.kinds(entity_type)), value)
     if key == "crisis":
         return tail([p.id for p in kb.packs()], value)
-    return tail([k + ": " for k in (*FIELDS, *sorted(relations), ANY)], last_word) if last_word and " " in value else None
+    if not last_word or " " not in value:
+        return None
+    return tail([k + ": " for k in (*FIELDS, *sorted(relations), ANY)], last_word)
