@@ -22,7 +22,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, get_type_hints
 
 from .constants import SCHEMA_VERSION
@@ -77,6 +77,17 @@ SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
 ROLL_UP = ("office-holder-of", "member-of")  # the relations a filter's roll-up follows to members
+MATERIALIZE = 20_000  # a filter of kind, dates or crisis letting through more rows pages them as asked
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """A filter's conditions on `o` (entity_order) and `e` (entity), and their parameters."""
+
+    sql: str
+    params: dict[str, Any]
+    crisis: bool  # narrowed to a crisis other than the pane's
+    span: int | None  # the rows of a date range, where the pane is in date order
 
 
 def _size(path) -> int:
@@ -574,12 +585,27 @@ class KnowledgeBase:
     def match(self, entity_type: str, flt: PaneFilter, pack: str | None = None) -> FilterMatches:
         """The entities of a pane (of one crisis, `pack`, or all) that `flt` lets through, in display
         order: what `filtered_page` pages and whose count a pane shows. A filter naming an entity the
-        database does not hold matches nothing."""
-        with self._snapshot():
-            ids, via = self._match(entity_type, flt, pack)
-        return FilterMatches(entity_type, flt, pack, tuple(ids), via)
+        database does not hold matches nothing.
 
-    def _match(self, entity_type: str, flt: PaneFilter, pack: str | None) -> tuple[list[int], dict[int, int]]:
+        A filter of a relation reads its rows whole (the entities linked, found from the link
+        indexes, put in display order). One of kind, dates and crisis alone counts its rows from
+        an index and, when they are many, reads none yet: its pages are read in display order as
+        they are asked for (`ids` is None then)."""
+        with self._snapshot():
+            where = self._where(entity_type, flt, pack)
+            if flt.related_to is not None:
+                ids, via = self._related(flt, where)
+                return FilterMatches(entity_type, flt, pack, len(ids), tuple(ids), via)
+            total = self._count_where(entity_type, flt, where)
+            if total > MATERIALIZE:
+                return FilterMatches(entity_type, flt, pack, total, None)
+            rows = self._all(f"""SELECT o.entity_id FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
+                                 WHERE e.type = :type AND {where.sql} ORDER BY o.pos""", where.params)
+            return FilterMatches(entity_type, flt, pack, len(rows), tuple(r[0] for r in rows))
+
+    def _where(self, entity_type: str, flt: PaneFilter, pack: str | None) -> _Where:
+        """The conditions on `o` (entity_order) and `e` (entity) that a filter's kind, dates and
+        crisis make, in a pane of `pack` (or all)."""
         crisis = flt.crisis if flt.crisis != pack else None
         if pack is None and crisis is not None:
             pack, crisis = crisis, None  # the crisis's own display order
@@ -593,43 +619,63 @@ class KnowledgeBase:
         if flt.kind is not None:
             where.append("e.kind = :kind")
             params["kind"] = flt.kind
+        span = None
         if flt.date_from or flt.date_to:
+            where.append("e.date IS NOT NULL")
+            if flt.date_from:
+                where.append("e.date >= :date_from")
+                params["date_from"] = flt.date_from
+            if flt.date_to:
+                where.append("e.date < :date_to")
+                params["date_to"] = flt.date_to + "\x7f"  # `2025-05` takes all of May
             low, high = self._date_positions(params["scope"], entity_type, flt.date_from, flt.date_to)
-            if low is not None:  # the pane is in date order: the range is one of positions
+            if low is not None and high is not None:  # the pane is in date order: a range of positions
                 where.append("o.pos >= :low AND o.pos < :high")
                 params.update(low=low, high=high)
-            else:
-                where.append("e.date IS NOT NULL")
-                if flt.date_from:
-                    where.append("e.date >= :date_from")
-                    params["date_from"] = flt.date_from
-                if flt.date_to:
-                    where.append("e.date < :date_to")
-                    params["date_to"] = flt.date_to + "\x7f"  # `2025-05` takes all of May
-        if flt.related_to is None:
-            rows = self._all(f"""SELECT o.entity_id FROM entity_order o JOIN entity e ON e.id = o.entity_id
-                                 WHERE {" AND ".join(where)} ORDER BY o.pos""", params)
-            return [r[0] for r in rows], {}
+                span = high - low
+        return _Where(" AND ".join(where), params, crisis is not None, span)
+
+    def _count_where(self, entity_type: str, flt: PaneFilter, where: _Where) -> int:
+        """How many rows a filter of kind, dates and crisis lets through: from the positions or the
+        (type, kind, date) index where it can, else by reading the pane's rows."""
+        if where.params["scope"] == 0 and not where.crisis:  # the pane of all: every entity of the type
+            if flt.kind is None and where.span is not None:
+                return where.span
+            if flt.kind is not None:
+                dates = ""
+                if flt.date_from or flt.date_to:
+                    dates = " AND e.date IS NOT NULL" + (" AND e.date >= :date_from" if flt.date_from else "") \
+                        + (" AND e.date < :date_to" if flt.date_to else "")
+                return self._all(f"SELECT count(*) FROM entity e WHERE e.type = :type AND e.kind = :kind{dates}",
+                                 where.params)[0][0]
+        return self._all(f"SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id WHERE {where.sql}",
+                         where.params)[0][0]
+
+    def _related(self, flt: PaneFilter, where: _Where) -> tuple[list[int], dict[int, int]]:
         root = self._all("SELECT id FROM entity WHERE ref = ?", (flt.related_to,))
         if not root:
             return [], {}
-        params["root"] = root[0][0]
+        params = dict(where.params, root=root[0][0])
         relation = ""
         if flt.relation is not None:
             relation = "AND l.relation = :relation"
             params["relation"] = flt.relation
         members = ("SELECT l.subject_id FROM link l JOIN members m ON l.object_id = m.id "
                    f"WHERE l.relation IN ({', '.join(repr(r) for r in ROLL_UP)})") if flt.through_members else ""
+        # From the hits to their positions (CROSS JOIN keeps that order: not a scan of the pane)
         rows = self._all(
             f"""WITH RECURSIVE members(id) AS (SELECT :root {"UNION " + members if members else ""}),
                 hits(id, via) AS (
-                    SELECT l.subject_id, m.id FROM link l JOIN members m ON l.object_id = m.id WHERE 1 {relation}
+                    SELECT l.subject_id, m.id FROM members m CROSS JOIN link l ON l.object_id = m.id
+                    WHERE 1 {relation}
                     UNION ALL
-                    SELECT l.object_id, m.id FROM link l JOIN members m ON l.subject_id = m.id WHERE 1 {relation})
-                SELECT o.entity_id, min(CASE WHEN h.via = :root THEN 0 ELSE h.via END)
-                FROM (SELECT DISTINCT id, via FROM hits WHERE id <> :root) h
-                JOIN entity_order o ON o.entity_id = h.id JOIN entity e ON e.id = o.entity_id
-                WHERE {" AND ".join(where)} GROUP BY o.pos ORDER BY o.pos""",
+                    SELECT l.object_id, m.id FROM members m CROSS JOIN link l ON l.subject_id = m.id
+                    WHERE 1 {relation}),
+                found(id, via) AS (SELECT id, min(CASE WHEN via = :root THEN 0 ELSE via END) FROM hits
+                                   WHERE id <> :root GROUP BY id)
+                SELECT o.entity_id, h.via FROM found h CROSS JOIN entity_order o ON o.entity_id = h.id
+                {"CROSS JOIN entity e ON e.id = o.entity_id" if "e." in where.sql else ""}
+                WHERE {where.sql} ORDER BY o.pos""",
             params,
         )
         return [r[0] for r in rows], {r[0]: r[1] for r in rows if r[1]}
@@ -664,11 +710,37 @@ class KnowledgeBase:
 
     def filtered_page(self, matches: FilterMatches, start: int, limit: int) -> list[FilteredRow]:
         """Rows `start` to `start + limit` of a filtered pane, each with the entity it came through."""
-        ids = matches.ids[max(start, 0):max(start, 0) + limit]
+        start = max(start, 0)
+        if matches.ids is None:  # many rows of kind, dates or crisis: read in display order from `start`
+            with self._snapshot():
+                where = self._where(matches.entity_type, matches.filter, matches.pack)
+                walked = self._all(f"""SELECT {_ROW} FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                       WHERE {where.sql} ORDER BY o.pos LIMIT {int(limit)} OFFSET {int(start)}""",
+                                   where.params)
+            return [FilteredRow(_row(r)) for r in walked]
+        ids = matches.ids[start:start + limit]
         wanted = set(ids) | {matches.via[i] for i in ids if i in matches.via}
         rows = self._rows_by_id(wanted)
         return [FilteredRow(rows[i], rows.get(matches.via[i]) if i in matches.via else None)
                 for i in ids if i in rows]
+
+    def filtered_index(self, matches: FilterMatches, entity_id: int) -> int | None:
+        """Which row of a filtered pane an entity is on, or None if the filter leaves it out."""
+        if matches.ids is not None:
+            try:
+                return matches.ids.index(entity_id)
+            except ValueError:
+                return None
+        with self._snapshot():
+            where = self._where(matches.entity_type, matches.filter, matches.pack)
+            params = dict(where.params, entity=entity_id)
+            found = self._all(f"""SELECT o.pos FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                  WHERE {where.sql} AND o.entity_id = :entity""", params)
+            if not found:
+                return None
+            params["pos"] = found[0][0]
+            return self._all(f"""SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                 WHERE {where.sql} AND o.pos < :pos""", params)[0][0]
 
     def _rows_by_id(self, ids: set[int]) -> dict[int, EntityRow]:
         found: dict[int, EntityRow] = {}

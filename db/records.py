@@ -172,12 +172,9 @@ class FilterMatches:
     entity_type: str
     filter: PaneFilter
     pack: str | None
-    ids: tuple[int, ...]
+    count: int
+    ids: tuple[int, ...] | None  # None: too many to hold; `filtered_page` reads them in display order
     via: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def count(self) -> int:
-        return len(self.ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,3 +470,38 @@ async def test_help_and_keymap_know_the_filter_keys(make_app):
         await settle(pilot)
         text = app.screen.keys_text()
         assert "Filter the pane" in text and "Show every row of the pane again" in text and "+members" in text
+
+
+def test_many_rows_of_kind_and_dates_are_paged_in_display_order_not_held(kb, monkeypatch):
+    """Past MATERIALIZE rows a filter of kind and dates holds no ids: its count comes from an index
+    (or the positions), its pages and an entity's row are read in display order; all as held."""
+    from crisis_tui.db import queries
+
+    cases = [PaneFilter(kind="talks"), PaneFilter(date_from="2025-04", date_to="2025-05"),
+             PaneFilter(kind="talks", date_from="2025-05-03")]
+    held = {flt: matched(kb, "event", flt) for flt in cases}
+    monkeypatch.setattr(queries, "MATERIALIZE", 0)
+    for flt in cases:
+        matches = kb.match("event", flt)
+        assert matches.ids is None and matches.count == len(held[flt]) >= 1
+        pages = kb.filtered_page(matches, 0, 1) + kb.filtered_page(matches, 1, 100)
+        assert [r.row.ref for r in pages] == list(held[flt])
+        for n, ref in enumerate(held[flt]):
+            assert kb.filtered_index(matches, kb.row(ref).id) == n
+        assert kb.filtered_index(matches, kb.row("actor/russia").id) is None
+
+
+async def test_the_cursor_finds_its_row_in_a_pane_of_rows_not_held(make_app, monkeypatch):
+    from crisis_tui.db import queries
+
+    monkeypatch.setattr(queries, "MATERIALIZE", 0)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        await apply_filter(pilot, "kind: talks")
+        pane = app.main.lists["event"]
+        assert pane.count == 4 and pane._matches.ids is None  # noqa: SLF001
+        app.visit("event/lavrov-dar-call-2025")
+        await settle(pilot, 0.3)
+        await settle(pilot)
+        assert pane.current.ref == "event/lavrov-dar-call-2025"

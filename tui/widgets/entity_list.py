@@ -140,12 +140,26 @@ class EntityList(RowView, can_focus=True):
         under a filter its place among the rows let through (None if it is not one of them)."""
         if self.pane_filter is None:
             return position
-        if self._matches is None:
+        matches = self._matches
+        if matches is None:
             return None
-        try:
-            return self._matches.ids.index(entity_id)
-        except ValueError:
-            return None
+        if matches.ids is not None:
+            try:
+                return matches.ids.index(entity_id)
+            except ValueError:
+                return None
+        self._locate(matches, entity_id)  # rows not held: the cursor goes there once it is known
+        return None
+
+    @work(thread=True, exclusive=True, group="locate", exit_on_error=False)
+    def _locate(self, matches: FilterMatches, entity_id: int) -> None:
+        index = self.kb.filtered_index(matches, entity_id)
+        if index is not None:
+            self.app.call_from_thread(self._located, matches, index)
+
+    def _located(self, matches: FilterMatches, index: int) -> None:
+        if matches is self._matches:  # not since filtered otherwise, or reloaded
+            self.move_to(index, announce=False)
 
     def watch_pack(self) -> None:
         """Another crisis (or all): its rows, from the first (the app then puts the cursor on the
