@@ -300,7 +300,7 @@ async def test_filtering_the_agreements_india_is_party_to(make_app):
         pane = app.main.lists["agreement"]
         assert names(pane) == ["Indus Waters Treaty", "Tashkent Declaration", "Simla Agreement",
                                "Lahore Declaration"]
-        assert title(pane) == "3 Agreements \u2502 party: India (4)"
+        assert title(pane) == "3 Agreements (4) \u2502 party: India"
         assert app.focused is pane and pane.cursor == 0
         assert app.shown == "agreement/indus-waters-treaty-1960"  # the detail follows to the first row
         await pilot.press("j", "j")
@@ -314,7 +314,7 @@ async def test_events_russia_took_part_in_through_its_ministers_say_via_whom(mak
         await settle(pilot, 0.3)
         await apply_filter(pilot, "participant: Russia +members")
         pane = app.main.lists["event"]
-        assert pane.count == 4 and "participant: Russia +members (4)" in title(pane)
+        assert pane.count == 4 and title(pane) == "1 Events (4) \u2502 participant: Russia +members"
         shown = lines(pane)
         assert sum("via Lavrov" in line for line in shown) == 2
         direct = [line for line in shown if "Pakistan's appeal" in line or "Russia's offer" in line]
@@ -425,7 +425,7 @@ async def test_a_filter_stays_across_the_crisis_switch_and_a_reload(make_app, tw
         assert app.crisis == "india-pakistan-2025" and pane.pane_filter is not None
         india = names(pane)
         assert india and len(india) < len(both) and set(india) <= set(both)
-        assert "from: 1961 to: 1965" in title(pane)
+        assert title(pane) == f"1 Events ({len(india)}) \u2502 from: 1961 to: 1965"
         app._database_changed()  # noqa: SLF001  (as the watch does when another process commits)
         await settle(pilot, 0.3)
         assert names(pane) == india and pane.pane_filter is not None
@@ -505,3 +505,53 @@ async def test_the_cursor_finds_its_row_in_a_pane_of_rows_not_held(make_app, mon
         await settle(pilot, 0.3)
         await settle(pilot)
         assert pane.current.ref == "event/lavrov-dar-call-2025"
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_the_two_questions_on_a_real_terminal_at_80x24(bundled_db, no_color):
+    """On a pty (TERM=xterm, and NO_COLOR): agreements India is party to, then events Russia took
+    part in through its ministers, each in a few keys; x gives every row back."""
+    import os
+
+    from .ptyterm import PtyTerminal
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm"
+    if no_color:
+        env["NO_COLOR"] = "1"
+    t = PtyTerminal([CLI, "--db", str(bundled_db)], env=env)
+    try:
+        t.wait_for("1 Events")
+        t.settle()
+        t.send("3F")
+        t.wait_for("Filter 3 Agreements")
+        t.send("party: India\r")
+        t.wait_for("3 Agreements (4) \u2502 party: Ind")  # the pane is 34 columns: the title is cut
+        t.settle()
+        screen = t.text()
+        for name in ("Indus Waters Treaty", "Tashkent Declaration", "Simla Agreement", "Lahore Declaration"):
+            assert name in screen
+        t.send("1F")
+        t.wait_for("Filter 1 Events")
+        t.send("participant: Rus")
+        t.settle()
+        t.send("\t +m")
+        t.settle()
+        t.send("\t\r")
+        t.wait_for("1 Events (4) \u2502 participant: R")
+        t.settle()
+        screen = t.text()
+        assert screen.count("via Lavrov") == 2 and "Pakistan's appeal t" in screen
+        t.send("x")
+        t.wait_gone("1 Events (4)")
+        t.send("q")
+        assert t.wait_exit() == 0
+        assert b"Traceback" not in t.raw
+        if no_color:  # not one colour escape (SGR 30-38, 40-48, 90-97, 100-107; 39 and 49 are the defaults)
+            import re
+
+            sgr = re.finditer(rb"\x1b\[([0-9;]*)m", bytes(t.raw))
+            params = {int(p) for m in sgr for p in m.group(1).split(b";") if p}
+            assert not {p for p in params if 30 <= p <= 38 or 40 <= p <= 48 or 90 <= p <= 107}
+    finally:
+        t.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -46,6 +46,26 @@ class FilterSuggester(Suggester):
         return await asyncio.to_thread(self._complete, value)
 
 
+class FilterInput(Input):
+    """The filter box: the completing key (Tab, or what the keymap gives `filter.complete`) acts as
+    it arrives. Were it left to the screen's binding, a key bubbles up after the letters typed
+    with it (a paste, SSH batching keys) have gone into the box: Tab then completed the wrong text."""
+
+    def __init__(self, *args, complete_keys: tuple[str, ...] = ("tab",), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.complete_keys = complete_keys
+
+    def on_mount(self) -> None:
+        self.cursor_blink = False  # a blink is a frame every half second, over SSH too
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.complete_keys:
+            event.stop()
+            event.prevent_default()
+            self.action_end()
+            self.action_cursor_right()  # at the end, Right takes the suggestion
+
+
 class FilterScreen(ModalScreen[PaneFilter | None]):
     """Returns the filter to apply (an empty one clears), or None when cancelled."""
 
@@ -63,8 +83,10 @@ class FilterScreen(ModalScreen[PaneFilter | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="filter-box"):
-            yield Input(self.initial, placeholder="participant: Russia +members", id="filter-input",
-                        suggester=FilterSuggester(self.kb, self.entity_type))
+            keys = getattr(self.app, "keymap", {}).get("filter.complete", "tab")
+            yield FilterInput(self.initial, placeholder="participant: Russia +members", id="filter-input",
+                              suggester=FilterSuggester(self.kb, self.entity_type),
+                              complete_keys=tuple(k.strip() for k in keys.split(",")))
             yield Static(Content(HINT), id="filter-status")
 
     def on_mount(self) -> None:

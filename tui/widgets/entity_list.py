@@ -127,13 +127,12 @@ class EntityList(RowView, can_focus=True):
         self.reload()
 
     def _show_title(self) -> None:
-        """`N Title`, and the filter with its count: data, so a Content, never markup."""
+        """`N Title (count) │ filter`: the filter's entity name is data, so a Content, never markup."""
         if self.pane_filter is None:
             self.border_title = self.title
             return
-        count = f"{self.count:,}" if self.count is not None else "…"
-        self.border_title = Content.assemble(self.title, " \u2502 ", (describe(self.pane_filter), "italic"),
-                                             f" ({count})")
+        count = f"{self.count:,}" if self.count is not None else "…"  # first: a narrow pane cuts the end
+        self.border_title = Content.assemble(self.title, f" ({count}) \u2502 ", (describe(self.pane_filter), "italic"))
 
     def index_of(self, entity_id: int, position: int | None) -> int | None:
         """The row an entity is on in this pane: `position` (its place in the unfiltered pane), or
