@@ -555,3 +555,20 @@ def test_the_two_questions_on_a_real_terminal_at_80x24(bundled_db, no_color):
             assert not {p for p in params if 30 <= p <= 38 or 40 <= p <= 48 or 90 <= p <= 107}
     finally:
         t.close()
+
+
+async def test_r_filters_the_other_panes_to_what_the_entity_shown_links_to(make_app, kb, bundled_pack):
+    app = make_app(start="actor/russia")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        assert app.main.active == "actor"
+        await pilot.press("r")
+        await settle(pilot, 0.3)
+        events, agreements = app.main.lists["event"], app.main.lists["agreement"]
+        assert app.main.active == "event" and app.focused is events
+        assert app.main.lists["actor"].pane_filter is None  # its own pane is left as it was
+        for pane in (events, agreements):
+            want = expected_related(bundled_pack, "actor/russia", None, pane.entity_type, False)
+            assert pane.count == len(want) and set(names(pane)) == {kb.row(ref).name for ref in want}
+        assert title(events).startswith(f"1 Events ({events.count}) \u2502 related: Russia")
+        assert events.count >= 2 and app.shown == events.current.ref
