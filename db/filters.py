@@ -189,13 +189,13 @@ def complete(kb: KnowledgeBase, text: str, entity_type: str) -> str | None:
         return None
     relations = {r.name for r in kb.relations()}
     if key in relations or key == ANY:
-        hits = kb.search(value, limit=8) if value and not text.endswith(" ") else []
-        if not any(h.text.lower() == value.lower() for h in hits):
-            for hit in hits:
-                if hit.tier <= 1:
-                    found = tail([hit.text], value)
-                    if found is not None:
-                        return found
+        names = kb.names_starting(value) if value and not text.endswith(" ") else ()
+        if not any(name.lower() == value.lower() for name in names):  # a whole name: on to +members
+            found = tail(list(names), value)
+            if found is not None:
+                return found
+        if value and text.endswith(" ") and not members:  # after the entity: the roll-up comes next
+            return text + MEMBERS
         if last_word and not members:
             found = tail([MEMBERS], last_word)
             if found is not None:

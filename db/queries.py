@@ -582,6 +582,21 @@ class KnowledgeBase:
                 return tuple(found)
             found.append(rows[0][0])
 
+    def names_starting(self, prefix: str, limit: int = 8) -> tuple[str, ...]:
+        """Names and aliases that begin with `prefix` (any case), shortest first: what a filter
+        prompt completes an entity to (an index range each, not a search)."""
+        prefix = " ".join(_printable(prefix).split())
+        if not prefix:
+            return ()
+        params = (prefix, prefix + "\U0010ffff", int(limit))
+        names = """SELECT name FROM entity WHERE name >= ?1 COLLATE NOCASE AND name < ?2 COLLATE NOCASE
+                   ORDER BY name COLLATE NOCASE LIMIT ?3"""
+        aliases = """SELECT alias FROM alias WHERE alias >= ?1 COLLATE NOCASE AND alias < ?2 COLLATE NOCASE
+                     ORDER BY alias COLLATE NOCASE LIMIT ?3"""
+        rows = self._all(f"""SELECT name FROM (SELECT name FROM ({names}) UNION SELECT alias FROM ({aliases}))
+                             ORDER BY length(name), name LIMIT ?3""", params)
+        return tuple(r[0] for r in rows)
+
     def match(self, entity_type: str, flt: PaneFilter, pack: str | None = None) -> FilterMatches:
         """The entities of a pane (of one crisis, `pack`, or all) that `flt` lets through, in display
         order: what `filtered_page` pages and whose count a pane shows. A filter naming an entity the
@@ -723,6 +738,19 @@ class KnowledgeBase:
         rows = self._rows_by_id(wanted)
         return [FilteredRow(rows[i], rows.get(matches.via[i]) if i in matches.via else None)
                 for i in ids if i in rows]
+
+    def admitted(self, matches: FilterMatches, entity_ids: Sequence[int]) -> set[int]:
+        """Which of these entities the filter lets through."""
+        if matches.ids is not None:
+            return set(entity_ids) & set(matches.ids)
+        found: set[int] = set()
+        with self._snapshot():
+            where = self._where(matches.entity_type, matches.filter, matches.pack)
+            for entity_id in entity_ids:
+                if self._all(f"""SELECT 1 FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                 WHERE {where.sql} AND o.entity_id = :entity""", dict(where.params, entity=entity_id)):
+                    found.add(entity_id)
+        return found
 
     def filtered_index(self, matches: FilterMatches, entity_id: int) -> int | None:
         """Which row of a filtered pane an entity is on, or None if the filter leaves it out."""

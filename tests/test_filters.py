@@ -184,6 +184,15 @@ def test_completion_offers_keys_names_kinds_crises_and_the_roll_up(kb):
     assert complete(kb, "kind: ta", "event") == "kind: talks"
     assert complete(kb, "crisis: ind", "event") == "crisis: india-pakistan-2025"
     assert complete(kb, "participant: Zzzz", "event") is None
+    assert complete(kb, "participant: Russia ", "event") == "participant: Russia +members"  # after a whole name
+    assert complete(kb, "signatory: sergei", "agreement") == "signatory: sergei Lavrov"  # as typed, then the name
+
+
+def test_names_starting_reads_names_and_aliases_shortest_first(kb):
+    assert kb.names_starting("rus")[0] == "Russia"
+    assert "Lavrov" in kb.names_starting("LAV")  # an alias, in any case
+    assert kb.names_starting("") == () and kb.names_starting("zzzz") == ()
+    assert len(kb.names_starting("a", limit=3)) <= 3
 
 
 def test_build_filter_checks_an_id_exactly(kb):
@@ -489,6 +498,8 @@ def test_many_rows_of_kind_and_dates_are_paged_in_display_order_not_held(kb, mon
         for n, ref in enumerate(held[flt]):
             assert kb.filtered_index(matches, kb.row(ref).id) == n
         assert kb.filtered_index(matches, kb.row("actor/russia").id) is None
+        ids = [kb.row(ref).id for ref in held[flt]]
+        assert kb.admitted(matches, [*ids, kb.row("actor/russia").id]) == set(ids)
 
 
 async def test_the_cursor_finds_its_row_in_a_pane_of_rows_not_held(make_app, monkeypatch):

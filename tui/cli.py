@@ -448,8 +448,9 @@ def _filtered_search(kb, text: str | None, entity_type: str | None, limit: int, 
         raise CrisisError(inert(f"no entity is of kind {parts['kind']!r}", one_line=True))
     matches = {t: kb.match(t, flt) for t in types}
     if text is not None:
-        allowed = {i for m in matches.values() for i in m.ids}
-        hits = [h for h in kb.search(text, entity_type=entity_type, limit=1000) if h.row.id in allowed][:limit]
+        found = kb.search(text, entity_type=entity_type, limit=1000)
+        allowed = {i for t, m in matches.items() for i in kb.admitted(m, [h.row.id for h in found if h.row.type == t])}
+        hits = [h for h in found if h.row.id in allowed][:limit]
         if as_json:
             click.echo(json_text([asdict(h) for h in hits]))
         elif hits:
