@@ -726,18 +726,38 @@ class KnowledgeBase:
     def filtered_page(self, matches: FilterMatches, start: int, limit: int) -> list[FilteredRow]:
         """Rows `start` to `start + limit` of a filtered pane, each with the entity it came through."""
         start = max(start, 0)
-        if matches.ids is None:  # many rows of kind, dates or crisis: read in display order from `start`
-            with self._snapshot():
-                where = self._where(matches.entity_type, matches.filter, matches.pack)
-                walked = self._all(f"""SELECT {_ROW} FROM entity_order o JOIN entity e ON e.id = o.entity_id
-                                       WHERE {where.sql} ORDER BY o.pos LIMIT {int(limit)} OFFSET {int(start)}""",
-                                   where.params)
-            return [FilteredRow(_row(r)) for r in walked]
+        if matches.ids is None:  # many rows of kind, dates or crisis: read in display order
+            return [FilteredRow(row) for row in self._walk(matches, start, limit)]
         ids = matches.ids[start:start + limit]
         wanted = set(ids) | {matches.via[i] for i in ids if i in matches.via}
         rows = self._rows_by_id(wanted)
         return [FilteredRow(rows[i], rows.get(matches.via[i]) if i in matches.via else None)
                 for i in ids if i in rows]
+
+    def _walk(self, matches: FilterMatches, start: int, limit: int) -> list[EntityRow]:
+        """Rows `start` to `start + limit` of a filter of rows not held, read in display order from
+        the nearest row whose position a page read before noted (`matches.anchors`), or back from
+        the end when that is nearer: scrolling on, or jumping to the end, reads a page's worth."""
+        n = min(limit, matches.count - start)
+        if n <= 0:
+            return []
+        below = max((i for i in matches.anchors if i < start), default=-1)
+        skip = start - below - 1  # rows between the anchor and `start`
+        from_end = matches.count - start - n
+        with self._snapshot():
+            where = self._where(matches.entity_type, matches.filter, matches.pack)
+            select = f"SELECT {_ROW}, o.pos FROM entity_order o CROSS JOIN entity e ON e.id = o.entity_id"
+            if from_end < skip:
+                rows = self._all(f"{select} WHERE {where.sql} ORDER BY o.pos DESC LIMIT {n} OFFSET {from_end}",
+                                 where.params)[::-1]
+            else:
+                params = dict(where.params, after=matches.anchors.get(below, -1))
+                rows = self._all(f"{select} WHERE {where.sql} AND o.pos > :after ORDER BY o.pos "
+                                 f"LIMIT {n} OFFSET {skip}", params)
+        if rows:
+            matches.anchors[start] = rows[0][-1]
+            matches.anchors[start + len(rows) - 1] = rows[-1][-1]
+        return [_row(r) for r in rows]
 
     def admitted(self, matches: FilterMatches, entity_ids: Sequence[int]) -> set[int]:
         """Which of these entities the filter lets through."""

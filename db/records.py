@@ -175,6 +175,9 @@ class FilterMatches:
     count: int
     ids: tuple[int, ...] | None  # None: too many to hold; `filtered_page` reads them in display order
     via: dict[int, int] = field(default_factory=dict)
+    # Where rows not held sit: row number -> display position, noted as pages are read (a cache the
+    # query layer fills, so that the next page is read from there rather than from the first row).
+    anchors: dict[int, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

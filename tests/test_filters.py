@@ -495,6 +495,11 @@ def test_many_rows_of_kind_and_dates_are_paged_in_display_order_not_held(kb, mon
         assert matches.ids is None and matches.count == len(held[flt]) >= 1
         pages = kb.filtered_page(matches, 0, 1) + kb.filtered_page(matches, 1, 100)
         assert [r.row.ref for r in pages] == list(held[flt])
+        # rows read in any order (a jump to the end, back to the middle) are the rows held there
+        fresh, want = kb.match("event", flt), list(held[flt])
+        for start in (len(want) - 1, 0, len(want) // 2, len(want) - 2, 1, len(want) // 2 + 1, len(want)):
+            got = [r.row.ref for r in kb.filtered_page(fresh, start, 2)]
+            assert got == want[start:start + 2], (flt, start)
         for n, ref in enumerate(held[flt]):
             assert kb.filtered_index(matches, kb.row(ref).id) == n
         assert kb.filtered_index(matches, kb.row("actor/russia").id) is None
