@@ -148,12 +148,20 @@ class Note(SQLModel, table=True):
 
 
 class Link(SQLModel, table=True):
-    """A typed, directed link: `subject relation object` (talks invokes Simla Agreement)."""
+    """A typed, directed link: `subject relation object` (talks invokes Simla Agreement).
+
+    Indexed from each end by relation and then the other end, so that a pane filter
+    (`participant: Russia`, rolled up through members) reads index entries only; an entity's
+    links are a prefix of the same indexes.
+    """
+
+    __table_args__ = (Index("ix_link_subject", "subject_id", "relation", "object_id"),
+                      Index("ix_link_object", "object_id", "relation", "subject_id"))
 
     id: int | None = Field(default=None, primary_key=True)
-    subject_id: int = Field(foreign_key="entity.id", index=True)
+    subject_id: int = Field(foreign_key="entity.id")
     relation: str = Field(foreign_key="relation.name")
-    object_id: int = Field(foreign_key="entity.id", index=True)
+    object_id: int = Field(foreign_key="entity.id")
     note: str | None = None
     pack_id: int | None = Field(default=None, foreign_key="pack.id")  # each pack states its own links
 

@@ -129,9 +129,9 @@ CREATE TABLE link (
 	FOREIGN KEY(pack_id) REFERENCES pack (id)
 );
 
-CREATE INDEX ix_link_object_id ON link (object_id);
+CREATE INDEX ix_link_object ON link (object_id, relation, subject_id);
 
-CREATE INDEX ix_link_subject_id ON link (subject_id);
+CREATE INDEX ix_link_subject ON link (subject_id, relation, object_id);
 
 CREATE TABLE note (
 	id INTEGER NOT NULL, 

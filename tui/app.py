@@ -511,10 +511,27 @@ class CrisisApp(App[None]):
             ("Detail", keyed(DetailView.BINDINGS)),
             ("Source reader (Enter or s on a citation)", keyed(SourceScreen.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
+            *self._filter_help(keyed),
         ]
         from .screens.help import HelpScreen
 
         self.push_screen(HelpScreen(sections))
+
+    @staticmethod
+    def _filter_help(keyed: Callable[[Iterable[BindingType]], list[Binding]]) -> list[tuple[str, list[Binding]]]:
+        """The filter prompt's keys and syntax, for the help screen (F and x are with the panes)."""
+        from .screens.filter import FilterScreen
+
+        syntax = [
+            Binding("participant: Russia", "filter_syntax(0)", "Rows linked to Russia by that relation (either way); "
+                    "related: for any relation"),
+            Binding("+members", "filter_syntax(1)", "Also through its office-holders and members (rows say via whom)"),
+            Binding("kind: talks", "filter_syntax(2)", "Rows of one kind"),
+            Binding("from: 2025-05 to: 2025-06", "filter_syntax(3)",
+                    "Dates, inclusive (2025, 2025-05 or 2025-05-10)"),
+            Binding("crisis: PACK", "filter_syntax(4)", "Rows of one crisis (pack id)"),
+        ]
+        return [("Filter prompt (F)", [*keyed(FilterScreen.BINDINGS), *syntax])]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
