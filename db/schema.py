@@ -30,6 +30,8 @@ PANE_ORDER = {
 _EXTRA_DDL = """
 CREATE INDEX IF NOT EXISTS ix_entity_name_nocase ON entity (name COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS ix_alias_nocase ON alias (alias COLLATE NOCASE);
+-- A pane filtered by kind, and the kinds a filter prompt offers (db/filters.py).
+CREATE INDEX IF NOT EXISTS ix_entity_type_kind ON entity (type, kind, date);
 -- What search reads of each entity, one column a field (tui and CLI say which matched):
 -- its name, aliases, the years of its dates, summary, notes, the notes of its links (either
 -- end), and the positions of or about it (stance and statement). Contentless: the query layer
