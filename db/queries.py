@@ -84,7 +84,7 @@ _BM25 = f"bm25(entity_fts, {', '.join(str(w) for w in FIELD_WEIGHTS.values())})"
 _OWN = "{name aliases dated summary}"  # an entity's own fields, as against its notes, links' and positions
 SNIPPET = 100  # characters of a snippet, about the match
 SNIPPET_LEAD = 20  # characters of a snippet before its first match (a list row shows ~60 at 80 columns)
-PASSAGE_LIMIT = 20  # passage hits a search screen shows
+PASSAGE_HITS = 20  # passage hits a search screen shows
 SUGGEST_CANDIDATES = 40  # words sharing trigrams with a typo, compared by edit distance
 
 
@@ -729,7 +729,7 @@ class KnowledgeBase:
 
     # --- source passages -----------------------------------------------------------
 
-    def search_passages(self, text: str, limit: int = PASSAGE_LIMIT, cancel: Cancel | None = None,
+    def search_passages(self, text: str, limit: int = PASSAGE_HITS, cancel: Cancel | None = None,
                         seconds: float | None = SEARCH_SECONDS) -> list[PassageHit]:
         """The lines of the sources' texts holding every word (the last as a prefix), best first;
         any text is safe to pass. Stopped as `search` is."""
