@@ -188,7 +188,7 @@ class CrisisApp(App[None]):
         latest = self.kb.latest_pack() if len(packs) > 1 else None
         scopes = [latest.id, None] if latest is not None else [None]
         for pack in scopes:
-            for entity_type in ("event", "actor", "agreement"):
+            for entity_type in ("event", "actor", "agreement", "place"):
                 rows = self.kb.page(entity_type, 0, 1, pack)
                 if rows:
                     self.call_from_thread(self._visit_first_found, rows[0].ref)
@@ -242,7 +242,7 @@ class CrisisApp(App[None]):
         first row of the pane in view (or of the first pane that has one)."""
         row = self.kb.row(ref) if crisis is not None else None
         if row is not None and self.kb.position(row.id, crisis) is None:
-            for kind in (entity_type, "event", "actor", "agreement"):
+            for kind in (entity_type, "event", "actor", "agreement", "place"):
                 rows = self.kb.page(kind, 0, 1, crisis)
                 if rows:
                     self.call_from_thread(self._refiltered, ref, crisis, rows[0].ref)
@@ -489,6 +489,17 @@ class CrisisApp(App[None]):
         yield SystemCommand("Forward", "Go forward again", self.action_forward)
         yield SystemCommand("History", "Show where you have been", self.action_history)
         yield SystemCommand("Help", "List every key", self.action_help)
+        yield from self._layout_commands(screen)
+
+    def _layout_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette's Keys is our help (the same list as `?`, not Textual's panel beside the
+        panes); Zoom and Restore are `z`'s (the key bar stays, unlike Textual's Maximize)."""
+        yield SystemCommand("Keys", "List every key (as ? does)", self.action_help)
+        if isinstance(screen, MainScreen) and not screen.is_tiny:
+            if screen.maximized is not None:
+                yield SystemCommand("Restore panes", "Give the zoomed pane's neighbours back (z)", screen.action_zoom)
+            elif screen.focused is not None:
+                yield SystemCommand("Zoom pane", "The focused pane alone, to read (z)", screen.action_zoom)
 
     # --- errors ------------------------------------------------------------------
 
