@@ -297,7 +297,8 @@ class DetailView(RowView, can_focus=True):
             self.notify("Its sources are the numbered lines under it", timeout=3)
 
     def on_click(self, event: events.Click) -> None:
-        line = self.scroll_offset.y + event.y
+        at = event.get_content_offset(self)  # inside the border and padding (the pane's y counts the border)
+        line = self.scroll_offset.y + at.y if at is not None else -1
         if 0 <= line < len(self._lines):
             item = self._lines[line][0]
             if self.items[item].target is not None:

@@ -317,7 +317,11 @@ class EntityList(RowView, can_focus=True):
             self.post_message(self.Opened(self, row))
 
     def on_click(self, event: events.Click) -> None:
-        self.move_to(self.row_of_line(self.scroll_offset.y + event.y)[0])
+        at = event.get_content_offset(self)  # inside the border (the pane's y counts it)
+        if at is not None and self.count:
+            index = self.row_of_line(self.scroll_offset.y + at.y)[0]
+            if index < self.count:
+                self.move_to(index)
 
     def announce(self) -> None:
         """Tell the app which row the cursor is on (when the user turns to this pane)."""
