@@ -518,3 +518,25 @@ def test_places_and_readable_names_on_a_pty_at_80x24_without_colour(places_db):
         assert b"pwned\x07" not in t.raw and b"Traceback" not in t.raw
     finally:
         t.close()
+
+
+def test_enter_and_b_typed_together_go_there_and_back_to_the_fifth_link(bundled_db):
+    """Sent in one write (pasted, or batched by SSH or tmux): `b` was handled before the link
+    was followed, so it found nothing to go back to and the link was followed after it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM",)}
+    env.update(TERM="xterm", NO_COLOR="1")
+    t = PtyTerminal([CLI, "--db", str(bundled_db), "open", "actor/india"], env=env)
+    try:
+        t.wait_for("Referred to by")
+        t.settle(0.3)
+        t.send("ljjjj")  # the fifth link: office-holders: Narendra Modi
+        t.settle(0.3)
+        t.send("\rb")
+        t.wait_for("[b:- f:1]  India")
+        t.settle(0.5)
+        cursor = [t.screen.display[y][38:] for y in range(3, t.rows - 2) if t.screen.buffer[y][40].reverse]
+        assert cursor and "office-holders: Narendra Modi" in cursor[0], t.text()
+        t.send("q")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -361,6 +362,16 @@ class CrisisApp(App[None]):
             self.history.visit(self.shown)  # a previewed page a link is followed from: back comes to it
             self._entry_shown = (self.history.serial, self.shown)  # and to where its cursor was
         self.visit(message.ref)
+
+    def act_now(self, message: Message) -> bool:
+        """Act on a pane's Enter at once, before the keys typed after it (tui/messages.py)."""
+        if isinstance(message, DetailView.Follow):
+            self._follow(message)
+        elif isinstance(message, EntityList.Opened):
+            self._opened(message)
+        else:
+            return False
+        return True
 
     @on(DetailView.ShowCitation)
     def _citation(self, message: DetailView.ShowCitation) -> None:

@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from ...db.records import CitationView, EntityDetail, EntityRow
 from .. import shown
+from ..messages import act_now
 from ..outline import (
     Citation,
     Facts,
@@ -307,7 +308,7 @@ class DetailView(RowView, can_focus=True):
 
     def _open(self, target: Target | None) -> None:
         if isinstance(target, EntityRow):
-            self.post_message(self.Follow(target.ref))
+            act_now(self, self.Follow(target.ref))
         elif isinstance(target, CitationView):
             self.post_message(self.ShowCitation(target))
 

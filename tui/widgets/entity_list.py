@@ -21,6 +21,7 @@ from textual.strip import Strip
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow
 from .. import shown
+from ..messages import act_now
 from ..outline import row_date
 from .row_view import RowView, fit, set_rows
 from .wrap import wrap_spans
@@ -314,7 +315,7 @@ class EntityList(RowView, can_focus=True):
     def action_open(self) -> None:
         row = self.current
         if row is not None:
-            self.post_message(self.Opened(self, row))
+            act_now(self, self.Opened(self, row))
 
     def on_click(self, event: events.Click) -> None:
         at = event.get_content_offset(self)  # inside the border (the pane's y counts it)
