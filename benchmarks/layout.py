@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import CLI, COLS, ENV, ROWS, Timed, pct  # noqa: E402
 
 
-def measure(db: Path, cli: list[str], presses: int) -> dict[str, float]:
+def measure(db: Path, cli: list[str], presses: int, moves_only: bool = False) -> dict[str, float]:
     t = Timed([*cli, "--db", str(db)], COLS, ROWS, ENV)
     out: dict[str, float] = {}
     try:
@@ -42,6 +42,10 @@ def measure(db: Path, cli: list[str], presses: int) -> dict[str, float]:
         t.send("2")
         t.settle(0.3)
         keys("actors: down", "j")
+        if moves_only:  # a build without the layout keys (to compare the moves)
+            t.send("q")
+            t.wait_exit()
+            return out
         keys("places: 4", "4", before="1")
         keys("list: z (zoom)", "z", before="")  # every other press restores
         t.send("1")
@@ -62,8 +66,9 @@ def main() -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--cli", help="another crisis-tui to compare (its console script)")
     parser.add_argument("--presses", type=int, default=30)
+    parser.add_argument("--moves-only", action="store_true", help="only the list moves (for a build before #15)")
     args = parser.parse_args()
-    result = measure(args.db, [args.cli] if args.cli else CLI, args.presses)
+    result = measure(args.db, [args.cli] if args.cli else CLI, args.presses, args.moves_only)
     print(f"| {args.db.name} | ms |\n|---|---|")
     for name, value in result.items():
         print(f"| {name} | {value:.1f} |")

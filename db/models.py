@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import PrimaryKeyConstraint
+from sqlalchemy import Index, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from .constants import SCHEMA_VERSION
@@ -69,7 +69,7 @@ class Source(SQLModel, table=True):
     date: str | None = None
     address: str | None = None
     text: str | None = None
-    via: str | None = None
+    via: str | None = Field(default=None, index=True)  # indexed: the sources quoted via one (the source reader)
     pack_id: int | None = Field(default=None, foreign_key="pack.id")  # the pack that states it
 
 
@@ -148,12 +148,20 @@ class Note(SQLModel, table=True):
 
 
 class Link(SQLModel, table=True):
-    """A typed, directed link: `subject relation object` (talks invokes Simla Agreement)."""
+    """A typed, directed link: `subject relation object` (talks invokes Simla Agreement).
+
+    Indexed from each end by relation and then the other end, so that a pane filter
+    (`participant: Russia`, rolled up through members) reads index entries only; an entity's
+    links are a prefix of the same indexes.
+    """
+
+    __table_args__ = (Index("ix_link_subject", "subject_id", "relation", "object_id"),
+                      Index("ix_link_object", "object_id", "relation", "subject_id"))
 
     id: int | None = Field(default=None, primary_key=True)
-    subject_id: int = Field(foreign_key="entity.id", index=True)
+    subject_id: int = Field(foreign_key="entity.id")
     relation: str = Field(foreign_key="relation.name")
-    object_id: int = Field(foreign_key="entity.id", index=True)
+    object_id: int = Field(foreign_key="entity.id")
     note: str | None = None
     pack_id: int | None = Field(default=None, foreign_key="pack.id")  # each pack states its own links
 
@@ -188,10 +196,14 @@ class Citation(SQLModel, table=True):
     """A passage that states a fact: the quote, its source and where it sits in the source text.
 
     Stored in the order of what it cites (subject, subject_id, id), so that a record's
-    citations sit together and need no index of their own (5M rows at 1M events).
+    citations sit together and need no index of their own (5M rows at 1M events). The
+    index by source and offset is the source reader's: every passage of a source and what
+    cites each, read from the index alone (it holds the key: subject, subject_id, id).
     """
 
-    __table_args__ = (PrimaryKeyConstraint("subject", "subject_id", "id"), {"sqlite_with_rowid": False})
+    __table_args__ = (PrimaryKeyConstraint("subject", "subject_id", "id"),
+                      Index("ix_citation_source_offset", "source_id", "offset"),
+                      {"sqlite_with_rowid": False})
 
     id: int
     subject: str  # "entity", "link", "position" or "note"

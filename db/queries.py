@@ -22,7 +22,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, get_type_hints
 
 from .constants import SCHEMA_VERSION
@@ -31,13 +31,21 @@ from .location import sqlite_path
 from .readers import Cancel, Readers, open_connection, problem
 from .records import (
     CitationView,
+    CitingRecord,
     EntityDetail,
     EntityRow,
+    FilteredRow,
+    FilterMatches,
     LinkView,
     NoteView,
     PackView,
+    PaneFilter,
+    Passage,
+    PassageCiters,
     PositionView,
+    RelationView,
     SearchHit,
+    SourcePassages,
     SourceText,
     Statement,
 )
@@ -69,9 +77,25 @@ _ROW = _select("e", _ROW_FIELDS)
 _DETAIL = f"SELECT {_ROW}, {_select('e', _DETAIL_FIELDS)} FROM entity e WHERE e.ref = ?"
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
 RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
+PASSAGE_LIMIT = 2000  # passages of one text the source reader marks; it says how many more there are
+SAME_START = 8  # quotes read for the length of a passage (the longest of those starting at its place)
+CITER_LIMIT = 20  # records listed under a passage; the reader says how many more cite it
+VIA_LIMIT = 500  # sources quoted via one text that the reader reads passages of
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
+ROLL_UP = ("office-holder-of", "member-of")  # the relations a filter's roll-up follows to members
+MATERIALIZE = 20_000  # a filter of kind, dates or crisis letting through more rows pages them as asked
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """A filter's conditions on `o` (entity_order) and `e` (entity), and their parameters."""
+
+    sql: str
+    params: dict[str, Any]
+    crisis: bool  # narrowed to a crisis other than the pane's
+    span: int | None  # the rows of a date range, where the pane is in date order
 
 
 def _size(path) -> int:
@@ -222,7 +246,7 @@ class KnowledgeBase:
         """One read transaction, so that an import committing meanwhile is seen whole or not at all."""
         return self._readers.transaction()
 
-    def _all(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def _all(self, sql: str, params: tuple | dict[str, Any] = ()) -> list[tuple]:
         return self._readers.run(sql, params)
 
     # --- lists -------------------------------------------------------------------
@@ -450,11 +474,88 @@ class KnowledgeBase:
     def source(self, source_id: str) -> SourceText | None:
         """A source with the text its passages are quoted from (its own or its `via` source's)."""
         rows = self._all(
-            """SELECT s.id, s.title, s.address, coalesce(s.text, v.text)
+            """SELECT s.id, s.title, s.address, coalesce(s.text, v.text), s.publisher, s.date,
+                      CASE WHEN s.text IS NULL THEN s.via END, CASE WHEN s.text IS NULL THEN v.title END
                FROM source s LEFT JOIN source v ON v.id = s.via WHERE s.id = ?""",
             (source_id,),
         )
         return SourceText(*rows[0]) if rows else None
+
+    # --- the source reader ---------------------------------------------------------
+
+    def source_passages(self, document: str, limit: int = PASSAGE_LIMIT) -> SourcePassages:
+        """Every cited passage of the text of source `document` (its own and those of the sources
+        quoted via it), in the order of the text, up to `limit`; read by the index of citations
+        by source and offset."""
+        with self._snapshot():
+            ids = [document, *(i for (i,) in self._all(
+                "SELECT id FROM source WHERE via = ? AND text IS NULL ORDER BY id LIMIT ?", (document, VIA_LIMIT)))]
+            marks = ",".join("?" * len(ids))
+            # Grouped from the index alone; each passage's length from a few of its quotes
+            # (quotes starting at one place may differ in length), not from each of its citations.
+            rows = self._all(
+                f"""SELECT g.at, (SELECT max(length(q.quote)) FROM (SELECT quote FROM citation c
+                                  WHERE c.source_id = g.src AND c."offset" = g.at LIMIT {SAME_START}) q),
+                           g.n, g.src
+                    FROM (SELECT "offset" AS at, count(*) AS n, min(source_id) AS src FROM citation
+                          WHERE source_id IN ({marks}) AND "offset" IS NOT NULL
+                          GROUP BY "offset" ORDER BY "offset" LIMIT ?) g""", (*ids, limit + 1))
+            total, not_found = self._all(
+                f"""SELECT count(*), count(*) - count("offset") FROM citation WHERE source_id IN ({marks})""",
+                tuple(ids))[0]
+            more = 0
+            if len(rows) > limit:
+                rows = rows[:limit]
+                more = self._all(f"""SELECT count(DISTINCT "offset") FROM citation
+                                     WHERE source_id IN ({marks}) AND "offset" IS NOT NULL""",
+                                 tuple(ids))[0][0] - limit
+            sources = {r[0]: SourceText(r[0], r[1], r[2], None, r[3], r[4]) for r in self._all(
+                f"SELECT id, title, address, publisher, date FROM source WHERE id IN ({marks})", tuple(ids))}
+        passages = tuple(Passage(offset, length, count, source) for offset, length, count, source in rows)
+        return SourcePassages(passages, total, more, not_found, sources)
+
+    def passage_citers(self, sources: Sequence[str], offset: int, limit: int = CITER_LIMIT) -> PassageCiters:
+        """The records citing the passage at `offset` of a text (through any of `sources`, the
+        document and those quoted via it), up to `limit`, and how many there are."""
+        ids = list(sources)[:VIA_LIMIT + 1]
+        marks = ",".join("?" * len(ids))
+        where = f'source_id IN ({marks}) AND "offset" = ?'
+        with self._snapshot():
+            total = self._all(f"SELECT count(*) FROM citation WHERE {where}", (*ids, offset))[0][0]
+            cites = self._all(f"SELECT subject, subject_id, source_id FROM citation WHERE {where} LIMIT ?",
+                              (*ids, offset, limit))
+            found: dict[tuple[str, int], tuple[str, str, str]] = {}  # (kind, id) -> (ref, label, record)
+            for kind in ("entity", "link", "position", "note"):
+                wanted = sorted({subject_id for subject, subject_id, _ in cites if subject == kind})
+                if wanted:
+                    found.update(((kind, i), (ref, label, record))
+                                 for i, ref, label, record in self._citing(kind, wanted))
+        records = tuple(CitingRecord(kind, *found[(kind, subject_id)], source)
+                        for kind, subject_id, source in cites if (kind, subject_id) in found)
+        return PassageCiters(records, total)
+
+    def _citing(self, kind: str, ids: list[int]) -> list[tuple]:
+        """(id, entity ref to go to, a line saying the record, its id as packs write it) for records of a kind."""
+        marks = ",".join("?" * len(ids))
+        if kind == "entity":
+            rows = self._all(f"SELECT id, ref, name, type FROM entity WHERE id IN ({marks})", tuple(ids))
+            return [(i, ref, f"{name} ({kind_})", ref) for i, ref, name, kind_ in rows]
+        if kind == "note":
+            rows = self._all(f"""SELECT n.id, e.ref, e.name, n.text FROM note n JOIN entity e ON e.id = n.entity_id
+                                 WHERE n.id IN ({marks})""", tuple(ids))
+            return [(i, ref, f"note on {name}: {text}", ref) for i, ref, name, text in rows]
+        if kind == "position":
+            rows = self._all(f"""SELECT p.id, a.ref, a.name, p.stance, p.topic, p.ref FROM position p
+                                 JOIN entity a ON a.id = p.actor_id WHERE p.id IN ({marks})""", tuple(ids))
+            return [(i, ref, f"{name} {stance}: {topic}", pref) for i, ref, name, stance, topic, pref in rows]
+        rows = self._all(
+            f"""SELECT k.id, s.ref, s.name, coalesce(w.label, r.label), o.name, k.relation, o.ref
+                FROM link k JOIN entity s ON s.id = k.subject_id JOIN entity o ON o.id = k.object_id
+                JOIN relation r ON r.name = k.relation
+                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
+                WHERE k.id IN ({marks})""", tuple(ids))
+        return [(i, ref, f"{name} - {label} - {other}", f"{ref} {relation} {other_ref}")
+                for i, ref, name, label, other, relation, other_ref in rows]
 
     # --- search ------------------------------------------------------------------
 
@@ -548,6 +649,243 @@ class KnowledgeBase:
             params,
         )
         add(rows, "text", 2)
+
+    # --- pane filters (issue #15) -----------------------------------------------------
+
+    def relations(self) -> tuple[RelationView, ...]:
+        """Every relation of the database's vocabulary, by name."""
+        return tuple(RelationView(*r) for r in self._all("SELECT name, label, inverse FROM relation ORDER BY name"))
+
+    def kinds(self, entity_type: str) -> tuple[str, ...]:
+        """The kinds the entities of a type have, in order (an index seek per kind, at any size)."""
+        found: list[str] = []
+        while True:
+            after = found[-1] if found else ""
+            rows = self._all("SELECT kind FROM entity WHERE type = ? AND kind > ? ORDER BY kind LIMIT 1",
+                             (entity_type, after))
+            if not rows or len(found) >= 1000:
+                return tuple(found)
+            found.append(rows[0][0])
+
+    def names_starting(self, prefix: str, limit: int = 8) -> tuple[str, ...]:
+        """Names and aliases that begin with `prefix` (any case), shortest first: what a filter
+        prompt completes an entity to (an index range each, not a search)."""
+        prefix = " ".join(_printable(prefix).split())
+        if not prefix:
+            return ()
+        params = (prefix, prefix + "\U0010ffff", int(limit))
+        names = """SELECT name FROM entity WHERE name >= ?1 COLLATE NOCASE AND name < ?2 COLLATE NOCASE
+                   ORDER BY name COLLATE NOCASE LIMIT ?3"""
+        aliases = """SELECT alias FROM alias WHERE alias >= ?1 COLLATE NOCASE AND alias < ?2 COLLATE NOCASE
+                     ORDER BY alias COLLATE NOCASE LIMIT ?3"""
+        rows = self._all(f"""SELECT name FROM (SELECT name FROM ({names}) UNION SELECT alias FROM ({aliases}))
+                             ORDER BY length(name), name LIMIT ?3""", params)
+        return tuple(r[0] for r in rows)
+
+    def match(self, entity_type: str, flt: PaneFilter, pack: str | None = None) -> FilterMatches:
+        """The entities of a pane (of one crisis, `pack`, or all) that `flt` lets through, in display
+        order: what `filtered_page` pages and whose count a pane shows. A filter naming an entity the
+        database does not hold matches nothing.
+
+        A filter of a relation reads its rows whole (the entities linked, found from the link
+        indexes, put in display order). One of kind, dates and crisis alone counts its rows from
+        an index and, when they are many, reads none yet: its pages are read in display order as
+        they are asked for (`ids` is None then)."""
+        with self._snapshot():
+            where = self._where(entity_type, flt, pack)
+            if flt.related_to is not None:
+                ids, via = self._related(flt, where)
+                return FilterMatches(entity_type, flt, pack, len(ids), tuple(ids), via)
+            total = self._count_where(entity_type, flt, where)
+            if total > MATERIALIZE:
+                return FilterMatches(entity_type, flt, pack, total, None)
+            rows = self._all(f"""SELECT o.entity_id FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
+                                 WHERE e.type = :type AND {where.sql} ORDER BY o.pos""", where.params)
+            return FilterMatches(entity_type, flt, pack, len(rows), tuple(r[0] for r in rows))
+
+    def _where(self, entity_type: str, flt: PaneFilter, pack: str | None) -> _Where:
+        """The conditions on `o` (entity_order) and `e` (entity) that a filter's kind, dates and
+        crisis make, in a pane of `pack` (or all)."""
+        crisis = flt.crisis if flt.crisis != pack else None
+        if pack is None and crisis is not None:
+            pack, crisis = crisis, None  # the crisis's own display order
+        where = ["o.pack_id = :scope", "o.type = :type"]
+        params: dict[str, Any] = {"scope": self._scope(pack), "type": entity_type}
+        if crisis is not None:
+            where.append("(e.pack_id = :crisis OR EXISTS (SELECT 1 FROM entity_pack ep "
+                         "WHERE ep.entity_id = e.id AND ep.pack_id = :crisis))")
+            rows = self._all("SELECT id FROM pack WHERE ref = ?", (crisis,))
+            params["crisis"] = rows[0][0] if rows else -1
+        if flt.kind is not None:
+            where.append("e.kind = :kind")
+            params["kind"] = flt.kind
+        span = None
+        if flt.date_from or flt.date_to:
+            where.append("e.date IS NOT NULL")
+            if flt.date_from:
+                where.append("e.date >= :date_from")
+                params["date_from"] = flt.date_from
+            if flt.date_to:
+                where.append("e.date < :date_to")
+                params["date_to"] = flt.date_to + "\x7f"  # `2025-05` takes all of May
+            low, high = self._date_positions(params["scope"], entity_type, flt.date_from, flt.date_to)
+            if low is not None and high is not None:  # the pane is in date order: a range of positions
+                where.append("o.pos >= :low AND o.pos < :high")
+                params.update(low=low, high=high)
+                span = high - low
+        return _Where(" AND ".join(where), params, crisis is not None, span)
+
+    def _count_where(self, entity_type: str, flt: PaneFilter, where: _Where) -> int:
+        """How many rows a filter of kind, dates and crisis lets through: from the positions or the
+        (type, kind, date) index where it can, else by reading the pane's rows."""
+        if where.params["scope"] == 0 and not where.crisis:  # the pane of all: every entity of the type
+            if flt.kind is None and where.span is not None:
+                return where.span
+            if flt.kind is not None:
+                dates = ""
+                if flt.date_from or flt.date_to:
+                    dates = " AND e.date IS NOT NULL" + (" AND e.date >= :date_from" if flt.date_from else "") \
+                        + (" AND e.date < :date_to" if flt.date_to else "")
+                return self._all(f"SELECT count(*) FROM entity e WHERE e.type = :type AND e.kind = :kind{dates}",
+                                 where.params)[0][0]
+        return self._all(f"SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id WHERE {where.sql}",
+                         where.params)[0][0]
+
+    def _related(self, flt: PaneFilter, where: _Where) -> tuple[list[int], dict[int, int]]:
+        root = self._all("SELECT id FROM entity WHERE ref = ?", (flt.related_to,))
+        if not root:
+            return [], {}
+        params = dict(where.params, root=root[0][0])
+        relation = ""
+        if flt.relation is not None:
+            relation = "AND l.relation = :relation"
+            params["relation"] = flt.relation
+        members = ("SELECT l.subject_id FROM link l JOIN members m ON l.object_id = m.id "
+                   f"WHERE l.relation IN ({', '.join(repr(r) for r in ROLL_UP)})") if flt.through_members else ""
+        # From the hits to their positions (CROSS JOIN keeps that order: not a scan of the pane)
+        rows = self._all(
+            f"""WITH RECURSIVE members(id) AS (SELECT :root {"UNION " + members if members else ""}),
+                hits(id, via) AS (
+                    SELECT l.subject_id, m.id FROM members m CROSS JOIN link l ON l.object_id = m.id
+                    WHERE 1 {relation}
+                    UNION ALL
+                    SELECT l.object_id, m.id FROM members m CROSS JOIN link l ON l.subject_id = m.id
+                    WHERE 1 {relation}),
+                found(id, via) AS (SELECT id, min(CASE WHEN via = :root THEN 0 ELSE via END) FROM hits
+                                   WHERE id <> :root GROUP BY id)
+                SELECT o.entity_id, h.via FROM found h CROSS JOIN entity_order o ON o.entity_id = h.id
+                {"CROSS JOIN entity e ON e.id = o.entity_id" if "e." in where.sql else ""}
+                WHERE {where.sql} ORDER BY o.pos""",
+            params,
+        )
+        return [r[0] for r in rows], {r[0]: r[1] for r in rows if r[1]}
+
+    def _date_positions(self, scope: int, entity_type: str, date_from: str | None,
+                        date_to: str | None) -> tuple[int | None, int | None]:
+        """Where a date range begins and ends in a pane kept in date order (events, agreements): a
+        binary search over positions, a few index seeks at any size; (None, None) for other panes."""
+        from .schema import PANE_ORDER
+
+        if not PANE_ORDER.get(entity_type, "").startswith("date IS NULL, date"):
+            return None, None
+        count = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity_order WHERE pack_id = ? AND type = ?",
+                          (scope, entity_type))[0][0]
+
+        def first(date: str) -> int:  # the first position whose date is `date` or later (or none)
+            lo, hi = 0, count
+            while lo < hi:
+                mid = (lo + hi) // 2
+                found = self._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
+                                  "WHERE o.pack_id = ? AND o.type = ? AND o.pos = ?", (scope, entity_type, mid))
+                value = found[0][0] if found else None
+                if value is None or value >= date:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            return lo
+
+        low = first(date_from) if date_from else 0
+        high = first(date_to + "\x7f") if date_to else first("\U0010ffff")
+        return low, max(low, high)
+
+    def filtered_page(self, matches: FilterMatches, start: int, limit: int) -> list[FilteredRow]:
+        """Rows `start` to `start + limit` of a filtered pane, each with the entity it came through."""
+        start = max(start, 0)
+        if matches.ids is None:  # many rows of kind, dates or crisis: read in display order
+            return [FilteredRow(row) for row in self._walk(matches, start, limit)]
+        ids = matches.ids[start:start + limit]
+        wanted = set(ids) | {matches.via[i] for i in ids if i in matches.via}
+        rows = self._rows_by_id(wanted)
+        return [FilteredRow(rows[i], rows.get(matches.via[i]) if i in matches.via else None)
+                for i in ids if i in rows]
+
+    def _walk(self, matches: FilterMatches, start: int, limit: int) -> list[EntityRow]:
+        """Rows `start` to `start + limit` of a filter of rows not held, read in display order from
+        the nearest row whose position a page read before noted (`matches.anchors`), or back from
+        the end when that is nearer: scrolling on, or jumping to the end, reads a page's worth."""
+        n = min(limit, matches.count - start)
+        if n <= 0:
+            return []
+        below = max((i for i in matches.anchors if i < start), default=-1)
+        skip = start - below - 1  # rows between the anchor and `start`
+        from_end = matches.count - start - n
+        with self._snapshot():
+            where = self._where(matches.entity_type, matches.filter, matches.pack)
+            select = f"SELECT {_ROW}, o.pos FROM entity_order o CROSS JOIN entity e ON e.id = o.entity_id"
+            if from_end < skip:
+                rows = self._all(f"{select} WHERE {where.sql} ORDER BY o.pos DESC LIMIT {n} OFFSET {from_end}",
+                                 where.params)[::-1]
+            else:
+                params = dict(where.params, after=matches.anchors.get(below, -1))
+                rows = self._all(f"{select} WHERE {where.sql} AND o.pos > :after ORDER BY o.pos "
+                                 f"LIMIT {n} OFFSET {skip}", params)
+        if rows:
+            matches.anchors[start] = rows[0][-1]
+            matches.anchors[start + len(rows) - 1] = rows[-1][-1]
+        return [_row(r) for r in rows]
+
+    def admitted(self, matches: FilterMatches, entity_ids: Sequence[int]) -> set[int]:
+        """Which of these entities the filter lets through."""
+        if matches.ids is not None:
+            return set(entity_ids) & set(matches.ids)
+        found: set[int] = set()
+        with self._snapshot():
+            where = self._where(matches.entity_type, matches.filter, matches.pack)
+            for entity_id in entity_ids:
+                if self._all(f"""SELECT 1 FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                 WHERE {where.sql} AND o.entity_id = :entity""", dict(where.params, entity=entity_id)):
+                    found.add(entity_id)
+        return found
+
+    def filtered_index(self, matches: FilterMatches, entity_id: int) -> int | None:
+        """Which row of a filtered pane an entity is on, or None if the filter leaves it out."""
+        if matches.ids is not None:
+            try:
+                return matches.ids.index(entity_id)
+            except ValueError:
+                return None
+        with self._snapshot():
+            where = self._where(matches.entity_type, matches.filter, matches.pack)
+            params = dict(where.params, entity=entity_id)
+            found = self._all(f"""SELECT o.pos FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                  WHERE {where.sql} AND o.entity_id = :entity""", params)
+            if not found:
+                return None
+            params["pos"] = found[0][0]
+            return self._all(f"""SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                                 WHERE {where.sql} AND o.pos < :pos""", params)[0][0]
+
+    def _rows_by_id(self, ids: set[int]) -> dict[int, EntityRow]:
+        found: dict[int, EntityRow] = {}
+        wanted = sorted(ids)
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at:at + 500]
+            rows = self._all(f"SELECT {_ROW} FROM entity e WHERE e.id IN ({', '.join('?' * len(chunk))})",
+                             tuple(chunk))
+            for r in rows:
+                row = _row(r)
+                found[row.id] = row
+        return found
 
     # --- everything ----------------------------------------------------------------
 

@@ -153,7 +153,7 @@ class Readers:
         finally:
             local.cancel, local.deadline = before
 
-    def run(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def run(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
         """All rows of one statement on this thread's connection; any SQLite error as one line."""
         reader = self._reader()
         local = self._local

@@ -134,3 +134,115 @@ class SourceText:
     title: str
     address: str | None
     text: str | None
+    publisher: str | None = None
+    date: str | None = None
+    via: str | None = None  # the source whose text holds its passages, if not its own
+    via_title: str | None = None
+
+    @property
+    def document(self) -> str:
+        """The id of the source whose text this is (its `via`, or itself)."""
+        return self.via or self.id
+
+
+# --- the source reader: every passage of a text, and what cites each ---------------------
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A cited stretch of a source's text: where it is, and how many citations quote it there."""
+
+    offset: int  # where it starts in the text (as `text.find(quote)` placed it)
+    length: int  # of its longest quote starting there
+    citations: int  # how many records cite it
+    source_id: str  # a source citing it (the document or one quoted via it)
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePassages:
+    """The passages of one text in order (up to a limit), and what is left out or not found."""
+
+    passages: tuple[Passage, ...]
+    citations: int  # citations of the text in all (each passage's and those whose quote is not found)
+    more: int = 0  # passages past the limit, not listed
+    not_found: int = 0  # citations whose quote is not in the stored text
+    sources: dict[str, SourceText] = field(default_factory=dict)  # those citing it, without texts
+
+
+@dataclass(frozen=True, slots=True)
+class CitingRecord:
+    """A record that cites a passage: what it is, a line saying it, and the entity to go to."""
+
+    kind: str  # "entity", "link", "position" or "note"
+    ref: str  # the entity it belongs to (a link's subject, a position's actor, a note's entity)
+    label: str  # one line: the entity's name, "A - label - B", "actor stance: topic"
+    record: str  # its id as packs write it: an entity id, "subject relation object", a position id
+    source_id: str  # the source it cites
+
+
+@dataclass(frozen=True, slots=True)
+class PassageCiters:
+    """The records citing one passage, up to a limit, and how many there are in all."""
+
+    records: tuple[CitingRecord, ...]
+    total: int
+
+
+# --- pane filters (issue #15) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaneFilter:
+    """What a pane is narrowed to; every part is optional and they all apply together.
+
+    `related_to` is an entity id: rows linked to it either way, by `relation` (a relation
+    name) or by any relation (None); with `through_members`, also rows linked to whoever is
+    an `office-holder-of` or `member-of` it (and their members in turn): such a row is
+    marked with the entity it came through. `date_from` and `date_to` are ISO dates or their
+    beginnings (`2025`, `2025-05`), inclusive: `to 2025-05` takes all of May.
+    """
+
+    related_to: str | None = None
+    relation: str | None = None
+    through_members: bool = False
+    kind: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    crisis: str | None = None  # a pack id
+    related_name: str | None = None  # the entity's name, for saying what the filter is
+
+    @property
+    def empty(self) -> bool:
+        return not (self.related_to or self.kind or self.date_from or self.date_to or self.crisis)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterMatches:
+    """The entities of one pane a filter lets through, in display order, and for each row
+    found only through a member or office-holder, that entity's id (`via`)."""
+
+    entity_type: str
+    filter: PaneFilter
+    pack: str | None
+    count: int
+    ids: tuple[int, ...] | None  # None: too many to hold; `filtered_page` reads them in display order
+    via: dict[int, int] = field(default_factory=dict)
+    # Where rows not held sit: row number -> display position, noted as pages are read (a cache the
+    # query layer fills, so that the next page is read from there rather than from the first row).
+    anchors: dict[int, int] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FilteredRow:
+    """A row of a filtered pane; `via` is the member or office-holder it came through, if any."""
+
+    row: EntityRow
+    via: EntityRow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelationView:
+    """A relation of the vocabulary: its name and how a link of it reads each way."""
+
+    name: str
+    label: str
+    inverse: str

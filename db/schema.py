@@ -28,6 +28,8 @@ PANE_ORDER = {
 _EXTRA_DDL = """
 CREATE INDEX IF NOT EXISTS ix_entity_name_nocase ON entity (name COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS ix_alias_nocase ON alias (alias COLLATE NOCASE);
+-- A pane filtered by kind, and the kinds a filter prompt offers (db/filters.py).
+CREATE INDEX IF NOT EXISTS ix_entity_type_kind ON entity (type, kind, date);
 CREATE VIEW IF NOT EXISTS entity_search (id, name, aliases, summary) AS
     SELECT e.id, e.name,
            coalesce((SELECT group_concat(a.alias, ' | ') FROM alias a WHERE a.entity_id = e.id), ''),

@@ -63,6 +63,8 @@ CREATE TABLE source (
 	FOREIGN KEY(pack_id) REFERENCES pack (id)
 );
 
+CREATE INDEX ix_source_via ON source (via);
+
 CREATE TABLE alias (
 	id INTEGER NOT NULL, 
 	entity_id INTEGER NOT NULL, 
@@ -88,6 +90,8 @@ CREATE TABLE citation (
 	FOREIGN KEY(source_id) REFERENCES source (id)
 )
  WITHOUT ROWID;
+
+CREATE INDEX ix_citation_source_offset ON citation (source_id, "offset");
 
 CREATE TABLE entity_order (
 	pack_id INTEGER NOT NULL, 
@@ -125,9 +129,9 @@ CREATE TABLE link (
 	FOREIGN KEY(pack_id) REFERENCES pack (id)
 );
 
-CREATE INDEX ix_link_object_id ON link (object_id);
+CREATE INDEX ix_link_object ON link (object_id, relation, subject_id);
 
-CREATE INDEX ix_link_subject_id ON link (subject_id);
+CREATE INDEX ix_link_subject ON link (subject_id, relation, object_id);
 
 CREATE TABLE note (
 	id INTEGER NOT NULL, 

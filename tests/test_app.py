@@ -231,9 +231,8 @@ async def test_citation_opens_the_passage_in_its_source(make_app):
         await settle(pilot)
         await follow(pilot, '"in line with the 1972 Simla Agreement')
         assert isinstance(app.screen, SourceScreen)
-        passage = app.screen.query_one("#source-passage", Static)
-        assert "in line with the 1972 Simla Agreement" in str(passage.render())
-        box = app.screen.query_one("#source-box")
+        assert "in line with the 1972 Simla Agreement" in app.screen.current_quote
+        box = app.screen.view
         await settle(pilot)
         opened_at = box.scroll_y
         await pilot.press("g")  # to the top: the source's title
@@ -254,9 +253,8 @@ async def test_s_on_a_link_shows_the_passage_the_link_is_cited_to(make_app, monk
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, SourceScreen)
-        passage = str(app.screen.query_one("#source-passage", Static).render())
-        assert "Crucially, in line with the 1972 Simla Agreement" in passage
-        assert app.screen.query_one("#source-box").border_title == "Source - Esc closes"
+        assert "in line with the 1972 Simla Agreement" in app.screen.current_quote
+        assert not any("this link is cited to" in line for line in app.screen.view.text_lines)
         notices = record_notices(app, monkeypatch)
         await pilot.press("s")  # one passage only: nothing next, and it says so
         assert isinstance(app.screen, SourceScreen) and notices == ["No other passage: this is the only one cited here"]
@@ -274,11 +272,12 @@ async def test_s_goes_through_each_passage_of_a_link_cited_twice(make_app):
             await pilot.press("s")
             await settle(pilot)
             assert isinstance(app.screen, SourceScreen)
-            seen.append((app.screen.query_one("#source-box").border_title,
-                         str(app.screen.query_one("#source-passage", Static).render())))
+            seen.append((next(line for line in app.screen.view.text_lines if "this link is cited to" in line),
+                         app.screen.current_quote))
         assert [title for title, _ in seen] == [
-            "Source, passage 1 of 2 - s next, Esc closes", "Source, passage 2 of 2 - s next, Esc closes",
-            "Source, passage 1 of 2 - s next, Esc closes"]
+            "Passage 1 of the 2 this link is cited to: s shows the next.",
+            "Passage 2 of the 2 this link is cited to: s shows the next.",
+            "Passage 1 of the 2 this link is cited to: s shows the next."]
         assert seen[0][1] != seen[1][1] and seen[2][1] == seen[0][1]
 
 

@@ -167,12 +167,12 @@ def test_markup_and_controls_in_a_source_title_are_literal(explorer):
     t.send("G")  # its last line: its citation
     t.settle(0.3)
     t.send(ENTER)
-    t.wait_for("Source - Esc closes")
+    t.wait_for("o open - Esc closes")
     t.send("k" * 400)  # up to its header (it opens scrolled to the passage)
     t.wait_for("[/]Tashkent\\x1b]0;pwned\\x07")
     t.settle(0.3)  # the 400 keys taken: an Escape sent while they are is read with the next key
     t.send(ESC)
-    t.wait_gone("Source - Esc closes")  # closed: `q` now quits rather than arriving as Alt+q
+    t.wait_gone("o open - Esc closes")  # closed: `q` now quits rather than arriving as Alt+q
     quit_cleanly(t)
 
 

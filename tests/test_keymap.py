@@ -90,8 +90,8 @@ async def test_help_shows_the_keys_of_the_keymap(app_with):
 # --- read and checked -------------------------------------------------------------------
 
 def test_both_forms_of_toml_key_are_read(tmp_path):
-    path = write(tmp_path, '"list.down" = "down, j ,n"\n\n[detail]\nsource = "s,o"\n')
-    assert load_keymap(path) == {"list.down": "down,j,n", "detail.source": "s,o"}
+    path = write(tmp_path, '"list.down" = "down, j ,n"\n\n[detail]\nsource = "s,e"\n')
+    assert load_keymap(path) == {"list.down": "down,j,n", "detail.source": "s,e"}
 
 
 @pytest.mark.parametrize("keys", ["ctrl+n", "n", "G", "?", "question_mark", "slash", "pagedown", "f5", "shift+tab",
@@ -192,7 +192,7 @@ def test_the_readme_example_is_a_keymap_that_loads(tmp_path):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     example = readme[readme.index("```toml\n") + len("```toml\n"):]
     path = write(tmp_path, example[:example.index("```")])
-    assert load_keymap(path) == {"list.down": "down,j,n", "list.up": "up,k,p", "app.history": "y"}
+    assert load_keymap(path) == {"list.down": "down,j,n", "list.up": "up,k,p", "app.history": "Y"}
 
 
 def test_every_remappable_binding_says_what_it_does():
@@ -201,16 +201,16 @@ def test_every_remappable_binding_says_what_it_does():
 
 
 def test_the_command_applies_the_keymap_its_environment_names(tmp_path, bundled_db):
-    """On a real terminal: q no longer quits, x does, and the key bar says so."""
-    path = write(tmp_path, '"app.quit" = "x"\n')
+    """On a real terminal: q no longer quits, X does, and the key bar says so (x clears a filter)."""
+    path = write(tmp_path, '"app.quit" = "X"\n')
     env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "COLUMNS", "LINES")}
     t = PtyTerminal([CLI, "--db", str(bundled_db)], env={**env, "TERM": "xterm", "CRISIS_TUI_KEYMAP": str(path)})
     try:
-        t.wait_for(" x Quit")
+        t.wait_for(" X Quit")
         t.send("q")
         t.settle()
         assert os.waitpid(t.pid, os.WNOHANG) == (0, 0)  # still running
-        t.send("x")
+        t.send("X")
         assert t.wait_exit() == 0
     finally:
         t.close()
@@ -223,11 +223,11 @@ def test_the_search_may_take_keys_the_box_does_not_use(tmp_path):
 
 
 async def test_ctrl_c_names_a_quit_key_that_looks_like_markup_as_it_is(app_with, monkeypatch):
-    app = app_with({"app.quit": "[,x"})
+    app = app_with({"app.quit": "[,X"})
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
         notices = []
         monkeypatch.setattr(app, "notify", lambda message, **kwargs: notices.append((message, kwargs)))
         await pilot.press("ctrl+c")
         await settle(pilot)
-        assert notices == [("Press [ or x (or Ctrl+q) to quit", {"timeout": 3, "markup": False})]
+        assert notices == [("Press [ or X (or Ctrl+q) to quit", {"timeout": 3, "markup": False})]

@@ -26,7 +26,8 @@ from .widgets.entity_list import EntityList
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
-TINY_BLOCKED = {"search", "go_back", "forward", "history", "help", "command_palette", "crisis"}
+TINY_BLOCKED = {"search", "go_back", "forward", "history", "help", "command_palette", "crisis", "copy_item",
+                "open_address"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
@@ -101,6 +102,11 @@ class CrisisApp(App[None]):
         Binding("H", "history", "History", id="app.history", tooltip="Show where you have been"),
         Binding("c", "crisis", "Crisis", id="app.crisis",
                 tooltip="Show one crisis in every pane; again for the next, then all (back keeps it)"),
+        Binding("y", "copy_item", "Copy", show=False, id="app.copy",
+                tooltip="Copy the focused thing by OSC 52: an id, a link, a quote with its citation "
+                        "(tmux needs set-clipboard on; some terminals, e.g. macOS Terminal, ignore it)"),
+        Binding("o", "open_address", "Open", show=False, id="app.open",
+                tooltip="Open the address of the source under the cursor in the browser (over SSH: copy it)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
         # Textual's own Ctrl+C names only ctrl+q: say how this app quits (q, which a keymap may move)
@@ -395,18 +401,49 @@ class CrisisApp(App[None]):
                 return
             index %= len(cited)
             citation, of = cited[index], (index + 1, len(cited))
-        source = self.kb.source(citation.source_id)
-        from .screens.source import SourceScreen
+        from .screens.source import SourceScreen, read_source
 
-        def closed(go_on: bool | None) -> None:
-            if go_on:
+        reading = read_source(self.kb, citation)
+
+        def closed(result: bool | str | None) -> None:
+            if result is True:
                 self._open_source(link=link, index=index + 1)
+            elif isinstance(result, str):  # a record citing the passage: go to it
+                self.visit(result, focus_detail=True)
 
-        self.call_from_thread(self._show_source, SourceScreen(source, citation, of), closed)
+        links = os.environ.get("TERM", "") not in ("linux", "dumb")  # consoles that print OSC 8 as text
+        self.call_from_thread(self._show_source, SourceScreen(self.kb, reading, of, links=links), closed)
 
-    def _show_source(self, screen: Screen, closed: Callable[[bool | None], None]) -> None:
+    def _show_source(self, screen: Screen, closed: Callable[[bool | str | None], None]) -> None:
         if not self.main.is_tiny:  # the terminal shrank while the passage was read: nothing over its message
             self.push_screen(screen, closed)
+
+    # --- copy and open (tui/copying.py) ---------------------------------------------
+
+    def action_copy_item(self) -> None:
+        from . import copying
+
+        text = copying.focused_text(self.focused)
+        if text is None:
+            self.notify("Nothing to copy here", timeout=2)
+        else:
+            copying.copy(self, text)
+
+    def action_open_address(self) -> None:
+        from . import copying
+
+        address, link = copying.focused_address(self.focused)
+        if link is not None:
+            self._open_link_address(link)
+        else:
+            copying.open_address(self, address)
+
+    @work(thread=True, group="source", exit_on_error=False)
+    def _open_link_address(self, link: int) -> None:
+        from . import copying
+
+        address = next((c.address for c in self.kb.link_citations(link) if c.address), None)
+        self.call_from_thread(copying.open_address, self, address)
 
     def action_quit_hint(self) -> None:
         keys = self.keymap.get("app.quit", "q").replace(",", " or ")
@@ -475,17 +512,37 @@ class CrisisApp(App[None]):
             return [b.with_key(keys) if (keys := self.keymap.get(b.id or "")) else b
                     for b in bindings if isinstance(b, Binding)]
 
+        from .screens.source import SourceScreen
+
         sections = [
             ("Anywhere", keyed([*self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette"),
                                 Binding("tab,shift+tab", "focus_next", "Next / previous pane")])),
             ("Panes", keyed(MainScreen.BINDINGS)),
             ("Lists", keyed(EntityList.BINDINGS)),
             ("Detail", keyed(DetailView.BINDINGS)),
+            ("Source reader (Enter or s on a citation)", keyed(SourceScreen.BINDINGS)),
             ("Search", [Binding("/", "search", "Open; type to search, Up/Down choose, Enter goes, Esc closes")]),
+            *self._filter_help(keyed),
         ]
         from .screens.help import HelpScreen
 
         self.push_screen(HelpScreen(sections))
+
+    @staticmethod
+    def _filter_help(keyed: Callable[[Iterable[BindingType]], list[Binding]]) -> list[tuple[str, list[Binding]]]:
+        """The filter prompt's keys and syntax, for the help screen (F and x are with the panes)."""
+        from .screens.filter import FilterScreen
+
+        syntax = [
+            Binding("participant: Russia", "filter_syntax(0)", "Rows linked to Russia by that relation (either way); "
+                    "related: for any relation"),
+            Binding("+members", "filter_syntax(1)", "Also through its office-holders and members (rows say via whom)"),
+            Binding("kind: talks", "filter_syntax(2)", "Rows of one kind"),
+            Binding("from: 2025-05 to: 2025-06", "filter_syntax(3)",
+                    "Dates, inclusive (2025, 2025-05 or 2025-05-10)"),
+            Binding("crisis: PACK", "filter_syntax(4)", "Rows of one crisis (pack id)"),
+        ]
+        return [("Filter prompt (F)", [*keyed(FilterScreen.BINDINGS), *syntax])]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel

@@ -384,21 +384,90 @@ def keys(obj: _Context) -> None:
 
 
 @main.command()
-@click.argument("text", callback=_not_blank)
+@click.argument("text", required=False)
 @click.option("--type", "entity_type", type=click.Choice(ENTITY_TYPES), help="Only this kind of entity.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--related-to", metavar="ID", help="Only entities linked to this one (an id: actor/russia), either way.")
+@click.option("--relation", metavar="NAME",
+              help="...by this relation only (participant, party, ...; with --related-to).")
+@click.option("--through-members", is_flag=True,
+              help="...or linked to its office-holders and members (marked: via whom).")
+@click.option("--kind", metavar="KIND", help="Only entities of this kind (talks, state, ...).")
+@click.option("--from", "date_from", metavar="DATE",
+              help="Only entities dated on or after (2025, 2025-05, 2025-05-10).")
+@click.option("--to", "date_to", metavar="DATE", help="Only entities dated on or before (2025-05 takes all of May).")
+@click.option("--crisis", metavar="PACK", help="Only entities of this crisis (a pack id: `crisis-tui packs`).")
 @click.pass_obj
-def search(obj: _Context, text: str, entity_type: str | None, limit: int, as_json: bool) -> None:
-    """Search names, aliases and summaries; best matches first."""
+def search(obj: _Context, text: str | None, entity_type: str | None, limit: int, as_json: bool,
+           related_to: str | None, relation: str | None, through_members: bool, kind: str | None,
+           date_from: str | None, date_to: str | None, crisis: str | None) -> None:
+    """Search names, aliases and summaries; best matches first.
+
+    With a filter (--related-to, --kind, --from, --to, --crisis), TEXT is optional: without it,
+    the entities the filter lets through are listed in display order; with it, the hits are
+    narrowed to them.
+    """
     from dataclasses import asdict
 
     from .output import hits_text, json_text
 
-    hits = obj.knowledge_base().search(text, entity_type=entity_type, limit=limit)
+    filtering = any(v is not None for v in (related_to, relation, kind, date_from, date_to, crisis)) or through_members
+    if text is None and not filtering:
+        raise click.UsageError("give TEXT to search for, or a filter (--related-to, --kind, --from, --to, --crisis)")
+    if text is not None and not text.strip():
+        raise click.BadParameter("must not be empty", param_hint="TEXT")
+    kb = obj.knowledge_base()
+    if filtering:
+        _filtered_search(kb, text, entity_type, limit, as_json, related_to=related_to, relation=relation,
+                         through_members=through_members, kind=kind, date_from=date_from, date_to=date_to,
+                         crisis=crisis)
+        return
+    assert text is not None
+    hits = kb.search(text, entity_type=entity_type, limit=limit)
     if as_json:
         click.echo(json_text([asdict(h) for h in hits]))
     elif hits:
         click.echo(hits_text(hits))
     else:
         click.echo(inert(f"no matches for {text!r}", one_line=True), err=True)
+
+
+def _filtered_search(kb, text: str | None, entity_type: str | None, limit: int, as_json: bool, **parts) -> None:
+    """`search` with a filter: the entities it lets through (of one type, or of each), or TEXT's
+    hits among them."""
+    from dataclasses import asdict
+
+    from ..db.filters import build_filter, describe
+    from ..db.records import FilteredRow
+    from .output import filtered_text, hits_text, json_text
+
+    types = (entity_type,) if entity_type else ENTITY_TYPES
+    flt = build_filter(kb, exact_id=True, entity_type=entity_type, **parts)
+    if parts.get("kind") and not entity_type and not any(parts["kind"] in kb.kinds(t) for t in types):
+        raise CrisisError(inert(f"no entity is of kind {parts['kind']!r}", one_line=True))
+    matches = {t: kb.match(t, flt) for t in types}
+    if text is not None:
+        found = kb.search(text, entity_type=entity_type, limit=1000)
+        allowed = {i for t, m in matches.items() for i in kb.admitted(m, [h.row.id for h in found if h.row.type == t])}
+        hits = [h for h in found if h.row.id in allowed][:limit]
+        if as_json:
+            click.echo(json_text([asdict(h) for h in hits]))
+        elif hits:
+            click.echo(hits_text(hits))
+        else:
+            click.echo(inert(f"no matches for {text!r} with {describe(flt, names=False)}", one_line=True), err=True)
+        return
+    rows: list[FilteredRow] = []
+    total = sum(m.count for m in matches.values())
+    for t in types:
+        if len(rows) < limit:
+            rows += kb.filtered_page(matches[t], 0, limit - len(rows))
+    if as_json:
+        click.echo(json_text([asdict(r) for r in rows]))
+    elif rows:
+        click.echo(filtered_text(rows))
+    else:
+        click.echo(inert(f"nothing matches {describe(flt, names=False)}", one_line=True), err=True)
+    if total > len(rows) and not as_json:
+        click.echo(f"({len(rows)} of {total}; --limit shows more)", err=True)

@@ -53,6 +53,7 @@ def remappable() -> dict[str, Binding]:
     from textual.binding import Binding
 
     from .app import CrisisApp
+    from .screens.filter import FilterScreen
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen
     from .screens.main import MainScreen
@@ -61,7 +62,8 @@ def remappable() -> dict[str, Binding]:
     from .widgets.detail import DetailView
     from .widgets.entity_list import EntityList
 
-    owners = (CrisisApp, MainScreen, EntityList, DetailView, SearchScreen, SourceScreen, HistoryScreen, HelpScreen)
+    owners = (CrisisApp, MainScreen, EntityList, DetailView, SearchScreen, SourceScreen, HistoryScreen, HelpScreen,
+              FilterScreen)
     return {b.id: b for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from itertools import groupby
 
-from ..db.records import CitationView, EntityDetail, EntityRow, PackView, SearchHit
+from ..db.records import CitationView, EntityDetail, EntityRow, FilteredRow, PackView, SearchHit
 from ..db.text import CONTROL, inert
 from .outline import (
     Citation,
@@ -115,3 +115,8 @@ def packs_text(packs: Sequence[PackView]) -> str:
         counts = f"{p.entities} entities, {p.links} links, {p.positions} positions, {p.sources} sources"
         lines.append(_one(f"{p.id}  {p.title}  ({counts}{', latest ' + p.latest if p.latest else ''})"))
     return "\n".join(lines)
+
+
+def filtered_text(rows: Sequence[FilteredRow]) -> str:
+    """`search` with a filter and no text: a line a row, a rolled-up one saying via whom."""
+    return "\n".join(row_line(r.row) + (_one(f"  (via {r.via.name} [{r.via.ref}])") if r.via else "") for r in rows)

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...db.queries import KnowledgeBase
-from ...db.records import EntityDetail, PackView
+from ...db.records import EntityDetail, EntityRow, PackView, PaneFilter
 from .. import shown
 from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
@@ -59,6 +59,12 @@ class MainScreen(Screen):
                 tooltip="Move back to the list"),
         Binding("z", "zoom", "Zoom", show=False, id="pane.zoom",
                 tooltip="Zoom: the focused pane alone on the screen, to read (z or Esc gives the others back)"),
+        Binding("F", "filter", "Filter", show=False, id="pane.filter",
+                tooltip="Filter the pane: participant: Russia +members, kind:, from:, to:, crisis:"),
+        Binding("x", "clear_filter", "Clear filter", show=False, id="pane.clear_filter",
+                tooltip="Show every row of the pane again"),
+        Binding("r", "related", "Related", show=False, id="pane.related",
+                tooltip="Filter the other panes to what is linked to the entity shown"),
     ]
     # What a zoomed pane leaves on the screen (Textual's maximized view): the key bar (docked; the
     # breadcrumb and tabs lines would be laid out under the pane, not above it).
@@ -75,6 +81,7 @@ class MainScreen(Screen):
         self._focus_before_tiny: Widget | None = None
         self._zoom_before_tiny: Widget | None = None
         self._positions: dict[str, tuple[int, int]] = {}
+        self.shown_row: EntityRow | None = None
         # Kept at hand: a DOM query matches selectors against every node, several per visit.
         self.crumbs, self.tabs, self.detail = Line(id="crumbs"), Line(id="tabs"), DetailView(id="detail")
         self.lists = {entity_type: EntityList(entity_type, f"{n} {title}", kb, id=f"list-{entity_type}")
@@ -203,13 +210,61 @@ class MainScreen(Screen):
                 and (widget is self.detail or isinstance(widget, EntityList)):
             self.maximize(widget, container=False)
 
+    # --- filters (issue #15): each pane keeps its own ----------------------------------
+
+    def action_filter(self) -> None:
+        """Open the filter prompt for the active pane, holding its filter to edit."""
+        from ...db.filters import describe
+        from .filter import FilterScreen
+
+        pane = self.lists[self.active]
+        text = describe(pane.pane_filter, names=False) if pane.pane_filter is not None else ""
+
+        def chosen(flt: PaneFilter | None) -> None:
+            if flt is not None:
+                self.filter_pane(pane.entity_type, flt)
+
+        self.app.push_screen(FilterScreen(pane.kb, pane.entity_type, pane.title, text), chosen)
+
+    def action_clear_filter(self) -> None:
+        pane = self.lists[self.active]
+        if pane.pane_filter is None:
+            self.notify("This pane has no filter to clear", timeout=2)
+        else:
+            self.filter_pane(pane.entity_type, None)
+
+    def action_related(self) -> None:
+        """Filter the panes of the other types to what the entity shown links to, or is linked
+        from (any relation), and show one of them: the pane in view, unless it is the entity's own."""
+        row = self.shown_row
+        if row is None:
+            self.notify("No entity is shown", timeout=2)
+            return
+        others = [t for t in self.lists if t != row.type]
+        flt = PaneFilter(related_to=row.ref, related_name=row.name)
+        for entity_type in others:
+            self.lists[entity_type].set_filter(flt)
+        target = self.active if self.active in others else others[0]
+        self._show_pane(target, focus=True)
+        self.lists[target].move_to(0)
+
+    def filter_pane(self, entity_type: str, flt: PaneFilter | None) -> None:
+        """Narrow a pane to `flt` (None: clear it), show it, and put the focus on it."""
+        pane = self.lists[entity_type]
+        pane.set_filter(flt)
+        self._show_pane(entity_type, focus=True)
+        pane.move_to(0)  # the detail follows to the first row let through, once it is read
+
     # --- showing -----------------------------------------------------------------
 
     def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None) -> None:
         """Show an entity (its cursor at `spot`, if given) and put its pane's cursor on it,
         without another preview."""
         self.detail.show(detail, spot)
+        self.shown_row = detail.row  # what `r` relates the other panes to
         entity_list = self.list_for(detail.row.type)
+        if entity_list is not None:
+            position = entity_list.index_of(detail.row.id, position)  # its row under the pane's filter
         if entity_list is not None and position is not None:
             if not self.is_wide and entity_list.entity_type != self.active:
                 self._show_pane(entity_list.entity_type, focus=False)

@@ -1,85 +1,199 @@
-"""A citation in context: the source's text with the quoted passage marked."""
+"""The source reader: a source's text, every passage the knowledge base cites from it marked,
+and under the current one the records citing it (what the knowledge base takes from it)."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
-from ...db.records import CitationView, SourceText
-from ...db.text import inert
-from .. import shown
-
-
-def header(source: SourceText | None, citation: CitationView) -> Content:
-    parts: list = [(shown.line(citation.source_id), "bold")]
-    if source is not None and source.title:
-        parts.append(f"  {shown.line(source.title)}")
-    if citation.address:
-        parts.append(f"\n{shown.line(citation.address)}")
-    if citation.via:
-        parts.append((f"\nQuoted via {shown.line(citation.via)}, which records this page's facts.", "italic"))
-    return Content.assemble(*parts)
+from ...db.queries import KnowledgeBase
+from ...db.records import CitationView, PassageCiters, SourcePassages, SourceText
+from .. import copying, shown
+from ..reading import Block, Piece, Row, layout
+from ..widgets.source_view import SourceView
 
 
-def split_passage(text: str, quote: str) -> tuple[str, Content, str]:
-    """The text before the quote's paragraph, that paragraph with the quote marked, and the rest.
+@dataclass(frozen=True)
+class Reading:
+    """What the reader shows, read off the UI thread: the source, its text laid out, its
+    passages, the one asked for and the records citing it."""
 
-    Pack text, shown as text: controls escaped; the whole source is kept (it is read here).
-    """
-    at = text.find(quote)
-    if at < 0:
-        return "", Content.assemble(("Quote (not found in the stored text): ", "bold"), inert(quote)), ""
-    start = text.rfind("\n", 0, at) + 1
-    end = text.find("\n", at + len(quote))
-    end = len(text) if end < 0 else end
-    paragraph = Content.assemble(inert(text[start:at]), (inert(quote), "bold reverse"),
-                                 inert(text[at + len(quote):end]))
-    return inert(text[:start].rstrip("\n")), paragraph, inert(text[end:].lstrip("\n"))
+    source: SourceText | None
+    citation: CitationView
+    blocks: list[Block]
+    passages: SourcePassages
+    current: int | None
+    citers: PassageCiters | None
+    found: bool  # the quote asked for is in the stored text
 
 
-class SourceScreen(ModalScreen[bool]):
-    """Shows where a quoted passage sits in its source, scrolled to it.
+def read_source(kb: KnowledgeBase, citation: CitationView) -> Reading:
+    """Read a citation's source, lay its text out and find its passages (runs in a worker)."""
+    source = kb.source(citation.source_id)
+    text = (source.text if source else None) or ""
+    passages = kb.source_passages(source.document) if source is not None else SourcePassages((), 0)
+    at = text.find(citation.quote) if citation.quote else -1
+    offsets = [p.offset for p in passages.passages]
+    current = None
+    if offsets:
+        n = bisect_left(offsets, max(at, 0))
+        current = n if n < len(offsets) and offsets[n] == at else min(n, len(offsets) - 1)
+    citers = kb.passage_citers(list(passages.sources), offsets[current]) if current is not None else None
+    return Reading(source, citation, layout(text), passages, current, citers, at >= 0)
 
-    Given `of` (this passage's number and how many a link has), `s` closes it asking for
-    the next one (the result is True).
+
+def header_rows(reading: Reading, of: tuple[int, int] | None = None) -> list[Row]:
+    """The reader's head: the source's title, publisher, date and address, and what is marked."""
+    source, c = reading.source, reading.citation
+    rows = [Row((Piece(shown.line(source.title if source else c.source_title), role="title"),))]
+    if source is not None:
+        said = [shown.line(part) for part in (source.publisher, source.date) if part]
+        if said:
+            rows.append(Row((Piece(", ".join(said)),)))
+        if source.address:
+            rows.append(Row((Piece("address: ", role="label"), Piece(shown.line(source.address))), hang=2))
+        rows.append(Row((Piece("source id: ", role="label"), Piece(shown.line(source.id)))))
+        if source.via:
+            via = shown.line(source.via_title or source.via)
+            rows.append(Row((Piece(f"Quoted via {via} ({shown.line(source.via)}), which records this page's "
+                                   "facts: its text is shown.", role="note"),)))
+    else:
+        rows.append(Row((Piece(f"{shown.line(c.source_id)}: this source is not in the database", role="note"),)))
+    p = reading.passages
+    if p.passages:
+        more = f" (the first {len(p.passages)} marked; {p.more} more)" if p.more else ""
+        rows.append(Row((Piece(f"{len(p.passages) + p.more} passages cited {p.citations} times{more}: "
+                               "n and N go from one to the next; under each, the records citing it.",
+                               role="note"),)))
+    if p.not_found:
+        rows.append(Row((Piece(f"{p.not_found} citations quote text not found here.", role="note"),)))
+    if not reading.found:
+        rows.append(Row((Piece("Quote (not found in the stored text): ", role="label"),
+                         Piece(shown.text(c.quote))), hang=2))
+    if of is not None and of[1] > 1:
+        rows.append(Row((Piece(f"Passage {of[0]} of the {of[1]} this link is cited to: s shows the next.",
+                               role="note"),)))
+    return rows
+
+
+class SourceScreen(ModalScreen[bool | str]):
+    """A source's text with its passages marked, scrolled to the one asked for.
+
+    Closes with True (`s`: the next passage the link is cited to, given `of`), with an entity
+    id (Enter on a record citing the passage: go there), or with nothing.
     """
 
     BINDINGS = [
-        Binding("escape,q,enter", "dismiss", "Close", id="source.close"),
+        Binding("escape,q", "dismiss", "Close", id="source.close"),
         Binding("j,down", "scroll(1)", "Down", show=False, id="source.down"),
         Binding("k,up", "scroll(-1)", "Up", show=False, id="source.up"),
-        Binding("s,n", "next", "Next passage", show=False, id="source.next"),
-        Binding("g,home", "edge(0)", "Top", show=False, id="source.top"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="source.page_down"),
+        Binding("pageup,b", "page(-1)", "Page up", show=False, id="source.page_up"),
+        Binding("g,home", "edge(0)", "Top", show=False, id="source.top", tooltip="To the top: the source's title"),
         Binding("G,end", "edge(1)", "Bottom", show=False, id="source.bottom"),
+        Binding("n", "passage(1)", "Next passage", id="source.next_passage",
+                tooltip="To the next passage cited from this source"),
+        Binding("N", "passage(-1)", "Previous passage", id="source.previous_passage",
+                tooltip="To the previous passage cited from this source"),
+        Binding("tab", "citer(1)", "Next record", show=False, id="source.next_record",
+                tooltip="Mark the next record citing this passage (shift+Tab: the previous)"),
+        Binding("shift+tab", "citer(-1)", "Previous record", show=False, id="source.previous_record"),
+        Binding("enter", "go", "Go to record", id="source.go",
+                tooltip="Close the source and go to the marked record citing this passage"),
+        Binding("s", "next", "Next of link", show=False, id="source.next",
+                tooltip="The next passage the link is cited to (from a link's s)"),
+        Binding("y", "copy_passage", "Copy", id="source.copy",
+                tooltip="Copy the passage with its citation (by OSC 52: see the README for tmux)"),
+        Binding("o", "open_address", "Open", id="source.open",
+                tooltip="Open the source's address in the browser (over SSH: copy it)"),
     ]
 
-    def __init__(self, source: SourceText | None, citation: CitationView, of: tuple[int, int] | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, reading: Reading, of: tuple[int, int] | None = None,
+                 links: bool = True) -> None:
         super().__init__()
-        self._of = of
-        self._header = header(source, citation)
-        self._parts = split_passage((source.text if source else None) or "", citation.quote)
+        self.kb, self.reading, self._of = kb, reading, of
+        self.view = SourceView(header_rows(reading, of), reading.blocks, reading.passages.passages,
+                               reading.current, links=links, id="source-view")
+        if reading.current is not None and reading.citers is not None:
+            self.view.citers[reading.current] = reading.citers
 
     def compose(self) -> ComposeResult:
-        before, paragraph, after = self._parts
-        with VerticalScroll(id="source-box") as box:
-            box.border_title = "Source - Esc closes"
-            if self._of is not None and self._of[1] > 1:
-                box.border_title = f"Source, passage {self._of[0]} of {self._of[1]} - s next, Esc closes"
-            yield Static(self._header, id="source-header")
-            yield Static(before, id="source-before", markup=False)
-            yield Static(paragraph, id="source-passage")
-            yield Static(after, id="source-after", markup=False)
+        with Vertical(id="source-box") as box:
+            source = self.reading.source
+            title = source.title if source else self.reading.citation.source_title
+            box.border_title = Content(f"Source: {shown.line(title)}")
+            yield self.view
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._scroll_to_passage)
+        self._subtitle()
+        self.view.focus()
+        self.call_after_refresh(self.view.show_current)
 
-    def _scroll_to_passage(self) -> None:
-        box = self.query_one("#source-box", VerticalScroll)
-        box.scroll_to_widget(self.query_one("#source-passage"), top=True, animate=False)
+    @property
+    def current_quote(self) -> str:
+        """The text of the current passage ('' where none is cited)."""
+        view, source = self.view, self.reading.source
+        if view.current is None or source is None or not source.text:
+            return ""
+        passage = self.reading.passages.passages[view.current]
+        return source.text[passage.offset:passage.offset + passage.length]
+
+    def _subtitle(self) -> None:
+        box = self.query_one("#source-box")
+        passages = self.reading.passages.passages
+        where = f"passage {self.view.current + 1}/{len(passages)} - n N - " if self.view.current is not None else ""
+        box.border_subtitle = Content(f"{where}y copy - o open - Esc closes")
+
+    # --- moving ------------------------------------------------------------------
+
+    def action_scroll(self, delta: int) -> None:
+        self.view.scroll_to(y=self.view.scroll_y + delta, animate=False, immediate=True, force=True)
+
+    def action_page(self, direction: int) -> None:
+        height = max(self.view.scrollable_content_region.height - 1, 1)
+        self.view.scroll_to(y=self.view.scroll_y + direction * height, animate=False, immediate=True, force=True)
+
+    def action_edge(self, end: int) -> None:
+        """To the top of the source (its title), or to its end; as g and G do in the panes."""
+        self.view.scroll_to(y=self.view.max_scroll_y if end else 0, animate=False, immediate=True, force=True)
+
+    def action_passage(self, delta: int) -> None:
+        passages = self.reading.passages.passages
+        if not passages:
+            self.notify("No passage of this source is cited", timeout=3)
+            return
+        current = self.view.current
+        index = (current + delta) % len(passages) if current is not None else 0
+        if current is not None and (current + delta) // len(passages):
+            self.notify("Back to the first passage" if delta > 0 else "To the last passage", timeout=2)
+        self.view.set_current(index)
+        self._subtitle()
+        if index not in self.view.citers:
+            self._read_citers(index)
+
+    @work(thread=True, group="citers", exit_on_error=False)
+    def _read_citers(self, index: int) -> None:
+        passages = self.reading.passages
+        found = self.kb.passage_citers(list(passages.sources), passages.passages[index].offset)
+        self.app.call_from_thread(self.view.set_citers, index, found)
+
+    def action_citer(self, delta: int) -> None:
+        if not self.view.move_citer(delta):
+            self.notify("No record to mark here", timeout=2)
+
+    def action_go(self) -> None:
+        record = self.view.citing()
+        if record is None:
+            self.notify("No record cites a passage here (or they are still being read)", timeout=3)
+            return
+        self.dismiss(record.ref)
 
     def action_next(self) -> None:
         if self._of is not None and self._of[1] > 1:
@@ -87,10 +201,30 @@ class SourceScreen(ModalScreen[bool]):
         else:
             self.notify("No other passage: this is the only one cited here", timeout=3)
 
-    def action_edge(self, end: int) -> None:
-        """To the top of the source (its title), or to its end; as g and G do in the panes."""
-        box = self.query_one("#source-box", VerticalScroll)
-        box.scroll_end(animate=False) if end else box.scroll_home(animate=False)
+    # --- copy and open -------------------------------------------------------------
 
-    def action_scroll(self, delta: int) -> None:
-        self.query_one("#source-box").scroll_relative(y=delta, animate=False, immediate=True)
+    def action_copy_passage(self) -> None:
+        reading, view = self.reading, self.view
+        source = reading.source
+        text = (source.text if source else None) or ""
+        if view.current is None or source is None:
+            copied = copying.citation_text(reading.citation)
+        else:
+            passage = reading.passages.passages[view.current]
+            cited_by = reading.passages.sources.get(passage.source_id)
+            quote = text[passage.offset:passage.offset + passage.length]
+            document = reading.passages.sources.get(source.document)
+            line = text.count("\n", 0, passage.offset) + 1
+            copied = copying.passage_text(quote, cited_by or source, line, document)
+        copying.copy(self.app, copied)
+
+    def action_open_address(self) -> None:
+        reading, view = self.reading, self.view
+        address = None
+        if view.current is not None:
+            passage = reading.passages.passages[view.current]
+            cited_by = reading.passages.sources.get(passage.source_id)
+            address = cited_by.address if cited_by is not None else None
+        if not address and reading.source is not None:
+            address = reading.source.address
+        copying.open_address(self.app, address)

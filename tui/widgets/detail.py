@@ -58,6 +58,7 @@ class Item:
     spans: tuple[Span, ...] | None  # None draws a rule
     target: Target | None = None
     link: int | None = None  # on a link's line: the link, whose passage `s` shows
+    line: Line | None = None  # the outline's line it draws (what `y` copies)
 
     @property
     def text(self) -> str:
@@ -121,6 +122,7 @@ class DetailView(RowView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.items: list[Item] = []
+        self.detail: EntityDetail | None = None  # the entity shown
         self.highlighted: int | None = None
         self._lines: list[tuple[int, Strip]] = []  # (item index, the line drawn without the cursor)
         self._spans: list[tuple[int, int]] = []  # first line and line count of each item
@@ -132,6 +134,7 @@ class DetailView(RowView, can_focus=True):
         """Replace the view with `detail`, the cursor on its first link, or where `spot` says
         (the line it was on and the top of the view when this entity was last left)."""
         self.border_title = Content(shown.line(detail.row.name))  # a Content: never read as markup
+        self.detail = detail
         self.items = list(build_items(detail))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
         self._layout_lines()
@@ -323,7 +326,8 @@ def build_items(d: EntityDetail) -> Iterator[Item]:
             if section.total > section.shown:
                 yield item((f"showing the first {section.shown}", ITALIC))
         for line in section.lines:
-            yield line_item(line)
+            entry = line_item(line)
+            yield Item(entry.spans, entry.target, entry.link, line)
 
 
 def line_item(line: Line) -> Item:

@@ -13,13 +13,15 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events, on, work
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
 from textual.signal import Signal
 from textual.strip import Strip
 
+from ...db.filters import describe
 from ...db.queries import KnowledgeBase
-from ...db.records import EntityRow
+from ...db.records import EntityRow, FilterMatches, PaneFilter
 from .. import shown
 from ..messages import act_now
 from ..outline import row_date
@@ -32,6 +34,13 @@ DATE_WIDTH = 12
 KIND_MAX = 12  # cells the kind column (actors, places) takes at most: the widest kind read, cut with …
 KINDED = {"actor", "place"}  # panes whose first column is the kind (the others': the date)
 NAME_LINES = 4  # lines the cursor row's name may wrap to (the rows below it move down)
+
+
+def via_label(row: EntityRow) -> str:
+    """How a rolled-up row names whom it came through: a person by the last word of the name
+    ("via Lavrov", as people say it; the detail names them in full), anything else by its name."""
+    name = " ".join(row.name.split())
+    return name.rsplit(" ", 1)[-1] if row.kind == "person" and name else name
 
 
 class EntityList(RowView, can_focus=True):
@@ -74,12 +83,18 @@ class EntityList(RowView, can_focus=True):
         rows: list[EntityRow]
         count: int | None
         generation: int
+        matches: FilterMatches | None = None
+        via: dict[int, str] | None = None
 
     def __init__(self, entity_type: str, title: str, kb: KnowledgeBase, **kwargs) -> None:
         super().__init__(**kwargs)
         self.kb = kb
         self.entity_type = entity_type
+        self.title = title
         self.border_title = title
+        self.pane_filter: PaneFilter | None = None  # set_filter(): what the pane is narrowed to
+        self._matches: FilterMatches | None = None  # the rows it lets through, once read
+        self._via: dict[int, str] = {}  # a rolled-up row's id -> the name of whom it came through
         self.count: int | None = None
         self.cursor = 0
         self._pages: dict[int, list[EntityRow]] = {}
@@ -88,21 +103,70 @@ class EntityList(RowView, can_focus=True):
         self._generation = 0  # bumped by reload(): pages read before it are dropped
         self._kind_width = 0  # the widest kind of the rows read (at most KIND_MAX): the kind column
         self._extra = 0  # lines the cursor row's name wraps to beyond its first (rows below move down)
-        self._wrapped: tuple[tuple[int, int, int], list[str]] | None = None  # (row id, width, most) -> lines
+        self._wrapped: tuple[tuple, list[str]] | None = None  # (row id, width, most, via) -> its name's lines
+        self._stale_count = False  # reload() began: `count` is the old one until the new one comes
         self.moved_signal: Signal[tuple[str, int, int]] = Signal(self, "moved")
 
     # --- data --------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._fetch(0, self.pack, with_count=True)
+        self._fetch(0, self.pack, with_count=True, flt=self.pane_filter)
 
     def reload(self) -> None:
         """Forget every row and fetch again (after the database changed)."""
         self._generation += 1
+        self._stale_count = self.count is not None
         self._pages.clear()
         self._pending.clear()
         self._kind_width = 0
-        self._fetch(0, self.pack, with_count=True)
+        self._matches = None
+        self._via.clear()
+        self._show_title()
+        self._fetch(0, self.pack, with_count=True, flt=self.pane_filter)
+
+    def set_filter(self, flt: PaneFilter | None) -> None:
+        """Narrow the pane to what `flt` lets through (None, or an empty filter: every row), from
+        its first row; the title says the filter and, once read, how many rows it lets through."""
+        self.pane_filter = flt if flt is not None and not flt.empty else None
+        self.cursor = 0
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        self.count = None
+        set_rows(self, 0)
+        self.reload()
+
+    def _show_title(self) -> None:
+        """`N Title (count) │ filter`: the filter's entity name is data, so a Content, never markup."""
+        if self.pane_filter is None:
+            self.border_title = self.title
+            return
+        count = f"{self.count:,}" if self.count is not None else "…"  # first: a narrow pane cuts the end
+        self.border_title = Content.assemble(self.title, f" ({count}) \u2502 ", (describe(self.pane_filter), "italic"))
+
+    def index_of(self, entity_id: int, position: int | None) -> int | None:
+        """The row an entity is on in this pane: `position` (its place in the unfiltered pane), or
+        under a filter its place among the rows let through (None if it is not one of them)."""
+        if self.pane_filter is None:
+            return position
+        matches = self._matches
+        if matches is None:
+            return None
+        if matches.ids is not None:
+            try:
+                return matches.ids.index(entity_id)
+            except ValueError:
+                return None
+        self._locate(matches, entity_id)  # rows not held: the cursor goes there once it is known
+        return None
+
+    @work(thread=True, exclusive=True, group="locate", exit_on_error=False)
+    def _locate(self, matches: FilterMatches, entity_id: int) -> None:
+        index = self.kb.filtered_index(matches, entity_id)
+        if index is not None:
+            self.app.call_from_thread(self._located, matches, index)
+
+    def _located(self, matches: FilterMatches, index: int) -> None:
+        if matches is self._matches:  # not since filtered otherwise, or reloaded
+            self.move_to(index, announce=False)
 
     def watch_pack(self) -> None:
         """Another crisis (or all): its rows, from the first (the app then puts the cursor on the
@@ -115,19 +179,33 @@ class EntityList(RowView, can_focus=True):
         self.reload()
 
     @work(thread=True, group="pages", exit_on_error=False)
-    def _fetch(self, page: int, pack: str | None, with_count: bool = False) -> None:
+    def _fetch(self, page: int, pack: str | None, with_count: bool = False, flt: PaneFilter | None = None,
+               matches: FilterMatches | None = None) -> None:
         kb = self.kb
         generation = self._generation
-        count = kb.count(self.entity_type, pack) if with_count else None
-        rows = kb.page(self.entity_type, page * PAGE, PAGE, pack)
-        self.post_message(self._Loaded(self, page, rows, count, generation))
+        if flt is None:
+            count = kb.count(self.entity_type, pack) if with_count else None
+            rows = kb.page(self.entity_type, page * PAGE, PAGE, pack)
+            self.post_message(self._Loaded(self, page, rows, count, generation))
+            return
+        if matches is None:
+            matches = kb.match(self.entity_type, flt, pack)
+        found = kb.filtered_page(matches, page * PAGE, PAGE)
+        via = {f.row.id: via_label(f.via) for f in found if f.via is not None}
+        self.post_message(self._Loaded(self, page, [f.row for f in found], matches.count if with_count else None,
+                                       generation, matches, via))
 
     @on(_Loaded)
     def _loaded(self, message: _Loaded) -> None:
         message.stop()
         if message.generation != self._generation:
             return  # rows read before the database changed
+        if message.matches is not None:
+            self._matches = message.matches
+        if message.via:
+            self._via.update(message.via)
         if message.count is not None:
+            self._stale_count = False
             self.count = message.count
             self.cursor = min(self.cursor, max(message.count - 1, 0))
             self._extra = 0
@@ -135,6 +213,7 @@ class EntityList(RowView, can_focus=True):
             if self.cursor:  # scrolled to once laid out; where the cursor is then (a visit may move it first)
                 self.call_after_refresh(lambda: self.move_to(self.cursor, False))
             self._show_position()
+            self._show_title()
         self._pending.discard(message.page)
         self._pages[message.page] = message.rows
         while len(self._pages) > MAX_PAGES:
@@ -156,9 +235,9 @@ class EntityList(RowView, can_focus=True):
         page = index // PAGE
         rows = self._pages.get(page)
         if rows is None:
-            if page not in self._pending:
+            if page not in self._pending and (self.pane_filter is None or self._matches is not None):
                 self._pending.add(page)
-                self._fetch(page, self.pack)
+                self._fetch(page, self.pack, flt=self.pane_filter, matches=self._matches)
             return None
         offset = index - page * PAGE
         return rows[offset] if offset < len(rows) else None
@@ -194,8 +273,18 @@ class EntityList(RowView, can_focus=True):
             name = names[part] if part < len(names) else ""
             first = self._first(row, first_width) if part == 0 else " " * first_width
             return Strip([Segment(" " + first, dim), Segment(" " + name, style)]).extend_cell_length(width, style)
-        return fit([Segment(" " + self._first(row, first_width), dim), Segment(" " + shown.line(row.name), style)],
-                   width, style)
+        segments = [Segment(" " + self._first(row, first_width), dim), Segment(" " + shown.line(row.name), style)]
+        via = self._via.get(row.id)
+        if via is None:
+            return fit(segments, width, style)
+        # A row a filter's roll-up found through a member or office-holder says so at its end,
+        # whatever the width: the name gives way first (up to 2/5 of the row for the mark).
+        mark = f" via {shown.line(via)}"
+        room = max(width * 2 // 5, 8)
+        if cell_len(mark) > room:
+            mark = Strip([Segment(mark)]).crop(0, room - 1).text + "\u2026"
+        head = fit(segments, max(width - cell_len(mark), 0), style)
+        return Strip.join([head, Strip([Segment(mark, dim)])]).crop(0, width)
 
     def _first_width(self) -> int:
         """Cells of the first column: a date, or (actors, places) the widest kind read and a space."""
@@ -215,14 +304,22 @@ class EntityList(RowView, can_focus=True):
         NAME_LINES (or half the pane's height), the last cut with … if it is longer still."""
         room = max(self.scrollable_content_region.width - 2 - self._first_width(), 1)
         most = min(NAME_LINES, max(self.scrollable_content_region.height // 2, 1))
-        key = (row.id, room, most)
+        via = self._via.get(row.id)
+        key = (row.id, room, most, via)
         if self._wrapped is not None and self._wrapped[0] == key:
             return self._wrapped[1]
         name = shown.line(row.name)
-        if cell_len(name) <= room:
-            lines = [name]
+        mark = f"via {shown.line(via)}" if via is not None else ""  # whom a roll-up found it through: kept whole
+        whole = f"{name} {mark}" if mark else name
+        if cell_len(whole) <= room:
+            lines = [whole]
         else:
             lines = ["".join(segment.text for segment in line) for line in wrap_spans([(name, None)], room)]
+            if mark:
+                if cell_len(lines[-1]) + 1 + cell_len(mark) <= room:
+                    lines[-1] += " " + mark
+                else:
+                    lines.append(mark if cell_len(mark) <= room else mark[:max(room - 1, 0)] + "…")
             if len(lines) > most:
                 last = lines[most - 1]
                 while last and cell_len(last) > room - 1:
@@ -279,8 +376,10 @@ class EntityList(RowView, can_focus=True):
 
     def move_to(self, index: int, announce: bool = True) -> None:
         """Put the cursor on `index`, scroll it into view, and tell the app (unless told not to)."""
-        if self.count is None:
-            self.cursor = max(index, 0)  # placed and scrolled to when the count arrives
+        if self.count is None or self._stale_count:
+            # Placed and scrolled to when the count arrives. During a reload the old count must not
+            # cut `index`: the entity shown may now sit past the old last row (rows added before it).
+            self.cursor = max(index, 0)
             self._announce = self._announce or announce  # and told then (a key before the rows came)
             return
         if not self.count:
