@@ -388,11 +388,16 @@ class EntityList(RowView, can_focus=True):
         old, old_extra, self.cursor = self.cursor, self._extra, index
         self._lay_out()
         self._keep_cursor_in_view()
-        if old_extra or self._extra:  # a row of several lines left or came: the rows below it moved
-            self.refresh()
-        else:
+        # Repaint what changed: from the upper of the two rows to the end of the lower (its name
+        # wrapped); past it, rows stay on their lines unless the wrapped row's height changed.
+        low, high = min(old, index), max(old, index) + self._extra
+        if old_extra != self._extra:
+            high = self.scroll_offset.y + self.scrollable_content_region.height
+        if index == old or (not old_extra and not self._extra):
             self.refresh_line(old)
             self.refresh_line(index)
+        else:
+            self.refresh_lines(low, max(high - low + 1, 1))
         self._show_position()
         if announce:
             row = self.row_at(index)
