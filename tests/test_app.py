@@ -370,7 +370,9 @@ async def test_the_palette_offers_our_commands_and_not_textuals_key_panel_or_max
         await settle(pilot, 0.2)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert {"Search entities", "Back", "Forward", "History", "Help", "Quit", "Theme", "Screenshot"} <= set(titles)
-        assert "Keys" not in titles and "Maximize" not in titles and titles.count("Quit") == 1
+        assert "Maximize" not in titles and titles.count("Quit") == 1
+        keys = next(c for c in app.get_system_commands(app.screen) if c.title == "Keys")  # ours: the help, not
+        assert keys.callback == app.action_help  # Textual's key panel beside the panes
         quit_help = next(c.help for c in app.get_system_commands(app.screen) if c.title == "Quit")
         assert quit_help == "Leave crisis-tui"
 

@@ -284,7 +284,8 @@ def names(pane) -> list[str]:
 
 
 def lines(pane) -> list[str]:
-    return ["".join(seg.text for seg in pane.render_line(y)) for y in range(min(pane.count or 0, 20))]
+    # the pane's lines: one a row, and the cursor's row as many as its name wraps to
+    return ["".join(seg.text for seg in pane.render_line(y)) for y in range(min(pane.virtual_size.height, 20))]
 
 
 async def type_filter(pilot, text: str) -> None:

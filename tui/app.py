@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -204,7 +205,7 @@ class CrisisApp(App[None]):
         latest = self.kb.latest_pack() if len(packs) > 1 else None
         scopes = [latest.id, None] if latest is not None else [None]
         for pack in scopes:
-            for entity_type in ("event", "actor", "agreement"):
+            for entity_type in ("event", "actor", "agreement", "place"):
                 rows = self.kb.page(entity_type, 0, 1, pack)
                 if rows:
                     self.call_from_thread(self._visit_first_found, rows[0].ref)
@@ -258,7 +259,7 @@ class CrisisApp(App[None]):
         first row of the pane in view (or of the first pane that has one)."""
         row = self.kb.row(ref) if crisis is not None else None
         if row is not None and self.kb.position(row.id, crisis) is None:
-            for kind in (entity_type, "event", "actor", "agreement"):
+            for kind in (entity_type, "event", "actor", "agreement", "place"):
                 rows = self.kb.page(kind, 0, 1, crisis)
                 if rows:
                     self.call_from_thread(self._refiltered, ref, crisis, rows[0].ref)
@@ -377,6 +378,16 @@ class CrisisApp(App[None]):
             self.history.visit(self.shown)  # a previewed page a link is followed from: back comes to it
             self._entry_shown = (self.history.serial, self.shown)  # and to where its cursor was
         self.visit(message.ref)
+
+    def act_now(self, message: Message) -> bool:
+        """Act on a pane's Enter at once, before the keys typed after it (tui/messages.py)."""
+        if isinstance(message, DetailView.Follow):
+            self._follow(message)
+        elif isinstance(message, EntityList.Opened):
+            self._opened(message)
+        else:
+            return False
+        return True
 
     @on(DetailView.ShowCitation)
     def _citation(self, message: DetailView.ShowCitation) -> None:
@@ -585,6 +596,17 @@ class CrisisApp(App[None]):
         yield SystemCommand("Forward", "Go forward again", self.action_forward)
         yield SystemCommand("History", "Show where you have been", self.action_history)
         yield SystemCommand("Help", "List every key", self.action_help)
+        yield from self._layout_commands(screen)
+
+    def _layout_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette's Keys is our help (the same list as `?`, not Textual's panel beside the
+        panes); Zoom and Restore are `z`'s (the key bar stays, unlike Textual's Maximize)."""
+        yield SystemCommand("Keys", "List every key (as ? does)", self.action_help)
+        if isinstance(screen, MainScreen) and not screen.is_tiny:
+            if screen.maximized is not None:
+                yield SystemCommand("Restore panes", "Give the zoomed pane's neighbours back (z)", screen.action_zoom)
+            elif screen.focused is not None:
+                yield SystemCommand("Zoom pane", "The focused pane alone, to read (z)", screen.action_zoom)
 
     # --- errors ------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
+from textual.widget import Widget
 
 from ..db.records import EntityDetail
 
@@ -24,3 +25,16 @@ class Failed(Message):
     """Something off the UI thread failed: the app reports it (a notice, or the end of a bug)."""
 
     error: BaseException
+
+
+def act_now(widget: Widget, message: Message) -> None:
+    """Have the app act on `message` (a navigation a pane asks for) before the next key.
+
+    A posted message waits behind the keys already handed to the pane: Enter and `b` typed
+    together (pasted, or batched by SSH or tmux) went back first, from the page the link was
+    followed from, and then followed it. The app's `act_now` runs the message's handler at
+    once; an app without one gets the message posted.
+    """
+    handler = getattr(widget.app, "act_now", None)
+    if handler is None or not handler(message):
+        widget.post_message(message)

@@ -9,12 +9,16 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+EMPTY = ("Nothing yet: the entities you open (Enter on a row, a followed link, a search hit) "
+         "are listed here; back and forward step through them.")
+
 
 class HistoryScreen(ModalScreen[int | None]):
     """Returns the index of the chosen history entry."""
 
     BINDINGS = [
-        Binding("escape,H", "dismiss_none", "Close", id="history.close"),
+        Binding("escape,H,q", "dismiss_none", "Close", id="history.close"),
+        Binding("slash", "search", "Search", id="history.search", tooltip="Close the history and search"),
         Binding("j", "cursor(1)", "Down", show=False, id="history.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="history.up"),
     ]
@@ -28,9 +32,10 @@ class HistoryScreen(ModalScreen[int | None]):
         options = [
             Option(Content(("> " if i == self._cursor else "  ") + f"{i + 1:>3}  {name}"), id=str(i))
             for i, name in enumerate(self._names)
-        ] or [Option(Content("  Nothing yet: the entities you open are listed here"), disabled=True)]
+        ] or [Option(Content(EMPTY), disabled=True)]
         history = OptionList(*options, id="history-list")
-        history.border_title = "History - Enter jumps, Esc closes"
+        history.border_title = "History - Enter jumps, Esc or q closes"
+        history.set_class(not self._names, "-empty")
         yield history
 
     def on_mount(self) -> None:
@@ -48,3 +53,8 @@ class HistoryScreen(ModalScreen[int | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    async def action_search(self) -> None:
+        """Close, and open the search (as `/` does everywhere else)."""
+        self.dismiss(None)
+        await self.app.run_action("app.search")

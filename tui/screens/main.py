@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,7 +21,7 @@ from ..widgets.entity_list import EntityList
 from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
 
-PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"))
+PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"), ("place", "Places"))
 MIN_WIDTH, MIN_HEIGHT = 60, 14
 WIDE_WIDTH, WIDE_HEIGHT = 120, 32
 
@@ -52,10 +52,13 @@ class MainScreen(Screen):
         Binding("2", "pane('actor')", "Actors", show=False, id="pane.actors", tooltip="Show the actors pane"),
         Binding("3", "pane('agreement')", "Agreements", show=False, id="pane.agreements",
                 tooltip="Show the agreements pane"),
+        Binding("4", "pane('place')", "Places", show=False, id="pane.places", tooltip="Show the places pane"),
         Binding("l,right", "focus_detail", "Detail", show=False, id="pane.detail",
                 tooltip="Move to the detail pane"),
         Binding("h,left,escape", "focus_list", "Lists", show=False, id="pane.list",
                 tooltip="Move back to the list"),
+        Binding("z", "zoom", "Zoom", show=False, id="pane.zoom",
+                tooltip="Zoom: the focused pane alone on the screen, to read (z or Esc gives the others back)"),
         Binding("F", "filter", "Filter", show=False, id="pane.filter",
                 tooltip="Filter the pane: participant: Russia +members, kind:, from:, to:, crisis:"),
         Binding("x", "clear_filter", "Clear filter", show=False, id="pane.clear_filter",
@@ -63,6 +66,9 @@ class MainScreen(Screen):
         Binding("r", "related", "Related", show=False, id="pane.related",
                 tooltip="Filter the other panes to what is linked to the entity shown"),
     ]
+    # What a zoomed pane leaves on the screen (Textual's maximized view): the key bar (docked; the
+    # breadcrumb and tabs lines would be laid out under the pane, not above it).
+    ALLOW_IN_MAXIMIZED_VIEW = "KeyBar"
 
     crisis: var[str | None] = var(None, init=False)
     """The crisis (pack id) every pane shows, or None for all of them (the panes follow it)."""
@@ -73,6 +79,7 @@ class MainScreen(Screen):
         self._crisis_label: tuple[str, bool] = ("", False)  # what the tabs line says of the crisis shown
         self._crumb_parts: tuple[str, str] | None = None
         self._focus_before_tiny: Widget | None = None
+        self._zoom_before_tiny: Widget | None = None
         self._positions: dict[str, tuple[int, int]] = {}
         self.shown_row: EntityRow | None = None
         # Kept at hand: a DOM query matches selectors against every node, several per visit.
@@ -130,9 +137,9 @@ class MainScreen(Screen):
         parts: list[str | tuple[str, str]] = []
         for n, (t, title) in enumerate(PANES, start=1):
             if parts:
-                parts.append("  ")
+                parts.append(" ")  # with the spaces inside each tab: three between titles
             parts.append((f" {n} {title} ", "reverse bold") if t == self.active else f" {n} {title} ")
-        width = sum(len(title) + 4 for _, title in PANES) + 2 * (len(PANES) - 1)
+        width = sum(len(title) + 4 for _, title in PANES) + (len(PANES) - 1)
         cursor, count = self._positions.get(self.active, (0, None))
         where = "" if count is None else f"{cursor + 1:,}/{count:,}" if count else "empty"
         room = self.size.width - 2 - width
@@ -140,7 +147,7 @@ class MainScreen(Screen):
             where = ""
         label, narrowed = self._crisis_label
         gap = 2 if where else 0
-        label_room = room - 2 - len(where) - gap  # at least two spaces after the tabs
+        label_room = room - 1 - len(where) - gap  # a space after the last tab's own: two in all
         crisis = Content(label).truncate(label_room, ellipsis=True) if label and label_room >= 6 else Content("")
         if narrowed:
             crisis = crisis.stylize("bold")
@@ -163,10 +170,14 @@ class MainScreen(Screen):
     # Focus moves at once (`set_focus`), not after the next refresh (`focus()`): a key that
     # arrives with the one that moved it (pasted, or batched by SSH) goes where it was sent.
     def _refocus(self) -> None:
-        """Give the focus back where it was before the terminal was too small (else to the list)."""
+        """Give the focus back where it was before the terminal was too small (else to the list),
+        and the zoom, if a pane was zoomed."""
         before, self._focus_before_tiny = self._focus_before_tiny, None
+        zoomed, self._zoom_before_tiny = self._zoom_before_tiny, None
         if self.focused is None:
             self.set_focus(before if before is not None and before.focusable else self.list_for(self.active))
+        if zoomed is not None and zoomed is self.focused and not self.is_tiny:
+            self.maximize(zoomed, container=False)
 
     def action_focus_detail(self) -> None:
         self.set_focus(self.detail)
@@ -178,6 +189,26 @@ class MainScreen(Screen):
     def _highlighted(self, message: EntityList.Highlighted) -> None:
         if message.entity_list.entity_type != self.active:
             self._show_pane(message.entity_list.entity_type, focus=False)
+
+    # --- zoom: the focused pane alone (Textual's maximize), the key bar kept --------
+
+    def action_zoom(self) -> None:
+        """Zoom the focused pane to the whole screen, or give the others back."""
+        if self.maximized is not None:
+            self.minimize()
+        elif self.focused is self.detail or isinstance(self.focused, EntityList):
+            self.maximize(self.focused, container=False)
+
+    def watch_maximized(self) -> None:
+        self.refresh_bindings()  # the key bar says how to restore
+
+    @on(events.DescendantFocus)
+    def _zoom_follows_focus(self, event: events.DescendantFocus) -> None:
+        """A pane given the focus while another is zoomed (l, h, a number, Enter) is zoomed instead."""
+        widget = event.widget
+        if self.maximized is not None and widget is not self.maximized \
+                and (widget is self.detail or isinstance(widget, EntityList)):
+            self.maximize(widget, container=False)
 
     # --- filters (issue #15): each pane keeps its own ----------------------------------
 
@@ -264,8 +295,12 @@ class MainScreen(Screen):
     def on_resize(self) -> None:
         width, height = self.size
         tiny = too_small(self.size)
-        if tiny and not self.is_tiny and self.focused is not None:
-            self._focus_before_tiny = self.focused  # the panes are hidden, and lose the focus
+        if tiny and not self.is_tiny:
+            if self.focused is not None:
+                self._focus_before_tiny = self.focused  # the panes are hidden, and lose the focus
+            if self.maximized is not None:  # the line saying it is too small shows alone
+                self._zoom_before_tiny = self.maximized
+                self.minimize()
         self.set_class(tiny, "-tiny")
         wide = not tiny and width >= WIDE_WIDTH and height >= WIDE_HEIGHT
         if wide != self.is_wide:
@@ -275,7 +310,7 @@ class MainScreen(Screen):
             self._render_tabs()
             if self._crumb_parts is not None:
                 self.set_crumbs(*self._crumb_parts)
-        if not tiny and self.focused is None:
+        if not tiny and (self.focused is None or self._zoom_before_tiny is not None):
             self.call_after_refresh(self._refocus)
         if tiny:
             self.query_one("#too-small", Static).update(

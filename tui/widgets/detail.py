@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from ...db.records import CitationView, EntityDetail, EntityRow
 from .. import shown
+from ..messages import act_now
 from ..outline import (
     Citation,
     Facts,
@@ -72,10 +73,12 @@ RULE = Item(None)
 
 
 class Spot(NamedTuple):
-    """Where a detail was left: the item under the cursor and the line at the top of the view."""
+    """Where a detail was left: the item under the cursor, the line at the top of the view, and
+    whether the cursor was in view (after `g` it may not be: the top of the page is)."""
 
     item: int | None
     top: int
+    in_view: bool = True
 
 
 class DetailView(RowView, can_focus=True):
@@ -87,9 +90,11 @@ class DetailView(RowView, can_focus=True):
         Binding("down,j", "move(1)", "Down", show=False, id="detail.down"),
         Binding("up,k", "move(-1)", "Up", show=False, id="detail.up"),
         Binding("pagedown,space,ctrl+f", "page(1)", "Page down", show=False, id="detail.page_down"),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="detail.page_up"),
-        Binding("home,g", "first", "First", show=False, id="detail.first"),
-        Binding("end,G", "last", "Last", show=False, id="detail.last"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="detail.page_up"),
+        Binding("home,g", "first", "Top", show=False, id="detail.first",
+                tooltip="To the top of the page, the cursor on its first line that opens something"),
+        Binding("end,G", "last", "End", show=False, id="detail.last",
+                tooltip="To the end of the page, the cursor on its last line that opens something"),
         Binding("enter", "select", "Open", show=False, id="detail.select",
                 tooltip="Follow the link, or show the quoted passage in its source"),
         Binding("s", "source", "Source", show=False, id="detail.source",
@@ -137,14 +142,21 @@ class DetailView(RowView, can_focus=True):
         if spot is not None and spot.item is not None and spot.item < len(self.items) \
                 and self.items[spot.item].target is not None:
             self.highlighted = spot.item
-            self._keep_in_view(spot.item)
+            if spot.in_view:  # (another width may have wrapped it elsewhere)
+                self._keep_in_view(spot.item)
         self.refresh()
         self._show_extent()
 
     @property
     def spot(self) -> Spot:
         """Where the cursor and the view are, to come back to (`show`)."""
-        return Spot(self.highlighted, round(self.scroll_y))
+        top = round(self.scroll_y)
+        return Spot(self.highlighted, top, self.highlighted is None or self._in_view(self.highlighted))
+
+    def _in_view(self, index: int) -> bool:
+        start, count = self._spans[index]
+        top = self.scroll_offset.y
+        return start < top + max(self.scrollable_content_region.height, 1) and start + count > top
 
     def _layout_lines(self) -> None:
         """Wrap every item to the current width (a hidden pane lays out for 80 columns)."""
@@ -256,16 +268,21 @@ class DetailView(RowView, can_focus=True):
                 self.refresh()
 
     def action_first(self) -> None:
-        choices = self._selectable()
-        self.scroll_to(y=0, animate=False, immediate=True, force=True)
-        if choices:
-            self._highlight(choices[0])
+        """To the top of the page (the title, the summary), the cursor on its first openable line,
+        as a page first shows: below a long summary that line is out of view until Down reads on."""
+        self._to_edge(0)
 
     def action_last(self) -> None:
+        """To the end of the page, the cursor on its last openable line."""
+        self._to_edge(-1)
+
+    def _to_edge(self, end: int) -> None:
         choices = self._selectable()
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
-        if choices:
-            self._highlight(choices[-1])
+        old, self.highlighted = self.highlighted, choices[end] if choices else None
+        bottom = max(len(self._lines) - self.scrollable_content_region.height, 0)
+        self.scroll_to(y=0 if end == 0 else bottom, animate=False, immediate=True, force=True)
+        if old != self.highlighted:
+            self.refresh()
 
     def action_select(self) -> None:
         if self.highlighted is not None:
@@ -284,7 +301,8 @@ class DetailView(RowView, can_focus=True):
             self.notify("Its sources are the numbered lines under it", timeout=3)
 
     def on_click(self, event: events.Click) -> None:
-        line = self.scroll_offset.y + event.y
+        at = event.get_content_offset(self)  # inside the border and padding (the pane's y counts the border)
+        line = self.scroll_offset.y + at.y if at is not None else -1
         if 0 <= line < len(self._lines):
             item = self._lines[line][0]
             if self.items[item].target is not None:
@@ -293,7 +311,7 @@ class DetailView(RowView, can_focus=True):
 
     def _open(self, target: Target | None) -> None:
         if isinstance(target, EntityRow):
-            self.post_message(self.Follow(target.ref))
+            act_now(self, self.Follow(target.ref))
         elif isinstance(target, CitationView):
             self.post_message(self.ShowCitation(target))
 

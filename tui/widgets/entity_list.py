@@ -23,13 +23,17 @@ from ...db.filters import describe
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow, FilterMatches, PaneFilter
 from .. import shown
+from ..messages import act_now
 from ..outline import row_date
-from .row_view import RowView, fit, keep_in_view, set_rows
+from .row_view import RowView, fit, set_rows
+from .wrap import wrap_spans
 
 PAGE = 256
 MAX_PAGES = 32
 DATE_WIDTH = 12
-KIND_WIDTH = 14
+KIND_MAX = 12  # cells the kind column (actors, places) takes at most: the widest kind read, cut with …
+KINDED = {"actor", "place"}  # panes whose first column is the kind (the others': the date)
+NAME_LINES = 4  # lines the cursor row's name may wrap to (the rows below it move down)
 
 
 def via_label(row: EntityRow) -> str:
@@ -51,7 +55,7 @@ class EntityList(RowView, can_focus=True):
         Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
         Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
         Binding("pagedown,ctrl+f,space", "page(1)", "Page down", show=False, id="list.page_down"),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
         Binding("home,g", "jump(0)", "First", show=False, id="list.first"),
         Binding("end,G", "jump(-1)", "Last", show=False, id="list.last"),
         Binding("enter", "open", "Open", key_display="Enter", show=False, id="list.open",
@@ -97,6 +101,9 @@ class EntityList(RowView, can_focus=True):
         self._pending: set[int] = set()
         self._announce = False
         self._generation = 0  # bumped by reload(): pages read before it are dropped
+        self._kind_width = 0  # the widest kind of the rows read (at most KIND_MAX): the kind column
+        self._extra = 0  # lines the cursor row's name wraps to beyond its first (rows below move down)
+        self._wrapped: tuple[tuple, list[str]] | None = None  # (row id, width, most, via) -> its name's lines
         self._stale_count = False  # reload() began: `count` is the old one until the new one comes
         self.moved_signal: Signal[tuple[str, int, int]] = Signal(self, "moved")
 
@@ -111,6 +118,7 @@ class EntityList(RowView, can_focus=True):
         self._stale_count = self.count is not None
         self._pages.clear()
         self._pending.clear()
+        self._kind_width = 0
         self._matches = None
         self._via.clear()
         self._show_title()
@@ -166,6 +174,7 @@ class EntityList(RowView, can_focus=True):
         self.cursor = 0
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.count = None  # "loading…" until the new count comes, not the old rows under a new title
+        self._extra = 0
         set_rows(self, 0)
         self.reload()
 
@@ -198,8 +207,9 @@ class EntityList(RowView, can_focus=True):
         if message.count is not None:
             self._stale_count = False
             self.count = message.count
-            set_rows(self, message.count)
             self.cursor = min(self.cursor, max(message.count - 1, 0))
+            self._extra = 0
+            set_rows(self, message.count)
             if self.cursor:  # scrolled to once laid out; where the cursor is then (a visit may move it first)
                 self.call_after_refresh(lambda: self.move_to(self.cursor, False))
             self._show_position()
@@ -208,6 +218,10 @@ class EntityList(RowView, can_focus=True):
         self._pages[message.page] = message.rows
         while len(self._pages) > MAX_PAGES:
             del self._pages[next(iter(self._pages))]
+        if self.entity_type in KINDED:
+            widest = max((cell_len(shown.line(row.kind)) for row in message.rows), default=0)
+            self._kind_width = max(self._kind_width, min(widest, KIND_MAX))
+        self._lay_out()  # the cursor's row may have come with this page
         self.refresh()
         row = self.row_at(self.cursor) if self._announce else None
         if row is not None:
@@ -235,13 +249,14 @@ class EntityList(RowView, can_focus=True):
     # --- drawing -----------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
+        line = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         base = self.base_style
         if self.count is None:
             return Strip([Segment(" loading…".ljust(width)[:width], base)]) if y == 0 else Strip.blank(width, base)
         if self.count == 0:
             return Strip([Segment(" (none)".ljust(width)[:width], base)]) if y == 0 else Strip.blank(width, base)
+        index, part = self.row_of_line(line)
         if index >= self.count:
             return Strip.blank(width, base)
         row = self.row_at(index)
@@ -252,11 +267,13 @@ class EntityList(RowView, can_focus=True):
         if index == self.cursor:
             style = base + self.get_component_rich_style("entity-list--cursor")
         dim = style + self.get_component_rich_style("entity-list--date", partial=True)
-        if self.entity_type == "actor":
-            first = shown.line(row.kind).ljust(KIND_WIDTH)[:KIND_WIDTH]
-        else:
-            first = row_date(row).ljust(DATE_WIDTH)[:DATE_WIDTH]
-        segments = [Segment(" " + first, dim), Segment(" " + shown.line(row.name), style)]
+        first_width = self._first_width()
+        if index == self.cursor and self._extra:  # its name wrapped under itself, the first column blank after
+            names = self._name_lines(row)
+            name = names[part] if part < len(names) else ""
+            first = self._first(row, first_width) if part == 0 else " " * first_width
+            return Strip([Segment(" " + first, dim), Segment(" " + name, style)]).extend_cell_length(width, style)
+        segments = [Segment(" " + self._first(row, first_width), dim), Segment(" " + shown.line(row.name), style)]
         via = self._via.get(row.id)
         if via is None:
             return fit(segments, width, style)
@@ -269,6 +286,78 @@ class EntityList(RowView, can_focus=True):
         head = fit(segments, max(width - cell_len(mark), 0), style)
         return Strip.join([head, Strip([Segment(mark, dim)])]).crop(0, width)
 
+    def _first_width(self) -> int:
+        """Cells of the first column: a date, or (actors, places) the widest kind read and a space."""
+        return self._kind_width + 1 if self.entity_type in KINDED else DATE_WIDTH
+
+    def _first(self, row: EntityRow, width: int) -> str:
+        """A row's first column: its kind (cut with … past the column), or its date."""
+        if self.entity_type not in KINDED:
+            return row_date(row).ljust(width)[:width]
+        kind = shown.line(row.kind)
+        if cell_len(kind) > width - 1:
+            kind = kind[:max(width - 2, 0)] + "…"
+        return kind.ljust(width)[:width]
+
+    def _name_lines(self, row: EntityRow) -> list[str]:
+        """The cursor row's name wrapped to the name column: one line if it fits, at most
+        NAME_LINES (or half the pane's height), the last cut with … if it is longer still."""
+        room = max(self.scrollable_content_region.width - 2 - self._first_width(), 1)
+        most = min(NAME_LINES, max(self.scrollable_content_region.height // 2, 1))
+        via = self._via.get(row.id)
+        key = (row.id, room, most, via)
+        if self._wrapped is not None and self._wrapped[0] == key:
+            return self._wrapped[1]
+        name = shown.line(row.name)
+        mark = f"via {shown.line(via)}" if via is not None else ""  # whom a roll-up found it through: kept whole
+        whole = f"{name} {mark}" if mark else name
+        if cell_len(whole) <= room:
+            lines = [whole]
+        else:
+            lines = ["".join(segment.text for segment in line) for line in wrap_spans([(name, None)], room)]
+            if mark:
+                if cell_len(lines[-1]) + 1 + cell_len(mark) <= room:
+                    lines[-1] += " " + mark
+                else:
+                    lines.append(mark if cell_len(mark) <= room else mark[:max(room - 1, 0)] + "…")
+            if len(lines) > most:
+                last = lines[most - 1]
+                while last and cell_len(last) > room - 1:
+                    last = last[:-1]
+                lines = [*lines[:most - 1], last + "…"]
+        self._wrapped = key, lines
+        return lines
+
+    def _lay_out(self) -> None:
+        """Give the cursor's row as many lines as its name needs (rows below it move down)."""
+        if not self.count:
+            return
+        row = self.row_at(self.cursor)
+        extra = len(self._name_lines(row)) - 1 if row is not None and self.scrollable_content_region.width else 0
+        if extra != self._extra:
+            self._extra = extra
+            set_rows(self, self.count + extra)
+            self.refresh()
+
+    def row_of_line(self, line: int) -> tuple[int, int]:
+        """Which row a line of the pane shows, and which of its lines (the cursor's name may wrap)."""
+        if line <= self.cursor:
+            return line, 0
+        if line <= self.cursor + self._extra:
+            return self.cursor, line - self.cursor
+        return line - self._extra, 0
+
+    def _keep_cursor_in_view(self) -> None:
+        """Scroll the least that shows every line of the cursor's row (its first, if not all fit)."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top, first, last = self.scroll_offset.y, self.cursor, self.cursor + self._extra
+        if first < top:
+            self.scroll_to(y=first, animate=False, immediate=True, force=True)
+        elif last >= top + height:
+            self.scroll_to(y=min(first, last - height + 1), animate=False, immediate=True, force=True)
+
     def _show_position(self) -> None:
         """Say where the cursor is (shown in place of a scrollbar: see app.tcss).
 
@@ -279,8 +368,9 @@ class EntityList(RowView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.count is not None:
-            set_rows(self, self.count)
-            keep_in_view(self, self.cursor)
+            self._lay_out()
+            set_rows(self, self.count + self._extra)
+            self._keep_cursor_in_view()
 
     # --- moving ------------------------------------------------------------------
 
@@ -295,10 +385,19 @@ class EntityList(RowView, can_focus=True):
         if not self.count:
             return
         index = max(0, min(index, self.count - 1))
-        old, self.cursor = self.cursor, index
-        keep_in_view(self, index)
-        self.refresh_line(old)
-        self.refresh_line(index)
+        old, old_extra, self.cursor = self.cursor, self._extra, index
+        self._lay_out()
+        self._keep_cursor_in_view()
+        # Repaint what changed: from the upper of the two rows to the end of the lower (its name
+        # wrapped); past it, rows stay on their lines unless the wrapped row's height changed.
+        low, high = min(old, index), max(old, index) + self._extra
+        if old_extra != self._extra:
+            high = self.scroll_offset.y + self.scrollable_content_region.height
+        if index == old or (not old_extra and not self._extra):
+            self.refresh_line(old)
+            self.refresh_line(index)
+        else:
+            self.refresh_lines(low, max(high - low + 1, 1))
         self._show_position()
         if announce:
             row = self.row_at(index)
@@ -320,10 +419,14 @@ class EntityList(RowView, can_focus=True):
     def action_open(self) -> None:
         row = self.current
         if row is not None:
-            self.post_message(self.Opened(self, row))
+            act_now(self, self.Opened(self, row))
 
     def on_click(self, event: events.Click) -> None:
-        self.move_to(self.scroll_offset.y + event.y)
+        at = event.get_content_offset(self)  # inside the border (the pane's y counts it)
+        if at is not None and self.count:
+            index = self.row_of_line(self.scroll_offset.y + at.y)[0]
+            if index < self.count:
+                self.move_to(index)
 
     def announce(self) -> None:
         """Tell the app which row the cursor is on (when the user turns to this pane)."""

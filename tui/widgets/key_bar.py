@@ -16,6 +16,8 @@ from textual.strip import Strip
 
 from .line import OneLine
 
+ZOOM_ID = "pane.zoom"  # while a pane is zoomed, its key is shown first, as Restore
+
 
 class KeyBar(OneLine):
     """Each binding the screen shows, as `key description`; the command palette's at the right.
@@ -39,9 +41,14 @@ class KeyBar(OneLine):
         if screen is not self.screen:
             return
         display = self.app.get_key_display
-        keys, palette, actions = [], None, set()
+        keys: list[tuple[str, str, str, bool]] = []
+        palette, actions = None, set()
+        zoomed = screen.maximized is not None
         for _, binding, enabled, _ in screen.active_bindings.values():
-            if binding.show and binding.action not in actions:  # `b,backspace`: shown once, as b
+            if zoomed and binding.id == ZOOM_ID and binding.action not in actions:  # how to give the panes back
+                actions.add(binding.action)
+                keys.insert(0, (binding.key, display(binding), "Restore", enabled))
+            elif binding.show and binding.action not in actions:  # `b,backspace`: shown once, as b
                 actions.add(binding.action)
                 keys.append((binding.key, display(binding), binding.description, enabled))
         if self.app.ENABLE_COMMAND_PALETTE:
