@@ -52,7 +52,7 @@ from .records import (
     Statement,
 )
 from .tables import names
-from .text import inert
+from .text import LINE_CONTROL, inert
 
 
 def _entity_fields(record: type) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -85,6 +85,7 @@ SAME_START = 8  # quotes read for the length of a passage (the longest of those 
 CITER_LIMIT = 20  # records listed under a passage; the reader says how many more cite it
 VIA_LIMIT = 500  # sources quoted via one text that the reader reads passages of
 SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and the user told
+MATCH_WORDS = 32  # words of a search's MATCH expression (see _words_match)
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TOKEN = re.compile(r"[^\W_]+")  # a word as the unicode61 tokenizer cuts them: letters and digits
@@ -145,7 +146,9 @@ def fts_query(text: str, prefix: bool = True) -> str:
 
 
 def _printable(text: str) -> str:
-    """User text without control characters (a NUL ends an FTS5 string early)."""
+    """User text without control characters (a NUL ends an FTS5 string early) or lone
+    surrogates (which SQLite cannot take: they become U+FFFD)."""
+    text = text.encode("utf-8", "replace").decode("utf-8", "replace") if not text.isascii() else text
     return "".join(ch if unicodedata.category(ch) != "Cc" else " " for ch in text)
 
 
@@ -726,8 +729,14 @@ class KnowledgeBase:
         return self._explain(list(hits.values()), text)
 
     def _words_match(self, text: str) -> str:
-        """A MATCH expression: every word as typed, the last as any indexed word it begins."""
-        words = _WORD.findall(text)
+        """A MATCH expression: every word as typed, the last as any indexed word it begins.
+
+        A word given twice counts once and at most MATCH_WORDS words are kept: SQLite cannot be
+        interrupted while it parses a MATCH of thousands of terms (a paste of one word repeated
+        took 54 s), and more words than that narrow nothing further."""
+        words = list(dict.fromkeys(_WORD.findall(text)))
+        if len(words) > MATCH_WORDS:
+            words = [*words[:MATCH_WORDS - 1], words[-1]]  # the last stays: it is matched as a prefix
         if not words:
             return ""
         last = index_form(words[-1])
@@ -919,7 +928,9 @@ class KnowledgeBase:
 
     def names_starting(self, prefix: str, limit: int = 8) -> tuple[str, ...]:
         """Names and aliases that begin with `prefix` (any case), shortest first: what a filter
-        prompt completes an entity to (an index range each, not a search)."""
+        prompt completes an entity to (an index range each, not a search). A name holding a
+        control character (a database no pack check wrote) is not offered: completion puts
+        names into the prompt as they are."""
         prefix = " ".join(_printable(prefix).split())
         if not prefix:
             return ()
@@ -930,7 +941,7 @@ class KnowledgeBase:
                      ORDER BY alias COLLATE NOCASE LIMIT ?3"""
         rows = self._all(f"""SELECT name FROM (SELECT name FROM ({names}) UNION SELECT alias FROM ({aliases}))
                              ORDER BY length(name), name LIMIT ?3""", params)
-        return tuple(r[0] for r in rows)
+        return tuple(r[0] for r in rows if LINE_CONTROL.search(r[0]) is None)
 
     def match(self, entity_type: str, flt: PaneFilter, pack: str | None = None) -> FilterMatches:
         """The entities of a pane (of one crisis, `pack`, or all) that `flt` lets through, in display
@@ -1076,7 +1087,8 @@ class KnowledgeBase:
         n = min(limit, matches.count - start)
         if n <= 0:
             return []
-        below = max((i for i in matches.anchors if i < start), default=-1)
+        noted = list(matches.anchors)  # a copy, taken at once: pages are read on several threads
+        below = max((i for i in noted if i < start), default=-1)
         skip = start - below - 1  # rows between the anchor and `start`
         from_end = matches.count - start - n
         with self._snapshot():

@@ -168,6 +168,9 @@ class Readers:
                 return reader.conn.execute(sql, params).fetchall()
             except (sqlite3.Error, OverflowError) as exc:
                 raise self._error(exc) from None
+            except UnicodeEncodeError:  # a lone surrogate (bytes that were not UTF-8, as Python keeps them)
+                raise DatabaseError("the text given is not valid Unicode (a lone surrogate); "
+                                    "give it as UTF-8") from None
 
     def _error(self, exc: Exception) -> DatabaseError:
         """One line for what stopped a statement."""

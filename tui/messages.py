@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.widget import Widget
+from textual.worker import Worker, WorkerState
 
 from ..db.records import EntityDetail
 
@@ -25,6 +27,14 @@ class Failed(Message):
     """Something off the UI thread failed: the app reports it (a notice, or the end of a bug)."""
 
     error: BaseException
+
+
+def worker_failed(node: MessagePump, event: Worker.StateChanged) -> None:
+    """Hand the error of a worker `node` ran to the app, which reports it: Worker.StateChanged
+    goes to the worker's node only (it does not bubble), and a worker that fails silently
+    leaves a pane saying "loading…" for good."""
+    if event.state == WorkerState.ERROR and event.worker.error is not None:
+        node.post_message(Failed(event.worker.error))
 
 
 def act_now(widget: Widget, message: Message) -> None:

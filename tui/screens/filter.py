@@ -17,12 +17,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
+from textual.worker import Worker
 
 from ...db.errors import CrisisError
 from ...db.filters import FilterError, complete, parse
 from ...db.queries import KnowledgeBase
 from ...db.records import PaneFilter
 from .. import shown
+from ..messages import worker_failed
 
 HINT = ("relation: entity [+members]  kind: K  from: 2025-05  to: 2025-06  crisis: PACK  "
         "(Tab completes; Enter applies; empty clears; Esc cancels)")
@@ -107,6 +109,9 @@ class FilterScreen(ModalScreen[PaneFilter | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self._parse(event.value)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker_failed(self, event)  # its workers' errors reach the app (the event does not bubble)
 
     @work(thread=True, exclusive=True, group="filter-parse", exit_on_error=False)
     def _parse(self, text: str) -> None:

@@ -12,10 +12,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.worker import Worker
 
 from ...db.queries import KnowledgeBase
 from ...db.records import CitationView, PassageCiters, SourcePassages, SourceText
 from .. import copying, shown
+from ..messages import worker_failed
 from ..reading import Block, Piece, Row, layout
 from ..widgets.source_view import SourceView
 
@@ -32,6 +34,7 @@ class Reading:
     current: int | None
     citers: PassageCiters | None
     found: bool  # the quote asked for is in the stored text
+    at: int = 0  # where in the text it is (what the reader opens at when no passage is cited there)
 
 
 def read_source(kb: KnowledgeBase, citation: CitationView) -> Reading:
@@ -44,9 +47,13 @@ def read_source(kb: KnowledgeBase, citation: CitationView) -> Reading:
     current = None
     if offsets:
         n = bisect_left(offsets, max(at, 0))
-        current = n if n < len(offsets) and offsets[n] == at else min(n, len(offsets) - 1)
+        if at < 0:  # the quote is not in the text: the first passage
+            current = 0
+        elif n < len(offsets) and offsets[n] < at + max(len(citation.quote), 1):
+            current = n  # the passage asked for, or the first cited within the line a search found
+        # else: nothing cited there (a line a search found): the reader opens at the line, no passage current
     citers = kb.passage_citers(list(passages.sources), offsets[current]) if current is not None else None
-    return Reading(source, citation, layout(text), passages, current, citers, at >= 0)
+    return Reading(source, citation, layout(text), passages, current, citers, at >= 0, max(at, 0))
 
 
 def header_rows(reading: Reading, of: tuple[int, int] | None = None) -> list[Row]:
@@ -76,7 +83,7 @@ def header_rows(reading: Reading, of: tuple[int, int] | None = None) -> list[Row
         rows.append(Row((Piece(f"{p.not_found} citations quote text not found here.", role="note"),)))
     if not reading.found:
         rows.append(Row((Piece("Quote (not found in the stored text): ", role="label"),
-                         Piece(shown.text(c.quote))), hang=2))
+                         Piece(shown.line(c.quote))), hang=2))
     if of is not None and of[1] > 1:
         rows.append(Row((Piece(f"Passage {of[0]} of the {of[1]} this link is cited to: s shows the next.",
                                role="note"),)))
@@ -120,7 +127,7 @@ class SourceScreen(ModalScreen[bool | str]):
         super().__init__()
         self.kb, self.reading, self._of = kb, reading, of
         self.view = SourceView(header_rows(reading, of), reading.blocks, reading.passages.passages,
-                               reading.current, links=links, id="source-view")
+                               reading.current, links=links, at=reading.at, id="source-view")
         if reading.current is not None and reading.citers is not None:
             self.view.citers[reading.current] = reading.citers
 
@@ -170,13 +177,20 @@ class SourceScreen(ModalScreen[bool | str]):
             self.notify("No passage of this source is cited", timeout=3)
             return
         current = self.view.current
-        index = (current + delta) % len(passages) if current is not None else 0
+        if current is None:  # opened at a line no passage is cited in: the nearest one after (or before) it
+            after = bisect_left([p.offset for p in passages], self.reading.at)
+            index = (after if delta > 0 else after - 1) % len(passages)
+        else:
+            index = (current + delta) % len(passages)
         if current is not None and (current + delta) // len(passages):
             self.notify("Back to the first passage" if delta > 0 else "To the last passage", timeout=2)
         self.view.set_current(index)
         self._subtitle()
         if index not in self.view.citers:
             self._read_citers(index)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker_failed(self, event)  # its workers' errors reach the app (the event does not bubble)
 
     @work(thread=True, group="citers", exit_on_error=False)
     def _read_citers(self, index: int) -> None:

@@ -18,12 +18,13 @@ from textual.message import Message
 from textual.reactive import var
 from textual.signal import Signal
 from textual.strip import Strip
+from textual.worker import Worker
 
 from ...db.filters import describe
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow, FilterMatches, PaneFilter
 from .. import shown
-from ..messages import act_now
+from ..messages import act_now, worker_failed
 from ..outline import row_date
 from .row_view import RowView, fit, set_rows
 from .wrap import wrap_spans
@@ -157,6 +158,9 @@ class EntityList(RowView, can_focus=True):
                 return None
         self._locate(matches, entity_id)  # rows not held: the cursor goes there once it is known
         return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker_failed(self, event)  # its workers' errors reach the app (the event does not bubble)
 
     @work(thread=True, exclusive=True, group="locate", exit_on_error=False)
     def _locate(self, matches: FilterMatches, entity_id: int) -> None:

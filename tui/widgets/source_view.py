@@ -100,10 +100,11 @@ class SourceView(RowView, can_focus=True, inherit_bindings=False):
     }
 
     def __init__(self, header: list[Row], blocks: list[Block], passages: tuple[Passage, ...],
-                 current: int | None = None, links: bool = True, **kwargs) -> None:
+                 current: int | None = None, links: bool = True, at: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
         self.header, self.blocks, self.passages = header, blocks, passages
         self.current = current
+        self.at = at  # the place in the text shown first when no passage is current
         self.citers: dict[int, PassageCiters] = {}  # by passage index, as they are read
         self.citer = 0  # the cursor among the current passage's citing records
         self.links = links
@@ -248,9 +249,13 @@ class SourceView(RowView, can_focus=True, inherit_bindings=False):
     # --- moving ------------------------------------------------------------------
 
     def current_line(self) -> int:
-        """The line where the current passage begins (the top of the text when there is none)."""
+        """The line where the current passage begins; with none, where the block holding `at`
+        begins (the top of the text for 0)."""
         if self.current is None or not self.passages:
-            return self._text_top
+            if not self.at or not self.blocks:
+                return self._text_top
+            block = max(bisect_right([b.start for b in self.blocks], self.at) - 1, 0)
+            return self._block_lines[block] if block < len(self._block_lines) else self._text_top
         block = self._passage_block[self.current]
         start = self._block_lines[block] if block < len(self._block_lines) else self._text_top
         for n in range(start, len(self._lines)):

@@ -1,0 +1,126 @@
+"""What a review of #15 found, each pinned: failed reads said, a search's passage opened at its
+line, completion offering no control characters, a repeated paste searched as one word, and
+text that is not Unicode refused in one line."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+
+from crisis_tui.db.errors import DatabaseError
+from crisis_tui.db.queries import KnowledgeBase
+from crisis_tui.db.records import CitationView, PaneFilter
+from crisis_tui.tui.app import CrisisApp
+from crisis_tui.tui.screens.source import SourceScreen, read_source
+
+from .conftest import CLI
+from .test_app import settle, until
+
+
+async def test_a_pane_read_that_fails_is_said_not_left_loading(db_copy, monkeypatch):
+    """A worker of a pane (not of the app) that fails reaches the app as a notice: the
+    event saying so goes to the pane only, and the pane said "loading…" for good."""
+    kb = KnowledgeBase(f"sqlite:///{db_copy}")
+    app = CrisisApp(kb)
+    notices: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, 0.4)
+        monkeypatch.setattr(app, "notify", lambda message, **_: notices.append(str(message)))
+
+        def broken(*args, **kwargs):
+            raise DatabaseError(f"{db_copy}: the database is damaged (a test)")
+
+        monkeypatch.setattr(kb, "match", broken)
+        app.main.filter_pane("event", PaneFilter(kind="talks"))
+        await until(pilot, lambda: notices)
+    assert any("the database is damaged (a test)" in n for n in notices)
+    kb.close()
+
+
+@pytest.mark.parametrize("word", ["bundled", "precedents", "Tashkent", "mediation", "Simla"])
+def test_a_passage_hit_opens_the_reader_at_its_line(kb, word):
+    """Opened from a line a search found, the reader shows that line: a passage cited in it is
+    current, or, where none is, no passage is and the reader opens at the line (it opened at the
+    next cited passage, lines further on)."""
+    hits = kb.search_passages(word, limit=10)
+    assert hits
+    for hit in hits:
+        reading = read_source(kb, CitationView(hit.source_id, hit.title, hit.address, hit.text, hit.line))
+        text = reading.source.text
+        at = text.find(hit.text)
+        assert reading.at == at
+        if reading.current is not None:
+            offset = reading.passages.passages[reading.current].offset
+            assert at <= offset < at + len(hit.text), (word, hit.line)
+        else:
+            assert not any(at <= p.offset < at + len(hit.text) for p in reading.passages.passages)
+
+
+async def test_the_reader_opened_at_an_uncited_line_shows_it(kb):
+    """The fact sheet's first lines are cited by nothing: opened there, its text is in view."""
+    hit = next(h for h in kb.search_passages("bundled", limit=10) if h.source_id == "fact-sheet")
+    reading = read_source(kb, CitationView(hit.source_id, hit.title, hit.address, hit.text, hit.line))
+    assert reading.current is None
+    app = CrisisApp(kb)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        app.push_screen(SourceScreen(kb, reading))
+        await settle(pilot, 0.3)
+        screen = app.screen
+        assert isinstance(screen, SourceScreen)
+        view = screen.view
+        shown = "\n".join(view.text_lines[view.scroll_offset.y:view.scroll_offset.y + 12])
+        assert "bundled" in shown
+        await pilot.press("n")  # from there, the first passage after the line
+        await settle(pilot)
+        first_after = min(p.offset for p in reading.passages.passages if p.offset > reading.at)
+        assert reading.passages.passages[view.current].offset == first_after
+
+
+def test_completion_offers_no_name_holding_a_control_character(db_copy):
+    """A name written by another tool with an escape sequence is not put into the filter prompt."""
+    with sqlite3.connect(db_copy) as conn:
+        conn.execute("UPDATE entity SET name = ? WHERE ref = 'actor/india'", ("Zed\x1b]0;pwned\x07 \x1b[2J",))
+        conn.execute("UPDATE entity SET name = ? WHERE ref = 'actor/pakistan'", ("Zebra",))
+    kb = KnowledgeBase(f"sqlite:///{db_copy}")
+    try:
+        assert kb.names_starting("Ze") == ("Zebra",)
+    finally:
+        kb.close()
+
+
+def test_a_paste_of_one_word_many_times_is_searched_as_that_word(kb):
+    """`india ` pasted 20,000 times: a MATCH of 20,000 terms ran 54 s (past the time limit,
+    which SQLite does not check while it parses); words given again count once."""
+    twice = [h.row.ref for h in kb.search("india india")]  # as words (not the name India itself)
+    assert twice and [h.row.ref for h in kb.search("india " * 20_000)] == twice
+    assert [h.source_id for h in kb.search_passages("india " * 20_000)] == \
+        [h.source_id for h in kb.search_passages("india")]
+
+
+def test_many_different_words_keep_the_last_as_a_prefix(kb):
+    """Past 32 words the first ones are kept, and the last word still matches as typed so far."""
+    words = " ".join(f"zz{n}" for n in range(100))
+    assert kb.search(words + " sim") == []  # every word must match: none does
+    assert kb.search_passages(words) == []
+
+
+def test_text_that_is_not_unicode_is_refused_in_one_line(kb):
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which SQLite cannot take."""
+    assert kb.search("\udcffsimla") == kb.search("\ufffdsimla")  # search replaces them
+    with pytest.raises(DatabaseError, match="not valid Unicode"):
+        kb.row("actor/\udcff")
+
+
+def test_the_cli_refuses_a_filter_id_that_is_not_utf8(bundled_db, tmp_path):
+    db = tmp_path / "c.db"
+    shutil.copy(bundled_db, db)
+    done = subprocess.run([CLI, "--db", str(db), "search", "--related-to", b"actor/\xff"],
+                          capture_output=True, text=True, errors="replace")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not valid Unicode" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr and "unexpected" not in done.stderr
