@@ -96,6 +96,7 @@ FIELD_WEIGHTS = {"name": 20.0, "aliases": 15.0, "dated": 15.0, "summary": 2.0, "
 _BM25 = f"bm25(entity_fts, {', '.join(str(w) for w in FIELD_WEIGHTS.values())})"
 _OWN = "{name aliases dated summary}"  # an entity's own fields, as against its notes, links' and positions
 SNIPPET = 100  # characters of a snippet, about the match
+SNIPPET_SEEN = 45  # a first match ending within this many characters is in view uncut (an 80-column row)
 SNIPPET_LEAD = 20  # characters of a snippet before its first match (a list row shows ~60 at 80 columns)
 PASSAGE_HITS = 20  # passage hits a search screen shows
 SUGGEST_CANDIDATES = 40  # words sharing trigrams with a typo, compared by edit distance
@@ -179,8 +180,9 @@ def _found(text: str, words: list[str]) -> set[str]:
 
 
 def snippet_of(text: str, words: list[str], exact: str | bool = False) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """`text` on one line, cut to about SNIPPET characters around its first match ("…" where
-    cut), inert, with the (start, end) of each searched word in it; with `exact`, that text is
+    """`text` on one line, cut to at most SNIPPET characters from a little before its first
+    match ("…" where cut; a match near the end gives a shorter snippet, never one whose match
+    a narrow row cuts off), inert, with the (start, end) of each searched word in it; with `exact`, that text is
     marked wherever it occurs (a substring hit) instead of the words."""
     text = text.replace("\n", " ").replace("\t", " ")
     marks: list[tuple[int, int]] = []
@@ -198,8 +200,8 @@ def snippet_of(text: str, words: list[str], exact: str | bool = False) -> tuple[
             if form in full or form.startswith(last):
                 marks.append(token.span())
     start = 0
-    if marks and marks[0][0] > SNIPPET_LEAD and len(text) > SNIPPET:
-        start = min(marks[0][0] - SNIPPET_LEAD, max(len(text) - SNIPPET, 0))
+    if marks and marks[0][0] > SNIPPET_LEAD and marks[0][1] > SNIPPET_SEEN:
+        start = marks[0][0] - SNIPPET_LEAD  # the match near the front: a narrow row cuts the end, not it
         space = text.rfind(" ", max(start - 10, 0), start + 1)  # begin at a word: just before,
         if space < 0:
             space = text.find(" ", start, marks[0][0])  # or else just after

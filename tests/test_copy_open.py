@@ -37,8 +37,10 @@ def clipboard(monkeypatch):
 
 @pytest.fixture
 def local(monkeypatch):
+    """A desktop session here: no SSH, a display."""
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.delenv("SSH_TTY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
 
 
 async def test_y_in_a_list_copies_the_entity_id(make_app, clipboard):  # noqa: F811
@@ -228,3 +230,18 @@ def test_y_writes_osc_52_to_the_terminal(bundled_db):
         assert t.wait_exit() == 0
     finally:
         t.close()
+
+
+async def test_o_without_a_display_copies_rather_than_say_it_opens(make_app, clipboard, monkeypatch):  # noqa: F811
+    """A server's console: no display and no $BROWSER. Nothing opened and nothing said to be
+    (webbrowser found no browser, and said nothing); the address is copied and that is said."""
+    for variable in ("SSH_CONNECTION", "SSH_TTY", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        monkeypatch.delenv(variable, raising=False)
+    app = clipboard["watch"](make_app())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.3)
+        copying.open_address(app, "https://en.wikipedia.org/wiki/Tashkent_Declaration")
+        await settle(pilot)
+    assert clipboard["opened"] == []
+    assert clipboard["copied"][-1] == "https://en.wikipedia.org/wiki/Tashkent_Declaration"
+    assert clipboard["said"][-1].startswith("No browser can open here (no display): copied the address")

@@ -17,7 +17,7 @@ from crisis_tui.tui.app import CrisisApp
 from crisis_tui.tui.screens.source import SourceScreen, read_source
 
 from .conftest import CLI
-from .test_app import settle, until
+from .test_app import make_app, put_cursor_on, record_notices, settle, until  # noqa: F401  (a fixture)
 
 
 async def test_a_pane_read_that_fails_is_said_not_left_loading(db_copy, monkeypatch):
@@ -124,3 +124,115 @@ def test_the_cli_refuses_a_filter_id_that_is_not_utf8(bundled_db, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "not valid Unicode" in lines[0], done.stderr
     assert "Traceback" not in done.stderr and "unexpected" not in done.stderr
+
+
+@pytest.mark.parametrize("text", ["bilateral", "1972", "simla 1972", "mediate", "abeyance"])
+def test_a_snippet_shows_its_match_where_a_row_at_80_columns_shows_it(kb, text):
+    """A hit's first match is within the snippet's first 50 characters, what a hit row shows at
+    80 columns after its label (a match near the end of a summary was cut off the row)."""
+    hits = kb.search(text)
+    assert hits
+    for hit in hits:
+        if hit.spans:
+            assert hit.spans[0][1] <= 50, (hit.row.name, hit.snippet)
+
+
+# --- from a newcomer's walk ----------------------------------------------------------------
+
+async def test_a_record_gone_to_from_the_reader_comes_back_to_the_previewed_page(make_app):  # noqa: F811
+    """A list's row previewed, its citation read, a record citing it gone to: back returns to that
+    page (a previewed page was skipped: back went to the last page opened with Enter)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.4)
+        await pilot.press("3")  # the agreements: the first row is previewed, not opened
+        await until(pilot, lambda: (app.shown or "").startswith("agreement/"))
+        previewed = app.shown
+        assert app.history.current != previewed
+        put_cursor_on(app, "[1] ")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SourceScreen))
+        screen = app.screen
+        await until(pilot, lambda: screen.view.citing() is not None)
+        for _ in range(12):  # a record of another entity than the page's own
+            if screen.view.citing().ref != previewed:
+                break
+            await pilot.press("tab")
+        gone_to = screen.view.citing().ref
+        assert gone_to != previewed
+        await pilot.press("enter")
+        await until(pilot, lambda: app.shown == gone_to)
+        await pilot.press("b")
+        await until(pilot, lambda: app.shown == previewed)
+
+
+async def test_a_search_closed_with_esc_is_recalled_but_n_steps_through_the_last_one_gone_to(make_app, monkeypatch):  # noqa: F811
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.4)
+        await pilot.press("slash", *"simla")
+        await settle(pilot, 0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.shown == "agreement/simla-1972")
+        await pilot.press("slash", *"lavr")
+        await settle(pilot, 0.3)
+        await pilot.press("escape")
+        await settle(pilot)
+        notices = record_notices(app, monkeypatch)
+        await pilot.press("n")
+        await until(pilot, lambda: notices)
+        assert "for 'simla'" in notices[-1] and notices[-1].startswith("Hit 2 of ")
+        await pilot.press("slash")
+        await settle(pilot, 0.3)
+        assert app.screen.query_one("#search-input").value == "lavr"  # `/` brings back what was typed
+
+
+async def test_clearing_a_filter_keeps_the_cursor_on_the_entity_shown(make_app):  # noqa: F811
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.4)
+        await pilot.press("1", "F")
+        await settle(pilot)
+        await pilot.press(*"participant: Russia +members", "enter")
+        await until(pilot, lambda: app.main.lists["event"].count == 4)
+        await pilot.press("j", "j")
+        pane = app.main.lists["event"]
+        await until(pilot, lambda: pane.current is not None and app.shown == pane.current.ref)
+        talks = app.shown
+        await pilot.press("x")
+        await until(pilot, lambda: pane.pane_filter is None and pane.count == 22 and pane.current is not None
+                    and pane.current.ref == talks)
+        await settle(pilot, 0.3)
+        assert app.shown == talks and pane.current.ref == talks
+
+
+async def test_an_entity_shown_that_the_filter_leaves_out_is_said(make_app, monkeypatch):  # noqa: F811
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.4)
+        await pilot.press("2", "F")
+        await settle(pilot)
+        await pilot.press(*"related: event/pakistan-appeal-to-russia-2025", "enter")
+        pane = app.main.lists["actor"]
+        await until(pilot, lambda: pane.pane_filter is not None and pane.count == 3)
+        notices = record_notices(app, monkeypatch)
+        app.visit("actor/s-jaishankar")
+        await until(pilot, lambda: app.shown == "actor/s-jaishankar" and notices)
+        assert "S. Jaishankar is not among the rows the filter of 2 Actors lets through" in notices[-1]
+        assert pane.current is not None and pane.current.ref != "actor/s-jaishankar"
+
+
+async def test_the_recalled_search_reads_as_selected_without_colour(make_app, monkeypatch):  # noqa: F811
+    """With NO_COLOR the selection's background is dropped: it is reversed instead."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.4)
+        await pilot.press("slash", *"simla", "escape")
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot, 0.3)
+        box = app.screen.query_one("#search-input")
+        assert box.selection.start == 0 and box.selection.end == 5
+        first = next(iter(box.render_line(0)))
+        assert first.text == "simla" and first.style is not None and first.style.reverse

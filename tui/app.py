@@ -152,6 +152,7 @@ class CrisisApp(App[None]):
         self._entry_shown: tuple[int, str] | None = None
         self.last_search: SearchChoice | None = None  # what `/` brings back and n/N step through
         self._hit_at: int | None = None  # the hit of the last search shown last
+        self._search_text = ""  # the text last typed in the search (closed with a choice or not)
         if few_colours():
             self.theme = "ansi-dark"
 
@@ -374,10 +375,15 @@ class CrisisApp(App[None]):
 
     @on(DetailView.Follow)
     def _follow(self, message: DetailView.Follow) -> None:
-        if self.shown is not None and self.shown == self._wanted != self.history.current:
-            self.history.visit(self.shown)  # a previewed page a link is followed from: back comes to it
-            self._entry_shown = (self.history.serial, self.shown)  # and to where its cursor was
+        self._keep_preview()
         self.visit(message.ref)
+
+    def _keep_preview(self) -> None:
+        """A previewed page (a list's row the cursor rests on) left by a link, or by a record the
+        source reader opened from it, becomes a history entry: back comes to it."""
+        if self.shown is not None and self.shown == self._wanted != self.history.current:
+            self.history.visit(self.shown)
+            self._entry_shown = (self.history.serial, self.shown)  # and to where its cursor was
 
     def act_now(self, message: Message) -> bool:
         """Act on a pane's Enter at once, before the keys typed after it (tui/messages.py)."""
@@ -418,7 +424,8 @@ class CrisisApp(App[None]):
         def closed(result: bool | str | None) -> None:
             if result is True:
                 self._open_source(link=link, index=index + 1)
-            elif isinstance(result, str):  # a record citing the passage: go to it
+            elif isinstance(result, str):  # a record citing the passage: go to it (back comes here)
+                self._keep_preview()
                 self.visit(result, focus_detail=True)
 
         links = os.environ.get("TERM", "") not in ("linux", "dumb")  # consoles that print OSC 8 as text
@@ -513,6 +520,9 @@ class CrisisApp(App[None]):
         def chosen(choice: SearchChoice | None) -> None:
             if choice is None:
                 return
+            self._search_text = choice.text  # what `/` brings back, even closed with Esc
+            if choice.index is None and choice.passage is None:
+                return  # closed without choosing: n/N keep stepping through the last search gone to
             self.last_search, self._hit_at = choice, choice.index
             if choice.passage is not None:
                 p = choice.passage
@@ -522,8 +532,7 @@ class CrisisApp(App[None]):
 
         from .screens.search import SearchScreen
 
-        last = self.last_search.text if self.last_search is not None else ""
-        self.push_screen(SearchScreen(self.kb, last, recalled=True), chosen)
+        self.push_screen(SearchScreen(self.kb, self._search_text, recalled=True), chosen)
 
     def action_step_hit(self, delta: int) -> None:
         """Go to the next (`delta` 1) or previous (-1) entity hit of the last search, saying which."""

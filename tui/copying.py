@@ -9,10 +9,20 @@ Pack text is copied inert (`db/text.py`): a quote pasted into a terminal sends n
 from __future__ import annotations
 
 import os
+import sys
 
 from ..db.records import CitationView, CitingRecord, EntityDetail, EntityRow, LinkView, PositionView, SourceText
 from . import shown
 from .reading import urls
+
+
+def no_browser_to_show() -> bool:
+    """True where no graphical browser can open (a Linux console or server: no X or Wayland
+    display, no $BROWSER): Python's webbrowser would find none, or a text browser that would
+    take over this very terminal."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("BROWSER"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def over_ssh() -> bool:
@@ -101,6 +111,10 @@ def open_address(app, address: str | None) -> None:
     elif over_ssh():
         app.copy_to_clipboard(url)
         app.notify(f"Over SSH the browser here is not yours: copied the address {said(url)}", timeout=4,
+                   markup=False)
+    elif no_browser_to_show():
+        app.copy_to_clipboard(url)
+        app.notify(f"No browser can open here (no display): copied the address {said(url)}", timeout=4,
                    markup=False)
     else:
         app.open_url(url)

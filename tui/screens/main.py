@@ -228,8 +228,13 @@ class MainScreen(Screen):
 
     def action_clear_filter(self) -> None:
         pane = self.lists[self.active]
+        row = self.shown_row
         if pane.pane_filter is None:
             self.notify("This pane has no filter to clear", timeout=2)
+        elif row is not None and row.type == pane.entity_type:
+            pane.set_filter(None)  # the whole pane again, its cursor on the entity shown (not its first row)
+            self._show_pane(pane.entity_type, focus=True)
+            self.app.visit(row.ref, remember=False, return_to=True)  # type: ignore[attr-defined]
         else:
             self.filter_pane(pane.entity_type, None)
 
@@ -247,6 +252,8 @@ class MainScreen(Screen):
         target = self.active if self.active in others else others[0]
         self._show_pane(target, focus=True)
         self.lists[target].move_to(0)
+        self.notify(f"Every other pane shows what {shown.line(row.name)} is linked to: x clears a pane's filter",
+                    timeout=4, markup=False)
 
     def filter_pane(self, entity_type: str, flt: PaneFilter | None) -> None:
         """Narrow a pane to `flt` (None: clear it), show it, and put the focus on it."""
@@ -265,6 +272,9 @@ class MainScreen(Screen):
         entity_list = self.list_for(detail.row.type)
         if entity_list is not None:
             position = entity_list.index_of(detail.row.id, position)  # its row under the pane's filter
+            if entity_list.filtered_out(detail.row.id):  # the pane's cursor stays on another row: say why
+                self.notify(f"{shown.line(detail.row.name)} is not among the rows the filter of "
+                            f"{entity_list.title} lets through (x there clears it)", timeout=4, markup=False)
         if entity_list is not None and position is not None:
             if not self.is_wide and entity_list.entity_type != self.active:
                 self._show_pane(entity_list.entity_type, focus=False)

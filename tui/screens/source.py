@@ -135,7 +135,9 @@ class SourceScreen(ModalScreen[bool | str]):
         with Vertical(id="source-box") as box:
             source = self.reading.source
             title = source.title if source else self.reading.citation.source_title
-            box.border_title = Content(f"Source: {shown.line(title)}")
+            publisher = f" - {shown.line(source.publisher)}" if source and source.publisher else ""
+            # the publisher before the title, which a narrow box cuts: pages checked for one fact share a title
+            box.border_title = Content(f"Source{publisher}: {shown.line(title)}")
             yield self.view
 
     def on_mount(self) -> None:

@@ -159,6 +159,11 @@ class EntityList(RowView, can_focus=True):
         self._locate(matches, entity_id)  # rows not held: the cursor goes there once it is known
         return None
 
+    def filtered_out(self, entity_id: int) -> bool:
+        """True when the pane's filter is known not to let the entity through."""
+        matches = self._matches if self.pane_filter is not None else None
+        return matches is not None and matches.ids is not None and entity_id not in matches.ids
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker_failed(self, event)  # its workers' errors reach the app (the event does not bubble)
 
