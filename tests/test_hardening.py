@@ -236,3 +236,21 @@ async def test_the_recalled_search_reads_as_selected_without_colour(make_app, mo
         assert box.selection.start == 0 and box.selection.end == 5
         first = next(iter(box.render_line(0)))
         assert first.text == "simla" and first.style is not None and first.style.reverse
+
+
+@pytest.mark.parametrize("size", [(80, 24), (130, 40)])
+async def test_a_start_where_it_was_left_focuses_that_entity_s_pane(bundled_db, size):
+    """Wide, all four panes show: the events pane kept the focus, and the first j replaced the
+    actor shown with an event."""
+    kb = KnowledgeBase("sqlite:///" + str(bundled_db))
+    app = CrisisApp(kb, resume="actor/pakistan")
+    try:
+        async with app.run_test(size=size) as pilot:
+            await until(pilot, lambda: app.shown == "actor/pakistan")
+            await settle(pilot)
+            actors = app.main.lists["actor"]
+            assert app.focused is actors and actors.current is not None and actors.current.ref == "actor/pakistan"
+            await pilot.press("j")
+            await until(pilot, lambda: (app.shown or "").startswith("actor/") and app.shown != "actor/pakistan")
+    finally:
+        kb.close()

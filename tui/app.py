@@ -143,6 +143,7 @@ class CrisisApp(App[None]):
         self._names: dict[str, str] = {}
         self._preview_timer: Timer | None = None
         self._focus_detail = False
+        self._focus_its_pane = False  # the entity shown at start: its pane takes the focus
         self._returning: str | None = None  # a page gone back (or forward) to, its cursor put back
         # Where the detail's cursor was on each history entry left (by its serial, with its ref),
         # as a browser keeps a place per entry; and the entry shown now, if it is not a preview.
@@ -275,6 +276,7 @@ class CrisisApp(App[None]):
 
     def _visit_first_found(self, ref: str) -> None:
         if self._wanted is None:  # unless the user has moved on already (a slow first read)
+            self._focus_its_pane = True  # the first key moves in the pane of the entity shown
             self.visit(ref, remember=False)
 
     @property
@@ -341,6 +343,9 @@ class CrisisApp(App[None]):
             if self._focus_detail:
                 self._focus_detail = False
                 self.main.action_focus_detail()
+            elif self._focus_its_pane and isinstance(self.focused, EntityList):
+                self.main.focus_pane(detail.row.type)  # wide, all panes show: the events had the focus
+            self._focus_its_pane = False
         pack = self._pack(message.crisis)
         outside = pack is not None and message.position is None and not message.detail.row.type == "place"
         if pack is not None and outside and not self._outside_noted:  # once, until one of the crisis is shown

@@ -109,6 +109,11 @@ class MainScreen(Screen):
     def list_for(self, entity_type: str) -> EntityList | None:
         return self.lists.get(entity_type)
 
+    def focus_pane(self, entity_type: str) -> None:
+        """Show a pane (an entity type's) and give it the focus, without previewing its row."""
+        if entity_type in self.lists:
+            self._show_pane(entity_type, focus=True)
+
     def _show_pane(self, entity_type: str, focus: bool) -> None:
         self.active = entity_type
         for entity_list in self.lists.values():
