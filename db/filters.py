@@ -163,8 +163,13 @@ def describe(flt: PaneFilter, names: bool = True) -> str:
     return inert(" ".join(parts), one_line=True, limit=200)
 
 
-def keys(kb: KnowledgeBase) -> list[str]:
-    return [*sorted(r.name for r in kb.relations()), ANY, *FIELDS]
+def keys(kb: KnowledgeBase, entity_type: str | None = None) -> list[str]:
+    """The keys a filter may begin with; the relations that join a pane's type first (in the
+    agreements, `par` is `party`, not `part-of`, which joins events)."""
+    relations = kb.relations()
+    fits = sorted(r.name for r in relations if entity_type is None or not r.types or entity_type in r.types)
+    rest = sorted(r.name for r in relations if r.name not in fits)
+    return [*fits, ANY, *FIELDS, *rest]
 
 
 def complete(kb: KnowledgeBase, text: str, entity_type: str) -> str | None:
@@ -184,7 +189,7 @@ def complete(kb: KnowledgeBase, text: str, entity_type: str) -> str | None:
         return None
 
     if key is None:  # a key being typed
-        return tail([k + ": " for k in keys(kb)], value) if " " not in value else None
+        return tail([k + ": " for k in keys(kb, entity_type)], value) if " " not in value else None
     if text.endswith(":"):
         return None
     relations = {r.name for r in kb.relations()}

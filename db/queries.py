@@ -914,8 +914,20 @@ class KnowledgeBase:
     # --- pane filters (issue #15) -----------------------------------------------------
 
     def relations(self) -> tuple[RelationView, ...]:
-        """Every relation of the database's vocabulary, by name."""
-        return tuple(RelationView(*r) for r in self._all("SELECT name, label, inverse FROM relation ORDER BY name"))
+        """Every relation of the database's vocabulary, by name, with the entity types it joins."""
+        found = []
+        for name, label, inverse, *ends in self._all(
+                "SELECT name, label, inverse, source_types, target_types FROM relation ORDER BY name"):
+            types: set[str] = set()
+            for end in ends:
+                try:
+                    listed = json.loads(end) if end else []
+                except ValueError:
+                    listed = []
+                if isinstance(listed, list):
+                    types.update(t.split("/")[0] for t in listed if isinstance(t, str))
+            found.append(RelationView(name, label, inverse, tuple(sorted(types))))
+        return tuple(found)
 
     def kinds(self, entity_type: str) -> tuple[str, ...]:
         """The kinds the entities of a type have, in order (an index seek per kind, at any size)."""

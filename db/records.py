@@ -269,3 +269,4 @@ class RelationView:
     name: str
     label: str
     inverse: str
+    types: tuple[str, ...] = ()  # the entity types it joins, at either end (`event`, `actor`, ...)

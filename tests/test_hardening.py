@@ -254,3 +254,15 @@ async def test_a_start_where_it_was_left_focuses_that_entity_s_pane(bundled_db, 
             await until(pilot, lambda: (app.shown or "").startswith("actor/") and app.shown != "actor/pakistan")
     finally:
         kb.close()
+
+
+@pytest.mark.parametrize("pane, typed, completed", [
+    ("agreement", "par", "party: "),  # not part-of, which joins events
+    ("event", "parti", "participant: "),
+    ("event", "part-", "part-of: "),
+    ("actor", "sig", "signatory: "),
+])
+def test_a_filter_key_completes_to_a_relation_of_the_pane_first(kb, pane, typed, completed):
+    from crisis_tui.db.filters import complete
+
+    assert complete(kb, typed, pane) == completed
