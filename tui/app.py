@@ -343,8 +343,9 @@ class CrisisApp(App[None]):
             if self._focus_detail:
                 self._focus_detail = False
                 self.main.action_focus_detail()
-            elif self._focus_its_pane and isinstance(self.focused, EntityList):
-                self.main.focus_pane(detail.row.type)  # wide, all panes show: the events had the focus
+            elif self._focus_its_pane and self.main.is_wide and isinstance(self.focused, EntityList):
+                # wide, all panes show and the events kept the focus (narrow, show_detail turned the pane)
+                self.main.focus_pane(detail.row.type)
             self._focus_its_pane = False
         pack = self._pack(message.crisis)
         outside = pack is not None and message.position is None and not message.detail.row.type == "place"
