@@ -58,3 +58,20 @@ def _own_state_folder(tmp_path_factory, monkeypatch):
     """Each test its own state folder (tui/last_viewed.py): where one test left the explorer is
     not where the next one's starts (subprocesses inherit it)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture
+def make_app(bundled_db):
+    """Explorers on the bundled database (`make(start=...)`), each one's connections closed after."""
+    from crisis_tui.tui.app import CrisisApp  # not imported for tests that do not start the explorer
+
+    opened: list[KnowledgeBase] = []
+
+    def make(start: str | None = None) -> CrisisApp:
+        kb = KnowledgeBase("sqlite:///" + str(bundled_db))
+        opened.append(kb)
+        return CrisisApp(kb, start=start)
+
+    yield make
+    for kb in opened:
+        kb.close()

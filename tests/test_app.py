@@ -20,20 +20,6 @@ from crisis_tui.tui.widgets.entity_list import EntityList
 from crisis_tui.tui.widgets.hit_list import HitList
 
 
-@pytest.fixture
-def make_app(bundled_db):
-    opened: list[KnowledgeBase] = []
-
-    def make(start: str | None = None) -> CrisisApp:
-        kb = KnowledgeBase("sqlite:///" + str(bundled_db))
-        opened.append(kb)
-        return CrisisApp(kb, start=start)
-
-    yield make
-    for kb in opened:
-        kb.close()
-
-
 async def settle(pilot, delay: float = 0.12) -> None:
     """Let timers fire and database workers finish."""
     await pilot.pause(delay)

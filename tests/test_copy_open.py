@@ -17,7 +17,7 @@ from crisis_tui.tui.screens.source import SourceScreen
 
 from .conftest import CLI
 from .ptyterm import PtyTerminal
-from .test_app import make_app, put_cursor_on, settle  # noqa: F401  (make_app: a fixture)
+from .test_app import put_cursor_on, settle
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def local(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":0")
 
 
-async def test_y_in_a_list_copies_the_entity_id(make_app, clipboard):  # noqa: F811
+async def test_y_in_a_list_copies_the_entity_id(make_app, clipboard):
     app = clipboard["watch"](make_app())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
@@ -55,7 +55,7 @@ async def test_y_in_a_list_copies_the_entity_id(make_app, clipboard):  # noqa: F
         assert clipboard["said"][-1] == f"Copied: {row.ref}"
 
 
-async def test_y_on_a_link_copies_it_as_read_and_as_packs_write_it(make_app, clipboard):  # noqa: F811
+async def test_y_on_a_link_copies_it_as_read_and_as_packs_write_it(make_app, clipboard):
     app = clipboard["watch"](make_app(start="event/lavrov-jaishankar-call-2025"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -66,7 +66,7 @@ async def test_y_on_a_link_copies_it_as_read_and_as_packs_write_it(make_app, cli
             "event/lavrov-jaishankar-call-2025 invokes agreement/simla-1972"]
 
 
-async def test_y_on_a_link_from_the_other_end_names_its_subject_first_in_the_id(make_app, clipboard):  # noqa: F811
+async def test_y_on_a_link_from_the_other_end_names_its_subject_first_in_the_id(make_app, clipboard):
     app = clipboard["watch"](make_app(start="agreement/simla-1972"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -77,7 +77,7 @@ async def test_y_on_a_link_from_the_other_end_names_its_subject_first_in_the_id(
             "event/lavrov-jaishankar-call-2025 invokes agreement/simla-1972"]
 
 
-async def test_y_on_a_citation_copies_the_quote_with_its_citation(make_app, clipboard):  # noqa: F811
+async def test_y_on_a_citation_copies_the_quote_with_its_citation(make_app, clipboard):
     app = clipboard["watch"](make_app(start="actor/soviet-union"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -90,7 +90,7 @@ async def test_y_on_a_citation_copies_the_quote_with_its_citation(make_app, clip
         assert clipboard["said"][-1] == "Copied: \u201cTashkent (Uzbek SSR, USSR)\u201d"
 
 
-async def test_y_in_the_reader_copies_the_current_passage_with_its_citation(make_app, clipboard):  # noqa: F811
+async def test_y_in_the_reader_copies_the_current_passage_with_its_citation(make_app, clipboard):
     app = clipboard["watch"](make_app(start="agreement/simla-1972"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -111,7 +111,7 @@ async def test_y_in_the_reader_copies_the_current_passage_with_its_citation(make
         assert len(clipboard["copied"]) == 2 and clipboard["copied"][0] != clipboard["copied"][1]
 
 
-async def test_y_in_the_reader_of_a_page_quoted_via_the_fact_sheet_cites_the_page_via_it(make_app, clipboard):  # noqa: F811
+async def test_y_in_the_reader_of_a_page_quoted_via_the_fact_sheet_cites_the_page_via_it(make_app, clipboard):
     app = clipboard["watch"](make_app(start="actor/soviet-union"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -126,7 +126,7 @@ async def test_y_in_the_reader_of_a_page_quoted_via_the_fact_sheet_cites_the_pag
             "its precedents, line 12)"]
 
 
-async def test_o_opens_the_address_in_the_local_browser(make_app, clipboard, local):  # noqa: F811
+async def test_o_opens_the_address_in_the_local_browser(make_app, clipboard, local):
     app = clipboard["watch"](make_app(start="actor/soviet-union"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -141,7 +141,7 @@ async def test_o_opens_the_address_in_the_local_browser(make_app, clipboard, loc
 
 
 @pytest.mark.parametrize("variable", ["SSH_CONNECTION", "SSH_TTY"])
-async def test_o_over_ssh_copies_the_address_and_says_so(make_app, clipboard, local, monkeypatch,  # noqa: F811
+async def test_o_over_ssh_copies_the_address_and_says_so(make_app, clipboard, local, monkeypatch,
                                                          variable):
     monkeypatch.setenv(variable, "10.0.0.1 50000 10.0.0.2 22" if variable == "SSH_CONNECTION" else "/dev/pts/3")
     app = clipboard["watch"](make_app(start="actor/soviet-union"))
@@ -154,7 +154,7 @@ async def test_o_over_ssh_copies_the_address_and_says_so(make_app, clipboard, lo
         assert clipboard["said"][-1].startswith("Over SSH the browser here is not yours: copied the address")
 
 
-async def test_o_on_a_link_opens_the_address_of_its_passage(make_app, clipboard, local):  # noqa: F811
+async def test_o_on_a_link_opens_the_address_of_its_passage(make_app, clipboard, local):
     app = clipboard["watch"](make_app(start="event/lavrov-jaishankar-call-2025"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -166,7 +166,7 @@ async def test_o_on_a_link_opens_the_address_of_its_passage(make_app, clipboard,
         assert clipboard["opened"] == addresses[:1]
 
 
-async def test_where_nothing_has_an_address_o_says_so(make_app, clipboard, local):  # noqa: F811
+async def test_where_nothing_has_an_address_o_says_so(make_app, clipboard, local):
     app = clipboard["watch"](make_app(start="agreement/simla-1972"))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -232,7 +232,7 @@ def test_y_writes_osc_52_to_the_terminal(bundled_db):
         t.close()
 
 
-async def test_o_without_a_display_copies_rather_than_say_it_opens(make_app, clipboard, monkeypatch):  # noqa: F811
+async def test_o_without_a_display_copies_rather_than_say_it_opens(make_app, clipboard, monkeypatch):
     """A server's console: no display and no $BROWSER. Nothing opened and nothing said to be
     (webbrowser found no browser, and said nothing); the address is copied and that is said."""
     for variable in ("SSH_CONNECTION", "SSH_TTY", "DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):

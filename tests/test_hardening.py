@@ -17,7 +17,7 @@ from crisis_tui.tui.app import CrisisApp
 from crisis_tui.tui.screens.source import SourceScreen, read_source
 
 from .conftest import CLI
-from .test_app import make_app, put_cursor_on, record_notices, settle, until  # noqa: F401  (a fixture)
+from .test_app import put_cursor_on, record_notices, settle, until
 
 
 async def test_a_pane_read_that_fails_is_said_not_left_loading(db_copy, monkeypatch):
@@ -139,7 +139,7 @@ def test_a_snippet_shows_its_match_where_a_row_at_80_columns_shows_it(kb, text):
 
 # --- from a newcomer's walk ----------------------------------------------------------------
 
-async def test_a_record_gone_to_from_the_reader_comes_back_to_the_previewed_page(make_app):  # noqa: F811
+async def test_a_record_gone_to_from_the_reader_comes_back_to_the_previewed_page(make_app):
     """A list's row previewed, its citation read, a record citing it gone to: back returns to that
     page (a previewed page was skipped: back went to the last page opened with Enter)."""
     app = make_app()
@@ -166,7 +166,7 @@ async def test_a_record_gone_to_from_the_reader_comes_back_to_the_previewed_page
         await until(pilot, lambda: app.shown == previewed)
 
 
-async def test_a_search_closed_with_esc_is_recalled_but_n_steps_through_the_last_one_gone_to(make_app, monkeypatch):  # noqa: F811
+async def test_a_search_closed_with_esc_is_recalled_but_n_steps_through_the_last_one_gone_to(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.4)
@@ -187,7 +187,7 @@ async def test_a_search_closed_with_esc_is_recalled_but_n_steps_through_the_last
         assert app.screen.query_one("#search-input").value == "lavr"  # `/` brings back what was typed
 
 
-async def test_clearing_a_filter_keeps_the_cursor_on_the_entity_shown(make_app):  # noqa: F811
+async def test_clearing_a_filter_keeps_the_cursor_on_the_entity_shown(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.4)
@@ -206,7 +206,7 @@ async def test_clearing_a_filter_keeps_the_cursor_on_the_entity_shown(make_app):
         assert app.shown == talks and pane.current.ref == talks
 
 
-async def test_an_entity_shown_that_the_filter_leaves_out_is_said(make_app, monkeypatch):  # noqa: F811
+async def test_an_entity_shown_that_the_filter_leaves_out_is_said(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.4)
@@ -222,7 +222,7 @@ async def test_an_entity_shown_that_the_filter_leaves_out_is_said(make_app, monk
         assert pane.current is not None and pane.current.ref != "actor/s-jaishankar"
 
 
-async def test_the_recalled_search_reads_as_selected_without_colour(make_app, monkeypatch):  # noqa: F811
+async def test_the_recalled_search_reads_as_selected_without_colour(make_app, monkeypatch):
     """With NO_COLOR the selection's background is dropped: it is reversed instead."""
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()

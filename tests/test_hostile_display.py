@@ -20,7 +20,7 @@ from crisis_tui.db.schema import rebuild_search, renumber
 
 from .conftest import CLI
 from .ptyterm import PtyTerminal
-from .test_app import make_app, slow_to_read  # noqa: F401  (make_app is a fixture)
+from .test_app import slow_to_read
 
 ENTER, ESC = "\r", "\x1b"
 OSC_TITLE = "\x1b]0;pwned\x07"  # would retitle the user's terminal window
@@ -176,7 +176,7 @@ def test_markup_and_controls_in_a_source_title_are_literal(explorer):
     quit_cleanly(t)
 
 
-async def test_an_error_notice_with_markup_and_controls_is_literal(make_app):  # noqa: F811
+async def test_an_error_notice_with_markup_and_controls_is_literal(make_app):
     """A database error names what it was about (an id, a file): shown as written, as one line."""
     app = make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
@@ -211,7 +211,7 @@ def test_a_fifty_megabyte_name_does_not_freeze_the_explorer(tmp_path, bundled_db
         t.close()
 
 
-async def test_a_slow_entity_does_not_replace_the_one_moved_to(make_app, monkeypatch):  # noqa: F811
+async def test_a_slow_entity_does_not_replace_the_one_moved_to(make_app, monkeypatch):
     """A huge or locked entity read slowly at start: the user's move wins, and stays shown."""
     app = make_app()
     slow_to_read(app, monkeypatch, WAR, 0.6)
@@ -229,7 +229,7 @@ async def test_a_slow_entity_does_not_replace_the_one_moved_to(make_app, monkeyp
         assert app.main.lists["event"].cursor == 1
 
 
-async def test_a_key_before_the_rows_come_is_previewed_when_they_do(make_app, monkeypatch):  # noqa: F811
+async def test_a_key_before_the_rows_come_is_previewed_when_they_do(make_app, monkeypatch):
     """A slow first page (a huge row, a busy database): `j` pressed before it moves the cursor,
     and the row it lands on is shown once the rows are there."""
     app = make_app()

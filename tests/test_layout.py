@@ -10,7 +10,6 @@ import sqlite3
 
 import pytest
 
-from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.db.records import EntityRow
 from crisis_tui.db.schema import rebuild_search, renumber
 from crisis_tui.tui.app import CrisisApp
@@ -30,20 +29,6 @@ from .test_colours import unreadable_cells
 CLAIM = "The Resistance Front claims the Pahalgam attack"  # events row 5: at 80 columns, cut at 20 cells
 DENIAL = "The Resistance Front denies involvement"  # row 10
 APPEAL = "event/pakistan-appeal-to-russia-2025"  # its first link is below the fold at 80x24
-
-
-@pytest.fixture
-def make_app(bundled_db):
-    opened: list[KnowledgeBase] = []
-
-    def make(start: str | None = None) -> CrisisApp:
-        kb = KnowledgeBase("sqlite:///" + str(bundled_db))
-        opened.append(kb)
-        return CrisisApp(kb, start=start)
-
-    yield make
-    for kb in opened:
-        kb.close()
 
 
 def lines(pane: EntityList) -> list[str]:

@@ -12,7 +12,6 @@ from textual.widgets import Input
 
 from crisis_tui.db.queries import KnowledgeBase, distance, index_form, snippet_of
 from crisis_tui.db.records import PassageHit
-from crisis_tui.tui.app import CrisisApp
 from crisis_tui.tui.output import hits_text, marked
 from crisis_tui.tui.screens.search import SearchScreen
 from crisis_tui.tui.screens.source import SourceScreen
@@ -24,20 +23,6 @@ from .ptyterm import PtyTerminal
 from .test_app import searched, settle, until
 
 ESC = "\x1b"
-
-
-@pytest.fixture
-def make_app(bundled_db):
-    opened: list[KnowledgeBase] = []
-
-    def make(start: str | None = None) -> CrisisApp:
-        kb = KnowledgeBase("sqlite:///" + str(bundled_db))
-        opened.append(kb)
-        return CrisisApp(kb, start=start)
-
-    yield make
-    for kb in opened:
-        kb.close()
 
 
 def marked_words(snippet: str, spans: tuple[tuple[int, int], ...]) -> list[str]:

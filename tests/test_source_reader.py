@@ -16,7 +16,7 @@ from crisis_tui.tui.reading import layout, legend, urls
 from crisis_tui.tui.screens.source import SourceScreen
 from crisis_tui.tui.widgets.source_view import Key, wrap_row
 
-from .test_app import make_app, put_cursor_on, settle  # noqa: F401  (make_app: a fixture)
+from .test_app import put_cursor_on, settle
 
 HINDUSTAN = ("https://www.hindustantimes.com/india-news/from-ht-archives-new-agreement-on-peace-ties-signed-by-"
              "india-pakistan-101719598672628.html")
@@ -122,7 +122,7 @@ def test_a_source_quoted_via_another_names_both(kb):
 
 # --- the reader ----------------------------------------------------------------------
 
-async def test_the_title_names_the_source_and_the_text_shows_the_records(make_app):  # noqa: F811
+async def test_the_title_names_the_source_and_the_text_shows_the_records(make_app):
     app = make_app(start="actor/soviet-union")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -139,7 +139,7 @@ async def test_the_title_names_the_source_and_the_text_shows_the_records(make_ap
         assert screen.current_quote == "Tashkent (Uzbek SSR, USSR)"  # the Soviet Union's citation
 
 
-async def test_addresses_are_whole_on_their_lines_and_linked(make_app):  # noqa: F811
+async def test_addresses_are_whole_on_their_lines_and_linked(make_app):
     app = make_app(start="actor/soviet-union")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -158,7 +158,7 @@ async def test_addresses_are_whole_on_their_lines_and_linked(make_app):  # noqa:
         assert any(s.style and s.style.link == WIKIPEDIA for s in strip)
 
 
-async def test_every_passage_is_marked_and_n_and_N_go_through_them(make_app):  # noqa: F811
+async def test_every_passage_is_marked_and_n_and_N_go_through_them(make_app):
     app = make_app(start="agreement/simla-1972")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -183,7 +183,7 @@ async def test_every_passage_is_marked_and_n_and_N_go_through_them(make_app):  #
         assert view.current == (opened - 1) % len(passages)  # round the end and back
 
 
-async def test_the_records_citing_a_passage_are_under_it_and_enter_goes_to_one(make_app):  # noqa: F811
+async def test_the_records_citing_a_passage_are_under_it_and_enter_goes_to_one(make_app):
     app = make_app(start="agreement/tashkent-declaration-1966")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -210,7 +210,7 @@ async def test_the_records_citing_a_passage_are_under_it_and_enter_goes_to_one(m
         assert app.history.current == target.ref
 
 
-async def test_citers_of_another_passage_are_read_when_it_is_reached(make_app):  # noqa: F811
+async def test_citers_of_another_passage_are_read_when_it_is_reached(make_app):
     app = make_app(start="agreement/simla-1972")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -223,7 +223,7 @@ async def test_citers_of_another_passage_are_read_when_it_is_reached(make_app): 
         assert screen.view.citers[current].total == screen.reading.passages.passages[current].citations
 
 
-async def test_g_G_pages_and_q(make_app):  # noqa: F811
+async def test_g_G_pages_and_q(make_app):
     app = make_app(start="agreement/simla-1972")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -252,7 +252,7 @@ async def test_g_G_pages_and_q(make_app):  # noqa: F811
         assert app.screen is app.main and app.is_running
 
 
-async def test_the_help_lists_the_reader_keys(make_app):  # noqa: F811
+async def test_the_help_lists_the_reader_keys(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -339,7 +339,7 @@ def test_a_text_with_more_passages_than_the_limit_says_how_many_more(kb):
     assert some.citations == every.citations
 
 
-async def test_without_colour_the_current_passage_is_reversed_and_the_others_underlined(make_app,  # noqa: F811
+async def test_without_colour_the_current_passage_is_reversed_and_the_others_underlined(make_app,
                                                                                          monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "xterm")

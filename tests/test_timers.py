@@ -18,8 +18,6 @@ from textual.message_pump import MessagePump
 
 from crisis_tui.tui import app as app_module
 
-from .test_app import make_app  # noqa: F401  (a fixture)
-
 # seconds: every delay and interval is cut to at most this (shorter kept Pilot from ever seeing the app idle)
 FAST = 0.1
 
@@ -35,7 +33,7 @@ def code_of(callback):
     return getattr(callback, "__code__", callback)
 
 
-async def test_every_timer_and_interval_fires(make_app, monkeypatch):  # noqa: F811
+async def test_every_timer_and_interval_fires(make_app, monkeypatch):
     registered: list[tuple[str, object]] = []
     fired: list[object] = []
     set_timer, set_interval = MessagePump.set_timer, MessagePump.set_interval
