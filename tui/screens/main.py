@@ -277,7 +277,7 @@ class MainScreen(Screen):
         entity_list = self.list_for(detail.row.type)
         if entity_list is not None:
             position = entity_list.index_of(detail.row.id, position)  # its row under the pane's filter
-            if entity_list.filtered_out(detail.row.id):  # the pane's cursor stays on another row: say why
+            if position is None and entity_list.filtered_out(detail.row.id):  # its cursor stays elsewhere: say why
                 self.notify(f"{shown.line(detail.row.name)} is not among the rows the filter of "
                             f"{entity_list.title} lets through (x there clears it)", timeout=4, markup=False)
         if entity_list is not None and position is not None:
