@@ -360,8 +360,9 @@ def one_pack(document: dict[str, Any], pack: str) -> dict[str, Any]:
     return result
 
 
-def write_file(path: Path, text: str) -> None:
-    """Write `text` to the file `path` whole or not at all, through a new file beside it.
+def write_file(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` (or its pieces, written as they come) to the file `path` whole or not at
+    all, through a new file beside it.
 
     What is at `path` is replaced only if it is a regular file: a symlink, a FIFO or a
     device is refused, and the new file is made with O_EXCL under a name of its own, so a
@@ -387,7 +388,11 @@ def write_file(path: Path, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # O_EXCL, O_NOFOLLOW
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+            if isinstance(text, str):
+                out.write(text)
+            else:
+                for piece in text:
+                    out.write(piece)
             out.flush()
             os.fchmod(out.fileno(), mode)
         os.replace(tmp, path)

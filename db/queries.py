@@ -591,6 +591,17 @@ class KnowledgeBase:
         )
         return SourceText(*rows[0]) if rows else None
 
+    def source_facts(self, ids: Sequence[str]) -> dict[str, SourceText]:
+        """The title, address, publisher and date of these sources (not their texts), by id."""
+        found: dict[str, SourceText] = {}
+        wanted = list(dict.fromkeys(ids))
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at:at + 500]
+            for r in self._all(f"""SELECT id, title, address, NULL, publisher, date, via FROM source
+                                   WHERE id IN ({",".join("?" * len(chunk))})""", tuple(chunk)):
+                found[r[0]] = SourceText(*r)
+        return found
+
     # --- the source reader ---------------------------------------------------------
 
     def source_passages(self, document: str, limit: int = PASSAGE_LIMIT) -> SourcePassages:
@@ -1204,6 +1215,29 @@ class KnowledgeBase:
                 with self._readers.locked() as conn:
                     header, records = iter_document(conn)
                     yield header, read(records)
+            except sqlite3.Error as exc:
+                raise DatabaseError(problem(self.path, exc, "cannot export")) from None
+
+    @contextmanager
+    def graphml(self) -> Iterator[Iterator[str]]:
+        """The whole graph as GraphML text in chunks, read as they are taken, in one read
+        transaction (`db.graphml`); errors while reading them are DatabaseErrors naming the database."""
+        from .graphml import graphml_chunks
+
+        def read(chunks: Iterator[str]) -> Iterator[str]:
+            while True:
+                try:
+                    found = next(chunks, None)
+                except sqlite3.Error as exc:
+                    raise DatabaseError(problem(self.path, exc, "cannot export")) from None
+                if found is None:
+                    return
+                yield found
+
+        with self._snapshot():
+            try:
+                with self._readers.locked() as conn:
+                    yield read(graphml_chunks(conn))
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc, "cannot export")) from None
 

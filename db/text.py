@@ -37,3 +37,14 @@ def inert(text: str, one_line: bool = False, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[:limit] + "\u2026"
     return (LINE_CONTROL if one_line else CONTROL).sub(_escaped, text)
+
+
+# What XML 1.0 may not hold at all, even as a character reference: C0 controls but tab,
+# newline and carriage return, lone surrogates, U+FFFE and U+FFFF.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` with every character XML 1.0 forbids replaced by U+FFFD (a database no pack
+    check wrote can hold them; a GraphML or XHTML reader would refuse the whole file)."""
+    return XML_FORBIDDEN.sub("\ufffd", text)

@@ -282,17 +282,21 @@ def packs(obj: _Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml", "graphml"]), default="json", show_default=True,
+              help="json or yaml: a pack document; graphml: the graph of entities and links (Gephi, yEd).")
 @click.option("--pack", "pack", metavar="ID",
               help="Write only what this pack states (with the records of other packs it refers to).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
               help="Write here instead of stdout (a regular file, replaced whole).")
 @click.pass_obj
 def export(obj: _Context, fmt: str, output: Path | None, pack: str | None) -> None:
-    """Write the whole knowledge base as one pack document (what `build --pack` reads)."""
+    """Write the whole knowledge base as one pack document (what `build --pack` reads), or as GraphML."""
     from ..db.export import write_file
     from .output import json_text
 
+    if fmt == "graphml":
+        _export_graphml(obj, output, pack)
+        return
     document = obj.knowledge_base().export(pack)
     if fmt == "json":
         text = json_text(document) + "\n"
@@ -306,6 +310,51 @@ def export(obj: _Context, fmt: str, output: Path | None, pack: str | None) -> No
         click.echo(text, nl=False)
         return
     write_file(output, text)
+
+
+def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> None:
+    """`export --format graphml`: streamed, to stdout or whole into `output`."""
+    from ..db.export import write_file
+
+    if pack is not None:
+        raise click.UsageError("--pack is not supported with --format graphml (the graph is of the whole database)")
+    with obj.knowledge_base().graphml() as chunks:
+        if output is not None:
+            write_file(output, chunks)
+            return
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+
+
+@main.command()
+@click.argument("refs", nargs=-1, required=True, callback=lambda ctx, param, value: [_not_blank(ctx, param, v)
+                                                                                    for v in value])
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
+              help="Write here instead of stdout (a regular file, replaced whole).")
+@click.pass_obj
+def report(obj: _Context, refs: list[str], fmt: str, output: Path | None) -> None:
+    """Write a report of entities with every fact's citation as a footnote (Markdown or HTML).
+
+    Each REF is an id (agreement/simla-1972), a name or an alias, in any case.
+    """
+    kb = obj.knowledge_base()
+    _write_report(kb, [_resolve_one(kb, ref).ref for ref in refs], fmt, output)
+
+
+def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str | None = None) -> None:
+    """Render the report of entities `refs` (ids, in order) to stdout or whole into `output`."""
+    from ..db.export import write_file
+    from ..db.report import report_document
+    from ..db.report_html import render_html
+    from ..db.report_markdown import render_markdown
+
+    document = report_document(kb, refs, title=title)
+    text = render_html(document) if fmt == "html" else render_markdown(document)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_file(output, text)
 
 
 def _resolve_one(kb, ref: str):
