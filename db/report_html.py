@@ -24,7 +24,7 @@ dl.facts { display: grid; grid-template-columns: max-content auto; gap: .1em 1em
 dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
 sup.fn a { text-decoration: none; padding: 0 .1em; }
-.more { color: #666; font-style: italic; }
+.more, .uncited { color: #666; font-style: italic; }
 .ref { color: #666; font-size: .9em; }
 ol.footnotes { font-size: .92em; }
 ol.footnotes li { margin-bottom: .4em; }
@@ -40,6 +40,9 @@ def h(text: object) -> str:
 
 
 def _marks(notes: tuple[int, ...]) -> str:
+    """Footnote references, or a plain warning where a database holds a fact with no citation."""
+    if not notes:
+        return ' <em class="uncited">(no citation)</em>'
     return "".join(f'<sup class="fn"><a href="#fn-{n}">[{n}]</a></sup>' for n in notes)
 
 
@@ -57,7 +60,7 @@ def _section(s: EntitySection) -> list[str]:
         paragraphs = [p for p in re.split(r"\n\s*\n", s.summary.strip()) if p.strip()]
         for n, paragraph in enumerate(paragraphs):
             out.append(f"<p>{h(paragraph)}{_marks(s.notes) if n == len(paragraphs) - 1 else ''}</p>")
-    elif s.notes:
+    else:
         out.append(f"<p>Cited: {_marks(s.notes)}</p>")
     for group in s.links:
         out += [f"<h3>{h(group.title)}</h3>", "<ul>"]

@@ -35,7 +35,8 @@ def _url(address: str) -> str:
 
 
 def _marks(notes: tuple[int, ...]) -> str:
-    return "".join(f"[^{n}]" for n in notes)
+    """Footnote references, or a plain warning where a database holds a fact with no citation."""
+    return "".join(f"[^{n}]" for n in notes) if notes else " *(no citation)*"
 
 
 def _mention(m: Mention) -> str:
@@ -51,9 +52,8 @@ def _section(s: EntitySection) -> list[str]:
     if s.summary:
         for paragraph in re.split(r"\n\s*\n", s.summary.strip()):
             lines += [md(paragraph), ""]
-        if s.notes:  # the entity's citations: its fields and summary
-            lines[-2] += _marks(s.notes)
-    elif s.notes:
+        lines[-2] += _marks(s.notes)  # the entity's citations: its fields and summary
+    else:
         lines += [f"Cited: {_marks(s.notes)}", ""]
     for group in s.links:
         lines += [f"### {group.title}", ""]
