@@ -164,6 +164,10 @@ def _not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
+def _none_blank(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    return [_not_blank(ctx, param, value) for value in values]
+
+
 def _path_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
@@ -327,8 +331,7 @@ def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> Non
 
 
 @main.command()
-@click.argument("refs", nargs=-1, required=True, callback=lambda ctx, param, value: [_not_blank(ctx, param, v)
-                                                                                    for v in value])
+@click.argument("refs", nargs=-1, required=True, callback=_none_blank)
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
               help="Write here instead of stdout (a regular file, replaced whole).")
