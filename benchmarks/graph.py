@@ -21,7 +21,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from crisis_tui.db.queries import KnowledgeBase
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crisis_tui.db.queries import KnowledgeBase  # noqa: E402
+from tests.ptyterm import PtyTerminal  # noqa: E402
+
+CLI = str(Path(sys.executable).parent / "crisis-tui")
 
 
 def pick(path: Path) -> dict[str, str]:
@@ -89,11 +95,58 @@ async def screen_open(kb: KnowledgeBase, ref: str, other: str | None) -> float:
         return (time.perf_counter() - t) * 1000
 
 
+def until(t: PtyTerminal, needle: str, start: float, timeout: float = 20.0) -> float:
+    """Milliseconds from `start` to the arrival of the output that put `needle` on the screen."""
+    while time.perf_counter() - start < timeout:
+        t.read(0.02)
+        if needle in t.text():
+            return (t.arrived - start) * 1000
+    raise TimeoutError(f"{needle!r} never appeared:\n{t.text()}")
+
+
+def pty_opens(db: Path, hub: str, hub_name: str, event: str, runs: int) -> tuple[list[float], list[float]]:
+    """On a real 80x24 pseudo-terminal: milliseconds from the key (`a` on the hub; `p` on the hub,
+    the event being marked) to the frame showing the screen filled."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "COLORTERM"}
+    env.update(TERM="xterm-256color", XDG_STATE_HOME="/nonexistent/graph-benchmark")
+    around, paths = [], []
+    for _ in range(runs):
+        t = PtyTerminal([CLI, "--db", str(db), "open", event], 80, 24, env)
+        try:
+            t.wait_for("[b:")
+            t.settle(0.3)
+            t.send("p")
+            t.wait_for("Marked")
+            t.send("/")
+            t.wait_for("Search")
+            t.send(hub_name)
+            t.wait_for(hub_name[:20], timeout=20)
+            t.settle(0.3)
+            t.send("\r")
+            t.wait_for(f"> {hub_name[:15]}")
+            t.settle(0.5)
+            start = time.perf_counter()
+            t.send("p")
+            paths.append(until(t, "Path 1", start))
+            t.settle(0.3)
+            t.send("\x1b")
+            t.settle(0.5)
+            start = time.perf_counter()
+            t.send("a")
+            around.append(until(t, "two hops out", start))
+        finally:
+            t.close()
+    return around, paths
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--screens", type=int, default=3, help="screen opens to time for each case (0: none)")
+    parser.add_argument("--pty", type=int, default=3, help="runs of the explorer on a pseudo-terminal (0: none)")
     args = parser.parse_args()
     roles = pick(args.db)
     kb = KnowledgeBase(f"sqlite:///{args.db}")
@@ -122,6 +175,13 @@ def main() -> int:
             times = sorted(asyncio.run(screen_open(kb, roles[a], roles[b] if b else None))
                            for _ in range(args.screens))
             print(f"  {label:<28} {statistics.median(times):7.1f} ms")
+    if args.pty:
+        hub = kb.row(roles["hub actor"])
+        assert hub is not None
+        around, paths = pty_opens(args.db, hub.ref, hub.name, roles["event"], args.pty)
+        print(f"\nscreens on an 80x24 pseudo-terminal, key to filled frame (median of {args.pty})")
+        print(f"  a on the hub actor (neighbourhood)      {statistics.median(around):7.1f} ms")
+        print(f"  p on the hub actor, an event marked    {statistics.median(paths):7.1f} ms")
     kb.close()
     return 0
 

@@ -20,10 +20,14 @@ from .records import CitationView, EntityRow
 
 GROUP_LIMIT = 20  # links listed per group (relation and direction) of the entity at the centre
 NEXT_LIMIT = 8  # links listed per group one hop further out; the rest are counted
-SORT_LIMIT = 2000  # a group of up to this many links is listed by date and name, a larger one in stored order
-COUNT_LIMIT = 100_000  # links of a group past the first hop counted at most (then "more than")
+SORT_LIMIT = 2000  # a centre's group of up to this many links is listed by date and name, a larger one as stored
+NEXT_SORT_LIMIT = 200  # the same for a group one hop further out
+CENTRE_COUNT_LIMIT = 100_000  # links of one of the centre's groups counted at most (then "100,000+")
+COUNT_LIMIT = 10_000  # links of a group one hop further out counted at most
+FEW = 1000  # an entity with up to this many links a side has them counted in one query
 PATH_DEPTH = 6  # links a path may have at most
-PATH_READ_LIMIT = 300_000  # links a path search reads at most before it gives up
+PATH_READ_LIMIT = 60_000  # links a path search reads at most before it gives up (~2-3 µs a link, all told)
+PROBE_LIMIT = 20_000  # links counted at most, for each end, to choose which end to walk out from next
 PATH_LIMIT = 3  # paths returned by default (the shortest ones)
 _CHUNK = 500  # ids per IN (...) list
 
@@ -51,7 +55,7 @@ class LinkGroup:
     relation: str
     label: str  # how the relation reads in this direction (`participant`, or `took part in`)
     outgoing: bool  # the entity is the links' subject
-    total: int  # links in the group (at least this many when `counted_all` is False)
+    total: int  # links in the group (at least this many when `counted_all` is False: a hub's are not all counted)
     hops: tuple[Hop, ...]
     counted_all: bool = True
 
@@ -182,33 +186,39 @@ class _Reader:
     def _mine(self, alias: str = "") -> str:
         return f" AND {alias}pack_id = {int(self.scope)}" if self.scope is not None else ""
 
-    def counts(self, entity_id: int, limit: int | None) -> list[tuple[str, bool, int]]:
-        """(relation, outgoing, links) of every group of an entity's links; with `limit`, each
-        group is counted up to `limit + 1` only (a hub's groups are not read whole)."""
+    def counts(self, entity_id: int, limit: int) -> list[tuple[str, bool, int]]:
+        """(relation, outgoing, links) of every group of an entity's links, each counted up to
+        `limit + 1` only: a hub's groups are not read whole (in the index, a count reads every
+        entry). An entity of few links is counted in one query; a hub's relations are found by
+        seeking from one to the next in the index, as a skip-scan would."""
         found: list[tuple[str, bool, int]] = []
         for outgoing, this in ((True, "subject_id"), (False, "object_id")):
-            names = [r for (r,) in self.kb._all(
-                f"SELECT DISTINCT relation FROM link WHERE {this} = ?{self._mine()}", (entity_id,))]
-            if limit is None:
-                rows = self.kb._all(f"SELECT relation, count(*) FROM link WHERE {this} = ?{self._mine()} "
-                                    "GROUP BY relation", (entity_id,))
+            rows = self.kb._all(f"SELECT relation, count(*) FROM (SELECT relation FROM link WHERE {this} = ?"
+                                f"{self._mine()} LIMIT {FEW + 1}) GROUP BY relation", (entity_id,))
+            if sum(n for _, n in rows) <= FEW:
                 found += [(relation, outgoing, n) for relation, n in rows]
                 continue
-            for relation in names:
+            relation = ""
+            while True:
+                after = self.kb._all(f"SELECT relation FROM link WHERE {this} = ? AND relation > ?{self._mine()} "
+                                     "ORDER BY relation LIMIT 1", (entity_id, relation))
+                if not after:
+                    break
+                relation = after[0][0]
                 n = self.kb._all(f"SELECT count(*) FROM (SELECT 1 FROM link WHERE {this} = ? AND relation = ?"
                                  f"{self._mine()} LIMIT {int(limit) + 1})", (entity_id, relation))[0][0]
                 found.append((relation, outgoing, n))
         return found
 
-    def hops(self, entity_id: int, relation: str, outgoing: bool, total: int, limit: int,
+    def hops(self, entity_id: int, relation: str, outgoing: bool, sort: bool, limit: int,
              skip: int | None) -> list[Hop]:
-        """The first `limit` links of a group (by the other end's date and name, unless the group
-        is large), without the link `skip` (the one just walked)."""
+        """The first `limit` links of a group (with `sort`, by the other end's date and name;
+        else as stored), without the link `skip` (the one just walked)."""
         this, other, side = ("subject_id", "object_id", "label") if outgoing else ("object_id", "subject_id", "inverse")
-        order = "ORDER BY e.date IS NULL, e.date, e.name" if total <= SORT_LIMIT else ""
+        order = "ORDER BY e.date IS NULL, e.date, e.name" if sort else ""
         rows = self.kb._all(
-            f"""SELECT k.id, k.note, p.ref, coalesce(w.{side}, r.{side}), {self.columns}
-                FROM link k JOIN entity e ON e.id = k.{other} JOIN relation r ON r.name = k.relation
+            f"""SELECT k.id, k.note, p.ref, coalesce(w.{side}, r.{side}, k.relation), {self.columns}
+                FROM link k JOIN entity e ON e.id = k.{other} LEFT JOIN relation r ON r.name = k.relation
                 LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
                 LEFT JOIN pack p ON p.id = k.pack_id
                 WHERE k.{this} = ? AND k.relation = ? AND k.id != ?{self._mine('k.')} {order} LIMIT ?""",
@@ -219,20 +229,22 @@ class _Reader:
                ) -> tuple[LinkGroup, ...]:
         """The groups of `row`'s links, `depth` hops from the centre, read on to `hops` hops;
         `walked` is the link that led here (relation, read outgoing, id): it is left out."""
-        counts = self.counts(row.id, None if depth == 0 else COUNT_LIMIT)
+        cap = CENTRE_COUNT_LIMIT if depth == 0 else COUNT_LIMIT
+        counts = self.counts(row.id, cap)
         made = []
         for relation, outgoing, n in sorted(counts, key=lambda c: (not c[1], self._label(c[0], c[1]), c[0])):
-            skip = None
+            skip, counted_all = None, n <= cap
+            n = min(n, cap)  # past the cap: "at least"
             if walked is not None and walked[0] == relation and walked[1] != outgoing:
                 skip, n = walked[2], n - 1  # the link back to where we came from
             if n <= 0:
                 continue
-            listed = self.hops(row.id, relation, outgoing, n, limit if depth == 0 else NEXT_LIMIT, skip)
+            sort = n <= (SORT_LIMIT if depth == 0 else NEXT_SORT_LIMIT)
+            listed = self.hops(row.id, relation, outgoing, sort, limit if depth == 0 else NEXT_LIMIT, skip)
             if depth + 1 < hops:
                 listed = [Hop(h.link, h.other, h.label, h.note, h.pack,
                               self.groups(h.other, depth + 1, hops, limit, (relation, outgoing, h.link)))
                           for h in listed]
-            counted_all = depth == 0 or n <= COUNT_LIMIT
             made.append(LinkGroup(relation, self._label(relation, outgoing), outgoing, n, tuple(listed), counted_all))
         return tuple(made)
 
@@ -295,7 +307,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
     sides = (_Side(start.id), _Side(end.id))
     read, cut, meet = 0, False, []
     while sides[0].frontier and sides[1].frontier and sides[0].depth + sides[1].depth < depth:
-        near = 0 if len(sides[0].frontier) <= len(sides[1].frontier) else 1
+        near = min((0, 1), key=lambda n: (_degree(kb, sides[n].frontier, mine), len(sides[n].frontier)))
         side, other = sides[near], sides[1 - near]
         frontier, side.frontier = side.frontier, []
         side.depth += 1
@@ -311,17 +323,18 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
             if len(rows) > room:
                 rows, cut = rows[:room], True
             read += len(rows)
-            distance, parents, reached = side.distance, side.parents, side.depth
+            distance, parents, reached, grow = side.distance, side.parents, side.depth, side.frontier.append
             for here, there, link, subject in rows:
-                if there == here:
-                    continue
                 seen = distance.get(there)
                 if seen is None:
-                    distance[there] = reached
-                    parents[there] = [(here, link, subject)]
-                    side.frontier.append(there)
-                elif seen == reached and len(parents[there]) < limit:
-                    parents[there].append((here, link, subject))
+                    if there != here:
+                        distance[there] = reached
+                        parents[there] = [(here, link, subject)]
+                        grow(there)
+                elif seen == reached:
+                    found = parents[there]
+                    if len(found) < limit:
+                        found.append((here, link, subject))
             if cut:
                 break
         meet = [n for n in side.frontier if n in other.distance]
@@ -345,6 +358,18 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
             break
     more = len(chains) > limit
     return Paths(start, end, _routes(kb, chains[:limit]), FOUND, depth, read, read_limit, more)
+
+
+def _degree(kb: KnowledgeBase, frontier: list[int], mine: str) -> int:
+    """How many links a frontier has, counted up to PROBE_LIMIT (an index range count, far
+    cheaper than reading them): the search walks out from the end that has fewer. A frontier
+    too long for one query counts as PROBE_LIMIT."""
+    if len(frontier) > _CHUNK:
+        return PROBE_LIMIT
+    marks = ",".join("?" * len(frontier))
+    return kb._all(f"""SELECT count(*) FROM (SELECT 1 FROM link WHERE subject_id IN ({marks}){mine}
+                       UNION ALL SELECT 1 FROM link WHERE object_id IN ({marks}){mine} LIMIT {PROBE_LIMIT})""",
+                   (*frontier, *frontier))[0][0]
 
 
 _Walk = tuple[int, int, int, int]  # a step of a path: (from entity, to entity, link id, the link's subject)
@@ -383,8 +408,9 @@ def _routes(kb: KnowledgeBase, chains: list[list[_Walk]]) -> tuple[Route, ...]:
     for at in range(0, len(links), _CHUNK):
         chunk = links[at:at + _CHUNK]
         for row in kb._all(
-                f"""SELECT k.id, k.relation, coalesce(w.label, r.label), coalesce(w.inverse, r.inverse), k.note, p.ref
-                    FROM link k JOIN relation r ON r.name = k.relation
+                f"""SELECT k.id, k.relation, coalesce(w.label, r.label, k.relation),
+                           coalesce(w.inverse, r.inverse, k.relation), k.note, p.ref
+                    FROM link k LEFT JOIN relation r ON r.name = k.relation
                     LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
                     LEFT JOIN pack p ON p.id = k.pack_id WHERE k.id IN ({",".join("?" * len(chunk))})""",
                 tuple(chunk)):
