@@ -159,13 +159,17 @@ class Paths:
             n, length = len(self.routes), self.length
             many = f"The {n} shortest paths" if n > 1 else "The shortest path"
             more = " (there are more as short)" if self.more else ""
-            return f"{many} from {a} to {b}: {length} link{'s' if length != 1 else ''}{more}"
+            return f"{many} from {a} to {b}: {_links(length or 0)}{more}"
         if self.outcome == UNCONNECTED:
             return f"No path: no chain of links joins {a} and {b}"
         if self.outcome == TOO_FAR:
-            return f"No path of up to {self.depth} links joins {a} and {b}"
-        return (f"No path found after reading {self.read:,} links (the limit): {a} and {b} are not within "
+            return f"No path of up to {_links(self.depth)} joins {a} and {b}"
+        return (f"No path found after reading {_links(self.read)} (the limit): {a} and {b} are not within "
                 f"a few links of each other, or are joined only through very busy entities")
+
+
+def _links(n: int) -> str:
+    return f"{n:,} link{'s' if n != 1 else ''}"
 
 
 # --- neighbourhood ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ def head_text(found: Paths) -> Content:
     """The line above the tree: what was found, or why nothing was, in words."""
     text = shown.line(found.explain()) + "."
     if found.routes:
-        text += " Enter opens the entity under the cursor; the passage each link is cited to is below."
+        text += " Enter opens; each step's passages are below."
     return Content(text)
 
 
