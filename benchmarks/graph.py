@@ -6,7 +6,8 @@ plus building the tree, measured headless with Textual's Pilot).
     python benchmarks/graph.py --db benchmarks/out/synthetic-1000000.db --runs 9
 
 The database is only read. The entities are picked from it: the actor with the most links
-(the hub), the place with the most, an event, an ordinary actor, and an entity with no link.
+(the hub; of the first 200), the place with the most, an event, an ordinary actor, and an
+entity with no link, if there is one; `--role "hub actor=actor/x"` picks one instead.
 Prints, for each case, what was found and the median and p95 in milliseconds.
 """
 
@@ -147,8 +148,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--screens", type=int, default=3, help="screen opens to time for each case (0: none)")
     parser.add_argument("--pty", type=int, default=3, help="runs of the explorer on a pseudo-terminal (0: none)")
+    parser.add_argument("--role", action="append", default=[], metavar="ROLE=REF",
+                        help="use this entity for a role (`hub actor`, `hub place`, `event`, `unlinked`, ...)")
     args = parser.parse_args()
     roles = pick(args.db)
+    roles.update(dict(given.split("=", 1) for given in args.role))
     kb = KnowledgeBase(f"sqlite:///{args.db}")
     print(f"{args.db}: " + ", ".join(f"{role} {ref}" for role, ref in roles.items()))
     print("\nneighbourhood, 2 hops (target <= 50 ms)")
