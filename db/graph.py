@@ -28,6 +28,7 @@ FEW = 1000  # an entity with up to this many links a side has them counted in on
 PATH_DEPTH = 6  # links a path may have at most
 PATH_READ_LIMIT = 60_000  # links a path search reads at most before it gives up (~2-3 µs a link, all told)
 PROBE_LIMIT = 20_000  # links counted at most, for each end, to choose which end to walk out from next
+BRIDGE_SECONDS = 0.1  # time given to SQLite to join two hubs by one or two links (see _bridge)
 PATH_LIMIT = 3  # paths returned by default (the shortest ones)
 _CHUNK = 500  # ids per IN (...) list
 
@@ -309,9 +310,17 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
     mine = f" AND pack_id = {int(scope)}" if scope else ""
     limit = max(limit, 1)
     sides = (_Side(start.id), _Side(end.id))
-    read, cut, meet = 0, False, []
+    read, cut, meet, bridged = 0, False, [], False
     while sides[0].frontier and sides[1].frontier and sides[0].depth + sides[1].depth < depth:
-        near = min((0, 1), key=lambda n: (_degree(kb, sides[n].frontier, mine), len(sides[n].frontier)))
+        degrees = [_degree(kb, s.frontier, mine) for s in sides]
+        if (not bridged and min(degrees) >= PROBE_LIMIT and sides[0].depth + sides[1].depth + 2 <= depth
+                and all(len(s.frontier) <= _CHUNK for s in sides)):
+            bridged = True  # two hubs: walking out from either would read past the limit
+            chains = _bridge(kb, sides, mine, limit)
+            if chains:
+                return Paths(start, end, _routes(kb, chains[:limit]), FOUND, depth, read, read_limit,
+                             len(chains) > limit)
+        near = min((0, 1), key=lambda n: (degrees[n], len(sides[n].frontier)))
         side, other = sides[near], sides[1 - near]
         frontier, side.frontier = side.frontier, []
         side.depth += 1
@@ -374,6 +383,52 @@ def _degree(kb: KnowledgeBase, frontier: list[int], mine: str) -> int:
     return kb._all(f"""SELECT count(*) FROM (SELECT 1 FROM link WHERE subject_id IN ({marks}){mine}
                        UNION ALL SELECT 1 FROM link WHERE object_id IN ({marks}){mine} LIMIT {PROBE_LIMIT})""",
                    (*frontier, *frontier))[0][0]
+
+
+def _bridge(kb: KnowledgeBase, sides: tuple[_Side, _Side], mine: str, limit: int) -> list[list[_Walk]]:
+    """Paths through a link joining the two frontiers, or else through an entity linked to both:
+    found by SQLite joining the link indexes, without reading the hubs' links into Python.
+    Nothing if there is none, or if the join takes longer than BRIDGE_SECONDS."""
+    from .readers import QueryTimeout
+
+    a, b = sides[0].frontier, sides[1].frontier
+    args = {f"a{n}": v for n, v in enumerate(a)} | {f"b{n}": v for n, v in enumerate(b)}
+    in_a, in_b = ", ".join(f":a{n}" for n in range(len(a))), ", ".join(f":b{n}" for n in range(len(b)))
+    k_mine, m_mine = mine.replace("pack_id", "k.pack_id"), mine.replace("pack_id", "m.pack_id")
+    try:
+        with kb._readers.limited(seconds=BRIDGE_SECONDS):
+            direct = kb._all(f"""SELECT subject_id, object_id, id, subject_id FROM link
+                                 WHERE subject_id IN ({in_a}) AND object_id IN ({in_b}){mine}
+                                 UNION ALL SELECT object_id, subject_id, id, subject_id FROM link
+                                 WHERE object_id IN ({in_a}) AND subject_id IN ({in_b}){mine}
+                                 LIMIT {limit + 1}""", args)
+            steps = [[(x, y, link, subject)] for x, y, link, subject in direct]
+            if not steps:
+                middle = kb._all(
+                    f"""WITH n(a, mid, link, subj) AS MATERIALIZED (
+                            SELECT object_id, subject_id, id, subject_id FROM link k
+                            WHERE object_id IN ({in_a}){k_mine}
+                            UNION ALL
+                            SELECT subject_id, object_id, id, subject_id FROM link k
+                            WHERE subject_id IN ({in_a}){k_mine})
+                        SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id FROM n
+                        JOIN link m ON m.subject_id = n.mid
+                        WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
+                        UNION ALL
+                        SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id FROM n
+                        JOIN link m ON m.object_id = n.mid
+                        WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine}
+                        LIMIT {limit + 1}""", args)
+                steps = [[(x, mid, link, subject), (mid, y, link2, subject2)]
+                         for x, mid, link, subject, link2, subject2, y in middle if mid not in (x, y)]
+    except QueryTimeout:
+        return []
+    chains: list[list[_Walk]] = []
+    for bridge in steps:
+        for first in _to_start(sides[0].parents, bridge[0][0], limit + 1):
+            for second in _to_end(sides[1].parents, bridge[-1][1], limit + 1):
+                chains.append(first + bridge + second)
+    return chains
 
 
 _Walk = tuple[int, int, int, int]  # a step of a path: (from entity, to entity, link id, the link's subject)

@@ -74,6 +74,22 @@ def test_paths_are_all_as_short_and_limited_to_the_number_asked_for(kb, bundled_
     assert len(kb.paths("actor/india", "actor/pakistan", limit=50).routes) > 2
 
 
+@pytest.mark.parametrize(("a", "b"), [("actor/india", "actor/pakistan"), (LAVROV, SIMLA), (LAVROV, "actor/russia")])
+def test_between_two_hubs_sqlite_joins_them_with_the_same_result(kb, monkeypatch, a, b):
+    """Two hubs (each end's links past PROBE_LIMIT) are joined by one or two links in SQL
+    (graph._bridge) rather than by reading their links: the paths are those of the walk."""
+    walked = kb.paths(a, b, limit=50)
+    monkeypatch.setattr(graph, "PROBE_LIMIT", 1)  # every entity a hub
+    bridged = kb.paths(a, b, limit=50)
+    assert bridged.read == 0 and bridged.outcome == graph.FOUND
+    assert walked.length == bridged.length <= 2
+
+    def chains(found):
+        return sorted(tuple((s.start.ref, s.link, s.end.ref) for s in route.steps) for route in found.routes)
+
+    assert chains(bridged) == chains(walked)
+
+
 def test_every_way_a_path_search_can_end_is_said_in_words(kb):
     lone = kb.paths(LAVROV, LONE)
     assert lone.outcome == graph.UNCONNECTED and not lone.routes
