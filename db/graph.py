@@ -316,10 +316,10 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
         if (not bridged and min(degrees) >= PROBE_LIMIT and sides[0].depth + sides[1].depth + 2 <= depth
                 and all(len(s.frontier) <= _CHUNK for s in sides)):
             bridged = True  # two hubs: walking out from either would read past the limit
-            chains = _bridge(kb, sides, mine, limit)
-            if chains:
-                return Paths(start, end, _routes(kb, chains[:limit]), FOUND, depth, read, read_limit,
-                             len(chains) > limit)
+            joined = _bridge(kb, sides, mine, limit)
+            if joined:
+                return Paths(start, end, _routes(kb, joined[:limit]), FOUND, depth, read, read_limit,
+                             len(joined) > limit)
         near = min((0, 1), key=lambda n: (degrees[n], len(sides[n].frontier)))
         side, other = sides[near], sides[1 - near]
         frontier, side.frontier = side.frontier, []
