@@ -615,9 +615,10 @@ class CrisisApp(App[None]):
 
         tree = [Binding("enter", "select", "Open the entity under the cursor (on a relation: fold or unfold)"),
                 Binding("space", "toggle", "Fold or unfold the line under the cursor"),
-                Binding("up,down", "move", "Move (shift+up/down: to the previous/next line alike)")]
+                Binding("up,down", "move", "Move (shift+Up/Down: to the previous/next line at the same depth)")]
+        paths = [Binding("enter", "select", "Open the entity under the cursor; the other keys of the tree as above")]
         return [("Neighbourhood (a)", [*keyed(NeighbourhoodScreen.BINDINGS), *tree, *keyed(LinkTree.BINDINGS)]),
-                ("Paths (p, then p on another entity)", keyed(PathsScreen.BINDINGS))]
+                ("Paths (p, then p on another entity)", [*keyed(PathsScreen.BINDINGS), *paths])]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
