@@ -159,6 +159,25 @@ def test_a_hubs_groups_are_counted_up_to_the_cap(kb, monkeypatch):
     assert any(not g.counted_all for g in found.groups)
 
 
+def test_a_neighbourhood_of_one_crisis_holds_that_crisis_links_only(tmp_path_factory):
+    from crisis_tui.seed.importer import build_packs
+    from crisis_tui.seed.loader import bundled_pack_path
+
+    from .test_crisis_filter import BERLIN, BERLIN_PACK
+
+    path = tmp_path_factory.mktemp("two-graph") / "crises.db"
+    build_packs([bundled_pack_path(), BERLIN_PACK], path)
+    kb = KnowledgeBase(f"sqlite:///{path}")
+    try:
+        every = set(kb.neighbourhood("actor/soviet-union", hops=1).refs())
+        berlin = set(kb.neighbourhood("actor/soviet-union", hops=1, pack=BERLIN).refs())
+        assert berlin == {"actor/soviet-union", "event/berlin-border-closed-1961", "actor/united-states-berlin"}
+        assert "event/tashkent-talks-1966" in every - berlin
+        assert kb.neighbourhood("actor/soviet-union", pack=BERLIN).pack == BERLIN
+    finally:
+        kb.close()
+
+
 # --- the explorer --------------------------------------------------------------------
 
 async def until(pilot, condition, seconds: float = 10.0) -> None:
