@@ -428,9 +428,10 @@ class TestGraphSnapshots:
 
 # --- the real explorer on a pseudo-terminal: 16 colours, no colour ---------------------
 
-def test_both_screens_on_a_terminal_without_colour(bundled_db):
-    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM",)}
-    env.update(TERM="xterm", NO_COLOR="1")
+@pytest.mark.parametrize("no_colour", [True, False], ids=["nocolor", "16-colours"])
+def test_both_screens_on_a_terminal_of_16_colours_or_none(bundled_db, no_colour):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
+    env.update(TERM="xterm", **({"NO_COLOR": "1"} if no_colour else {}))
     t = PtyTerminal([CLI, "--db", str(bundled_db), "open", LAVROV], env=env)
     try:
         t.wait_for("[b:")
@@ -468,7 +469,7 @@ def test_both_screens_on_a_terminal_without_colour(bundled_db):
         t.settle(0.3)
         t.send("q")
         assert t.wait_exit() == 0
-        assert colour_escapes(bytes(t.raw)) == []
+        assert (colour_escapes(bytes(t.raw)) == []) == no_colour
     finally:
         t.close()
 
