@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields, replace
 from difflib import SequenceMatcher
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError, OutdatedDatabase
@@ -53,6 +53,9 @@ from .records import (
 )
 from .tables import names
 from .text import LINE_CONTROL, inert
+
+if TYPE_CHECKING:
+    from .graph import Neighbourhood, Paths
 
 
 def _entity_fields(record: type) -> tuple[tuple[str, ...], tuple[int, ...]]:
@@ -1173,6 +1176,33 @@ class KnowledgeBase:
                 row = _row(r)
                 found[row.id] = row
         return found
+
+    # --- the graph: an entity's neighbourhood, the paths between two (db/graph.py) ----
+
+    def neighbourhood(self, ref: str, hops: int = 2, pack: str | None = None, limit: int | None = None,
+                      cited: bool = False) -> Neighbourhood | None:
+        """`ref`'s links out to `hops` hops, grouped by relation and direction (the links of
+        `pack`'s crisis only, if given); None if there is no such entity.
+
+        Each group of the centre's links lists its first `limit` (graph.GROUP_LIMIT) links and
+        counts the rest, each group one hop further out its first graph.NEXT_LIMIT; the link
+        just walked is not listed again. `refs()` lists the entities held; with `cited`, each
+        link comes with its citations (else `link_citations` reads them).
+        """
+        from . import graph
+
+        with self._snapshot():
+            return graph.neighbourhood(self, ref, hops, pack, graph.GROUP_LIMIT if limit is None else limit, cited)
+
+    def paths(self, a: str, b: str, limit: int = 3, pack: str | None = None) -> Paths | None:
+        """The shortest paths from entity `a` to entity `b` (ids) over links either way, up to
+        `limit` of them, each step with its wording and citations (the links of `pack`'s crisis
+        only, if given); None if either is no entity. The search is bounded (graph.PATH_DEPTH
+        links, graph.PATH_READ_LIMIT links read): `Paths.outcome` says which bound stopped it."""
+        from . import graph
+
+        with self._snapshot():
+            return graph.paths(self, a, b, limit, pack)
 
     # --- everything ----------------------------------------------------------------
 

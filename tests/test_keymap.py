@@ -192,7 +192,7 @@ def test_the_readme_example_is_a_keymap_that_loads(tmp_path):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     example = readme[readme.index("```toml\n") + len("```toml\n"):]
     path = write(tmp_path, example[:example.index("```")])
-    assert load_keymap(path) == {"list.down": "down,j,d", "list.up": "up,k,p", "app.history": "Y"}
+    assert load_keymap(path) == {"list.down": "down,j,d", "list.up": "up,k,u", "app.history": "Y"}
 
 
 def test_every_remappable_binding_says_what_it_does():

@@ -441,6 +441,13 @@ class CrisisApp(App[None]):
         if not self.main.is_tiny:  # the terminal shrank while the passage was read: nothing over its message
             self.push_screen(screen, closed)
 
+    def go_to(self, ref: str | None) -> None:
+        """Open `ref` (chosen on a screen over the panes: a neighbourhood, a path), if any, keeping
+        the page it was chosen from in the history."""
+        if ref is not None:
+            self._keep_preview()
+            self.visit(ref, focus_detail=True)
+
     # --- copy and open (tui/copying.py) ---------------------------------------------
 
     def action_copy_item(self) -> None:
@@ -577,6 +584,7 @@ class CrisisApp(App[None]):
                                 "choose, Enter goes (a passage opens its source), Esc closes; n/N step "
                                 "through its hits from the lists and the detail")]),
             *self._filter_help(keyed),
+            *self._graph_help(keyed),
         ]
         from .screens.help import HelpScreen
 
@@ -598,6 +606,20 @@ class CrisisApp(App[None]):
         ]
         return [("Filter prompt (F)", [*keyed(FilterScreen.BINDINGS), *syntax])]
 
+    @staticmethod
+    def _graph_help(keyed: Callable[[Iterable[BindingType]], list[Binding]]) -> list[tuple[str, list[Binding]]]:
+        """The keys of the neighbourhood (a) and paths (p) screens, for the help screen."""
+        from .screens.neighbourhood import NeighbourhoodScreen
+        from .screens.paths import PathsScreen
+        from .widgets.link_tree import LinkTree
+
+        tree = [Binding("enter", "select", "Open the entity under the cursor (on a relation: fold or unfold)"),
+                Binding("space", "toggle", "Fold or unfold the line under the cursor"),
+                Binding("up,down", "move", "Move (shift+Up/Down: to the previous/next line at the same depth)")]
+        paths = [Binding("enter", "select", "Open the entity under the cursor; the other keys of the tree as above")]
+        return [("Neighbourhood (a)", [*keyed(NeighbourhoodScreen.BINDINGS), *tree, *keyed(LinkTree.BINDINGS)]),
+                ("Paths (p, then p on another entity)", [*keyed(PathsScreen.BINDINGS), *paths])]
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
         (a second key list beside the panes, which squeezes them) and Maximize (which hides
@@ -612,6 +634,7 @@ class CrisisApp(App[None]):
         yield SystemCommand("History", "Show where you have been", self.action_history)
         yield SystemCommand("Help", "List every key", self.action_help)
         yield from self._layout_commands(screen)
+        yield from self._graph_commands(screen)
 
     def _layout_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's Keys is our help (the same list as `?`, not Textual's panel beside the
@@ -622,6 +645,16 @@ class CrisisApp(App[None]):
                 yield SystemCommand("Restore panes", "Give the zoomed pane's neighbours back (z)", screen.action_zoom)
             elif screen.focused is not None:
                 yield SystemCommand("Zoom pane", "The focused pane alone, to read (z)", screen.action_zoom)
+
+    def _graph_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The neighbourhood (a) and the path (p) of the entity shown (screens/neighbourhood.py, paths.py)."""
+        if isinstance(screen, MainScreen) and not screen.is_tiny and screen.shown_row is not None:
+            yield SystemCommand("Neighbourhood", "The entity shown's links out to two hops, as a tree (a)",
+                                screen.action_neighbourhood)
+            marked = screen.path_mark.row is not None
+            yield SystemCommand("Path" if marked else "Path: mark the start",
+                                "The shortest paths from the marked entity to the one shown, or clear the mark (p)"
+                                if marked else "Mark the entity shown as the start of a path (p)", screen.action_path)
 
     # --- errors ------------------------------------------------------------------
 

@@ -363,6 +363,9 @@ def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str
 def _resolve_one(kb, ref: str):
     rows = kb.resolve(ref)
     if not rows:
+        meant = kb.suggest(ref)
+        if meant is not None and len(rows := kb.resolve(meant)) == 1:  # a typo: name what it likely meant
+            raise CrisisError(f"nothing matches {ref!r}; did you mean {rows[0].name} [{rows[0].ref}]?")
         raise CrisisError(f"nothing matches {ref!r} (try `crisis-tui search {ref!r}`)")
     if len(rows) > 1:  # the message is printed inert (_fail)
         listing = "; ".join(f"{r.name} [{r.ref}]" for r in rows[:10])
@@ -409,6 +412,37 @@ def show(obj: _Context, ref: str, as_json: bool) -> None:
         click.echo(json_text(asdict(detail)))
     else:
         click.echo(detail_text(detail))
+
+
+@main.command()
+@click.argument("start", callback=_not_blank)
+@click.argument("end", callback=_not_blank)
+@click.option("--max", "most", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="Paths to print at most (the shortest ones, all as short as each other).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def path(obj: _Context, start: str, end: str, most: int, as_json: bool) -> None:
+    """Print the shortest paths of links between two entities, each step with its citation.
+
+    START and END are ids, names or aliases, in any case (`crisis-tui path Lavrov Simla`).
+    Links are followed either way; a path has at most 6 links, and the search stops after
+    reading 300,000 links (it says which limit it reached).
+    """
+    from dataclasses import asdict
+
+    from .output import json_text, paths_text
+
+    kb = obj.knowledge_base()
+    a, b = _resolve_one(kb, start), _resolve_one(kb, end)
+    if a.id == b.id:
+        raise CrisisError(f"{start!r} and {end!r} are both {a.name} [{a.ref}]: give two different entities")
+    found = kb.paths(a.ref, b.ref, limit=most)
+    if found is None:  # gone between the two reads (an import replaced it)
+        raise CrisisError(f"{start!r} or {end!r} is no longer in the database")
+    if as_json:
+        click.echo(json_text({**asdict(found), "length": found.length, "says": found.explain()}))
+    else:
+        click.echo(paths_text(found))
 
 
 @main.command()

@@ -57,13 +57,16 @@ def remappable() -> dict[str, Binding]:
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen
     from .screens.main import MainScreen
+    from .screens.neighbourhood import NeighbourhoodScreen
+    from .screens.paths import PathsScreen
     from .screens.search import SearchScreen
     from .screens.source import SourceScreen
     from .widgets.detail import DetailView
     from .widgets.entity_list import EntityList
+    from .widgets.link_tree import LinkTree
 
     owners = (CrisisApp, MainScreen, EntityList, DetailView, SearchScreen, SourceScreen, HistoryScreen, HelpScreen,
-              FilterScreen)
+              FilterScreen, NeighbourhoodScreen, PathsScreen, LinkTree)
     return {b.id: b for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from itertools import groupby
 
+from ..db.graph import Paths
 from ..db.records import CitationView, EntityDetail, EntityRow, FilteredRow, PackView, PassageHit, SearchHit
 from ..db.text import CONTROL, inert
 from .outline import (
@@ -149,3 +150,26 @@ def packs_text(packs: Sequence[PackView]) -> str:
 def filtered_text(rows: Sequence[FilteredRow]) -> str:
     """`search` with a filter and no text: a line a row, a rolled-up one saying via whom."""
     return "\n".join(row_line(r.row) + (_one(f"  (via {r.via.name} [{r.via.ref}])") if r.via else "") for r in rows)
+
+
+# --- paths between two entities (`crisis-tui path`) -----------------------------------
+
+def paths_text(found: Paths) -> str:
+    """The paths found, each as one line of names and wordings, then step by step with every
+    passage each link is cited to; or the sentence saying why there is none."""
+    lines = [_one(found.explain()) + "."]
+    for n, route in enumerate(found.routes, start=1):
+        chain = _one(route.steps[0].start.name) + "".join(
+            f" \u2014{_one(step.label)}\u2192 {_one(step.end.name)}" for step in route.steps)
+        lines += ["", f"Path {n}: {chain}"]
+        for k, step in enumerate(route.steps, start=1):
+            lines.append(f"  {k}. {_one(step.start.name)} [{_one(step.start.ref)}] \u2014{_one(step.label)}\u2192 "
+                         f"{_one(step.end.name)} [{_one(step.end.ref)}]")
+            if step.note:
+                lines.append(f"     note: {_one(step.note)}")
+            for j, c in enumerate(step.citations, start=1):
+                where = citation_place(c) + (f" <{c.address}>" if c.address else "")
+                lines.append(f"     [{j}] \u201c{_one(c.quote)}\u201d \u2014 {_one(c.source_title)} ({_one(where)})")
+            if not step.citations:
+                lines.append("     (this link cites no passage)")
+    return "\n".join(lines)

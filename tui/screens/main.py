@@ -16,6 +16,7 @@ from textual.widgets import Static
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityDetail, EntityRow, PackView, PaneFilter
 from .. import shown
+from ..path_mark import PathMark
 from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
 from ..widgets.key_bar import KeyBar
@@ -65,6 +66,11 @@ class MainScreen(Screen):
                 tooltip="Show every row of the pane again"),
         Binding("r", "related", "Related", show=False, id="pane.related",
                 tooltip="Filter the other panes to what is linked to the entity shown"),
+        Binding("a", "neighbourhood", "Around", show=False, id="pane.neighbourhood",
+                tooltip="The neighbourhood of the entity shown: its links out to two hops, as a tree"),
+        Binding("p", "path", "Path", show=False, id="pane.path",
+                tooltip="Mark the entity shown as the start of a path; p on another shows the paths from the mark "
+                        "to it (p on the marked one clears the mark)"),
     ]
     # What a zoomed pane leaves on the screen (Textual's maximized view): the key bar (docked; the
     # breadcrumb and tabs lines would be laid out under the pane, not above it).
@@ -82,6 +88,8 @@ class MainScreen(Screen):
         self._zoom_before_tiny: Widget | None = None
         self._positions: dict[str, tuple[int, int]] = {}
         self.shown_row: EntityRow | None = None
+        self.kb = kb
+        self.path_mark = PathMark()  # the start of a path (`p`)
         # Kept at hand: a DOM query matches selectors against every node, several per visit.
         self.crumbs, self.tabs, self.detail = Line(id="crumbs"), Line(id="tabs"), DetailView(id="detail")
         self.lists = {entity_type: EntityList(entity_type, f"{n} {title}", kb, id=f"list-{entity_type}")
@@ -266,6 +274,28 @@ class MainScreen(Screen):
         pane.set_filter(flt)
         self._show_pane(entity_type, focus=True)
         pane.move_to(0)  # the detail follows to the first row let through, once it is read
+
+    # --- the graph (issue #16): the neighbourhood (a), the paths between two (p) ------
+
+    def action_neighbourhood(self) -> None:
+        """Open the neighbourhood of the entity shown (under the crisis shown, if it states it)."""
+        from .neighbourhood import NeighbourhoodScreen
+
+        if self.shown_row is None:
+            self.notify("No entity is shown", timeout=2)
+            return
+        self.app.push_screen(NeighbourhoodScreen(self.kb, self.shown_row, self.crisis),
+                             self.app.go_to)  # type: ignore[attr-defined]
+
+    def action_path(self) -> None:
+        """Mark the entity shown as a path's start, clear the mark, or show the paths from it."""
+        from .paths import PathsScreen
+
+        done = self.path_mark.press(self.shown_row)
+        if isinstance(done, str):
+            self.notify(done, timeout=4, markup=False)
+        elif self.shown_row is not None:
+            self.app.push_screen(PathsScreen(self.kb, done, self.shown_row), self.app.go_to)  # type: ignore[attr-defined]
 
     # --- showing -----------------------------------------------------------------
 

@@ -1,0 +1,192 @@
+"""The neighbourhood of an entity (`a`): its links out to two hops, as a tree grouped by
+relation and direction (an outline of Obsidian's local graph); Enter opens the entity under
+the cursor, and the pane below shows the passages the link to it is cited to."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static, Tree
+from textual.worker import Worker
+
+from ...db.graph import GROUP_LIMIT, NEXT_LIMIT, LinkGroup, Neighbourhood
+from ...db.queries import KnowledgeBase
+from ...db.records import CitationView, EntityRow
+from .. import shown
+from ..messages import worker_failed
+from ..widgets.detail import DetailView
+from ..widgets.key_bar import KeyBar
+from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, entity_label, walked
+
+FOLDED_OVER = 40  # a tree of more lines than this opens with the second hop folded
+
+
+def head_text(found: Neighbourhood) -> Content:
+    """The line above the tree: how many links the entity has, and what the tree lists of them."""
+    links = sum(g.total for g in found.groups)
+    if not links:
+        return Content.assemble((shown.line(found.centre.name), "bold"), " has no links.")
+    return Content.assemble(
+        (shown.line(found.centre.name), "bold"),
+        f": {links:,} link{'s' if links != 1 else ''}, two hops out by relation (up to {GROUP_LIMIT} a group, "
+        f"{NEXT_LIMIT} further out). Enter opens, space folds.",
+    )
+
+
+def group_label(group: LinkGroup) -> Text:
+    """A group's line: its relation as read from the entity above it, and how many links it has."""
+    total = f"{group.total:,}" + ("" if group.counted_all else "+")
+    count = f"{len(group.hops)} of {total}" if group.more else total
+    return Text.assemble((shown.line(group.label), "italic"), (f"  ({count})", "dim"))
+
+
+class NeighbourhoodScreen(ModalScreen[str | None]):
+    """Closes with the id of the entity to open (Enter), or nothing (Esc)."""
+
+    BINDINGS = [
+        Binding("escape,q", "dismiss(None)", "Close", id="neighbourhood.close"),
+        Binding("s", "source", "Source", id="neighbourhood.source",
+                tooltip="Show the passage the link under the cursor is cited to in its source"),
+        Binding("a", "recentre", "Centre here", id="neighbourhood.recentre",
+                tooltip="Show the neighbourhood of the entity under the cursor instead"),
+    ]
+
+    def __init__(self, kb: KnowledgeBase, row: EntityRow, pack: str | None = None) -> None:
+        super().__init__()
+        self.kb, self.row, self.pack = kb, row, pack
+        self.ready = False  # the tree is filled (benchmarks/graph.py waits for it)
+        self.found: Neighbourhood | None = None
+        self._citations: dict[int, tuple[CitationView, ...]] = {}
+        self.graph = LinkTree(entity_label(row), id="graph-tree")
+        self.head = Static(Content("Reading the links..."), id="graph-head")
+        self.cited = Cited(id="graph-cited")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="graph-box") as box:
+            box.border_title = Content(f"Neighbourhood: {shown.line(self.row.name)}")
+            yield self.head
+            yield self.graph
+            yield self.cited
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.graph.root.data = Node(self.row)
+        self.graph.focus()
+        self._read(self.row)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker_failed(self, event)  # its workers' errors reach the app (the event does not bubble)
+
+    @work(thread=True, exclusive=True, group="neighbourhood", exit_on_error=False)
+    def _read(self, row: EntityRow) -> None:
+        pack = self.pack
+        if pack is not None and self.kb.position(row.id, pack) is None:
+            pack = None  # the crisis shown does not state it: every crisis's links, as the detail shows it
+        found = self.kb.neighbourhood(row.ref, pack=pack)
+        self.app.call_from_thread(self._fill, row, found)
+
+    def _fill(self, row: EntityRow, found: Neighbourhood | None) -> None:
+        if row != self.row:
+            return  # re-centred since it was asked for
+        self.found = found
+        tree = self.graph
+        tree.clear()
+        tree.root.set_label(entity_label(row))
+        tree.root.data = Node(row)
+        if found is None:
+            self.head.update(Content(f"{shown.line(row.name)} is no longer in the database."))
+            self.ready = True
+            return
+        self.head.update(head_text(found))
+        lines = self._add_groups(tree.root, row, found.groups)
+        tree.root.expand()
+        for group in tree.root.children:
+            group.expand()
+            if lines <= FOLDED_OVER:
+                for child in group.children:
+                    child.expand_all()
+        tree.move_cursor(tree.root)
+        self.cited.show(Node(row))
+        self.ready = True
+
+    def _add_groups(self, parent, row: EntityRow, groups: tuple[LinkGroup, ...]) -> int:
+        """Add the groups of `row`'s links under `parent`; returns the lines added."""
+        lines = 0
+        name = shown.line(row.name)
+        for group in groups:
+            branch = parent.add(group_label(group), Node(relation=group.relation))
+            lines += 1
+            for hop in group.hops:
+                says = walked(name, shown.line(hop.label), shown.line(hop.other.name))
+                lead = "" if hop.label == group.label else f"{shown.line(hop.label)}: "  # a pack's own wording
+                node = Node(hop.other, hop.link, says, hop.citations or None)
+                child = add_entity(branch, hop.other, lead, node, leaf=not hop.groups)
+                lines += 1 + self._add_groups(child, hop.other, hop.groups)
+            if group.more:
+                more = "more" if group.counted_all else "or more"
+                branch.add_leaf(Text(f"\u2026 and {group.more:,} {more}", "dim"),
+                                Node(more=group.more, relation=group.relation))
+                lines += 1
+        return lines
+
+    # --- the cursor: the link's citations, read as it rests --------------------------
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        node = event.node.data
+        if node is None:
+            return
+        if node.link is not None and node.citations is None and node.link in self._citations:
+            node = Node(node.row, node.link, node.says, self._citations[node.link])
+        self.cited.show(node)
+        if node.link is not None and node.citations is None:
+            self._read_citations(node)
+
+    @work(thread=True, exclusive=True, group="cited", exit_on_error=False)
+    def _read_citations(self, node: Node) -> None:
+        assert node.link is not None
+        citations = self.kb.link_citations(node.link)
+        self.app.call_from_thread(self._cited, node, citations)
+
+    def _cited(self, node: Node, citations: tuple[CitationView, ...]) -> None:
+        assert node.link is not None
+        self._citations[node.link] = citations
+        under = self.graph.cursor_node
+        if under is not None and under.data is not None and under.data.link == node.link:
+            self.cited.show(Node(node.row, node.link, node.says, citations))
+
+    # --- keys ------------------------------------------------------------------------
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        node = event.node.data
+        if node is not None and node.row is not None:
+            self.dismiss(node.row.ref)
+        elif event.node.children:
+            event.node.toggle()
+        elif node is not None and node.more:
+            self.notify(f"{node.more:,} more are not listed: open the entity above them (Enter) to see up to 200, "
+                        "or filter a pane with F", timeout=4, markup=False)
+
+    def action_source(self) -> None:
+        node = self.graph.cursor_node
+        link = node.data.link if node is not None and node.data is not None else None
+        if link is None:
+            self.notify("Put the cursor on a linked entity to see the passage its link is cited to", timeout=3)
+            return
+        self.app.post_message(DetailView.ShowLinkSource(link))
+
+    def action_recentre(self) -> None:
+        node = self.graph.cursor_node
+        row = node.data.row if node is not None and node.data is not None else None
+        if row is None or row == self.row:
+            return
+        self.row, self.ready = row, False
+        self.query_one("#graph-box").border_title = Content(f"Neighbourhood: {shown.line(row.name)}")
+        self.head.update(Content("Reading the links..."))
+        self._read(row)
