@@ -148,6 +148,28 @@ def test_markdown_of_key_entities(bundled_db):
     assert "Sergei Lavrov's talks with Ishaq Dar" in html
 
 
+def test_neighbourhood_report_holds_each_entity_around_once(bundled_db):
+    done = run("--db", str(bundled_db), "report", "Simla Agreement", "Lavrov", "--neighbourhood", "--hops", "1")
+    assert done.returncode == 0, done.stderr
+    kb = KnowledgeBase("sqlite:///" + str(bundled_db))
+    try:
+        around = kb.neighbourhood("agreement/simla-1972", hops=1)
+        lavrov = kb.neighbourhood("actor/sergei-lavrov", hops=1)
+        assert around is not None and lavrov is not None
+        expected = list(dict.fromkeys([*around.refs(), *lavrov.refs()]))
+        doc = report_document(kb, expected, title="Simla Agreement, Sergei Lavrov and their neighbourhood")
+    finally:
+        kb.close()
+    assert {"actor/india", "actor/indira-gandhi", "place/shimla"} <= set(around.refs())
+    assert done.stdout == render_markdown(doc)
+    assert done.stdout.startswith("# Simla Agreement, Sergei Lavrov and their neighbourhood")
+    assert re.findall(r"^- \*\*Id:\*\* (.+)$", done.stdout, re.M) == expected
+    two = run("--db", str(bundled_db), "report", "Simla Agreement", "--neighbourhood")  # two hops by default
+    assert two.returncode == 0, two.stderr
+    shown = re.findall(r"^- \*\*Id:\*\* (.+)$", two.stdout, re.M)
+    assert shown[0] == "agreement/simla-1972" and len(shown) == len(set(shown)) > len(around.refs())
+
+
 def test_markdown_dates_are_spans_at_their_precision(kb):
     span = next(r for r in all_refs(kb) if (d := kb.detail(r)) and d.date_end)
     text = render_markdown(report_document(kb, [span]))

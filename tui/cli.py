@@ -335,14 +335,30 @@ def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> Non
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
               help="Write here instead of stdout (a regular file, replaced whole).")
+@click.option("--neighbourhood", is_flag=True,
+              help="Also each entity's neighbourhood: what it links to, out to --hops, as the explorer's `a` shows it.")
+@click.option("--hops", type=click.IntRange(1, 2), default=2, show_default=True,
+              help="How far out --neighbourhood goes.")
 @click.pass_obj
-def report(obj: _Context, refs: list[str], fmt: str, output: Path | None) -> None:
+def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighbourhood: bool, hops: int) -> None:
     """Write a report of entities with every fact's citation as a footnote (Markdown or HTML).
 
-    Each REF is an id (agreement/simla-1972), a name or an alias, in any case.
+    Each REF is an id (agreement/simla-1972), a name or an alias, in any case. With
+    --neighbourhood, each is followed by the entities around it (each listed once).
     """
     kb = obj.knowledge_base()
-    _write_report(kb, [_resolve_one(kb, ref).ref for ref in refs], fmt, output)
+    chosen = [_resolve_one(kb, ref) for ref in refs]
+    if not neighbourhood:
+        _write_report(kb, [row.ref for row in chosen], fmt, output)
+        return
+    around: dict[str, None] = {}
+    for row in chosen:
+        found = kb.neighbourhood(row.ref, hops=hops)
+        if found is None:  # gone between the two reads (an import replaced it)
+            raise CrisisError(f"{row.ref!r} is no longer in the database")
+        around.update(dict.fromkeys(found.refs()))
+    names, whose = ", ".join(row.name for row in chosen), "its" if len(chosen) == 1 else "their"
+    _write_report(kb, list(around), fmt, output, title=f"{names} and {whose} neighbourhood")
 
 
 def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str | None = None) -> None:
@@ -426,7 +442,7 @@ def path(obj: _Context, start: str, end: str, most: int, as_json: bool) -> None:
 
     START and END are ids, names or aliases, in any case (`crisis-tui path Lavrov Simla`).
     Links are followed either way; a path has at most 6 links, and the search stops after
-    reading 300,000 links (it says which limit it reached).
+    reading 60,000 links (it says which limit it reached).
     """
     from dataclasses import asdict
 
