@@ -10,16 +10,19 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from ..db.records import EntityDetail
+from ..db.state import Mine
 
 
 @dataclass
 class DetailLoaded(Message):
     """A worker fetched an entity's detail and its row number in its pane, under the crisis
-    shown when it was asked for (None: all of them); `position` is None if that pane lacks it."""
+    shown when it was asked for (None: all of them); `position` is None if that pane lacks it;
+    `mine` is the user's bookmark and note on it (None: no state database to read)."""
 
     detail: EntityDetail
     position: int | None
     crisis: str | None = None
+    mine: Mine | None = None
 
 
 @dataclass

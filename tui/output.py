@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from itertools import groupby
 
 from ..db.records import CitationView, EntityDetail, EntityRow, FilteredRow, PackView, PassageHit, SearchHit
+from ..db.state import Bookmark
 from ..db.text import CONTROL, inert
 from .outline import (
     Citation,
@@ -149,3 +150,17 @@ def packs_text(packs: Sequence[PackView]) -> str:
 def filtered_text(rows: Sequence[FilteredRow]) -> str:
     """`search` with a filter and no text: a line a row, a rolled-up one saying via whom."""
     return "\n".join(row_line(r.row) + (_one(f"  (via {r.via.name} [{r.via.ref}])") if r.via else "") for r in rows)
+
+
+def bookmarks_text(marks: Sequence[Bookmark], held: dict[str, EntityRow]) -> str:
+    """`bookmarks`: a line a bookmark (name, id, type, date added; `missing` if the database no longer
+    holds it), then the note on it, indented, marked as the user's own."""
+    lines = []
+    for b in marks:
+        row = held.get(b.ref)
+        name, kind = (row.name, row.type) if row is not None else (b.name, b.type)
+        lines.append(_one(f"{name}  [{b.ref}]  {kind}  added {b.added[:10]}") + ("  (missing)" if row is None else ""))
+        if b.note:
+            lines += ["  my note: " + line if n == 0 else "    " + line
+                      for n, line in enumerate(_block(b.note).splitlines())]
+    return "\n".join(lines)

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityDetail, EntityRow, PackView, PaneFilter
+from ...db.state import Mine
 from .. import shown
 from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
@@ -269,10 +270,11 @@ class MainScreen(Screen):
 
     # --- showing -----------------------------------------------------------------
 
-    def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None) -> None:
-        """Show an entity (its cursor at `spot`, if given) and put its pane's cursor on it,
-        without another preview."""
-        self.detail.show(detail, spot)
+    def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None,
+                    mine: Mine | None = None) -> None:
+        """Show an entity (its cursor at `spot`, if given; the user's bookmark and note, `mine`)
+        and put its pane's cursor on it, without another preview."""
+        self.detail.show(detail, spot, mine)
         self.shown_row = detail.row  # what `r` relates the other panes to
         entity_list = self.list_for(detail.row.type)
         if entity_list is not None:
