@@ -42,9 +42,10 @@ class NoteScreen(ModalScreen[str | None]):
         Binding("c", "cancel", "Cancel", id="note.cancel", tooltip="Close without saving"),
         Binding("e,i,enter", "type", "Type", id="note.type", tooltip="Go back to typing"),
         Binding("escape", "close", "Close", id="note.close", tooltip="Close, if nothing was changed"),
-        Binding("alt+s", "save_now", "Save", show=False, id="note.alt_save",
+        # priority: a TextArea types Alt+S as "s" (Esc and s sent together arrive as Alt+S)
+        Binding("alt+s", "save_now", "Save", show=False, priority=True, id="note.alt_save",
                 tooltip="Save (Esc and s sent together)"),
-        Binding("alt+c", "cancel_now", "Cancel", show=False, id="note.alt_cancel",
+        Binding("alt+c", "cancel_now", "Cancel", show=False, priority=True, id="note.alt_cancel",
                 tooltip="Cancel (Esc and c sent together)"),
     ]
 

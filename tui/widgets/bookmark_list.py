@@ -101,10 +101,11 @@ class BookmarkList(RowView, can_focus=True):
         mark, row = self.entries[index]
         names = name_width(width)
         name = shown.line(row.name if row is not None else mark.name)
-        if row is None:
-            name += " (missing)"
-        if cell_len(name) > names - 1:
-            name = set_cell_size(name, names - 2) + "\u2026"
+        gone = " (missing)" if row is None else ""  # said whatever the name's length
+        room = names - 1 - len(gone)
+        if cell_len(name) > room:
+            name = set_cell_size(name, room - 1) + "\u2026"
+        name += gone
         segments = [
             Segment(" " + set_cell_size(name, names), style + (BOLD if row is not None else DIM)),
             Segment(f"{shown.line(row.type if row else mark.type):<{TYPE_WIDTH}}", style + DIM),

@@ -330,25 +330,32 @@ class DetailView(RowView, can_focus=True):
             self.post_message(self.ShowCitation(target))
 
 
-def mine_items(mine: Mine | None) -> list[Item]:
-    """The user's own lines: the bookmark's mark, and the note, said to be theirs, not a cited fact."""
-    if mine is None:
+def mark_items(mine: Mine | None) -> list[Item]:
+    """The bookmark's mark, under the entity's name."""
+    if mine is None or not mine.bookmarked:
         return []
-    items = []
-    if mine.bookmarked:
-        items.append(item((" Bookmarked ", MARK), (f"  {mine.bookmarked[:10]}", DIM)))
-    if mine.note:
-        items += [RULE, item((" My note ", MARK), ("  yours, not a cited fact (e edits)", DIM)),
-                  item((shown.text(mine.note), ITALIC))]
-    return items
+    return [item((" Bookmarked ", MARK), (f"  {mine.bookmarked[:10]}", DIM))]
+
+
+def note_items(mine: Mine | None) -> list[Item]:
+    """The user's note, said to be theirs, not a cited fact (after the head)."""
+    if mine is None or not mine.note:
+        return []
+    return [RULE, item((" My note ", MARK), ("  yours, not a cited fact (e edits)", DIM)),
+            item((shown.text(mine.note), ITALIC))]
+
+
+def mine_items(mine: Mine | None) -> list[Item]:
+    """Every line of the user's own (all before the first line that opens something)."""
+    return mark_items(mine) + note_items(mine)
 
 
 def build_items(d: EntityDetail, mine: Mine | None = None) -> Iterator[Item]:
     """The lines of one entity, as `outline` lays them out, styled for the pane; the user's own
-    (`mine`) after the head."""
+    (`mine`): the bookmark's mark under the name, the note after the head."""
     for number, section in enumerate(outline(d)):
         if number == 1:
-            yield from mine_items(mine)
+            yield from note_items(mine)
         if number:
             yield RULE
         if section.title:
@@ -358,6 +365,8 @@ def build_items(d: EntityDetail, mine: Mine | None = None) -> Iterator[Item]:
         for line in section.lines:
             entry = line_item(line)
             yield Item(entry.spans, entry.target, entry.link, line)
+            if isinstance(line, Title):
+                yield from mark_items(mine)
 
 
 def line_item(line: Line) -> Item:
