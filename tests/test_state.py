@@ -555,3 +555,20 @@ def test_a_state_database_that_cannot_be_read_is_an_error_line_and_exit_1(bundle
     assert result.stderr == (f"crisis-tui: error: {path}: not a crisis-tui state database, or damaged: left as it is "
                              f"(move it away, or choose another with --state)\n")
     assert path.read_bytes() == b"my shopping list\n" * 100
+
+
+async def test_the_help_lists_the_keys_of_bookmarks_and_notes(explorer):
+    app = explorer()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown is not None)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        text = app.screen.keys_text()
+    for line in ("  m                     Bookmark the entity shown, or remove its bookmark",
+                 "  B                     List the bookmarks: Enter opens one, d removes one",
+                 "  e                     Write your own note on the entity shown",
+                 "  d, del                Remove the bookmark under the cursor",
+                 "  s                     Save the note (empty text deletes it)",
+                 "  c                     Close without saving"):
+        assert line in text, line
+    assert "Bookmarks (B)" in text and "Note editor (e): Esc leaves the text for the keys" in text
