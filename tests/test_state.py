@@ -42,7 +42,8 @@ def test_records_are_kept_per_knowledge_base(tmp_path):
     assert store.bookmarked_refs(A) == [SIMLA, INDIA] and store.bookmarked_refs(B) == []
     assert store.bookmarks(A)[0] == Bookmark(SIMLA, "Simla Agreement", "agreement", WHEN, "  first line\nsecond line")
     assert store.bookmarks(A)[0].note_line == "first line"
-    assert store.mine(A, SIMLA) == Mine(WHEN, "  first line\nsecond line") and store.mine(B, SIMLA) == Mine(None, "of b")
+    assert store.mine(A, SIMLA) == Mine(WHEN, "  first line\nsecond line")
+    assert store.mine(B, SIMLA) == Mine(None, "of b")
     assert store.toggle_bookmark(A, SIMLA, "Simla Agreement", "agreement") is False  # removed
     assert store.toggle_bookmark(A, SIMLA, "Simla Agreement", "agreement") is True  # again: now the last
     assert store.bookmarked_refs(A) == [INDIA, SIMLA]
