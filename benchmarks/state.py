@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--bookmarks", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--old-cli", metavar="PATH",
+                        help="a crisis-tui of before the state database (keeping last-viewed.json), to compare first "
+                             "frames with, its last-viewed.json naming the same entity")
     args = parser.parse_args()
     url = "sqlite:///" + str(args.db.resolve())
     kb = KnowledgeBase(url)
@@ -121,14 +124,19 @@ def main() -> int:
 
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "CRISIS_TUI_STATE")}
     env.update(TERM="xterm-256color", XDG_STATE_HOME=str(folder / "xdg"))
-    frames: dict[str, list[float]] = {"empty": [], "full": []}
+    frames: dict[str, list[float]] = {"empty": [], "full": [], "old": []}
+    old_env = dict(env, XDG_STATE_HOME=str(folder / "old-xdg"))
+    (folder / "old-xdg" / "crisis-tui").mkdir(parents=True)
+    legacy.rename(folder / "old-xdg" / "crisis-tui" / "last-viewed.json")
     placed: list[float] = []
     lists: list[float] = []
     name = left.name[:30]
     for run in range(args.runs):
-        for kind in ("empty", "full"):
+        for kind in ("empty", "full", "old") if args.old_cli else ("empty", "full"):
             state = folder / f"empty-{run}.db" if kind == "empty" else full
-            t = PtyTerminal([CLI, "--db", str(args.db), "--state", str(state)], 80, 24, env)
+            argv = [args.old_cli, "--db", str(args.db)] if kind == "old" else [CLI, "--db", str(args.db),
+                                                                               "--state", str(state)]
+            t = PtyTerminal(argv, 80, 24, old_env if kind == "old" else env)
             try:
                 start = time.perf_counter()
                 frames[kind].append(screen_until(t, "1 Events", start))
@@ -143,6 +151,8 @@ def main() -> int:
     print("\non a pseudo-terminal, 80x24 (ms, median of", args.runs, "runs)")
     print(f"  first frame, empty state database                 {statistics.median(frames['empty']):8.0f}")
     print(f"  first frame, full state database                  {statistics.median(frames['full']):8.0f}")
+    if args.old_cli:
+        print(f"  first frame, before (--old-cli, last-viewed.json) {statistics.median(frames['old']):8.0f}")
     print(f"  the entity left on shown (full)                   {statistics.median(placed):8.0f}")
     print(f"  B to the list of {args.bookmarks:,} bookmarks drawn           {statistics.median(lists):8.0f}")
     kb.close()

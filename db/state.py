@@ -22,7 +22,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import CrisisError
@@ -126,6 +125,9 @@ def state_path(option: str | Path | None = None) -> Path:
 
 
 def now() -> str:
+    """The time now, UTC, ISO 8601 to the second."""
+    from datetime import UTC, datetime
+
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 

@@ -18,7 +18,6 @@ from textual.worker import Worker, WorkerState
 from ..db.errors import DatabaseError
 from ..db.queries import KnowledgeBase
 from ..db.records import CitationView, PackView
-from ..db.state import Place, UserState
 from . import shown
 from .history import History
 from .keeping import Keeper
@@ -28,6 +27,7 @@ from .widgets.detail import DetailView, Spot
 from .widgets.entity_list import EntityList
 
 if TYPE_CHECKING:  # the modal screens are imported as they open: none is needed for the first frame
+    from ..db.state import Place, UserState
     from .screens.search import SearchChoice
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
@@ -130,7 +130,7 @@ class CrisisApp(App[None]):
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None,
-                 resume: str | None = None, state: UserState | None = None) -> None:
+                 resume: str | None = None, state: UserState | Callable[[], UserState] | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -139,7 +139,9 @@ class CrisisApp(App[None]):
         self.kb = kb
         self.start = start
         self.resume = resume  # an entity to start on if the state database keeps no place
-        self.keeper = Keeper(self, state)  # bookmarks, notes, where it was left (db/state.py)
+        # bookmarks, notes, where it was left (db/state.py); `state` may be a function opening it, called off the
+        # UI thread at its first use (neither its import nor its file is on the way to the first frame)
+        self.keeper = Keeper(self, state)
         self.keymap = dict(keymap or {})  # binding id -> keys, from the user's keymap file (tui/keymap.py)
         if self.keymap:
             self.set_keymap(self.keymap)
@@ -342,6 +344,8 @@ class CrisisApp(App[None]):
 
     def place_left(self) -> Place:
         """Where the explorer is: the entity shown, the pane in view, the focus, the history."""
+        from ..db.state import Place
+
         main = self._main_screen
         history = tuple((ref, self._names.get(ref, "")) for ref in self.history.entries)
         return Place(self.shown, main.active if main is not None else None, self._detail_focused, history,

@@ -218,12 +218,13 @@ def _explore(obj: _Context, start: str | None) -> None:
 
     from .app import CrisisApp
 
-    state = obj.user_state()  # read in a worker after the first frame; the place left is kept as it closes
-    app = CrisisApp(kb, start=start_ref, keymap=keymap, state=state)
+    # The state database is opened (and db/state.py imported) in a worker after the first frame;
+    # the place left is kept as the explorer closes.
+    app = CrisisApp(kb, start=start_ref, keymap=keymap, state=obj.user_state)
     try:
         app.run()
     finally:
-        state.close()
+        app.keeper.close()
     if app.keeper.failure:  # bookmarks, notes or the place left could not be kept: said in the explorer too
         click.echo(f"crisis-tui: warning: {inert(app.keeper.failure, one_line=True)}", err=True)
     if app.return_code:

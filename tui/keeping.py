@@ -7,15 +7,17 @@ user asks for something that needs it) and the explorer goes on exploring withou
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..db.errors import CrisisError
 from ..db.records import EntityRow
-from ..db.state import Bookmark, Mine, Place, StateError, UserState
 from . import shown
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # db/state.py is imported off the UI thread, at the first use of the state
+    from ..db.state import Bookmark, Mine, Place, UserState
     from .app import CrisisApp
 
 NO_STATE = "No state database: bookmarks and notes are off"
@@ -24,14 +26,31 @@ NO_STATE = "No state database: bookmarks and notes are off"
 class Keeper:
     """The explorer's side of the state database: `m`, `B`, `e`, and the place left."""
 
-    def __init__(self, app: CrisisApp, state: UserState | None) -> None:
-        self.app, self.state = app, state
+    def __init__(self, app: CrisisApp, state: UserState | Callable[[], UserState] | None) -> None:
+        self.app = app
+        self._state, self._opening = state, threading.Lock()
         self._told = False
-        self.failure: str | None = None  # the last problem met (the command line repeats it at exit if untold)
+        self.failure: str | None = None  # the last problem met (the command line repeats it at exit)
+
+    @property
+    def state(self) -> UserState | None:
+        """The state database of this knowledge base; given as a function, opened at its first use."""
+        if callable(self._state):
+            with self._opening:
+                if callable(self._state):
+                    try:
+                        self._state = self._state()
+                    except CrisisError as exc:  # (a StateError: a path that cannot be one)
+                        self._state, self.failure = None, str(exc)
+        return self._state
+
+    def close(self) -> None:
+        if self._state is not None and not callable(self._state):
+            self._state.close()
 
     # --- problems ------------------------------------------------------------------------
 
-    def _failed(self, exc: StateError, always: bool = False, thread: bool = True) -> None:
+    def _failed(self, exc: CrisisError, always: bool = False, thread: bool = True) -> None:
         self.failure = str(exc)
         if always or not self._told:
             self._told = True
@@ -52,7 +71,7 @@ class Keeper:
         if self.app.shown is None or detail is None or detail.row.ref != self.app.shown:
             self.app.notify("No entity is shown", timeout=2)
             return None
-        if self.state is None:
+        if self._state is None:
             self.app.notify(NO_STATE, severity="warning", timeout=4)
             return None
         return detail.row
@@ -70,7 +89,7 @@ class Keeper:
             return None
         try:
             return self.state.mine(ref)
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc)
             return None
 
@@ -86,7 +105,7 @@ class Keeper:
         try:
             on = self.state.toggle_bookmark(row.ref, row.name, row.type)
             mine = self.state.mine(row.ref)
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
             return
         self.app.call_from_thread(self._toggled, row, on, mine)
@@ -100,7 +119,7 @@ class Keeper:
     # --- B: the bookmarks list -----------------------------------------------------------
 
     def show_list(self) -> None:
-        if self.state is None:
+        if self._state is None:
             self.app.notify(NO_STATE, severity="warning", timeout=4)
             return
         from .screens.bookmarks import BookmarksScreen
@@ -117,7 +136,7 @@ class Keeper:
         assert self.state is not None
         try:
             marks = self.state.bookmarks()
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
             return None
         held = self.app.kb.rows([b.ref for b in marks])
@@ -129,7 +148,7 @@ class Keeper:
         try:
             gone = self.state.remove_bookmark(ref)
             mine = self.state.mine(ref)
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
             return False
         self.app.call_from_thread(self._show_mine, ref, mine)
@@ -146,7 +165,7 @@ class Keeper:
         assert self.state is not None
         try:
             note = self.state.mine(row.ref).note
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
             return
         self.app.call_from_thread(self._open_editor, row, note or "")
@@ -168,7 +187,7 @@ class Keeper:
         try:
             note = self.state.set_note(row.ref, text)
             mine = self.state.mine(row.ref)
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
             return
         self.app.call_from_thread(self._noted, row, note, mine)
@@ -188,11 +207,13 @@ class Keeper:
             return None
         try:
             place = self.state.place()
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self._failed(exc)
             return None
         if place is None:
             return None
+        from ..db.state import Place
+
         held = self.app.kb.rows([*([place.ref] if place.ref else []), *(ref for ref, _ in place.history)])
         kept = tuple(entry for entry in place.history if entry[0] in held)
         before = sum(1 for entry in place.history[:place.cursor + 1] if entry[0] in held)
@@ -205,5 +226,5 @@ class Keeper:
             return
         try:
             self.state.save_place(place)
-        except StateError as exc:
+        except CrisisError as exc:  # a StateError
             self.failure = str(exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -10,7 +11,9 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from ..db.records import EntityDetail
-from ..db.state import Mine
+
+if TYPE_CHECKING:  # db/state.py is read off the UI thread, after the first frame
+    from ..db.state import Mine
 
 
 @dataclass

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from ..db.records import CitationView, EntityDetail, EntityRow, FilteredRow, PackView, PassageHit, SearchHit
-from ..db.state import Bookmark
 from ..db.text import CONTROL, inert
 from .outline import (
     Citation,
@@ -27,6 +27,9 @@ from .outline import (
     outline,
     row_date,
 )
+
+if TYPE_CHECKING:
+    from ..db.state import Bookmark
 
 
 def _one(text: object) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,12 +17,14 @@ from textual.widgets import Static
 
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityDetail, EntityRow, PackView, PaneFilter
-from ...db.state import Mine
 from .. import shown
 from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
 from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
+
+if TYPE_CHECKING:  # db/state.py is read off the UI thread, after the first frame
+    from ...db.state import Mine
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"), ("place", "Places"))
 MIN_WIDTH, MIN_HEIGHT = 60, 14

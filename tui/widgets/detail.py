@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,7 +22,6 @@ from textual.message import Message
 from textual.strip import Strip
 
 from ...db.records import CitationView, EntityDetail, EntityRow
-from ...db.state import Mine
 from .. import shown
 from ..messages import act_now
 from ..outline import (
@@ -41,6 +40,9 @@ from ..outline import (
 )
 from .row_view import RowView, set_rows
 from .wrap import Span, wrap_spans
+
+if TYPE_CHECKING:  # db/state.py is read off the UI thread, after the first frame
+    from ...db.state import Mine
 
 DIM, BOLD, ITALIC = Style(dim=True), Style(bold=True), Style(italic=True)
 MARK = Style(bold=True, reverse=True)  # the user's own: a bookmark, a note (reads without colour too)
