@@ -68,6 +68,10 @@ def main() -> int:
                         help="a crisis-tui of before the state database (keeping last-viewed.json), to compare first "
                              "frames with, its last-viewed.json naming the same entity")
     args = parser.parse_args()
+    import compileall
+
+    for folder in ("db", "seed", "tui"):  # as the installed package is: no compiling of the sources at each start
+        compileall.compile_dir(ROOT / folder, quiet=1)
     url = "sqlite:///" + str(args.db.resolve())
     kb = KnowledgeBase(url)
     folder = Path(tempfile.mkdtemp(prefix="crisis-state-"))
