@@ -573,3 +573,58 @@ async def test_the_help_lists_the_keys_of_bookmarks_and_notes(explorer):
                  "  c                     Close without saving"):
         assert line in text, line
     assert "Bookmarks (B)" in text and "Note editor (e): Esc leaves the text for the keys" in text
+
+
+@pytest.mark.parametrize("no_colour", [False, True], ids=["16-colours", "no-colour"])
+def test_bookmarks_and_the_note_editor_are_readable_in_16_colours_and_without_colour(bundled_db, tmp_path, no_colour):
+    from .test_colours import modal_box, unreadable_cells
+
+    path = tmp_path / "state.db"
+    url = "sqlite:///" + str(bundled_db.resolve())
+    store = StateStore(path)
+    store.add_bookmarks(url, [(SIMLA, "Simla Agreement", "agreement"), (INDIA, "India", "actor")], when=WHEN)
+    store.set_note(url, SIMLA, "a note of mine")
+    store.close()
+    env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR", "CRISIS_TUI_STATE")}
+    env["TERM"] = "xterm"
+    if no_colour:
+        env["NO_COLOR"] = "1"
+    t = PtyTerminal([CLI, "--db", str(bundled_db), "--state", str(path), "open", SIMLA], env=env)
+    try:
+        t.wait_for(" My note ")
+        t.settle()
+        mark = next(y for y, line in enumerate(t.screen.display) if " Bookmarked " in line)
+        x = t.screen.display[mark].index(" Bookmarked ") + 2
+        assert t.screen.buffer[mark][x].reverse and not unreadable_cells(t.screen)  # the marks stand out, readable
+        t.send("B")
+        t.wait_for("Bookmarks (2)")
+        t.settle()
+        assert not unreadable_cells(t.screen, modal_box(t.screen))
+        rows = [y for y, line in enumerate(t.screen.display) if "Simla Agreement" in line and "2026-05-01" in line]
+        assert rows and t.screen.buffer[rows[0]][4].reverse  # the cursor's row
+        t.send("q")
+        t.wait_gone("Bookmarks (2)")
+        t.send("e")
+        t.wait_for("Typing. Esc")
+        t.settle()
+        assert not unreadable_cells(t.screen, modal_box(t.screen))
+        line = next(y for y, text in enumerate(t.screen.display) if "a note of mine" in text)
+        end = t.screen.display[line].index("a note of mine") + len("a note of mine")
+
+        def cursor_shows() -> bool:  # the text cursor, after the text: a cell that shows (in a blink's on phase)
+            cell = t.screen.buffer[line][end]
+            return cell.reverse or cell.bg not in ("default", "black")
+
+        for _ in range(40):
+            if cursor_shows():
+                break
+            t.read(0.05)
+        assert cursor_shows(), t.screen.buffer[line][end]
+        t.send("\x1b")
+        t.wait_for("Keys. s saves")
+        t.send("c")
+        t.wait_gone("Keys. s saves")
+        t.send("q")
+        assert t.wait_exit() == 0
+    finally:
+        t.close()
