@@ -207,7 +207,11 @@ class StateStore:
                              f"is (upgrade crisis-tui, or choose another with --state)")
 
     def _make(self, conn: sqlite3.Connection) -> None:
-        """Lay out an empty file, and take in where earlier versions left each database, at once."""
+        """Lay out an empty file, and take in where earlier versions left each database, at once.
+
+        In WAL mode: a reader (the explorer reading a bookmark at each visit) never waits for a
+        writer, not even one holding its transaction open; writes wait up to BUSY_TIMEOUT."""
+        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:  # not made meanwhile
