@@ -50,14 +50,12 @@ class Keeper:
 
     # --- problems ------------------------------------------------------------------------
 
-    def _failed(self, exc: CrisisError, always: bool = False, thread: bool = True) -> None:
+    def _failed(self, exc: CrisisError, always: bool = False) -> None:
+        """Say (off the UI thread) what is wrong with the state database: once, or `always`."""
         self.failure = str(exc)
         if always or not self._told:
             self._told = True
-            if thread:
-                self.app.call_from_thread(self._tell, str(exc))
-            else:
-                self._tell(str(exc))
+            self.app.call_from_thread(self._tell, str(exc))
 
     def _tell(self, message: str) -> None:
         self.app.notify(shown.line(message), title="Bookmarks and notes", severity="error", timeout=8, markup=False)
