@@ -631,3 +631,17 @@ def test_bookmarks_and_the_note_editor_are_readable_in_16_colours_and_without_co
         assert t.wait_exit() == 0
     finally:
         t.close()
+
+
+async def test_a_state_database_that_cannot_be_written_is_a_notice_when_asked_and_exploring_goes_on(explorer, tmp_path):
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_text("x")
+    notices: list[str] = []
+    app = explorer(start=SIMLA, path=blocked / "state.db", notices=notices)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await pilot.press("m")
+        await until(pilot, lambda: any("cannot write the state database" in n for n in notices))
+        app.visit(INDIA)
+        await until(pilot, lambda: app.shown == INDIA)
+    assert blocked.read_text() == "x" and "cannot write the state database" in (app.keeper.failure or "")
