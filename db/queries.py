@@ -419,6 +419,18 @@ class KnowledgeBase:
         rows = self._all(f"SELECT {_ROW} FROM entity e WHERE e.ref = ?", (ref,))
         return _row(rows[0]) if rows else None
 
+    def rows(self, refs: Sequence[str]) -> dict[str, EntityRow]:
+        """The entities with these ids that the database holds, by id (a list of bookmarks, a
+        saved history: the ids missing from it are gone from the database)."""
+        found: dict[str, EntityRow] = {}
+        wanted = list(dict.fromkeys(refs))
+        for start in range(0, len(wanted), 500):  # under SQLite's limit of variables
+            chunk = tuple(wanted[start:start + 500])
+            for r in self._all(f"SELECT {_ROW} FROM entity e WHERE e.ref IN ({','.join('?' * len(chunk))})", chunk):
+                row = _row(r)
+                found[row.ref] = row
+        return found
+
     def resolve(self, text: str) -> list[EntityRow]:
         """What a user means by `text`: the id itself, else the best tier of search hits.
 

@@ -55,7 +55,7 @@ def pack_dir(tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _own_state_folder(tmp_path_factory, monkeypatch):
-    """Each test its own state folder (tui/last_viewed.py): where one test left the explorer is
+    """Each test its own state folder (db/state.py): where one test left the explorer is
     not where the next one's starts (subprocesses inherit it)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
 

@@ -90,8 +90,8 @@ async def test_help_shows_the_keys_of_the_keymap(app_with):
 # --- read and checked -------------------------------------------------------------------
 
 def test_both_forms_of_toml_key_are_read(tmp_path):
-    path = write(tmp_path, '"list.down" = "down, j ,d"\n\n[detail]\nsource = "s,e"\n')
-    assert load_keymap(path) == {"list.down": "down,j,d", "detail.source": "s,e"}
+    path = write(tmp_path, '"list.down" = "down, j ,d"\n\n[detail]\nsource = "s,w"\n')
+    assert load_keymap(path) == {"list.down": "down,j,d", "detail.source": "s,w"}
 
 
 @pytest.mark.parametrize("keys", ["ctrl+n", "n", "G", "?", "question_mark", "slash", "pagedown", "f5", "shift+tab",

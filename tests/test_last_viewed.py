@@ -1,48 +1,65 @@
-"""Where each database was last left (tui/last_viewed.py): kept per database, bounded, and a
-state file that cannot be read is no reason to fail."""
+"""Where each database was last left, now kept in the state database (db/state.py): per database,
+the last-viewed.json of earlier versions read once so that nobody loses their place, and a
+file that cannot be read is no reason to fail."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from crisis_tui.tui import last_viewed
+from crisis_tui.db import state
+from crisis_tui.db.state import Place, StateStore
 from crisis_tui.tui.app import CrisisApp
 
 
-def test_each_database_keeps_its_own_entity(tmp_path):
-    last_viewed.remember("sqlite:///a.db", "agreement/simla-1972")
-    last_viewed.remember("sqlite:///b.db", "actor/india")
-    assert last_viewed.last_viewed("sqlite:///a.db") == "agreement/simla-1972"
-    assert last_viewed.last_viewed("sqlite:///b.db") == "actor/india"
-    assert last_viewed.last_viewed("sqlite:///c.db") is None
-    last_viewed.remember("sqlite:///a.db", None)  # nothing shown: what was kept stays
-    assert last_viewed.last_viewed("sqlite:///a.db") == "agreement/simla-1972"
+def legacy_file():
+    return state.default_path().parent / state.LEGACY_FILE
 
 
-def test_only_the_most_recent_databases_are_kept(monkeypatch):
-    monkeypatch.setattr(last_viewed, "LIMIT", 3)
-    for n in range(5):
-        last_viewed.remember(f"sqlite:///{n}.db", f"actor/a{n}")
-    assert [last_viewed.last_viewed(f"sqlite:///{n}.db") for n in range(5)] == [None, None, "actor/a2", "actor/a3",
-                                                                             "actor/a4"]
+def test_each_database_keeps_its_own_place(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    store.save_place("sqlite:///a.db", Place("agreement/simla-1972", "agreement"))
+    store.save_place("sqlite:///b.db", Place("actor/india", "actor", True, (("actor/india", "India"),), 0))
+    assert store.place("sqlite:///a.db") == Place("agreement/simla-1972", "agreement")
+    assert store.place("sqlite:///b.db") == Place("actor/india", "actor", True, (("actor/india", "India"),), 0)
+    assert store.place("sqlite:///c.db") is None
+
+
+def test_an_earlier_versions_last_viewed_json_is_read_once_when_the_state_database_is_made():
+    legacy = legacy_file()
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text(json.dumps({"sqlite:///a.db": "agreement/simla-1972", "sqlite:///b.db": "actor/india"}))
+    store = StateStore(state.default_path())
+    assert store.place("sqlite:///a.db") == Place("agreement/simla-1972")  # before the file is made: read as it is
+    assert not store.exists()
+    store.save_place("sqlite:///b.db", Place("actor/pakistan", "actor"))  # the first write makes the file
+    assert store.place("sqlite:///a.db") == Place("agreement/simla-1972")  # taken in
+    assert store.place("sqlite:///b.db") == Place("actor/pakistan", "actor")  # and the newer place kept
+    legacy.write_text(json.dumps({"sqlite:///a.db": "actor/india"}))  # once: not read again
+    store.close()
+    assert StateStore(state.default_path()).place("sqlite:///a.db") == Place("agreement/simla-1972")
+    assert legacy.exists()  # left where it was, for an earlier version still in use
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"sqlite:///a.db": 7}', b"\xff\xfe"])
-def test_a_state_file_that_cannot_be_read_is_ignored_and_replaced(content):
-    path = last_viewed.state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    assert last_viewed.last_viewed("sqlite:///a.db") is None
-    last_viewed.remember("sqlite:///a.db", "actor/india")
-    assert last_viewed.last_viewed("sqlite:///a.db") == "actor/india"
+def test_a_last_viewed_json_that_cannot_be_read_is_ignored(content):
+    legacy = legacy_file()
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_bytes(content)
+    store = StateStore(state.default_path())
+    assert store.place("sqlite:///a.db") is None
+    store.save_place("sqlite:///a.db", Place("actor/india"))
+    assert store.place("sqlite:///a.db") == Place("actor/india")
+    assert legacy.read_bytes() == content
 
 
-def test_a_state_folder_that_cannot_be_written_loses_nothing_but_the_place(tmp_path, monkeypatch):
-    blocked = tmp_path / "file-not-folder"
-    blocked.write_text("x", encoding="utf-8")
-    monkeypatch.setattr(last_viewed, "state_file", lambda: blocked / "last-viewed.json")
-    last_viewed.remember("sqlite:///a.db", "actor/india")  # no error
-    assert last_viewed.last_viewed("sqlite:///a.db") is None
+def test_a_saved_history_that_cannot_be_read_is_no_history(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    store.save_place("sqlite:///a.db", Place("actor/india", "actor", False, (("actor/india", "India"),), 0))
+    with store._writing() as conn:  # another tool wrote nonsense into it
+        conn.execute("UPDATE place SET history = '{nope', cursor = 99, pane = 'nowhere'")
+    assert store.place("sqlite:///a.db") == Place("actor/india", None, False, (), -1)
 
 
 async def test_the_app_starts_on_the_entity_it_was_left_on_if_it_is_still_there(kb):

@@ -256,7 +256,7 @@ def test_keys_sent_together_in_the_help_each_scroll_a_line(terminal):
 
 
 def test_the_explorer_starts_where_it_was_left(terminal):
-    """Leave it on an entity, start it again: it is there (tui/last_viewed.py); `open` still wins."""
+    """Leave it on an entity, start it again: it is there (db/state.py); `open` still wins."""
     t = terminal("open", "Simla Agreement")
     t.wait_for("Simla Agreement")
     t.send("q")

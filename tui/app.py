@@ -20,18 +20,20 @@ from ..db.queries import KnowledgeBase
 from ..db.records import CitationView, PackView
 from . import shown
 from .history import History
+from .keeping import Keeper
 from .messages import DetailLoaded, Failed
 from .screens.main import MainScreen, too_small
 from .widgets.detail import DetailView, Spot
 from .widgets.entity_list import EntityList
 
 if TYPE_CHECKING:  # the modal screens are imported as they open: none is needed for the first frame
+    from ..db.state import Place, UserState
     from .screens.search import SearchChoice
 
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
 TINY_BLOCKED = {"search", "step_hit", "go_back", "forward", "history", "help", "command_palette", "crisis",
-                "copy_item", "open_address"}
+                "copy_item", "open_address", "bookmark", "bookmarks", "note"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
@@ -115,6 +117,12 @@ class CrisisApp(App[None]):
                         "(tmux needs set-clipboard on; some terminals, e.g. macOS Terminal, ignore it)"),
         Binding("o", "open_address", "Open", show=False, id="app.open",
                 tooltip="Open the address of the source under the cursor in the browser (over SSH: copy it)"),
+        Binding("m", "bookmark", "Bookmark", show=False, id="app.bookmark",
+                tooltip="Bookmark the entity shown, or remove its bookmark"),
+        Binding("B", "bookmarks", "Bookmarks", show=False, id="app.bookmarks",
+                tooltip="List the bookmarks: Enter opens one, d removes one"),
+        Binding("e", "note", "Note", show=False, id="app.note",
+                tooltip="Write your own note on the entity shown (shown in its detail, marked as yours)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
         # Textual's own Ctrl+C names only ctrl+q: say how this app quits (q, which a keymap may move)
@@ -122,7 +130,7 @@ class CrisisApp(App[None]):
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None,
-                 resume: str | None = None) -> None:
+                 resume: str | None = None, state: UserState | Callable[[], UserState] | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -130,7 +138,10 @@ class CrisisApp(App[None]):
         super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
-        self.resume = resume  # the entity this database was last left on (tui/last_viewed.py), if any
+        self.resume = resume  # an entity to start on if the state database keeps no place
+        # bookmarks, notes, where it was left (db/state.py); `state` may be a function opening it, called off the
+        # UI thread at its first use (neither its import nor its file is on the way to the first frame)
+        self.keeper = Keeper(self, state)
         self.keymap = dict(keymap or {})  # binding id -> keys, from the user's keymap file (tui/keymap.py)
         if self.keymap:
             self.set_keymap(self.keymap)
@@ -143,7 +154,9 @@ class CrisisApp(App[None]):
         self._names: dict[str, str] = {}
         self._preview_timer: Timer | None = None
         self._focus_detail = False
-        self._focus_its_pane = False  # the entity shown at start: its pane takes the focus
+        self._detail_focused = False  # on the main screen (see _focus_moved)
+        self._main_screen: MainScreen | None = None
+        self._focus_its_pane: bool | str = False  # the entity shown at start: its pane (or this one) takes the focus
         self._returning: str | None = None  # a page gone back (or forward) to, its cursor put back
         # Where the detail's cursor was on each history entry left (by its serial, with its ref),
         # as a browser keeps a place per entry; and the entry shown now, if it is not a preview.
@@ -158,11 +171,13 @@ class CrisisApp(App[None]):
             self.theme = "ansi-dark"
 
     def on_unmount(self) -> None:
+        self.keeper.save_place(self.place_left())
         gc.unfreeze()  # the process may go on (tests, a caller of run()): collect as usual again
         gc.enable()
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.kb))
+        self._main_screen = MainScreen(self.kb)  # kept: where it was left is read from it as the app closes
+        self.push_screen(self._main_screen)
         if self.start:
             self.visit(self.start)
         self._read_packs(first=not self.start)
@@ -193,14 +208,23 @@ class CrisisApp(App[None]):
     # --- the crises (packs) the database holds, and the one shown -------------------
 
     @work(thread=True, group="packs", exit_on_error=False)
-    def _read_packs(self, first: bool = False) -> None:
+    def _read_packs(self, first: bool | None = None) -> None:
         """Read the crises the database holds; with `first` (a start without a start entity),
         preview the entity the database was last left on, if it is still there, else the most
-        recent crisis's first event, with every crisis shown (or whatever the first pane holds)."""
+        recent crisis's first event, with every crisis shown (or whatever the first pane holds);
+        with `first` false (a start on an entity), keep the history it was left with."""
         packs = self.kb.packs()
         self.call_from_thread(self._packs_read, packs)
+        place = self.keeper.read_place() if first is not None else None
         if not first:
+            if place is not None and place.history:  # started on an entity (`open`): the history is kept
+                self.call_from_thread(self._restore_history, place, self.start)
             return
+        if place is not None and place.ref is not None:  # where it was left
+            self.call_from_thread(self._resume, place)
+            return
+        if place is not None and place.history:
+            self.call_from_thread(self._restore_history, place)
         if self.resume is not None and self.kb.row(self.resume) is not None:  # where it was left
             self.call_from_thread(self._visit_first_found, self.resume)
             return
@@ -279,6 +303,62 @@ class CrisisApp(App[None]):
             self._focus_its_pane = True  # the first key moves in the pane of the entity shown
             self.visit(ref, remember=False)
 
+    # --- bookmarks, notes, and where the explorer was left (tui/keeping.py) --------------
+
+    def action_bookmark(self) -> None:
+        self.keeper.toggle()
+
+    def action_bookmarks(self) -> None:
+        self.keeper.show_list()
+
+    def action_note(self) -> None:
+        self.keeper.edit_note()
+
+    def _resume(self, place: Place) -> None:
+        """Come back to where the explorer was left: its history, the entity shown, the pane and the focus."""
+        if self._wanted is not None:
+            return  # the user has moved on already (a slow first read)
+        self._restore_history(place)
+        assert place.ref is not None
+        self._focus_its_pane = place.pane or True
+        self.visit(place.ref, remember=False, focus_detail=place.detail)
+
+    def _restore_history(self, place: Place, start: str | None = None) -> None:
+        """Take back the history the explorer was left with; with `start` (`open REF`), the entity
+        opened comes after the entry it was left on (back goes there)."""
+        entries, cursor = [ref for ref, _ in place.history], place.cursor
+        if start is not None:
+            if self.history.entries not in ((), (start,)):
+                return  # the user has moved on already: this session's history stands
+            entries = entries[:cursor + 1]
+            if entries[-1] != start:
+                entries.append(start)
+            cursor = len(entries) - 1
+        self.history = History.restored(entries, cursor)
+        for ref, name in place.history:
+            self._names.setdefault(ref, shown.line(name))
+        self._spots.clear()
+        current = self.history.current
+        self._entry_shown = (self.history.serial, current) if current is not None and self.shown == current else None
+        self._update_crumbs()
+
+    def place_left(self) -> Place:
+        """Where the explorer is: the entity shown, the pane in view, the focus, the history."""
+        from ..db.state import Place
+
+        main = self._main_screen
+        history = tuple((ref, self._names.get(ref, "")) for ref in self.history.entries)
+        return Place(self.shown, main.active if main is not None else None, self._detail_focused, history,
+                     self.history.cursor)
+
+    @on(events.DescendantFocus)
+    def _focus_moved(self, event: events.DescendantFocus) -> None:
+        """Whether the detail pane has the focus on the main screen (kept with where it was left:
+        the focus is gone by the time the app closes)."""
+        main = self._main_screen
+        if main is not None and event.widget.screen is main:
+            self._detail_focused = event.widget is main.detail
+
     @property
     def main(self) -> MainScreen:
         """The main screen, also while a modal is on top of it."""
@@ -318,7 +398,7 @@ class CrisisApp(App[None]):
             raise DatabaseError(f"{ref}: no such entity in {self.kb.path}")
         if crisis is None:
             position = kb.position(detail.row.id)
-        self.post_message(DetailLoaded(detail, position, crisis))
+        self.post_message(DetailLoaded(detail, position, crisis, self.keeper.mine(ref)))
 
     @on(DetailLoaded)
     def _detail_loaded(self, message: DetailLoaded) -> None:
@@ -338,11 +418,13 @@ class CrisisApp(App[None]):
         self._arriving = None
         self._names[ref] = shown.line(detail.row.name)
         with self.batch_update():  # one frame for the detail, the crumbs, the cursor and the focus
-            self.main.show_detail(detail, message.position, spot)
+            self.main.show_detail(detail, message.position, spot, message.mine)
             self._update_crumbs()
             if self._focus_detail:
                 self._focus_detail = False
                 self.main.action_focus_detail()
+            elif isinstance(self._focus_its_pane, str):  # the pane it was left on
+                self.main.focus_pane(self._focus_its_pane)
             elif self._focus_its_pane and self.main.is_wide and isinstance(self.focused, EntityList):
                 # wide, all panes show and the events kept the focus (narrow, show_detail turned the pane)
                 self.main.focus_pane(detail.row.type)
@@ -585,6 +667,7 @@ class CrisisApp(App[None]):
                                 "through its hits from the lists and the detail")]),
             *self._filter_help(keyed),
             *self._graph_help(keyed),
+            *self._state_help(keyed),
         ]
         from .screens.help import HelpScreen
 
@@ -620,6 +703,16 @@ class CrisisApp(App[None]):
         return [("Neighbourhood (a)", [*keyed(NeighbourhoodScreen.BINDINGS), *tree, *keyed(LinkTree.BINDINGS)]),
                 ("Paths (p, then p on another entity)", [*keyed(PathsScreen.BINDINGS), *paths])]
 
+    @staticmethod
+    def _state_help(keyed: Callable[[Iterable[BindingType]], list[Binding]]) -> list[tuple[str, list[Binding]]]:
+        """The keys of the bookmarks list and of the note editor, for the help screen."""
+        from .screens.bookmarks import BookmarksScreen
+        from .screens.note import NoteScreen
+        from .widgets.bookmark_list import BookmarkList
+
+        return [("Bookmarks (B)", keyed([*BookmarksScreen.BINDINGS, *BookmarkList.BINDINGS])),
+                ("Note editor (e): Esc leaves the text for the keys", keyed(NoteScreen.BINDINGS))]
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
         (a second key list beside the panes, which squeezes them) and Maximize (which hides
@@ -632,6 +725,8 @@ class CrisisApp(App[None]):
         yield SystemCommand("Back", "Go back to the previous entity", self.action_go_back)
         yield SystemCommand("Forward", "Go forward again", self.action_forward)
         yield SystemCommand("History", "Show where you have been", self.action_history)
+        yield SystemCommand("Bookmarks", "List your bookmarks, with the first line of your notes (B)",
+                            self.action_bookmarks)
         yield SystemCommand("Help", "List every key", self.action_help)
         yield from self._layout_commands(screen)
         yield from self._graph_commands(screen)

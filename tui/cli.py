@@ -50,11 +50,18 @@ def _writing(path: Path, what: str) -> Iterator[None]:
 
 
 class _Context:
-    def __init__(self, db: str | None, debug: bool, keymap: Path | None = None) -> None:
+    def __init__(self, db: str | None, debug: bool, keymap: Path | None = None, state: Path | None = None) -> None:
         self.db_option = db
         self.debug = debug
         self.keymap = keymap
+        self.state_option = state
         self.url = database_url(db)
+
+    def user_state(self):
+        """Bookmarks, notes and the place left for this database (db/state.py); the file is made at the first write."""
+        from ..db.state import StateStore, UserState, state_path
+
+        return UserState(StateStore(state_path(self.state_option)), self.url)
 
     def ensure_database(self) -> None:
         """Build the default database from the bundled pack on first launch.
@@ -182,16 +189,19 @@ def _path_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--keymap", metavar="PATH", envvar=KEYMAP_ENV, callback=_path_option,
               help="Keymap file (default: $CRISIS_TUI_KEYMAP, else keymap.toml in the user config directory; "
                    "`crisis-tui keys` says where).")
+@click.option("--state", metavar="PATH", envvar="CRISIS_TUI_STATE", callback=_path_option,
+              help="State database: your bookmarks, notes and where the explorer was left, for every database "
+                   "(default: $CRISIS_TUI_STATE, else state.db in the user state directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(package_name="crisis-tui")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, keymap: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, db: str | None, keymap: Path | None, state: Path | None, debug: bool) -> None:
     """Explore a geopolitical crisis by keyboard: events, actors, agreements and their sources.
 
     With no command, starts the explorer (building the bundled database on first launch).
     """
     ctx.meta["crisis_debug"] = debug
-    ctx.obj = _Context(db, debug, keymap)
+    ctx.obj = _Context(db, debug, keymap, state)
     if ctx.invoked_subcommand is None:
         _explore(ctx.obj, None)
 
@@ -211,11 +221,16 @@ def _explore(obj: _Context, start: str | None) -> None:
         start_ref = _resolve_one(kb, start).ref
 
     from .app import CrisisApp
-    from .last_viewed import last_viewed, remember
 
-    app = CrisisApp(kb, start=start_ref, keymap=keymap, resume=None if start_ref else last_viewed(obj.url))
-    app.run()
-    remember(obj.url, app.shown)  # the next start, without `open`, comes back here
+    # The state database is opened (and db/state.py imported) in a worker after the first frame;
+    # the place left is kept as the explorer closes.
+    app = CrisisApp(kb, start=start_ref, keymap=keymap, state=obj.user_state)
+    try:
+        app.run()
+    finally:
+        app.keeper.close()
+    if app.keeper.failure:  # bookmarks, notes or the place left could not be kept: said in the explorer too
+        click.echo(f"crisis-tui: warning: {inert(app.keeper.failure, one_line=True)}", err=True)
     if app.return_code:
         sys.exit(app.return_code)
 
@@ -389,6 +404,33 @@ def _resolve_one(kb, ref: str):
         raise CrisisError(f"{ref!r} is ambiguous: {listing}{more} (give an id in [ ], or see "
                           f"`crisis-tui search {ref!r}` for every match)")
     return rows[0]
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_obj
+def bookmarks(obj: _Context, as_json: bool) -> None:
+    """List your bookmarks in the database, oldest first, with your notes on them.
+
+    They are kept in the state database (--state), beside the database, never in it.
+    """
+    from dataclasses import asdict
+
+    from .output import bookmarks_text, json_text
+
+    kb = obj.knowledge_base()
+    state = obj.user_state()
+    try:
+        marks = state.bookmarks()
+    finally:
+        state.close()
+    held = kb.rows([b.ref for b in marks])
+    if as_json:
+        click.echo(json_text([{**asdict(b), "missing": b.ref not in held} for b in marks]))
+    elif marks:
+        click.echo(bookmarks_text(marks, held))
+    else:
+        click.echo("no bookmarks (m in the explorer bookmarks the entity shown)", err=True)
 
 
 @main.command()

@@ -13,6 +13,16 @@ class History:
         self._cursor = -1
         self._dropped = 0  # entries that fell off the front (the list is bounded)
 
+    @classmethod
+    def restored(cls, entries: list[str] | tuple[str, ...], cursor: int, limit: int = 200) -> History:
+        """A history holding `entries` (the last `limit`), its cursor on `cursor` (kept in range),
+        as a session left it (db/state.py keeps it)."""
+        history = cls(limit)
+        kept = list(entries)[-limit:]
+        history._entries.extend(kept)
+        history._cursor = min(max(cursor - (len(entries) - len(kept)), 0), len(kept) - 1)
+        return history
+
     @property
     def entries(self) -> tuple[str, ...]:
         return tuple(self._entries)

@@ -53,20 +53,24 @@ def remappable() -> dict[str, Binding]:
     from textual.binding import Binding
 
     from .app import CrisisApp
+    from .screens.bookmarks import BookmarksScreen
     from .screens.filter import FilterScreen
     from .screens.help import HelpScreen
     from .screens.history import HistoryScreen
     from .screens.main import MainScreen
     from .screens.neighbourhood import NeighbourhoodScreen
     from .screens.paths import PathsScreen
+    from .screens.note import NoteScreen
     from .screens.search import SearchScreen
     from .screens.source import SourceScreen
+    from .widgets.bookmark_list import BookmarkList
     from .widgets.detail import DetailView
     from .widgets.entity_list import EntityList
     from .widgets.link_tree import LinkTree
 
     owners = (CrisisApp, MainScreen, EntityList, DetailView, SearchScreen, SourceScreen, HistoryScreen, HelpScreen,
-              FilterScreen, NeighbourhoodScreen, PathsScreen, LinkTree)
+              FilterScreen, NeighbourhoodScreen, PathsScreen, LinkTree, BookmarksScreen, BookmarkList,
+              NoteScreen)
     return {b.id: b for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 
 

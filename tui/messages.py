@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -11,15 +12,20 @@ from textual.worker import Worker, WorkerState
 
 from ..db.records import EntityDetail
 
+if TYPE_CHECKING:  # db/state.py is read off the UI thread, after the first frame
+    from ..db.state import Mine
+
 
 @dataclass
 class DetailLoaded(Message):
     """A worker fetched an entity's detail and its row number in its pane, under the crisis
-    shown when it was asked for (None: all of them); `position` is None if that pane lacks it."""
+    shown when it was asked for (None: all of them); `position` is None if that pane lacks it;
+    `mine` is the user's bookmark and note on it (None: no state database to read)."""
 
     detail: EntityDetail
     position: int | None
     crisis: str | None = None
+    mine: Mine | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from ..db.graph import Paths
 from ..db.records import CitationView, EntityDetail, EntityRow, FilteredRow, PackView, PassageHit, SearchHit
@@ -27,6 +28,9 @@ from .outline import (
     outline,
     row_date,
 )
+
+if TYPE_CHECKING:
+    from ..db.state import Bookmark
 
 
 def _one(text: object) -> str:
@@ -172,4 +176,18 @@ def paths_text(found: Paths) -> str:
                 lines.append(f"     [{j}] \u201c{_one(c.quote)}\u201d \u2014 {_one(c.source_title)} ({_one(where)})")
             if not step.citations:
                 lines.append("     (this link cites no passage)")
+    return "\n".join(lines)
+
+
+def bookmarks_text(marks: Sequence[Bookmark], held: dict[str, EntityRow]) -> str:
+    """`bookmarks`: a line a bookmark (name, id, type, date added; `missing` if the database no longer
+    holds it), then the note on it, indented, marked as the user's own."""
+    lines = []
+    for b in marks:
+        row = held.get(b.ref)
+        name, kind = (row.name, row.type) if row is not None else (b.name, b.type)
+        lines.append(_one(f"{name}  [{b.ref}]  {kind}  added {b.added[:10]}") + ("  (missing)" if row is None else ""))
+        if b.note:
+            lines += ["  my note: " + line if n == 0 else "    " + line
+                      for n, line in enumerate(_block(b.note).splitlines())]
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +23,9 @@ from ..widgets.detail import DetailView, Spot
 from ..widgets.entity_list import EntityList
 from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
+
+if TYPE_CHECKING:  # db/state.py is read off the UI thread, after the first frame
+    from ...db.state import Mine
 
 PANES = (("event", "Events"), ("actor", "Actors"), ("agreement", "Agreements"), ("place", "Places"))
 MIN_WIDTH, MIN_HEIGHT = 60, 14
@@ -299,10 +304,11 @@ class MainScreen(Screen):
 
     # --- showing -----------------------------------------------------------------
 
-    def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None) -> None:
-        """Show an entity (its cursor at `spot`, if given) and put its pane's cursor on it,
-        without another preview."""
-        self.detail.show(detail, spot)
+    def show_detail(self, detail: EntityDetail, position: int | None, spot: Spot | None = None,
+                    mine: Mine | None = None) -> None:
+        """Show an entity (its cursor at `spot`, if given; the user's bookmark and note, `mine`)
+        and put its pane's cursor on it, without another preview."""
+        self.detail.show(detail, spot, mine)
         self.shown_row = detail.row  # what `r` relates the other panes to
         entity_list = self.list_for(detail.row.type)
         if entity_list is not None:

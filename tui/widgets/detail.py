@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -41,7 +41,11 @@ from ..outline import (
 from .row_view import RowView, set_rows
 from .wrap import Span, wrap_spans
 
+if TYPE_CHECKING:  # db/state.py is read off the UI thread, after the first frame
+    from ...db.state import Mine
+
 DIM, BOLD, ITALIC = Style(dim=True), Style(bold=True), Style(italic=True)
+MARK = Style(bold=True, reverse=True)  # the user's own: a bookmark, a note (reads without colour too)
 HEADING = Style(bold=True, underline=True)
 Target = EntityRow | CitationView
 
@@ -123,6 +127,7 @@ class DetailView(RowView, can_focus=True):
         super().__init__(**kwargs)
         self.items: list[Item] = []
         self.detail: EntityDetail | None = None  # the entity shown
+        self.mine: Mine | None = None  # the user's bookmark and note on it (db/state.py)
         self.highlighted: int | None = None
         self._lines: list[tuple[int, Strip]] = []  # (item index, the line drawn without the cursor)
         self._spans: list[tuple[int, int]] = []  # first line and line count of each item
@@ -130,12 +135,13 @@ class DetailView(RowView, can_focus=True):
 
     # --- content -----------------------------------------------------------------
 
-    def show(self, detail: EntityDetail, spot: Spot | None = None) -> None:
-        """Replace the view with `detail`, the cursor on its first link, or where `spot` says
-        (the line it was on and the top of the view when this entity was last left)."""
+    def show(self, detail: EntityDetail, spot: Spot | None = None, mine: Mine | None = None) -> None:
+        """Replace the view with `detail` (and the user's `mine` on it), the cursor on its first
+        link, or where `spot` says (the line it was on and the top of the view when this entity
+        was last left)."""
         self.border_title = Content(shown.line(detail.row.name))  # a Content: never read as markup
-        self.detail = detail
-        self.items = list(build_items(detail))
+        self.detail, self.mine = detail, mine
+        self.items = list(build_items(detail, mine))
         self.highlighted = next((i for i, item in enumerate(self.items) if item.target is not None), None)
         self._layout_lines()
         self.scroll_to(y=spot.top if spot else 0, animate=False, immediate=True, force=True)
@@ -146,6 +152,16 @@ class DetailView(RowView, can_focus=True):
                 self._keep_in_view(spot.item)
         self.refresh()
         self._show_extent()
+
+    def show_mine(self, mine: Mine | None) -> None:
+        """Show the entity again with the user's bookmark and note as they are now, the cursor
+        kept on its line (the user's lines come before any line that opens something)."""
+        if self.detail is None:
+            return
+        shift = len(mine_items(mine)) - len(mine_items(self.mine))
+        spot = self.spot
+        item = spot.item + shift if spot.item is not None else None
+        self.show(self.detail, Spot(item, max(spot.top + (shift if spot.top else 0), 0), spot.in_view), mine)
 
     @property
     def spot(self) -> Spot:
@@ -316,9 +332,32 @@ class DetailView(RowView, can_focus=True):
             self.post_message(self.ShowCitation(target))
 
 
-def build_items(d: EntityDetail) -> Iterator[Item]:
-    """The lines of one entity, as `outline` lays them out, styled for the pane."""
+def mark_items(mine: Mine | None) -> list[Item]:
+    """The bookmark's mark, under the entity's name."""
+    if mine is None or not mine.bookmarked:
+        return []
+    return [item((" Bookmarked ", MARK), (f"  {mine.bookmarked[:10]}", DIM))]
+
+
+def note_items(mine: Mine | None) -> list[Item]:
+    """The user's note, said to be theirs, not a cited fact (after the head)."""
+    if mine is None or not mine.note:
+        return []
+    return [RULE, item((" My note ", MARK), ("  yours, not a cited fact (e edits)", DIM)),
+            item((shown.text(mine.note), ITALIC))]
+
+
+def mine_items(mine: Mine | None) -> list[Item]:
+    """Every line of the user's own (all before the first line that opens something)."""
+    return mark_items(mine) + note_items(mine)
+
+
+def build_items(d: EntityDetail, mine: Mine | None = None) -> Iterator[Item]:
+    """The lines of one entity, as `outline` lays them out, styled for the pane; the user's own
+    (`mine`): the bookmark's mark under the name, the note after the head."""
     for number, section in enumerate(outline(d)):
+        if number == 1:
+            yield from note_items(mine)
         if number:
             yield RULE
         if section.title:
@@ -328,6 +367,8 @@ def build_items(d: EntityDetail) -> Iterator[Item]:
         for line in section.lines:
             entry = line_item(line)
             yield Item(entry.spans, entry.target, entry.link, line)
+            if isinstance(line, Title):
+                yield from mark_items(mine)
 
 
 def line_item(line: Line) -> Item:
