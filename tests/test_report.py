@@ -170,6 +170,30 @@ def test_neighbourhood_report_holds_each_entity_around_once(bundled_db):
     assert shown[0] == "agreement/simla-1972" and len(shown) == len(set(shown)) > len(around.refs())
 
 
+def test_bookmarks_report_lists_them_in_order_and_says_which_are_gone(bundled_db, tmp_path):
+    from crisis_tui.db.state import StateStore
+
+    state = tmp_path / "state.db"
+    url = "sqlite:///" + str(bundled_db.resolve())
+    StateStore(state).add_bookmarks(url, [("actor/india", "India", "actor"), ("actor/gone", "Gone", "actor"),
+                                          ("agreement/simla-1972", "Simla Agreement", "agreement")])
+    done = run("--db", str(bundled_db), "--state", str(state), "report", "--bookmarks")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# Report: your bookmarks\n")
+    assert re.findall(r"^- \*\*Id:\*\* (.+)$", done.stdout, re.M) == ["actor/india", "agreement/simla-1972"]
+    assert done.stderr == "crisis-tui: left out 1 bookmark(s) this database no longer holds: actor/gone\n"
+    # a REF first, then the bookmarks, each once
+    both = run("--db", str(bundled_db), "--state", str(state), "report", "Simla", "--bookmarks", "--format", "html")
+    assert both.returncode == 0, both.stderr
+    assert re.findall(r'<section id="entity-([^"]+)">', both.stdout) == ["agreement-simla-1972", "actor-india"]
+    empty = run("--db", str(bundled_db), "--state", str(tmp_path / "none.db"), "report", "--bookmarks", "-o",
+                str(tmp_path / "out.md"))
+    assert empty.returncode == 1 and empty.stderr.startswith("crisis-tui: error: no bookmarks to report")
+    assert not (tmp_path / "out.md").exists() and not (tmp_path / "none.db").exists()
+    neither = run("--db", str(bundled_db), "report")
+    assert neither.returncode == 2 and "give the entities to report (REF ...), or --bookmarks" in neither.stderr
+
+
 def test_markdown_dates_are_spans_at_their_precision(kb):
     span = next(r for r in all_refs(kb) if (d := kb.detail(r)) and d.date_end)
     text = render_markdown(report_document(kb, [span]))

@@ -346,7 +346,7 @@ def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> Non
 
 
 @main.command()
-@click.argument("refs", nargs=-1, required=True, callback=_none_blank)
+@click.argument("refs", nargs=-1, callback=_none_blank)
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), callback=_path_option,
               help="Write here instead of stdout (a regular file, replaced whole).")
@@ -354,17 +354,25 @@ def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> Non
               help="Also each entity's neighbourhood: what it links to, out to --hops, as the explorer's `a` shows it.")
 @click.option("--hops", type=click.IntRange(1, 2), default=2, show_default=True,
               help="How far out --neighbourhood goes.")
+@click.option("--bookmarks", "marked", is_flag=True,
+              help="Also your bookmarks (`m` in the explorer), in the order you made them, after any REF.")
 @click.pass_obj
-def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighbourhood: bool, hops: int) -> None:
+def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighbourhood: bool, hops: int,
+           marked: bool) -> None:
     """Write a report of entities with every fact's citation as a footnote (Markdown or HTML).
 
     Each REF is an id (agreement/simla-1972), a name or an alias, in any case. With
     --neighbourhood, each is followed by the entities around it (each listed once).
     """
+    if not refs and not marked:
+        raise click.UsageError("give the entities to report (REF ...), or --bookmarks")
     kb = obj.knowledge_base()
     chosen = [_resolve_one(kb, ref) for ref in refs]
+    if marked:
+        chosen += _bookmarked_rows(obj, kb)
     if not neighbourhood:
-        _write_report(kb, [row.ref for row in chosen], fmt, output)
+        title = None if refs else "Report: your bookmarks"
+        _write_report(kb, [row.ref for row in chosen], fmt, output, title=title)
         return
     around: dict[str, None] = {}
     for row in chosen:
@@ -374,6 +382,27 @@ def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighb
         around.update(dict.fromkeys(found.refs()))
     names, whose = ", ".join(row.name for row in chosen), "its" if len(chosen) == 1 else "their"
     _write_report(kb, list(around), fmt, output, title=f"{names} and {whose} neighbourhood")
+
+
+def _bookmarked_rows(obj: _Context, kb) -> list:
+    """The rows of the entities bookmarked in this database, in the order added; those the
+    database no longer holds are left out, and said so on stderr."""
+    state = obj.user_state()
+    try:
+        refs = state.bookmarked_refs()
+    finally:
+        state.close()
+    held = kb.rows(refs)
+    if not refs:
+        raise CrisisError("no bookmarks to report (m in the explorer bookmarks the entity shown)")
+    gone = [ref for ref in refs if ref not in held]
+    if gone:
+        listing = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+        click.echo(inert(f"crisis-tui: left out {len(gone)} bookmark(s) this database no longer holds: {listing}",
+                         one_line=True), err=True)
+    if len(gone) == len(refs):
+        raise CrisisError("none of your bookmarks is in this database any more")
+    return [held[ref] for ref in refs if ref in held]
 
 
 def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str | None = None) -> None:
