@@ -2,12 +2,14 @@
 
 Written as a stream of text chunks read row by row, in constant memory at any size. Every
 value is escaped for XML; characters XML 1.0 forbids (most C0 controls: a database no pack
-check wrote can hold them) are replaced by U+FFFD (`db.text.xml_safe`), and a carriage
-return is written as `&#13;` so that a reader keeps it.
+check wrote can hold them) are replaced by U+FFFD (`db.text.xml_safe`); a carriage return,
+C1 controls and bidi overrides are written as character references (`&#13;`), which a
+reader keeps and a terminal never acts on.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 
@@ -24,12 +26,22 @@ EDGE_KEYS = (("relation", "string"), ("wording", "string"), ("citation_source", 
 
 
 
+# Characters XML may hold but a terminal acts on (a carriage return, C1 controls, bidi
+# overrides): written as character references, so that the file keeps them and `export |
+# less` shows `&#x9b;` instead of obeying it.
+_REFERENCED = re.compile("[\r\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _reference(match: re.Match[str]) -> str:
+    return f"&#x{ord(match.group()):x};"
+
+
 def xml_text(value: object) -> str:
     """A value as XML character data or an attribute value (str.replace: a translate table
     costs a Python call per character, and this runs for millions of values)."""
     text = xml_safe(str(value))
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-            .replace("\r", "&#13;"))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return _REFERENCED.sub(_reference, text) if _REFERENCED.search(text) else text
 
 
 def _header() -> str:

@@ -17,6 +17,7 @@ from .dates import format_date, format_span
 from .errors import CrisisError
 from .records import CitationView, EntityDetail, EntityRow, LinkView, SourceText
 
+REPORT_ENTITIES = 500  # entities a neighbourhood report holds at most
 REPORT_LINKS = 100  # links listed per entity and direction; the report says how many more there are
 
 
@@ -110,6 +111,7 @@ class ReportDocument:
     title: str
     sections: tuple[EntitySection, ...]
     footnotes: tuple[Footnote, ...]
+    scope: str | None = None  # what the report covers and leaves out, said under the title
 
 
 def anchor_of(ref: str, taken: set[str]) -> str:
@@ -186,7 +188,7 @@ def _value(value: object) -> str:
 
 
 def report_document(kb, refs: Sequence[str], title: str | None = None,
-                    link_limit: int = REPORT_LINKS) -> ReportDocument:
+                    link_limit: int = REPORT_LINKS, scope: str | None = None) -> ReportDocument:
     """The report of the entities with ids `refs` (a KnowledgeBase's), in that order, each once.
 
     An id the database does not hold is a CrisisError (callers resolve names first). Each
@@ -227,4 +229,48 @@ def report_document(kb, refs: Sequence[str], title: str | None = None,
                                       tuple(groups), positions, remarks))
     if title is None:
         title = "Report: " + ", ".join(d.row.name for d in details[:3]) + (" and others" if len(details) > 3 else "")
-    return ReportDocument(title, tuple(sections), notes.footnotes())
+    return ReportDocument(title, tuple(sections), notes.footnotes(), scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Around:
+    """The entities of a neighbourhood report: the ones asked for, then those around them."""
+
+    refs: tuple[str, ...]
+    unfollowed: int  # links not followed: groups longer than the limit list their first links
+    beyond: int  # entities found but past the report's limit of entities
+
+    def says(self, hops: int, group_limit: int) -> str:
+        """The report's scope line."""
+        line = (f"Each entity asked for and every entity linked to it, out to {hops} "
+                f"link{'s' if hops != 1 else ''}: {len(self.refs)} entities.")
+        if self.unfollowed:
+            line += (f" A relation with more than {group_limit} links from one entity has its first {group_limit} "
+                     f"followed: {self.unfollowed} links were not.")
+        if self.beyond:
+            line += f" {self.beyond} further entities are past this report's limit of {len(self.refs)}."
+        return line
+
+
+def around(kb, refs: Sequence[str], hops: int, group_limit: int = REPORT_LINKS,
+           most: int = REPORT_ENTITIES) -> Around:
+    """The entities `refs` and those linked to them out to `hops` links, each once, nearest
+    first, at most `most`; each relation from one entity followed for its first `group_limit`
+    links (KnowledgeBase.neighbourhood one hop at a time)."""
+    found = dict.fromkeys(refs)
+    frontier, unfollowed, beyond = list(found), 0, 0
+    for _ in range(hops):
+        reached: list[str] = []
+        for ref in frontier:
+            near = kb.neighbourhood(ref, hops=1, limit=group_limit)
+            if near is None:
+                continue
+            unfollowed += sum(group.more for group in near.groups)
+            reached += [other for other in near.refs()[1:] if other not in found]
+        for other in dict.fromkeys(reached):
+            if len(found) < most:
+                found[other] = None
+            else:
+                beyond += 1
+        frontier = [other for other in dict.fromkeys(reached) if other in found]
+    return Around(tuple(found), unfollowed, beyond)

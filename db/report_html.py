@@ -24,7 +24,7 @@ dl.facts { display: grid; grid-template-columns: max-content auto; gap: .1em 1em
 dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
 sup.fn a { text-decoration: none; padding: 0 .1em; }
-.more, .uncited { color: #666; font-style: italic; }
+.more, .uncited, .scope { color: #666; font-style: italic; }
 .ref { color: #666; font-size: .9em; }
 ol.footnotes { font-size: .92em; }
 ol.footnotes li { margin-bottom: .4em; }
@@ -104,6 +104,8 @@ def render_html(doc: ReportDocument) -> str:
            '<meta charset="utf-8" />', '<meta name="viewport" content="width=device-width, initial-scale=1" />',
            f"<title>{h(doc.title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
            f"<h1>{h(doc.title)}</h1>"]
+    if doc.scope:
+        out.append(f'<p class="scope">{h(doc.scope)}</p>')
     for section in doc.sections:
         out += _section(section)
     if doc.footnotes:

@@ -91,6 +91,8 @@ def _footnote(f: Footnote) -> str:
 def render_markdown(doc: ReportDocument) -> str:
     """The whole report as one Markdown document."""
     lines = [f"# {md(doc.title)}", ""]
+    if doc.scope:
+        lines += [f"*{md(doc.scope)}*", ""]
     for section in doc.sections:
         lines += _section(section)
     if doc.footnotes:

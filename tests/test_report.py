@@ -149,25 +149,32 @@ def test_markdown_of_key_entities(bundled_db):
 
 
 def test_neighbourhood_report_holds_each_entity_around_once(bundled_db):
+    from crisis_tui.db.report import REPORT_LINKS, around
+
     done = run("--db", str(bundled_db), "report", "Simla Agreement", "Lavrov", "--neighbourhood", "--hops", "1")
     assert done.returncode == 0, done.stderr
     kb = KnowledgeBase("sqlite:///" + str(bundled_db))
     try:
-        around = kb.neighbourhood("agreement/simla-1972", hops=1)
+        simla = kb.neighbourhood("agreement/simla-1972", hops=1)
         lavrov = kb.neighbourhood("actor/sergei-lavrov", hops=1)
-        assert around is not None and lavrov is not None
-        expected = list(dict.fromkeys([*around.refs(), *lavrov.refs()]))
-        doc = report_document(kb, expected, title="Simla Agreement, Sergei Lavrov and their neighbourhood")
+        assert simla is not None and lavrov is not None
+        expected = list(dict.fromkeys(["agreement/simla-1972", "actor/sergei-lavrov", *simla.refs(), *lavrov.refs()]))
+        found = around(kb, ["agreement/simla-1972", "actor/sergei-lavrov"], 1)
+        assert list(found.refs) == expected
+        doc = report_document(kb, expected, title="Simla Agreement, Sergei Lavrov and their neighbourhood",
+                              scope=found.says(1, REPORT_LINKS))
     finally:
         kb.close()
-    assert {"actor/india", "actor/indira-gandhi", "place/shimla"} <= set(around.refs())
+    assert {"actor/india", "actor/indira-gandhi", "place/shimla"} <= set(simla.refs())
     assert done.stdout == render_markdown(doc)
-    assert done.stdout.startswith("# Simla Agreement, Sergei Lavrov and their neighbourhood")
+    assert done.stdout.startswith("# Simla Agreement, Sergei Lavrov and their neighbourhood\n\n"
+                                  f"*Each entity asked for and every entity linked to it, out to 1 link: "
+                                  f"{len(expected)} entities.*\n")
     assert re.findall(r"^- \*\*Id:\*\* (.+)$", done.stdout, re.M) == expected
     two = run("--db", str(bundled_db), "report", "Simla Agreement", "--neighbourhood")  # two hops by default
     assert two.returncode == 0, two.stderr
     shown = re.findall(r"^- \*\*Id:\*\* (.+)$", two.stdout, re.M)
-    assert shown[0] == "agreement/simla-1972" and len(shown) == len(set(shown)) > len(around.refs())
+    assert shown[0] == "agreement/simla-1972" and len(shown) == len(set(shown)) > len(simla.refs())
 
 
 def test_bookmarks_report_lists_them_in_order_and_says_which_are_gone(bundled_db, tmp_path):
@@ -192,6 +199,32 @@ def test_bookmarks_report_lists_them_in_order_and_says_which_are_gone(bundled_db
     assert not (tmp_path / "out.md").exists() and not (tmp_path / "none.db").exists()
     neither = run("--db", str(bundled_db), "report")
     assert neither.returncode == 2 and "give the entities to report (REF ...), or --bookmarks" in neither.stderr
+
+
+def test_neighbourhood_report_says_what_it_left_out(kb):
+    from crisis_tui.db.report import around
+
+    full = around(kb, ["actor/india"], 2)
+    assert full.unfollowed == 0 and full.beyond == 0
+    near = kb.neighbourhood("actor/india", hops=2)  # the explorer's view lists 8 a group one hop out
+    assert near is not None and set(near.refs()) < set(full.refs)
+    assert {"event/operation-bunyan-um-marsoos-2025", "event/lavrov-dar-call-2025"} <= set(full.refs)
+    small = around(kb, ["actor/india"], 2, group_limit=2, most=10)
+    assert len(small.refs) == 10 and small.refs[0] == "actor/india"
+    assert small.unfollowed > 0 and small.beyond > 0
+    said = small.says(2, 2)
+    assert f"{small.unfollowed} links were not" in said and f"{small.beyond} further entities" in said
+    one = around(kb, ["agreement/simla-1972"], 1)
+    simla = kb.neighbourhood("agreement/simla-1972", hops=1)
+    assert simla is not None and one.refs == simla.refs()
+
+
+def test_report_options_that_do_not_go_together(bundled_db):
+    done = run("--db", str(bundled_db), "report", "Simla", "--hops", "1")
+    assert done.returncode == 2 and "--hops goes with --neighbourhood" in done.stderr
+    twice = run("--db", str(bundled_db), "report", "Lavrov", "actor/sergei-lavrov", "--neighbourhood", "--hops", "1")
+    assert twice.returncode == 0, twice.stderr
+    assert twice.stdout.startswith("# Sergei Lavrov and its neighbourhood\n")
 
 
 def test_markdown_dates_are_spans_at_their_precision(kb):
@@ -449,6 +482,35 @@ def test_graphml_escapes_and_round_trips_hostile_names(hostile_db, tmp_path):
     assert nodes["actor/harbour-council"]["name"] == MARKUP + "\ufffd]0;pwned\ufffd\ufffd"
     edge = next(root.iter(f"{GRAPHML}edge"))
     assert data(edge, keys)["wording"] == "participant <i>"
+
+
+def test_graphml_writes_terminal_controls_as_references(hostile_db, tmp_path):
+    copy = tmp_path / "c1.db"
+    copy.write_bytes(hostile_db.read_bytes())
+    conn = sqlite3.connect(copy)
+    with conn:
+        conn.execute("UPDATE entity SET name = ? WHERE ref = 'event/port-vell-2024'", ("Vell\u009b31mRED\u202eevil",))
+    conn.close()
+    done = run("--db", str(copy), "export", "--format", "graphml")
+    assert done.returncode == 0, done.stderr
+    assert "\u009b" not in done.stdout and "\u202e" not in done.stdout  # nothing a terminal would act on
+    assert "Vell&#x9b;31mRED&#x202e;evil" in done.stdout
+    nodes = {n.get("id"): n for n in ET.fromstring(done.stdout).iter(f"{GRAPHML}node")}
+    names = [d.text for d in nodes["event/port-vell-2024"] if d.get("key") == "n_name"]
+    assert names == ["Vell\u009b31mRED\u202eevil"]  # a reader gets the name back as stored
+
+
+@pytest.mark.parametrize("args", [("export", "--format", "graphml"), ("export", "--format", "json"),
+                                  ("report", "Simla Agreement")])
+def test_output_over_the_database_is_refused(bundled_db, tmp_path, args):
+    copy = tmp_path / "kb.db"
+    copy.write_bytes(bundled_db.read_bytes())
+    before = copy.read_bytes()
+    for target in (copy, tmp_path / "kb.db-wal", tmp_path / "state.db"):
+        done = run("--db", str(copy), "--state", str(tmp_path / "state.db"), *args, "-o", str(target))
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith(f"crisis-tui: error: {target}: is the ") and "choose another file" in done.stderr
+    assert copy.read_bytes() == before and not (tmp_path / "state.db").exists()
 
 
 def test_graphml_refuses_pack(bundled_db):

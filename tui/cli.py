@@ -316,7 +316,9 @@ def export(obj: _Context, fmt: str, output: Path | None, pack: str | None) -> No
     if fmt == "graphml":
         _export_graphml(obj, output, pack)
         return
-    document = obj.knowledge_base().export(pack)
+    kb = obj.knowledge_base()
+    _not_a_database(obj, output)
+    document = kb.export(pack)
     if fmt == "json":
         text = json_text(document) + "\n"
     else:
@@ -331,13 +333,34 @@ def export(obj: _Context, fmt: str, output: Path | None, pack: str | None) -> No
     write_file(output, text)
 
 
+def _not_a_database(obj: _Context, output: Path | None) -> None:
+    """Refuse to write output over the database read, its journal, or the state database."""
+    if output is None:
+        return
+    from ..db.state import state_path
+
+    database = sqlite_path(obj.url)
+    ours = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal")),
+            state_path(obj.state_option)]
+    for path in ours:
+        try:
+            same = output.resolve() == path.resolve() or (output.exists() and os.path.samefile(output, path))
+        except OSError:
+            same = False
+        if same:
+            what = "the state database" if path == ours[-1] else "the database being read"
+            raise CrisisError(inert(f"{output}: is {what}; choose another file for -o", one_line=True))
+
+
 def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> None:
     """`export --format graphml`: streamed, to stdout or whole into `output`."""
     from ..db.export import write_file
 
     if pack is not None:
         raise click.UsageError("--pack is not supported with --format graphml (the graph is of the whole database)")
-    with obj.knowledge_base().graphml() as chunks:
+    kb = obj.knowledge_base()
+    _not_a_database(obj, output)
+    with kb.graphml() as chunks:
         if output is not None:
             write_file(output, chunks)
             return
@@ -366,22 +389,25 @@ def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighb
     """
     if not refs and not marked:
         raise click.UsageError("give the entities to report (REF ...), or --bookmarks")
+    if hops != 2 and not neighbourhood:
+        raise click.UsageError("--hops goes with --neighbourhood")
     kb = obj.knowledge_base()
+    _not_a_database(obj, output)
     chosen = [_resolve_one(kb, ref) for ref in refs]
     if marked:
         chosen += _bookmarked_rows(obj, kb)
+    chosen = list({row.ref: row for row in chosen}.values())  # one given twice (a name and its id) once
     if not neighbourhood:
         title = None if refs else "Report: your bookmarks"
         _write_report(kb, [row.ref for row in chosen], fmt, output, title=title)
         return
-    around: dict[str, None] = {}
-    for row in chosen:
-        found = kb.neighbourhood(row.ref, hops=hops)
-        if found is None:  # gone between the two reads (an import replaced it)
-            raise CrisisError(f"{row.ref!r} is no longer in the database")
-        around.update(dict.fromkeys(found.refs()))
-    names, whose = ", ".join(row.name for row in chosen), "its" if len(chosen) == 1 else "their"
-    _write_report(kb, list(around), fmt, output, title=f"{names} and {whose} neighbourhood")
+    from ..db.report import REPORT_LINKS, around
+
+    found = around(kb, [row.ref for row in chosen], hops)
+    names = ", ".join(row.name for row in chosen[:3]) + (" and others" if len(chosen) > 3 else "")
+    whose = "its" if len(chosen) == 1 else "their"
+    _write_report(kb, list(found.refs), fmt, output, title=f"{names} and {whose} neighbourhood",
+                  scope=found.says(hops, REPORT_LINKS))
 
 
 def _bookmarked_rows(obj: _Context, kb) -> list:
@@ -405,14 +431,15 @@ def _bookmarked_rows(obj: _Context, kb) -> list:
     return [held[ref] for ref in refs if ref in held]
 
 
-def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str | None = None) -> None:
+def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str | None = None,
+                  scope: str | None = None) -> None:
     """Render the report of entities `refs` (ids, in order) to stdout or whole into `output`."""
     from ..db.export import write_file
     from ..db.report import report_document
     from ..db.report_html import render_html
     from ..db.report_markdown import render_markdown
 
-    document = report_document(kb, refs, title=title)
+    document = report_document(kb, refs, title=title, scope=scope)
     text = render_html(document) if fmt == "html" else render_markdown(document)
     if output is None:
         click.echo(text, nl=False)
