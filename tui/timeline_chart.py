@@ -192,7 +192,7 @@ def axis_cells(frame: Frame, edges: list[int]) -> list[Cell]:
         text = "│" + tick_label(day, frame.zoom.bucket)
         for i, ch in enumerate(text[:frame.width - x]):
             cells[x + i] = (ch, "axis")
-        free = x + len(text) + 1
+        free = x + len(text)
     return cells
 
 

@@ -38,7 +38,7 @@ from ..widgets.line import Line
 from ..widgets.timeline import TimelineView
 
 OTHER = "Other"  # the lane of events in no other lane
-START_ZOOM = 1  # month: a column a week
+START_ZOOM = 2  # week: a column a day
 
 
 @dataclass
@@ -273,15 +273,29 @@ class TimelineScreen(Screen):
         self._request(recentre=True)
 
     def action_open_event(self) -> None:
-        event = self.selected
-        if event is None:
-            return
+        """Close the timeline and open the selected event in the explorer's detail (read first if
+        its window has not come yet: Enter typed right after a move opens the event moved to)."""
+        if self.selected is not None and self.selected.pos == self.pos:
+            self._visit(self.selected.ref)
+        elif self.pos is not None and self.reader is not None:
+            self._read_and_visit(self.pos)
+
+    @work(thread=True, group="timeline-open-event", exit_on_error=False)
+    def _read_and_visit(self, pos: int) -> None:
+        assert self.reader is not None
+        event = self.reader.event(pos)
+        if event is not None:
+            self.app.call_from_thread(self._visit, event.ref)
+
+    def _visit(self, ref: str) -> None:
         from ..app import CrisisApp
 
+        if self.app.screen is not self:
+            return
         self.dismiss()
         app = self.app
         if isinstance(app, CrisisApp):
-            app.visit(event.ref, focus_detail=True)
+            app.visit(ref, focus_detail=True)
 
     def action_leave(self) -> None:
         self.dismiss()
