@@ -23,6 +23,7 @@ from crisis_tui.tui.widgets.timeline import TimelineView
 from .conftest import CLI
 from .ptyterm import PtyTerminal
 from .test_cli import run
+from .test_crisis_filter import BERLIN, two_crises_db  # noqa: F401  (a fixture)
 
 LAVROV_DAR = "event/lavrov-dar-call-2025"
 APPEAL = "event/pakistan-appeal-to-russia-2025"  # May 2025, month precision, uncertain
@@ -210,6 +211,38 @@ async def test_lanes_from_the_palette(make_app):
         await settle(pilot)
         assert [lane.name for lane in screen.lanes] == ["India", "Pakistan", "Lashkar-e-Taiba"]
         assert "Russia" not in chart_text(app)
+
+
+async def test_the_timeline_follows_the_crisis_chosen(two_crises_db):  # noqa: F811
+    kb = KnowledgeBase("sqlite:///" + str(two_crises_db))
+    app = CrisisApp(kb)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await opened(pilot)
+            assert "all crises" in title(app)
+            await pilot.press("c")
+            await settle(pilot)
+            assert app.crisis == "india-pakistan-2025" and "India–Pakistan crisis" in title(app)
+            assert [lane.name for lane in screen.lanes] == ["India", "Pakistan", "Russia"]
+            await pilot.press("c")
+            await settle(pilot)
+            assert app.crisis == BERLIN and "Berlin" in title(app)
+            assert "India" not in [lane.name for lane in screen.lanes]
+            await pilot.press("q", "t")  # t in the explorer opens it on the crisis the panes show
+            await settle(pilot)
+            assert "Berlin" in title(app)
+    finally:
+        kb.close()
+
+
+async def test_help_lists_the_timeline_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        text = app.screen.keys_text()
+        assert "Timeline (t)" in text and "Zoom in" in text and "Remove lane" in text and "▒▒" in text
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,8 @@ class TimelineScreen(Screen):
         Binding("G,end", "edge(1)", "Last", show=False, id="timeline.last", tooltip="The last event in the lane"),
         Binding("enter", "open_event", "Open", id="timeline.open",
                 tooltip="Open the selected event in the explorer's detail"),
+        Binding("c", "next_crisis", "Crisis", show=False, id="timeline.crisis",
+                tooltip="The next crisis (as c in the explorer: every pane follows), its lanes its main parties"),
         Binding("q,escape", "leave", "Close", id="timeline.close", tooltip="Close the timeline"),
     ]
     COMMANDS = {LaneProvider}  # the palette here adds and removes lanes (beside the app's commands)
@@ -122,7 +124,7 @@ class TimelineScreen(Screen):
 
     # --- reading -----------------------------------------------------------------------
 
-    @work(thread=True, group="timeline-open", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="timeline-open", exit_on_error=False)
     def _open(self) -> None:
         reader = TimelineReader(self.kb, self.crisis)
         wanted = self._wanted_lanes if self._wanted_lanes is not None else reader.parties()
@@ -135,6 +137,8 @@ class TimelineScreen(Screen):
         self.post_message(Opened(reader, lanes, lane, pos))
 
     def on_opened(self, message: Opened) -> None:
+        if message.reader.scope.pack != self.crisis:
+            return  # read for a crisis shown before this one
         self.reader, self.lanes, self.lane_at, self.pos = message.reader, message.lanes, message.lane, message.pos
         self._union = union(self.lanes)
         self._request(recentre=True)
@@ -297,6 +301,24 @@ class TimelineScreen(Screen):
         if isinstance(app, CrisisApp):
             app.visit(ref, focus_detail=True)
 
+    def action_next_crisis(self) -> None:
+        """Show the next crisis here and in the explorer; lanes chosen in the palette stay."""
+        from ..app import CrisisApp
+
+        app = self.app
+        if not isinstance(app, CrisisApp):
+            return
+        app.action_crisis()
+        if app.crisis == self.crisis:
+            return  # one crisis only: the app said so
+        pack = next((p for p in app.packs if p.id == app.crisis), None)
+        self.crisis, self.crisis_title = app.crisis, pack.title if pack else None
+        chosen = [(lane.ref, lane.name) for lane in self.lanes if lane.ref is not None]
+        self._wanted_lanes = chosen if self._wanted_lanes is not None else None
+        self.start = self.selected.ref if self.selected is not None else self.start
+        self.reader, self.centre = None, None
+        self._open()
+
     def action_leave(self) -> None:
         self.dismiss()
 
@@ -318,6 +340,7 @@ class TimelineScreen(Screen):
             return
         on_other = self.lane_at == len(self.lanes)
         self.lanes.append(message.lane)
+        self._wanted_lanes = [(lane.ref, lane.name) for lane in self.lanes if lane.ref is not None]
         self._union = union(self.lanes)
         if on_other:  # the other lane moves down one; its event may now be in the new lane
             self.lane_at = len(self.lanes)
@@ -330,6 +353,7 @@ class TimelineScreen(Screen):
             return
         was = self.lane_at
         del self.lanes[found]
+        self._wanted_lanes = [(lane.ref, lane.name) for lane in self.lanes if lane.ref is not None]
         self._union = union(self.lanes)
         if was == found or was == len(self.lanes) + 1:
             self.lane_at = min(found, len(self.lanes)) if was == found else len(self.lanes)
