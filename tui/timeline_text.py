@@ -3,6 +3,8 @@ another from the first date to the last (a stretch with no event is one line say
 
 from __future__ import annotations
 
+import math
+
 from ..db.dates import format_date
 from ..db.errors import CrisisError
 from ..db.filters import check_date, resolve_entity
@@ -65,7 +67,10 @@ def timeline_text(kb: KnowledgeBase, lanes: tuple[str, ...] = (), date_from: str
     undated = reader.scope.total - reader.scope.dated
     if undated:
         out.append(f"{undated} undated event{'s' if undated != 1 else ''} not shown")
-    frame, blocks, quiet = Frame.starting(start, level, columns), 0, None
+    def block(first: int) -> Frame:  # the last block ends at `end`
+        return Frame.starting(first, level, min(columns, math.ceil((end + 1 - first) / level.per_column)))
+
+    frame, blocks, quiet = block(start), 0, None
     while frame.first_day <= end:
         shown = window(reader, infos, lanes_union, frame.edges())
         if any(s.total or s.events for s in shown):
@@ -79,7 +84,7 @@ def timeline_text(kb: KnowledgeBase, lanes: tuple[str, ...] = (), date_from: str
                 return "\n".join(out)
         elif quiet is None:
             quiet = frame.first_day
-        frame = Frame.starting(frame.end_day, level, columns)
+        frame = block(frame.end_day)
     if quiet is not None:
         out += ["", f"(no events from {_day_text(quiet)} to {_day_text(end)})"]
     return "\n".join(out)
