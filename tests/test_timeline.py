@@ -293,9 +293,12 @@ class TestSnapshot:
             kb.close()
 
 
-def test_pty_no_colour_sixteen_colours(bundled_db):
-    env = dict(os.environ, TERM="xterm", NO_COLOR="1")
+@pytest.mark.parametrize("no_colour", [True, False])
+def test_pty_sixteen_colours(bundled_db, no_colour):
+    env = dict(os.environ, TERM="xterm", **({"NO_COLOR": "1"} if no_colour else {}))
     env.pop("COLORTERM", None)
+    if not no_colour:
+        env.pop("NO_COLOR", None)
     t = PtyTerminal([CLI, "--db", str(bundled_db), "open", LAVROV_DAR], env=env)
     try:
         t.wait_for("Lavrov")
