@@ -278,6 +278,21 @@ async def test_hostile_names_are_inert(hostile_db):
     assert "\x1b" not in result.stdout and "India [b]x[/]" in result.stdout
 
 
+async def test_more_lanes_than_fit_scroll_with_the_current_one(make_app):
+    app = make_app(start=LAVROV_DAR)
+    async with app.run_test(size=(80, 14)) as pilot:  # room for 8 lanes under the axis
+        screen = await opened(pilot)
+        for ref in ("actor/lashkar-e-taiba", "actor/sergei-lavrov", "actor/narendra-modi", "actor/shehbaz-sharif",
+                    "actor/s-jaishankar", "actor/ishaq-dar"):
+            screen.add_lane(ref, ref)
+            await settle(pilot)
+        assert len(screen.lanes) == 9 and "lanes 1-8 of 10" in title(app)
+        await pilot.press(*"jjjjjjjjj")
+        await settle(pilot)
+        assert status(app).startswith("Other") and "lanes 3-10 of 10" in title(app)
+        assert chart_text(app).splitlines()[-1].startswith(">Other")
+
+
 class TestSnapshot:
     def test_bundled_timeline(self, snap_compare, bundled_db, monkeypatch):
         monkeypatch.setenv("TERM", "xterm-256color")

@@ -106,6 +106,7 @@ class TimelineScreen(Screen):
         self.frame: Frame | None = None
         self._serial = 0
         self._recentre = True
+        self._first_lane = 0  # the first lane in view (when they do not all fit)
 
     def compose(self) -> ComposeResult:
         yield Line(id="timeline-title")
@@ -150,14 +151,18 @@ class TimelineScreen(Screen):
             return
         self._serial += 1
         self._recentre = self._recentre or recentre
-        width = max(self.query_one(TimelineView).content_region.width - LABEL_WIDTH, 10)
+        region = self.query_one(TimelineView).content_region
+        width = max(region.width - LABEL_WIDTH, 10)
+        rows = max(region.height - 1, 1)  # lanes that fit under the axis: the current one kept in view
+        self._first_lane = min(max(self._first_lane, self.lane_at - rows + 1), self.lane_at)
+        shown_rows = range(self._first_lane, min(self._first_lane + rows, len(self.lanes) + 1))
         self._read_view(self._serial, self.zoom, self.centre, width, self.lane_at, self.pos, self._recentre,
-                        list(self.lanes), self._union)
-        self._title()
+                        list(self.lanes), self._union, shown_rows)
+        self._title(shown_rows)
 
     @work(thread=True, exclusive=True, group="timeline-view", exit_on_error=False)
     def _read_view(self, serial: int, zoom: int, centre: float | None, width: int, lane_at: int, pos: int | None,
-                   recentre: bool, lanes: list[LaneInfo], lanes_union: tuple[int, ...]) -> None:
+                   recentre: bool, lanes: list[LaneInfo], lanes_union: tuple[int, ...], rows: range) -> None:
         reader = self.reader
         assert reader is not None
         selected = reader.event(pos) if pos is not None else None
@@ -167,9 +172,11 @@ class TimelineScreen(Screen):
         if selected is not None and (recentre or not frame.shows(selected)):
             centre = _centre(selected, frame)
             frame = Frame.around(centre, ZOOMS[zoom], width)
-        shown_lanes = window(reader, lanes, lanes_union, frame.edges())
-        names = [lane.name for lane in lanes] + [OTHER]
-        lines = chart(frame, names, shown_lanes, selected, lane_at)
+        shown_lanes = window(reader, [lanes[n] for n in rows if n < len(lanes)], lanes_union, frame.edges())
+        if len(lanes) not in rows:
+            shown_lanes.pop()  # the other lane is below the fold
+        names = [lanes[n].name if n < len(lanes) else OTHER for n in rows]
+        lines = chart(frame, names, shown_lanes, selected, lane_at - rows.start)
         self.post_message(Viewed(serial, lines, centre, selected, frame))
 
     def on_viewed(self, message: Viewed) -> None:
@@ -188,12 +195,14 @@ class TimelineScreen(Screen):
     def _lane_name(self, n: int) -> str:
         return self.lanes[n].name if n < len(self.lanes) else OTHER
 
-    def _title(self) -> None:
+    def _title(self, rows: range | None = None) -> None:
         reader = self.reader
         crisis = shown.line(self.crisis_title) if self.crisis_title else "all crises"
         zoom = ZOOMS[self.zoom]
         undated = reader.scope.total - reader.scope.dated if reader else 0
         more = f" · {undated} undated not shown" if undated else ""
+        if rows is not None and len(rows) < len(self.lanes) + 1:
+            more += f" · lanes {rows.start + 1}-{rows.stop} of {len(self.lanes) + 1}"
         self.query_one("#timeline-title", Line).text = Content(
             f"Timeline · {crisis} · zoom {zoom.name} ({zoom.says}){more}")
 
