@@ -32,7 +32,7 @@ from .records import PaneFilter
 if TYPE_CHECKING:
     from .queries import KnowledgeBase
 
-PARTY_SAMPLE = 5000  # the latest events the main parties are counted over (bounded at any size)
+PARTY_SAMPLE = 2000  # the latest events the main parties are counted over (bounded at any size)
 PARTIES = 3  # default lanes
 SPAN_LOOKBACK = 200  # events read before a window for spans reaching into it
 
