@@ -25,7 +25,8 @@ from crisis_tui.db.queries import KnowledgeBase
 from crisis_tui.db.timeline import TimelineReader, union, window
 from crisis_tui.tui.timeline_chart import ZOOMS, Frame, chart
 
-KEYS = ("l", "l", "h", "j", "l", "k", "minus", "l", "plus", "h", "j", "j", "l", "k", "k", "plus", "l", "minus")
+# From the other lane (the last), each key changes something: a move, a lane, a zoom
+KEYS = ("k", "l", "l", "h", "k", "l", "j", "minus", "l", "plus", "h", "j", "l", "k", "plus", "l", "minus", "h")
 
 
 def p95(values: list[float]) -> float:
@@ -125,11 +126,40 @@ async def ui(db: Path, presses: int, runs: int) -> None:
     print(line("UI: a key pressed to its chart drawn", keys))
 
 
+def on_pty(db: Path, presses: int, runs: int) -> None:
+    """The real command on a pseudo-terminal (80x24): `t` to the chart, each key to its last byte."""
+    import re
+
+    from run import CLI, ENV, Timed  # benchmarks/run.py: times taken as the bytes arrive
+
+    chart_shown = re.compile(r"^[ >]Other ", re.MULTILINE)
+    opens: list[float] = []
+    keys: list[float] = []
+    for _ in range(runs):
+        t = Timed([*CLI, "--db", str(db)], 80, 24, ENV)
+        try:
+            t.until(lambda s: "Events" in s and "20" in s, 60)
+            t.settle(0.5, 10)
+            opens.append(t.press("t", lambda s: bool(chart_shown.search(s))) * 1000)
+            t.settle(0.2, 5)
+            for n in range(presses):
+                key = KEYS[n % len(KEYS)].replace("minus", "-").replace("plus", "+")
+                try:
+                    keys.append(t.press_frame(key) * 1000)
+                except TimeoutError:  # nothing to redraw (an end of the lanes)
+                    continue
+        finally:
+            t.close()
+    print(line("pty: t pressed to the chart's bytes", opens))
+    print(line("pty: a key pressed to its frame's last byte", keys))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--presses", type=int, default=60)
+    parser.add_argument("--pty", action="store_true", help="Also time the real command on a pseudo-terminal")
     parser.add_argument("--lane", action="append", default=[], metavar="REF",
                         help="Also time adding this actor's lane (e.g. the hub state of benchmarks/filters.py)")
     args = parser.parse_args()
@@ -139,6 +169,8 @@ def main() -> None:
         added_lane(kb, ref, args.runs)
     kb.close()
     asyncio.run(ui(args.db, args.presses, args.runs))
+    if args.pty:
+        on_pty(args.db, args.presses, args.runs)
 
 
 if __name__ == "__main__":
