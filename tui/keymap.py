@@ -59,8 +59,8 @@ def remappable() -> dict[str, Binding]:
     from .screens.history import HistoryScreen
     from .screens.main import MainScreen
     from .screens.neighbourhood import NeighbourhoodScreen
-    from .screens.paths import PathsScreen
     from .screens.note import NoteScreen
+    from .screens.paths import PathsScreen
     from .screens.search import SearchScreen
     from .screens.source import SourceScreen
     from .screens.timeline import TimelineScreen
