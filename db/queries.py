@@ -1052,7 +1052,13 @@ class KnowledgeBase:
         return self._all(f"SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id WHERE {where.sql}",
                          where.params)[0][0]
 
-    def _related(self, flt: PaneFilter, where: _Where) -> tuple[list[int], dict[int, int]]:
+    def related_positions(self, flt: PaneFilter, pack: str | None = None) -> list[int]:
+        """The display positions, in the events pane of `pack` (or all), of the events a filter of a
+        relation lets through, in order (the same roll-up as `match`): the timeline's lanes."""
+        with self._snapshot():
+            return self._related(flt, self._where("event", flt, pack), column="o.pos")[0]
+
+    def _related(self, flt: PaneFilter, where: _Where, column: str = "o.entity_id") -> tuple[list[int], dict[int, int]]:
         root = self._all("SELECT id FROM entity WHERE ref = ?", (flt.related_to,))
         if not root:
             return [], {}
@@ -1074,7 +1080,7 @@ class KnowledgeBase:
                     WHERE 1 {relation}),
                 found(id, via) AS (SELECT id, min(CASE WHEN via = :root THEN 0 ELSE via END) FROM hits
                                    WHERE id <> :root GROUP BY id)
-                SELECT o.entity_id, h.via FROM found h CROSS JOIN entity_order o ON o.entity_id = h.id
+                SELECT {column}, h.via FROM found h CROSS JOIN entity_order o ON o.entity_id = h.id
                 {"CROSS JOIN entity e ON e.id = o.entity_id" if "e." in where.sql else ""}
                 WHERE {where.sql} ORDER BY o.pos""",
             params,

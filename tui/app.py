@@ -123,6 +123,8 @@ class CrisisApp(App[None]):
                 tooltip="List the bookmarks: Enter opens one, d removes one"),
         Binding("e", "note", "Note", show=False, id="app.note",
                 tooltip="Write your own note on the entity shown (shown in its detail, marked as yours)"),
+        Binding("t", "timeline", "Timeline", show=False, id="app.timeline",
+                tooltip="The crisis's events on a date axis, a lane per main party (opens on the event shown)"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave crisis-tui"),
         # Textual's own Ctrl+C names only ctrl+q: say how this app quits (q, which a keymap may move)
@@ -668,6 +670,7 @@ class CrisisApp(App[None]):
             *self._filter_help(keyed),
             *self._graph_help(keyed),
             *self._state_help(keyed),
+            *self._timeline_help(keyed),
         ]
         from .screens.help import HelpScreen
 
@@ -713,6 +716,27 @@ class CrisisApp(App[None]):
         return [("Bookmarks (B)", keyed([*BookmarksScreen.BINDINGS, *BookmarkList.BINDINGS])),
                 ("Note editor (e): Esc leaves the text for the keys", keyed(NoteScreen.BINDINGS))]
 
+    # --- the timeline: `t` ------------------------------------------------------------
+
+    def action_timeline(self) -> None:
+        """Open the timeline of the crisis shown (or all), on the event shown if there is one."""
+        from .screens.timeline import TimelineScreen
+
+        if isinstance(self.screen, TimelineScreen) or self.main.is_tiny:
+            return
+        pack = self._pack(self.crisis)
+        self.push_screen(TimelineScreen(self.kb, self.crisis, pack.title if pack else None, self.shown))
+
+    @staticmethod
+    def _timeline_help(keyed: Callable[[Iterable[BindingType]], list[Binding]]) -> list[tuple[str, list[Binding]]]:
+        """The timeline's keys and glyphs, for the help screen."""
+        from .screens.timeline import TimelineScreen
+        from .timeline_chart import LEGEND
+
+        more = [Binding("ctrl+p", "lanes", "Lanes: Add lane <actor> / Remove lane <name> / Lanes: main parties"),
+                Binding("glyphs", "legend", LEGEND)]
+        return [("Timeline (t)", [*keyed(TimelineScreen.BINDINGS), *more])]
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
         (a second key list beside the panes, which squeezes them) and Maximize (which hides
@@ -728,6 +752,8 @@ class CrisisApp(App[None]):
         yield SystemCommand("Bookmarks", "List your bookmarks, with the first line of your notes (B)",
                             self.action_bookmarks)
         yield SystemCommand("Help", "List every key", self.action_help)
+        yield SystemCommand("Timeline", "The crisis's events on a date axis, a lane per main party (t)",
+                            self.action_timeline)
         yield from self._layout_commands(screen)
         yield from self._graph_commands(screen)
 

@@ -490,6 +490,36 @@ def bookmarks(obj: _Context, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--lane", "lanes", multiple=True, metavar="ACTOR",
+              help="A lane of this actor's events (an id, a name or an alias); repeatable. "
+                   "Default: the crisis's main parties.")
+@click.option("--from", "date_from", metavar="DATE", help="Start here (2025, 2025-05 or 2025-05-10).")
+@click.option("--to", "date_to", metavar="DATE", help="End here (2025-05 takes all of May).")
+@click.option("--zoom", type=click.Choice(["year", "month", "week", "day"]),
+              help="A column a month (year), a week (month), a day (week), a quarter day (day). "
+                   "Default: the finest that fits the range in one block.")
+@click.option("--width", type=click.IntRange(40, 2000), help="Columns (default: the terminal's, 80 when piped).")
+@click.option("--crisis", metavar="PACK", help="One crisis (a pack id: `crisis-tui packs`); default: all.")
+@click.pass_obj
+def timeline(obj: _Context, lanes: tuple[str, ...], date_from: str | None, date_to: str | None, zoom: str | None,
+             width: int | None, crisis: str | None) -> None:
+    """Print the crisis's events on a date axis, a lane per actor, as plain text.
+
+    An event is in an actor's lane if it links to the actor or (through office-holder-of or
+    member-of) to one of its members; Other holds the events in no lane. Where a lane has too
+    many events to draw, it shows how many start in each year, month, week or day.
+    """
+    import shutil
+    import sys
+
+    from .timeline_text import timeline_text
+
+    if width is None:
+        width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+    click.echo(timeline_text(obj.knowledge_base(), lanes, date_from, date_to, zoom, max(width, 40), crisis))
+
+
+@main.command()
 @click.pass_obj
 def upgrade(obj: _Context) -> None:
     """Rebuild a database made by an older crisis-tui, keeping everything in it."""

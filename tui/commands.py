@@ -90,3 +90,59 @@ class CrisisProvider(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, Content(title), callback, text=title, help=help_text)
+
+
+class LaneProvider(Provider):
+    """On the timeline, `ctrl+p`: "Add lane: <actor>" for the actors matching what is typed,
+    "Remove lane: <name>" for each lane, and "Lanes: main parties" to go back to the default."""
+
+    def _timeline(self):
+        from .screens.timeline import TimelineScreen
+
+        screen = self.screen
+        return screen if isinstance(screen, TimelineScreen) else None
+
+    def _own(self) -> list[tuple[str, Callable[[], None], str]]:
+        screen = self._timeline()
+        if screen is None:
+            return []
+        own = [(f"Remove lane: {shown.line(lane.name)}", partial(screen.remove_lane, lane.ref),
+                "Take this lane off the timeline (its events go to Other)") for lane in screen.lanes]
+        return [*own, ("Lanes: main parties", screen.reset_lanes,
+                       "Lanes back to the crisis's main parties (the actors in most of its latest events)")]
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._own():
+            yield DiscoveryHit(Content(title), callback, text=title, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        screen = self._timeline()
+        if screen is None:
+            return
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._own():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Content(title), callback, text=title, help=help_text)
+        words = query.removeprefix("Add lane:").removeprefix("add lane").strip()
+        if not words:
+            return
+        cancel = Cancel()
+        try:
+            hits = await asyncio.to_thread(screen.kb.search, words, "actor", 10, cancel)
+        except asyncio.CancelledError:
+            cancel.cancel()
+            raise
+        except QueryCancelled:
+            return
+        except DatabaseError as exc:
+            self.app.post_message(Failed(exc))
+            return
+        have = {lane.ref for lane in screen.lanes}
+        for n, hit in enumerate(hits):
+            if hit.row.ref in have:
+                continue
+            name = shown.line(hit.row.name)
+            yield Hit(max(0.9 - n * 0.01, 0.01), Content.assemble(("Add lane: ", "dim"), (name, "bold")),
+                      partial(screen.add_lane, hit.row.ref, hit.row.name), text=f"Add lane: {name}",
+                      help="A lane of the events linked to this actor or its members")

@@ -63,6 +63,7 @@ def remappable() -> dict[str, Binding]:
     from .screens.paths import PathsScreen
     from .screens.search import SearchScreen
     from .screens.source import SourceScreen
+    from .screens.timeline import TimelineScreen
     from .widgets.bookmark_list import BookmarkList
     from .widgets.detail import DetailView
     from .widgets.entity_list import EntityList
@@ -70,7 +71,7 @@ def remappable() -> dict[str, Binding]:
 
     owners = (CrisisApp, MainScreen, EntityList, DetailView, SearchScreen, SourceScreen, HistoryScreen, HelpScreen,
               FilterScreen, NeighbourhoodScreen, PathsScreen, LinkTree, BookmarksScreen, BookmarkList,
-              NoteScreen)
+              NoteScreen, TimelineScreen)
     return {b.id: b for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
 
 

@@ -1,0 +1,331 @@
+"""The timeline's reads: a crisis's main parties, its lanes, and what a window of dates holds.
+
+Events are placed by their display position in the events pane (`entity_order`), which is in
+date order: a date maps to a position by a binary search over positions (a few index seeks
+at any size), and a lane is the sorted positions of its events. So a window's count is two
+seeks, a lane's count in it two bisections in memory, and only the events a window can show
+are read as rows.
+
+- **Main parties** (the default lanes; the pack format has no such field): the actors linked
+  directly to the most of the crisis's latest `PARTY_SAMPLE` events, leaving out actors that
+  are an office-holder or member of another actor (their events roll up into its lane).
+- **A lane** is an actor's events: linked to it, or through `office-holder-of` /
+  `member-of` to one of its members (the roll-up of pane filters, `KnowledgeBase.match`).
+- **Other**: events in no lane. Undated events are not on the axis.
+
+Dates are ISO text (`2025`, `2025-05`, `2025-05-10`); a month or year date covers its month
+or year. `date_end` makes a span.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from heapq import merge
+from typing import TYPE_CHECKING
+
+from .dates import format_span
+from .queries import ROLL_UP
+from .records import PaneFilter
+
+if TYPE_CHECKING:
+    from .queries import KnowledgeBase
+
+PARTY_SAMPLE = 2000  # the latest events the main parties are counted over (bounded at any size)
+PARTIES = 3  # default lanes
+SPAN_LOOKBACK = 200  # events read before a window for spans reaching into it
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """An event on the axis: `first` and `last` are the days it covers (date ordinals)."""
+
+    pos: int  # its display position (the events pane of the scope)
+    ref: str
+    name: str
+    date: str
+    date_end: str | None
+    precision: str | None
+    uncertain: bool
+    first: int
+    last: int
+
+    @property
+    def span(self) -> bool:
+        return self.date_end is not None
+
+    @property
+    def imprecise(self) -> bool:
+        return self.precision in ("month", "year") or (self.precision is None and len(self.date) < 10)
+
+    @property
+    def when(self) -> str:
+        return format_span(self.date, self.date_end, self.precision, self.uncertain)
+
+
+@dataclass(frozen=True, slots=True)
+class LaneInfo:
+    """A lane: an actor (`ref`) and its events' positions, sorted; `ref` None is the other lane."""
+
+    ref: str | None
+    name: str
+    positions: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class Scope:
+    """The events pane of one crisis (or all): how many events are dated, and where dates fall."""
+
+    pack: str | None
+    number: int  # entity_order.pack_id
+    total: int  # events in the pane
+    dated: int  # positions 0..dated-1 hold dated events (undated ones come last)
+    bounds: dict[str, int] = field(default_factory=dict)  # boundary text -> first position at or after
+
+
+def day_range(date: str | None, precision: str | None = None) -> tuple[int, int] | None:
+    """The first and last day (ordinals) an ISO date covers at its precision; None if not a date."""
+    if not date or not isinstance(date, str):
+        return None
+    try:
+        year = int(date[:4])
+        if len(date) >= 10 and precision in (None, "day"):
+            day = dt.date.fromisoformat(date[:10]).toordinal()
+            return day, day
+        if len(date) >= 7 and precision != "year":
+            month = int(date[5:7])
+            first = dt.date(year, month, 1)
+            nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+            return first.toordinal(), nxt.toordinal() - 1
+        return dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
+    except ValueError:
+        return None
+
+
+def boundary(day: int) -> str:
+    """The text every date of `day` or later sorts at or after, and every earlier one before:
+    `2025` on 1 January (a year date sorts before its days), `2025-05` on the 1st of a month."""
+    d = dt.date.fromordinal(max(day, 1))
+    if d.month == 1 and d.day == 1:
+        return f"{d.year:04d}"
+    if d.day == 1:
+        return f"{d.year:04d}-{d.month:02d}"
+    return d.isoformat()
+
+
+class TimelineReader:
+    """The reads of one timeline (one scope); thread-safe as the knowledge base is."""
+
+    def __init__(self, kb: KnowledgeBase, pack: str | None = None) -> None:
+        self.kb = kb
+        number = kb._scope(pack)
+        total = kb.count("event", pack)
+        self.scope = Scope(pack, number, total, total)
+        self.scope.dated = self._first_at(None, 0, total)
+
+    # --- positions of dates ---------------------------------------------------------
+
+    def _date_at(self, pos: int) -> str | None:
+        rows = self.kb._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
+                            "WHERE o.pack_id = ? AND o.type = 'event' AND o.pos = ?", (self.scope.number, pos))
+        return rows[0][0] if rows else None
+
+    def _first_at(self, text: str | None, lo: int, hi: int) -> int:
+        """The first position in lo..hi whose date is `text` or later (None: the first undated)."""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            value = self._date_at(mid)
+            if value is None or (text is not None and value >= text):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def position_of_day(self, day: int) -> int:
+        """The first position dated `day` or later (cached; narrowed by the boundaries known)."""
+        text = boundary(day)
+        found = self.scope.bounds.get(text)
+        if found is not None:
+            return found
+        lo, hi = 0, self.scope.dated
+        for known, pos in self.scope.bounds.items():  # a few dozen: the windows seen
+            if known <= text:
+                lo = max(lo, pos)
+            else:
+                hi = min(hi, pos)
+        found = self._first_at(text, lo, hi)
+        if len(self.scope.bounds) > 4096:
+            self.scope.bounds.clear()
+        self.scope.bounds[text] = found
+        return found
+
+    # --- lanes ------------------------------------------------------------------------
+
+    def parties(self, n: int = PARTIES) -> list[tuple[str, str]]:
+        """The crisis's main parties (id, name): see the module's docstring for the rule."""
+        start = max(0, self.scope.dated - PARTY_SAMPLE)
+        roll_up = ", ".join(f"'{r}'" for r in ROLL_UP)
+        rows = self.kb._all(
+            f"""WITH ev(id) AS (SELECT entity_id FROM entity_order
+                               WHERE pack_id = ?1 AND type = 'event' AND pos >= ?2 AND pos < ?3),
+                     ends(actor, event) AS (
+                         SELECT l.object_id, ev.id FROM ev CROSS JOIN link l ON l.subject_id = ev.id
+                         UNION SELECT l.subject_id, ev.id FROM ev CROSS JOIN link l ON l.object_id = ev.id)
+                SELECT a.ref, a.name, count(*) AS n FROM ends CROSS JOIN entity a ON a.id = ends.actor
+                WHERE a.type = 'actor' AND NOT EXISTS (SELECT 1 FROM link m WHERE m.subject_id = a.id
+                                                       AND m.relation IN ({roll_up}))
+                GROUP BY a.id ORDER BY n DESC, a.name LIMIT ?4""",
+            (self.scope.number, start, self.scope.dated, n))
+        return [(ref, name) for ref, name, _ in rows]
+
+    def lane(self, ref: str, name: str) -> LaneInfo:
+        """An actor's lane: the positions of the dated events linked to it or its members."""
+        flt = PaneFilter(related_to=ref, through_members=True)
+        positions = [p for p in self.kb.related_positions(flt, self.scope.pack) if p < self.scope.dated]
+        return LaneInfo(ref, name, tuple(positions))
+
+    # --- rows -------------------------------------------------------------------------
+
+    def events(self, positions: list[int] | range) -> list[TimelineEvent]:
+        """The events at these positions (dated ones only), in position order."""
+        found: list[TimelineEvent] = []
+        if isinstance(positions, range):
+            rows = self.kb._all(
+                """SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
+                   FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                   WHERE o.pack_id = ? AND o.type = 'event' AND o.pos >= ? AND o.pos < ? ORDER BY o.pos""",
+                (self.scope.number, positions.start, min(positions.stop, self.scope.dated)))
+        else:
+            rows = []
+            wanted = sorted(p for p in positions if p < self.scope.dated)
+            for at in range(0, len(wanted), 500):
+                chunk = wanted[at:at + 500]
+                rows += self.kb._all(
+                    f"""SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
+                        FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                        WHERE o.pack_id = ? AND o.type = 'event' AND o.pos IN ({",".join("?" * len(chunk))})
+                        ORDER BY o.pos""", (self.scope.number, *chunk))
+        for pos, ref, name, date, end, precision, uncertain in rows:
+            days = day_range(date, precision)
+            if days is None:
+                continue
+            last = days[1]
+            if end:
+                ends = day_range(end)
+                last = max(last, ends[1]) if ends else last
+            found.append(TimelineEvent(pos, ref, name, date, end, precision, bool(uncertain), days[0], last))
+        return found
+
+    def event(self, pos: int) -> TimelineEvent | None:
+        found = self.events([pos])
+        return found[0] if found else None
+
+    def position_of(self, ref: str) -> int | None:
+        """The position of an event of this scope, if it is one and dated."""
+        row = self.kb.row(ref)
+        if row is None or row.type != "event":
+            return None
+        pos = self.kb.position(row.id, self.scope.pack)
+        return pos if pos is not None and pos < self.scope.dated else None
+
+
+def union(lanes: list[LaneInfo]) -> tuple[int, ...]:
+    """The positions in any lane, sorted, once each."""
+    out: list[int] = []
+    for pos in merge(*(lane.positions for lane in lanes)):
+        if not out or out[-1] != pos:
+            out.append(pos)
+    return tuple(out)
+
+
+def count_in(positions: tuple[int, ...], lo: int, hi: int) -> int:
+    """How many of the sorted `positions` are in lo..hi-1."""
+    return bisect_left(positions, hi) - bisect_left(positions, lo)
+
+
+def contains(positions: tuple[int, ...], pos: int) -> bool:
+    at = bisect_left(positions, pos)
+    return at < len(positions) and positions[at] == pos
+
+
+def step(positions: tuple[int, ...], pos: int, delta: int) -> int | None:
+    """The position `delta` (+1 or -1) from `pos` among sorted `positions`, or None at an end."""
+    if delta > 0:
+        at = bisect_right(positions, pos)
+        return positions[at] if at < len(positions) else None
+    at = bisect_left(positions, pos) - 1
+    return positions[at] if at >= 0 else None
+
+
+def step_other(lanes_union: tuple[int, ...], dated: int, pos: int, delta: int) -> int | None:
+    """The next (or previous) position in no lane, or None at an end (in memory)."""
+    pos += delta
+    while 0 <= pos < dated:
+        if not contains(lanes_union, pos):
+            return pos
+        at = bisect_left(lanes_union, pos)  # skip a run of lane positions at once
+        if delta > 0:
+            while at < len(lanes_union) and lanes_union[at] == pos:
+                pos, at = pos + 1, at + 1
+        else:
+            while at >= 0 and at < len(lanes_union) and lanes_union[at] == pos:
+                pos, at = pos - 1, at - 1
+    return None
+
+
+def nearest(positions: tuple[int, ...], pos: int) -> int | None:
+    """The member of sorted `positions` nearest to `pos` (the earlier on a tie)."""
+    if not positions:
+        return None
+    at = bisect_left(positions, pos)
+    if at >= len(positions):
+        return positions[-1]
+    if at == 0 or positions[at] == pos:
+        return positions[at]
+    before, after = positions[at - 1], positions[at]
+    return before if pos - before <= after - pos else after
+
+
+DRAW_LIMIT = 400  # events of a lane a window draws one by one; more are counted per bucket
+OTHER_READ_LIMIT = 4 * DRAW_LIMIT  # events a window reads to find the other lane's
+
+
+@dataclass(frozen=True, slots=True)
+class LaneWindow:
+    """What a window shows of one lane: its events, or (too many to draw) counts per bucket."""
+
+    total: int  # events starting in the window
+    events: tuple[TimelineEvent, ...] | None  # None: aggregated
+    counts: tuple[int, ...] = ()  # per bucket (by start date), when aggregated
+
+
+def window(reader: TimelineReader, lanes: list[LaneInfo], lanes_union: tuple[int, ...],
+           buckets: list[int], draw_limit: int = DRAW_LIMIT) -> list[LaneWindow]:
+    """Each lane's part of the window of days buckets[0]..buckets[-1]-1 (bucket edges, ascending),
+    and last the other lane's; spans starting a little before the window are drawn too."""
+    first_day = buckets[0]
+    edges = [reader.position_of_day(day) for day in buckets]
+    lo, hi = edges[0], edges[-1]
+
+    def reaching(events: list[TimelineEvent]) -> tuple[TimelineEvent, ...]:
+        return tuple(e for e in events if e.pos >= lo or e.last >= first_day)
+
+    shown: list[LaneWindow] = []
+    for lane in lanes:
+        total = count_in(lane.positions, lo, hi)
+        if total <= draw_limit:
+            at, stop = bisect_left(lane.positions, lo), bisect_left(lane.positions, hi)
+            wanted = list(lane.positions[max(0, at - SPAN_LOOKBACK // 4):stop])
+            shown.append(LaneWindow(total, reaching(reader.events(wanted))))
+        else:
+            shown.append(LaneWindow(total, None, tuple(count_in(lane.positions, a, b)
+                                                       for a, b in zip(edges, edges[1:], strict=False))))
+    total = (hi - lo) - count_in(lanes_union, lo, hi)
+    if total <= draw_limit and hi - lo <= OTHER_READ_LIMIT:
+        rows = reader.events(range(max(0, lo - SPAN_LOOKBACK), hi))
+        shown.append(LaneWindow(total, reaching([e for e in rows if not contains(lanes_union, e.pos)])))
+    else:
+        shown.append(LaneWindow(total, None, tuple((b - a) - count_in(lanes_union, a, b)
+                                                   for a, b in zip(edges, edges[1:], strict=False))))
+    return shown
