@@ -20,7 +20,7 @@ from ..db.timeline import LaneWindow, TimelineEvent
 
 LABEL_WIDTH = 12  # a lane's name, then a bar
 Cell = tuple[str, str]  # (character, role)
-LEGEND = "● day  ├──┤ span  ▒▒ month/year date  ? uncertain  12 events counted per bucket"
+LEGEND = "● day  ├──┤ span  ▒▒ month or year  ? uncertain  12 = events starting there"  # fits 80 columns
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
