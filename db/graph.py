@@ -288,7 +288,7 @@ Parent = tuple[int, int, int]  # (the entity one link nearer that side's start, 
 
 class _Side:
     """One end of a bidirectional breadth-first search: how far each entity reached is, and by
-    which links (up to `keep` of them, enough for that many paths)."""
+    which links (up to `keep` of them: enough to tell whether there are more than `keep - 1` paths)."""
 
     def __init__(self, start: int) -> None:
         self.distance = {start: 0}
@@ -309,6 +309,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
     scope = kb._scope(pack) if pack is not None else None
     mine = f" AND pack_id = {int(scope)}" if scope else ""
     limit = max(limit, 1)
+    keep = limit + 1  # parents kept an entity: one more than the paths asked for, to tell whether there are more
     sides = (_Side(start.id), _Side(end.id))
     read, cut, meet, bridged = 0, False, [], False
     while sides[0].frontier and sides[1].frontier and sides[0].depth + sides[1].depth < depth:
@@ -346,7 +347,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
                         grow(there)
                 elif seen == reached:
                     found = parents[there]
-                    if len(found) < limit:
+                    if len(found) < keep:
                         found.append((here, link, subject))
             if cut:
                 break

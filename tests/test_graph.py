@@ -74,6 +74,59 @@ def test_paths_are_all_as_short_and_limited_to_the_number_asked_for(kb, bundled_
     assert len(kb.paths("actor/india", "actor/pakistan", limit=50).routes) > 2
 
 
+def shortest_counts(conn, start: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Brute force over every link of the database, either way: each entity's distance in
+    links from `start`, and how many shortest chains of links (a link stated twice: two) reach it."""
+    around: dict[int, list[int]] = {}
+    for subject, obj in conn.execute("SELECT subject_id, object_id FROM link WHERE subject_id != object_id"):
+        around.setdefault(subject, []).append(obj)
+        around.setdefault(obj, []).append(subject)
+    distance, count, queue = {start: 0}, {start: 1}, [start]
+    for here in queue:
+        for there in around.get(here, ()):
+            if there not in distance:
+                distance[there], count[there] = distance[here] + 1, 0
+                queue.append(there)
+            if distance[there] == distance[here] + 1:
+                count[there] += count[here]
+    return distance, count
+
+
+@pytest.mark.parametrize("bridged", [False, True], ids=["walked", "bridged"])
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_more_says_whether_there_are_more_shortest_paths_for_every_pair(kb, bundled_db, monkeypatch, limit, bridged):
+    """Every pair of the bundled pack: the routes are shortest chains of links, as many as
+    asked for (or all there are), and `more` is True exactly when there are more; also when
+    every entity counts as a hub (paths of one or two links then found by graph._bridge)."""
+    if bridged:
+        monkeypatch.setattr(graph, "PROBE_LIMIT", 1)
+    conn = sqlite3.connect(bundled_db)
+    try:
+        ids = dict(conn.execute("SELECT id, ref FROM entity"))
+        ends = dict(conn.execute("SELECT id, subject_id || ' ' || object_id FROM link"))
+        for a in sorted(ids):
+            distance, count = shortest_counts(conn, a)
+            for b in sorted(ids):
+                if a == b:
+                    continue
+                found = kb.paths(ids[a], ids[b], limit=limit)
+                if b not in distance or distance[b] > graph.PATH_DEPTH:
+                    assert found.outcome != graph.FOUND, (ids[a], ids[b])
+                    continue
+                said = (ids[a], ids[b], count[b])
+                assert found.outcome == graph.FOUND and found.length == distance[b], said
+                assert len(found.routes) == min(count[b], limit), said
+                assert found.more == (count[b] > limit), said
+                chains = {tuple(s.link for s in route.steps) for route in found.routes}
+                assert len(chains) == len(found.routes), said
+                for route in found.routes:
+                    assert route.rows[0].ref == ids[a] and route.rows[-1].ref == ids[b]
+                    for step in route.steps:
+                        assert set(ends[step.link].split()) == {str(step.start.id), str(step.end.id)}, said
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize(("a", "b"), [("actor/india", "actor/pakistan"), (LAVROV, SIMLA), (LAVROV, "actor/russia")])
 def test_between_two_hubs_sqlite_joins_them_with_the_same_result(kb, monkeypatch, a, b):
     """Two hubs (each end's links past PROBE_LIMIT) are joined by one or two links in SQL
