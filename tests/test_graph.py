@@ -22,6 +22,7 @@ from .ptyterm import PtyTerminal
 from .test_colours import colour_escapes, unreadable_cells
 
 LAVROV, SIMLA, TALKS = "actor/sergei-lavrov", "agreement/simla-1972", "event/lavrov-jaishankar-call-2025"
+INDUS, PAHALGAM, TRF = "agreement/indus-waters-treaty-1960", "event/pahalgam-attack-2025", "actor/the-resistance-front"
 LONE = "event/kashmir-conflict"  # the bundled pack links it to nothing
 ENTER, ESC = "\r", "\x1b"
 OSC_TITLE = "\x1b]0;pwned\x07"
@@ -403,6 +404,78 @@ async def test_the_palette_offers_neighbourhood_and_path_and_help_lists_the_keys
                        "paths.close", "paths.source", "graph.down", "graph.fold"):
         assert binding_id in ids, binding_id
     assert ids["pane.neighbourhood"].key == "a" and ids["pane.path"].key == "p"
+
+
+def pane_lines(pane) -> list[str]:
+    """The lines of the pane under the tree as the terminal shows them (what is past its height is cut)."""
+    width, height = pane.content_size
+    assert width > 0 and height > 0
+    lines = [line.plain for line in pane.render().wrap(width)]
+    assert len(lines) <= height, f"{len(lines) - height} lines are cut off: {lines}"
+    return lines
+
+
+async def test_the_pane_under_the_tree_says_when_citations_do_not_fit(long_named_db):
+    """At 80x24 the pane shows what it holds and says how many citations more `s` shows, also
+    under an entity of a 5,000-character name (cut there)."""
+    from crisis_tui.tui.app import CrisisApp
+
+    for db, name in ((None, "Pakistan"), (long_named_db, "P" * 50)):
+        kb = KnowledgeBase("sqlite:///" + str(db or long_named_db.with_name("plain.db")))
+        app = CrisisApp(kb, start=INDUS)
+        try:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await opened(pilot, INDUS)
+                await pilot.press("a")
+                await until(pilot, lambda: getattr(app.screen, "ready", False))
+                await cursor_to(pilot, name)
+                pane = app.screen.cited
+                await until(pilot, lambda: "\u2014" in str(pane.render()) and "reading" not in str(pane.render()))
+                await pilot.pause(0.1)
+                text = "\n".join(pane_lines(pane))
+                assert kb.link_citations(app.screen.graph.cursor_node.data.link)[2]  # three citations
+                assert ("[3]" in text and "s shows it in its source" in text) or "more: s shows" in text, text
+                if db is not None:
+                    assert "[1]" not in text and "[3 more: s shows them]" in text, text
+                    assert "P" * 60 + "\u2026" in text and "P" * 61 not in text
+        finally:
+            kb.close()
+
+
+async def test_a_links_note_shows_in_the_pane_of_both_screens(make_app):
+    app = make_app(start=PAHALGAM)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot, PAHALGAM)
+        await pilot.press("a")
+        await until(pilot, lambda: getattr(app.screen, "ready", False))
+        await cursor_to(pilot, "claimed by", top=True)
+        await cursor_to(pilot, "The Resistance Front")
+        await until(pilot, lambda: "[1]" in str(app.screen.cited.render()))
+        await pilot.pause(0.1)
+        assert "Note: TRF denied involvement on 26 April." in "\n".join(pane_lines(app.screen.cited))
+        await pilot.press("escape", "p")
+        app.visit(TRF)
+        await opened(pilot, TRF)
+        await pilot.press("p")
+        await until(pilot, lambda: getattr(app.screen, "ready", False))
+        await cursor_to(pilot, "claimed by")
+        assert "Note: TRF denied involvement on 26 April." in "\n".join(pane_lines(app.screen.cited))
+
+
+@pytest.fixture(scope="module")
+def long_named_db(tmp_path_factory, bundled_db):
+    """The bundled database (plain.db), and a copy in which Pakistan has a 5,000-character name."""
+    folder = tmp_path_factory.mktemp("long-name")
+    shutil.copy(bundled_db, folder / "plain.db")
+    path = folder / "crisis.db"
+    shutil.copy(bundled_db, path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE entity SET name = ? WHERE ref = 'actor/pakistan'", ("P" * 5000,))
+        renumber(conn)
+        rebuild_search(conn)
+    conn.close()
+    return path
 
 
 @pytest.fixture(scope="module")

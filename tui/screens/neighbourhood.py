@@ -4,6 +4,8 @@ the cursor, and the pane below shows the passages the link to it is cited to."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -117,14 +119,13 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
     def _add_groups(self, parent, row: EntityRow, groups: tuple[LinkGroup, ...]) -> int:
         """Add the groups of `row`'s links under `parent`; returns the lines added."""
         lines = 0
-        name = shown.line(row.name)
         for group in groups:
             branch = parent.add(group_label(group), Node(relation=group.relation))
             lines += 1
             for hop in group.hops:
-                says = walked(name, shown.line(hop.label), shown.line(hop.other.name))
+                says = walked(row.name, hop.label, hop.other.name)
                 lead = "" if hop.label == group.label else f"{shown.line(hop.label)}: "  # a pack's own wording
-                node = Node(hop.other, hop.link, says, hop.citations or None)
+                node = Node(hop.other, hop.link, says, hop.citations or None, note=hop.note)
                 child = add_entity(branch, hop.other, lead, node, leaf=not hop.groups)
                 lines += 1 + self._add_groups(child, hop.other, hop.groups)
             if group.more:
@@ -142,7 +143,7 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
         if node is None:
             return
         if node.link is not None and node.citations is None and node.link in self._citations:
-            node = Node(node.row, node.link, node.says, self._citations[node.link])
+            node = replace(node, citations=self._citations[node.link])
         self.cited.show(node)
         if node.link is not None and node.citations is None:
             self._read_citations(node)
@@ -158,7 +159,7 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
         self._citations[node.link] = citations
         under = self.graph.cursor_node
         if under is not None and under.data is not None and under.data.link == node.link:
-            self.cited.show(Node(node.row, node.link, node.says, citations))
+            self.cited.show(replace(node, citations=citations))
 
     # --- keys ------------------------------------------------------------------------
 

@@ -92,9 +92,10 @@ class PathsScreen(ModalScreen[str | None]):
             first = route.steps[0].start
             add_entity(branch, first, "", Node(first), leaf=True)
             for step in route.steps:
-                says = walked(shown.line(step.start.name), shown.line(step.label), shown.line(step.end.name))
+                says = walked(step.start.name, step.label, step.end.name)
                 lead = f"\u2014{shown.line(step.label)}\u2192 "
-                add_entity(branch, step.end, lead, Node(step.end, step.link, says, step.citations), leaf=True)
+                node = Node(step.end, step.link, says, step.citations, note=step.note)
+                add_entity(branch, step.end, lead, node, leaf=True)
         if not found.routes:
             tree.root.add_leaf(Text("Esc goes back; p on another entity looks for paths from the mark to it.", "dim"),
                                Node())
