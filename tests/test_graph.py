@@ -415,31 +415,31 @@ def pane_lines(pane) -> list[str]:
     return lines
 
 
-async def test_the_pane_under_the_tree_says_when_citations_do_not_fit(long_named_db):
+@pytest.mark.parametrize("long", [False, True], ids=["plain", "long-name"])
+async def test_the_pane_under_the_tree_says_when_citations_do_not_fit(long_named_db, long):
     """At 80x24 the pane shows what it holds and says how many citations more `s` shows, also
     under an entity of a 5,000-character name (cut there)."""
     from crisis_tui.tui.app import CrisisApp
 
-    for db, name in ((None, "Pakistan"), (long_named_db, "P" * 50)):
-        kb = KnowledgeBase("sqlite:///" + str(db or long_named_db.with_name("plain.db")))
-        app = CrisisApp(kb, start=INDUS)
-        try:
-            async with app.run_test(size=(80, 24)) as pilot:
-                await opened(pilot, INDUS)
-                await pilot.press("a")
-                await until(pilot, lambda: getattr(app.screen, "ready", False))
-                await cursor_to(pilot, name)
-                pane = app.screen.cited
-                await until(pilot, lambda: "\u2014" in str(pane.render()) and "reading" not in str(pane.render()))
-                await pilot.pause(0.1)
-                text = "\n".join(pane_lines(pane))
-                assert kb.link_citations(app.screen.graph.cursor_node.data.link)[2]  # three citations
-                assert ("[3]" in text and "s shows it in its source" in text) or "more: s shows" in text, text
-                if db is not None:
-                    assert "[1]" not in text and "[3 more: s shows them]" in text, text
-                    assert "P" * 60 + "\u2026" in text and "P" * 61 not in text
-        finally:
-            kb.close()
+    kb = KnowledgeBase("sqlite:///" + str(long_named_db if long else long_named_db.with_name("plain.db")))
+    app = CrisisApp(kb, start=INDUS)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await opened(pilot, INDUS)
+            await pilot.press("a")
+            await until(pilot, lambda: getattr(app.screen, "ready", False))
+            await cursor_to(pilot, "P" * 50 if long else "Pakistan")
+            pane = app.screen.cited
+            await until(pilot, lambda: "\u2014" in str(pane.render()) and "reading" not in str(pane.render()))
+            await pilot.pause(0.1)
+            text = "\n".join(pane_lines(pane))
+            assert kb.link_citations(app.screen.graph.cursor_node.data.link)[2]  # three citations
+            assert ("[3]" in text and "s shows it in its source" in text) or "more: s shows" in text, text
+            if long:
+                assert "[1]" not in text and "[3 more: s shows them]" in text, text
+                assert "P" * 60 + "\u2026" in text and "P" * 61 not in text
+    finally:
+        kb.close()
 
 
 async def test_a_links_note_shows_in_the_pane_of_both_screens(make_app):
