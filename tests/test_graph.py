@@ -316,6 +316,36 @@ async def test_s_in_the_neighbourhood_shows_the_links_passage_in_its_source(make
         assert app.screen is app.main and app.shown == LAVROV
 
 
+@pytest.mark.parametrize("screen", ["neighbourhood", "paths"])
+async def test_going_to_a_record_from_the_source_reader_closes_the_graph_screen(make_app, screen):
+    """The reader opened with `s` over a neighbourhood or paths: going to a record citing the
+    passage (Tab, Enter) lands on that record's detail, not behind the graph screen."""
+    from crisis_tui.tui.screens.source import SourceScreen
+
+    app = make_app(start=LAVROV)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot, LAVROV)
+        if screen == "paths":
+            await pilot.press("p")
+            app.visit(SIMLA)
+            await opened(pilot, SIMLA)
+            await pilot.press("p")
+        else:
+            await pilot.press("a")
+        await until(pilot, lambda: getattr(app.screen, "ready", False))
+        await cursor_to(pilot, "Lavrov–Jaishankar talks")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SourceScreen))
+        reader = app.screen
+        await pilot.press("tab")
+        await until(pilot, lambda: reader.view.citing() is not None)
+        record = reader.view.citing().ref
+        await pilot.press("enter")
+        await opened(pilot, record)
+        assert app.screen is app.main and app.focused is app.main.detail
+        assert [type(s).__name__ for s in app.screen_stack][-1] == "MainScreen"
+
+
 async def test_p_marks_then_p_elsewhere_shows_the_paths_each_step_openable(make_app):
     from crisis_tui.tui.screens.paths import PathsScreen
 
