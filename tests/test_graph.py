@@ -508,6 +508,52 @@ def long_named_db(tmp_path_factory, bundled_db):
     return path
 
 
+@pytest.mark.parametrize(("text", "problem"), [
+    ('"graph.down" = "s"\n', "graph.down takes 's', which neighbourhood.source has too"),
+    ('"graph.up" = "a"\n', "graph.up takes 'a', which neighbourhood.recentre has too"),
+    ('"graph.top" = "b"\n', "graph.top takes 'b', which app.back has too"),
+    ('"neighbourhood.source" = "enter"\n', "neighbourhood.source: 'enter' is the tree's own"),
+    ('"paths.source" = "space"\n', "paths.source: 'space' is the tree's own"),
+    ('"neighbourhood.recentre" = "shift+down"\n', "neighbourhood.recentre: 'shift+down' is the tree's own"),
+])
+def test_a_keymap_cannot_hide_a_graph_screens_keys(tmp_path, text, problem):
+    from crisis_tui.tui.keymap import KeymapError, load_keymap
+
+    path = tmp_path / "keymap.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KeymapError) as raised:
+        load_keymap(path)
+    assert problem in str(raised.value), raised.value
+
+
+def test_every_key_of_textuals_tree_is_reserved_on_the_graph_screens():
+    from textual.binding import Binding
+    from textual.scroll_view import ScrollView
+    from textual.widgets import Tree
+
+    from crisis_tui.tui.keymap import remappable, reserved_for
+    from crisis_tui.tui.widgets.link_tree import LinkTree
+
+    own = {key.strip() for b in LinkTree.BINDINGS if isinstance(b, Binding) for key in b.key.split(",")}
+    tree = {key.strip() for b in (*Tree.BINDINGS, *ScrollView.BINDINGS) if isinstance(b, Binding)
+            for key in b.key.split(",")}
+    for key in tree - own:  # LinkTree's own (h/left, l/right...) are checked as graph.* bindings
+        for binding_id in ("neighbourhood.source", "paths.close"):
+            assert reserved_for(binding_id, key), (binding_id, key)
+    assert reserved_for("neighbourhood.source", "x") is None and reserved_for("list.down", "enter") is None
+    ids = remappable()
+    assert all(b.key for i, b in ids.items() if i.split(".")[0] in ("graph", "neighbourhood", "paths"))
+
+
+def test_a_keymap_moving_the_graph_keys_apart_is_accepted(tmp_path):
+    from crisis_tui.tui.keymap import load_keymap
+
+    path = tmp_path / "keymap.toml"
+    path.write_text('"graph.down" = "s"\n"neighbourhood.source" = "o"\n"paths.source" = "o"\n'
+                    '"neighbourhood.close" = "escape,q,x"\n', encoding="utf-8")
+    assert load_keymap(path)["graph.down"] == "s"
+
+
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory, bundled_db):
     path = tmp_path_factory.mktemp("hostile-graph") / "crisis.db"
