@@ -151,9 +151,10 @@ class Paths:
         """Links in each path found (they are all as short), or None."""
         return len(self.routes[0].steps) if self.routes else None
 
-    def explain(self) -> str:
-        """One sentence saying what was found, or why nothing was."""
-        a, b = self.start.name, self.end.name
+    def explain(self, names: tuple[str, str] | None = None) -> str:
+        """One sentence saying what was found, or why nothing was (`names`: the two ends' names as
+        they are to be shown, if not their own)."""
+        a, b = names or (self.start.name, self.end.name)
         if self.outcome == SAME:
             return f"{a} is both ends: a path needs two different entities"
         if self.outcome == FOUND:

@@ -437,7 +437,8 @@ async def test_the_palette_offers_neighbourhood_and_path_and_help_lists_the_keys
 
 
 def pane_lines(pane) -> list[str]:
-    """The lines of the pane under the tree as the terminal shows them (what is past its height is cut)."""
+    """The lines of a Static (the pane under the tree, the head above it) as the terminal shows
+    them; fails if some are past its height (cut off)."""
     width, height = pane.content_size
     assert width > 0 and height > 0
     lines = [line.plain for line in pane.render().wrap(width)]
@@ -470,6 +471,43 @@ async def test_the_pane_under_the_tree_says_when_citations_do_not_fit(long_named
                 assert "P" * 60 + "\u2026" in text and "P" * 61 not in text
     finally:
         kb.close()
+
+
+async def test_the_heads_say_the_outcome_whatever_the_length_of_the_names(long_named_db):
+    """Pakistan named with 5,000 characters: each head's three lines still say what was found."""
+    from crisis_tui.tui.app import CrisisApp
+
+    kb = KnowledgeBase("sqlite:///" + str(long_named_db))
+    app = CrisisApp(kb, start="actor/pakistan")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await opened(pilot, "actor/pakistan")
+            await pilot.press("a")
+            await until(pilot, lambda: getattr(app.screen, "ready", False))
+            await pilot.pause(0.1)
+            head = " ".join(pane_lines(app.screen.head))
+            assert "P" * 40 + "\u2026: " in head and "links, two hops out" in head and "space folds." in head
+            await pilot.press("escape", "p")
+            app.visit(INDUS)
+            await opened(pilot, INDUS)
+            await pilot.press("p")
+            await until(pilot, lambda: getattr(app.screen, "ready", False))
+            await pilot.pause(0.1)
+            head = " ".join(pane_lines(app.screen.head))
+            assert "from " + "P" * 40 + "\u2026 to Indus Waters Treaty: 1 link." in head, head
+    finally:
+        kb.close()
+
+
+def test_the_neighbourhood_head_says_plus_when_a_group_was_not_all_counted(kb, monkeypatch):
+    from crisis_tui.tui.screens.neighbourhood import head_text
+
+    full = kb.neighbourhood("actor/india")
+    assert f": {sum(g.total for g in full.groups):,} links, two hops" in head_text(full).plain
+    monkeypatch.setattr(graph, "FEW", 1)
+    monkeypatch.setattr(graph, "CENTRE_COUNT_LIMIT", 2)
+    capped = kb.neighbourhood("actor/india")
+    assert f": {sum(g.total for g in capped.groups):,}+ links, two hops" in head_text(capped).plain
 
 
 async def test_a_links_note_shows_in_the_pane_of_both_screens(make_app):

@@ -26,16 +26,19 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, entity_label, walked
 
 FOLDED_OVER = 40  # a tree of more lines than this opens with the second hop folded
+HEAD_NAME_LIMIT = 40  # characters of the centre's name in the line above the tree
 
 
 def head_text(found: Neighbourhood) -> Content:
     """The line above the tree: how many links the entity has, and what the tree lists of them."""
     links = sum(g.total for g in found.groups)
+    name = shown.line(found.centre.name, HEAD_NAME_LIMIT)
     if not links:
-        return Content.assemble((shown.line(found.centre.name), "bold"), " has no links.")
+        return Content.assemble((name, "bold"), " has no links.")
+    counted = "" if all(g.counted_all for g in found.groups) else "+"  # a hub's group counted up to its cap
     return Content.assemble(
-        (shown.line(found.centre.name), "bold"),
-        f": {links:,} link{'s' if links != 1 else ''}, two hops out by relation (up to {GROUP_LIMIT} a group, "
+        (name, "bold"),
+        f": {links:,}{counted} link{'s' if links != 1 else ''}, two hops out by relation (up to {GROUP_LIMIT} a group, "
         f"{NEXT_LIMIT} further out). Enter opens, space folds.",
     )
 

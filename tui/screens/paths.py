@@ -23,6 +23,8 @@ from ..widgets.detail import DetailView
 from ..widgets.key_bar import KeyBar
 from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, walked
 
+HEAD_NAME_LIMIT = 40  # characters of a name in the line above the tree
+
 
 def route_label(n: int, route: Route) -> Text:
     """A path's line: its number and the entities along it."""
@@ -32,7 +34,8 @@ def route_label(n: int, route: Route) -> Text:
 
 def head_text(found: Paths) -> Content:
     """The line above the tree: what was found, or why nothing was, in words."""
-    text = shown.line(found.explain()) + "."
+    names = (shown.line(found.start.name, HEAD_NAME_LIMIT), shown.line(found.end.name, HEAD_NAME_LIMIT))
+    text = found.explain(names) + "."  # names cut, so that the outcome shows in the head's three lines
     if found.routes:
         text += " Enter opens; each step's passages are below."
     return Content(text)
