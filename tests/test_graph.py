@@ -346,6 +346,22 @@ async def test_going_to_a_record_from_the_source_reader_closes_the_graph_screen(
         assert [type(s).__name__ for s in app.screen_stack][-1] == "MainScreen"
 
 
+async def test_a_on_a_group_centres_on_its_entity_and_on_the_centre_says_so(make_app):
+    app = make_app(start=LAVROV)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot, LAVROV)
+        await pilot.press("a")
+        screen = app.screen
+        await until(pilot, lambda: screen.ready)
+        await cursor_to(pilot, "took part in", top=True)  # Lavrov's own group: he is the centre
+        await pilot.press("a")
+        assert any("Sergei Lavrov is the centre already" in n.message for n in app._notifications)
+        assert screen.row.ref == LAVROV
+        await cursor_to(pilot, "invokes")  # the talks' group of agreements: the talks become the centre
+        await pilot.press("a")
+        await until(pilot, lambda: screen.ready and screen.row.ref == TALKS)
+
+
 async def test_p_marks_then_p_elsewhere_shows_the_paths_each_step_openable(make_app):
     from crisis_tui.tui.screens.paths import PathsScreen
 

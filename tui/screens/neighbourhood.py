@@ -186,9 +186,17 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
         self.app.post_message(DetailView.ShowLinkSource(link))
 
     def action_recentre(self) -> None:
+        """Centre on the entity under the cursor; on a group's line (or its count), on the entity
+        the group is of."""
         node = self.graph.cursor_node
+        while node is not None and (node.data is None or node.data.row is None):
+            node = node.parent
         row = node.data.row if node is not None and node.data is not None else None
-        if row is None or row == self.row:
+        if row is None:
+            return
+        if row.id == self.row.id:
+            self.notify(f"{shown.line(row.name, HEAD_NAME_LIMIT)} is the centre already: a on another entity's "
+                        "line (or a group under it) centres there", timeout=3, markup=False)
             return
         self.row, self.ready = row, False
         self.query_one("#graph-box").border_title = Content(f"Neighbourhood: {shown.line(row.name)}")
