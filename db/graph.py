@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .queries import _ROW, KnowledgeBase, _row
+from .queries import _ROW, _WORDING, KnowledgeBase, _row, _worded
 from .records import CitationView, EntityRow
 
 GROUP_LIMIT = 20  # links listed per group (relation and direction) of the entity at the centre
@@ -223,10 +223,9 @@ class _Reader:
         this, other, side = ("subject_id", "object_id", "label") if outgoing else ("object_id", "subject_id", "inverse")
         order = "ORDER BY e.date IS NULL, e.date, e.name" if sort else ""
         rows = self.kb._all(
-            f"""SELECT k.id, k.note, p.ref, coalesce(w.{side}, r.{side}, k.relation), {self.columns}
+            f"""SELECT k.id, k.note, p.ref, {_worded(side)}, {self.columns}
                 FROM link k JOIN entity e ON e.id = k.{other} LEFT JOIN relation r ON r.name = k.relation
-                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
-                LEFT JOIN pack p ON p.id = k.pack_id
+                {_WORDING} LEFT JOIN pack p ON p.id = k.pack_id
                 WHERE k.{this} = ? AND k.relation = ? AND k.id != ?{self._mine('k.')} {order} LIMIT ?""",
             (entity_id, relation, -1 if skip is None else skip, limit))
         return [Hop(r[0], _row(r[4:]), r[3], r[1], r[2]) for r in rows]
@@ -469,10 +468,8 @@ def _routes(kb: KnowledgeBase, chains: list[list[_Walk]]) -> tuple[Route, ...]:
     for at in range(0, len(links), _CHUNK):
         chunk = links[at:at + _CHUNK]
         for row in kb._all(
-                f"""SELECT k.id, k.relation, coalesce(w.label, r.label, k.relation),
-                           coalesce(w.inverse, r.inverse, k.relation), k.note, p.ref
-                    FROM link k LEFT JOIN relation r ON r.name = k.relation
-                    LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
+                f"""SELECT k.id, k.relation, {_worded("label")}, {_worded("inverse")}, k.note, p.ref
+                    FROM link k LEFT JOIN relation r ON r.name = k.relation {_WORDING}
                     LEFT JOIN pack p ON p.id = k.pack_id WHERE k.id IN ({",".join("?" * len(chunk))})""",
                 tuple(chunk)):
             info[row[0]] = row[1:]
