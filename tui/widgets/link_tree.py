@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -137,11 +138,10 @@ class Cited(Static):
 
     def fitted(self, node: Node) -> Content:
         """The pane's text, with no more citations than its greatest height holds."""
-        parent = self.parent
-        width = self.content_size.width
-        if parent is None or width <= 0 or self.styles.max_height is None:
+        parent, width, limit = self.parent, self.content_size.width, self.styles.max_height
+        if not isinstance(parent, Widget) or width <= 0 or limit is None:
             return cited_text(node)  # not laid out yet: it is fitted when it is
-        room = int(self.styles.max_height.resolve(parent.content_size, self.app.size)) - self.styles.gutter.height
+        room = int(limit.resolve(parent.content_size, self.app.size)) - self.styles.gutter.height
         count = len(cited_parts(node)[1])
         for listed in range(count, -1, -1):
             text = cited_text(node, listed)
