@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .queries import _ROW, KnowledgeBase, _row
+from .queries import _ROW, _WORDING, KnowledgeBase, _row, _worded
 from .records import CitationView, EntityRow
 
 GROUP_LIMIT = 20  # links listed per group (relation and direction) of the entity at the centre
@@ -151,9 +151,10 @@ class Paths:
         """Links in each path found (they are all as short), or None."""
         return len(self.routes[0].steps) if self.routes else None
 
-    def explain(self) -> str:
-        """One sentence saying what was found, or why nothing was."""
-        a, b = self.start.name, self.end.name
+    def explain(self, names: tuple[str, str] | None = None) -> str:
+        """One sentence saying what was found, or why nothing was (`names`: the two ends' names as
+        they are to be shown, if not their own)."""
+        a, b = names or (self.start.name, self.end.name)
         if self.outcome == SAME:
             return f"{a} is both ends: a path needs two different entities"
         if self.outcome == FOUND:
@@ -222,10 +223,9 @@ class _Reader:
         this, other, side = ("subject_id", "object_id", "label") if outgoing else ("object_id", "subject_id", "inverse")
         order = "ORDER BY e.date IS NULL, e.date, e.name" if sort else ""
         rows = self.kb._all(
-            f"""SELECT k.id, k.note, p.ref, coalesce(w.{side}, r.{side}, k.relation), {self.columns}
+            f"""SELECT k.id, k.note, p.ref, {_worded(side)}, {self.columns}
                 FROM link k JOIN entity e ON e.id = k.{other} LEFT JOIN relation r ON r.name = k.relation
-                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
-                LEFT JOIN pack p ON p.id = k.pack_id
+                {_WORDING} LEFT JOIN pack p ON p.id = k.pack_id
                 WHERE k.{this} = ? AND k.relation = ? AND k.id != ?{self._mine('k.')} {order} LIMIT ?""",
             (entity_id, relation, -1 if skip is None else skip, limit))
         return [Hop(r[0], _row(r[4:]), r[3], r[1], r[2]) for r in rows]
@@ -288,7 +288,7 @@ Parent = tuple[int, int, int]  # (the entity one link nearer that side's start, 
 
 class _Side:
     """One end of a bidirectional breadth-first search: how far each entity reached is, and by
-    which links (up to `keep` of them, enough for that many paths)."""
+    which links (up to `keep` of them: enough to tell whether there are more than `keep - 1` paths)."""
 
     def __init__(self, start: int) -> None:
         self.distance = {start: 0}
@@ -309,6 +309,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
     scope = kb._scope(pack) if pack is not None else None
     mine = f" AND pack_id = {int(scope)}" if scope else ""
     limit = max(limit, 1)
+    keep = limit + 1  # parents kept an entity: one more than the paths asked for, to tell whether there are more
     sides = (_Side(start.id), _Side(end.id))
     read, cut, meet, bridged = 0, False, [], False
     while sides[0].frontier and sides[1].frontier and sides[0].depth + sides[1].depth < depth:
@@ -346,7 +347,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
                         grow(there)
                 elif seen == reached:
                     found = parents[there]
-                    if len(found) < limit:
+                    if len(found) < keep:
                         found.append((here, link, subject))
             if cut:
                 break
@@ -467,10 +468,8 @@ def _routes(kb: KnowledgeBase, chains: list[list[_Walk]]) -> tuple[Route, ...]:
     for at in range(0, len(links), _CHUNK):
         chunk = links[at:at + _CHUNK]
         for row in kb._all(
-                f"""SELECT k.id, k.relation, coalesce(w.label, r.label, k.relation),
-                           coalesce(w.inverse, r.inverse, k.relation), k.note, p.ref
-                    FROM link k LEFT JOIN relation r ON r.name = k.relation
-                    LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
+                f"""SELECT k.id, k.relation, {_worded("label")}, {_worded("inverse")}, k.note, p.ref
+                    FROM link k LEFT JOIN relation r ON r.name = k.relation {_WORDING}
                     LEFT JOIN pack p ON p.id = k.pack_id WHERE k.id IN ({",".join("?" * len(chunk))})""",
                 tuple(chunk)):
             info[row[0]] = row[1:]

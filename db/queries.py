@@ -81,6 +81,15 @@ _DETAIL_FIELDS, _DETAIL_FLAGS = _entity_fields(EntityDetail)
 _WIDTH = len(_ROW_FIELDS)
 _ROW = _select("e", _ROW_FIELDS)
 _DETAIL = f"SELECT {_ROW}, {_select('e', _DETAIL_FIELDS)} FROM entity e WHERE e.ref = ?"
+# A link's relation (link k, relation r) worded as the pack stating it words it (w), else as
+# the relation is, else by its name: `_worded("label")` read from the subject, `"inverse"` from the object.
+_WORDING = "LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id"
+
+
+def _worded(side: str) -> str:
+    return f"coalesce(w.{side}, r.{side}, k.relation)"
+
+
 LINK_LIMIT = 200  # links shown per direction; the detail says how many more there are
 RANK_LIMIT = 1000  # hit sets up to this size are ranked by bm25; larger ones are ordered by id
 PASSAGE_LIMIT = 2000  # passages of one text the source reader marks; it says how many more there are
@@ -559,15 +568,14 @@ class KnowledgeBase:
             this, other, side = "subject_id", "object_id", "label"
         else:
             this, other, side = "object_id", "subject_id", "inverse"
-        label = f"coalesce(w.{side}, r.{side})"
+        label = _worded(side)
         mine = "" if not pack else "AND k.pack_id = ?"  # 0: the only pack, so all links
         total = self._all(f"SELECT count(*) FROM link k WHERE k.{this} = ? {mine}",
                           (entity_id, pack) if mine else (entity_id,))[0][0]
         rows = self._all(
             f"""SELECT k.id, k.relation, {label}, k.note, p.ref, {_ROW}
                 FROM link k JOIN relation r ON r.name = k.relation JOIN entity e ON e.id = k.{other}
-                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
-                LEFT JOIN pack p ON p.id = k.pack_id
+                {_WORDING} LEFT JOIN pack p ON p.id = k.pack_id
                 WHERE k.{this} = ? {mine} ORDER BY {label}, e.date IS NULL, e.date, e.name LIMIT {LINK_LIMIT}""",
             (entity_id, pack) if mine else (entity_id,),
         )
@@ -685,10 +693,9 @@ class KnowledgeBase:
                                  JOIN entity a ON a.id = p.actor_id WHERE p.id IN ({marks})""", tuple(ids))
             return [(i, ref, f"{name} {stance}: {topic}", pref) for i, ref, name, stance, topic, pref in rows]
         rows = self._all(
-            f"""SELECT k.id, s.ref, s.name, coalesce(w.label, r.label), o.name, k.relation, o.ref
+            f"""SELECT k.id, s.ref, s.name, {_worded("label")}, o.name, k.relation, o.ref
                 FROM link k JOIN entity s ON s.id = k.subject_id JOIN entity o ON o.id = k.object_id
-                JOIN relation r ON r.name = k.relation
-                LEFT JOIN relation_wording w ON w.name = k.relation AND w.pack_id = k.pack_id
+                JOIN relation r ON r.name = k.relation {_WORDING}
                 WHERE k.id IN ({marks})""", tuple(ids))
         return [(i, ref, f"{name} - {label} - {other}", f"{ref} {relation} {other_ref}")
                 for i, ref, name, label, other, relation, other_ref in rows]

@@ -22,6 +22,7 @@ from .ptyterm import PtyTerminal
 from .test_colours import colour_escapes, unreadable_cells
 
 LAVROV, SIMLA, TALKS = "actor/sergei-lavrov", "agreement/simla-1972", "event/lavrov-jaishankar-call-2025"
+INDUS, PAHALGAM, TRF = "agreement/indus-waters-treaty-1960", "event/pahalgam-attack-2025", "actor/the-resistance-front"
 LONE = "event/kashmir-conflict"  # the bundled pack links it to nothing
 ENTER, ESC = "\r", "\x1b"
 OSC_TITLE = "\x1b]0;pwned\x07"
@@ -72,6 +73,59 @@ def test_paths_are_all_as_short_and_limited_to_the_number_asked_for(kb, bundled_
             subject, obj = (step.start, step.end) if step.forward else (step.end, step.start)
             assert (subject.ref, step.relation, obj.ref) in links
     assert len(kb.paths("actor/india", "actor/pakistan", limit=50).routes) > 2
+
+
+def shortest_counts(conn, start: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Brute force over every link of the database, either way: each entity's distance in
+    links from `start`, and how many shortest chains of links (a link stated twice: two) reach it."""
+    around: dict[int, list[int]] = {}
+    for subject, obj in conn.execute("SELECT subject_id, object_id FROM link WHERE subject_id != object_id"):
+        around.setdefault(subject, []).append(obj)
+        around.setdefault(obj, []).append(subject)
+    distance, count, queue = {start: 0}, {start: 1}, [start]
+    for here in queue:
+        for there in around.get(here, ()):
+            if there not in distance:
+                distance[there], count[there] = distance[here] + 1, 0
+                queue.append(there)
+            if distance[there] == distance[here] + 1:
+                count[there] += count[here]
+    return distance, count
+
+
+@pytest.mark.parametrize("bridged", [False, True], ids=["walked", "bridged"])
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_more_says_whether_there_are_more_shortest_paths_for_every_pair(kb, bundled_db, monkeypatch, limit, bridged):
+    """Every pair of the bundled pack: the routes are shortest chains of links, as many as
+    asked for (or all there are), and `more` is True exactly when there are more; also when
+    every entity counts as a hub (paths of one or two links then found by graph._bridge)."""
+    if bridged:
+        monkeypatch.setattr(graph, "PROBE_LIMIT", 1)
+    conn = sqlite3.connect(bundled_db)
+    try:
+        ids = dict(conn.execute("SELECT id, ref FROM entity"))
+        ends = dict(conn.execute("SELECT id, subject_id || ' ' || object_id FROM link"))
+        for a in sorted(ids):
+            distance, count = shortest_counts(conn, a)
+            for b in sorted(ids):
+                if a == b:
+                    continue
+                found = kb.paths(ids[a], ids[b], limit=limit)
+                if b not in distance or distance[b] > graph.PATH_DEPTH:
+                    assert found.outcome != graph.FOUND, (ids[a], ids[b])
+                    continue
+                said = (ids[a], ids[b], count[b])
+                assert found.outcome == graph.FOUND and found.length == distance[b], said
+                assert len(found.routes) == min(count[b], limit), said
+                assert found.more == (count[b] > limit), said
+                chains = {tuple(s.link for s in route.steps) for route in found.routes}
+                assert len(chains) == len(found.routes), said
+                for route in found.routes:
+                    assert route.rows[0].ref == ids[a] and route.rows[-1].ref == ids[b]
+                    for step in route.steps:
+                        assert set(ends[step.link].split()) == {str(step.start.id), str(step.end.id)}, said
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize(("a", "b"), [("actor/india", "actor/pakistan"), (LAVROV, SIMLA), (LAVROV, "actor/russia")])
@@ -262,6 +316,52 @@ async def test_s_in_the_neighbourhood_shows_the_links_passage_in_its_source(make
         assert app.screen is app.main and app.shown == LAVROV
 
 
+@pytest.mark.parametrize("screen", ["neighbourhood", "paths"])
+async def test_going_to_a_record_from_the_source_reader_closes_the_graph_screen(make_app, screen):
+    """The reader opened with `s` over a neighbourhood or paths: going to a record citing the
+    passage (Tab, Enter) lands on that record's detail, not behind the graph screen."""
+    from crisis_tui.tui.screens.source import SourceScreen
+
+    app = make_app(start=LAVROV)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot, LAVROV)
+        if screen == "paths":
+            await pilot.press("p")
+            app.visit(SIMLA)
+            await opened(pilot, SIMLA)
+            await pilot.press("p")
+        else:
+            await pilot.press("a")
+        await until(pilot, lambda: getattr(app.screen, "ready", False))
+        await cursor_to(pilot, "Lavrov–Jaishankar talks")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SourceScreen))
+        reader = app.screen
+        await pilot.press("tab")
+        await until(pilot, lambda: reader.view.citing() is not None)
+        record = reader.view.citing().ref
+        await pilot.press("enter")
+        await opened(pilot, record)
+        assert app.screen is app.main and app.focused is app.main.detail
+        assert [type(s).__name__ for s in app.screen_stack][-1] == "MainScreen"
+
+
+async def test_a_on_a_group_centres_on_its_entity_and_on_the_centre_says_so(make_app):
+    app = make_app(start=LAVROV)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot, LAVROV)
+        await pilot.press("a")
+        screen = app.screen
+        await until(pilot, lambda: screen.ready)
+        await cursor_to(pilot, "took part in", top=True)  # Lavrov's own group: he is the centre
+        await pilot.press("a")
+        assert any("Sergei Lavrov is the centre already" in n.message for n in app._notifications)
+        assert screen.row.ref == LAVROV
+        await cursor_to(pilot, "invokes")  # the talks' group of agreements: the talks become the centre
+        await pilot.press("a")
+        await until(pilot, lambda: screen.ready and screen.row.ref == TALKS)
+
+
 async def test_p_marks_then_p_elsewhere_shows_the_paths_each_step_openable(make_app):
     from crisis_tui.tui.screens.paths import PathsScreen
 
@@ -352,6 +452,162 @@ async def test_the_palette_offers_neighbourhood_and_path_and_help_lists_the_keys
     assert ids["pane.neighbourhood"].key == "a" and ids["pane.path"].key == "p"
 
 
+def pane_lines(pane) -> list[str]:
+    """The lines of a Static (the pane under the tree, the head above it) as the terminal shows
+    them; fails if some are past its height (cut off)."""
+    width, height = pane.content_size
+    assert width > 0 and height > 0
+    lines = [line.plain for line in pane.render().wrap(width)]
+    assert len(lines) <= height, f"{len(lines) - height} lines are cut off: {lines}"
+    return lines
+
+
+@pytest.mark.parametrize("long", [False, True], ids=["plain", "long-name"])
+async def test_the_pane_under_the_tree_says_when_citations_do_not_fit(long_named_db, long):
+    """At 80x24 the pane shows what it holds and says how many citations more `s` shows, also
+    under an entity of a 5,000-character name (cut there)."""
+    from crisis_tui.tui.app import CrisisApp
+
+    kb = KnowledgeBase("sqlite:///" + str(long_named_db if long else long_named_db.with_name("plain.db")))
+    app = CrisisApp(kb, start=INDUS)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await opened(pilot, INDUS)
+            await pilot.press("a")
+            await until(pilot, lambda: getattr(app.screen, "ready", False))
+            await cursor_to(pilot, "P" * 50 if long else "Pakistan")
+            pane = app.screen.cited
+            await until(pilot, lambda: "\u2014" in str(pane.render()) and "reading" not in str(pane.render()))
+            await pilot.pause(0.1)
+            text = "\n".join(pane_lines(pane))
+            assert kb.link_citations(app.screen.graph.cursor_node.data.link)[2]  # three citations
+            assert ("[3]" in text and "s shows it in its source" in text) or "more: s shows" in text, text
+            if long:
+                assert "[1]" not in text and "[3 more: s shows them]" in text, text
+                assert "P" * 60 + "\u2026" in text and "P" * 61 not in text
+    finally:
+        kb.close()
+
+
+async def test_the_heads_say_the_outcome_whatever_the_length_of_the_names(long_named_db):
+    """Pakistan named with 5,000 characters: each head's three lines still say what was found."""
+    from crisis_tui.tui.app import CrisisApp
+
+    kb = KnowledgeBase("sqlite:///" + str(long_named_db))
+    app = CrisisApp(kb, start="actor/pakistan")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await opened(pilot, "actor/pakistan")
+            await pilot.press("a")
+            await until(pilot, lambda: getattr(app.screen, "ready", False))
+            await pilot.pause(0.1)
+            head = " ".join(pane_lines(app.screen.head))
+            assert "P" * 40 + "\u2026: " in head and "links, two hops out" in head and "space folds." in head
+            await pilot.press("escape", "p")
+            app.visit(INDUS)
+            await opened(pilot, INDUS)
+            await pilot.press("p")
+            await until(pilot, lambda: getattr(app.screen, "ready", False))
+            await pilot.pause(0.1)
+            head = " ".join(pane_lines(app.screen.head))
+            assert "from " + "P" * 40 + "\u2026 to Indus Waters Treaty: 1 link." in head, head
+    finally:
+        kb.close()
+
+
+def test_the_neighbourhood_head_says_plus_when_a_group_was_not_all_counted(kb, monkeypatch):
+    from crisis_tui.tui.screens.neighbourhood import head_text
+
+    full = kb.neighbourhood("actor/india")
+    assert f": {sum(g.total for g in full.groups):,} links, two hops" in head_text(full).plain
+    monkeypatch.setattr(graph, "FEW", 1)
+    monkeypatch.setattr(graph, "CENTRE_COUNT_LIMIT", 2)
+    capped = kb.neighbourhood("actor/india")
+    assert f": {sum(g.total for g in capped.groups):,}+ links, two hops" in head_text(capped).plain
+
+
+async def test_a_links_note_shows_in_the_pane_of_both_screens(make_app):
+    app = make_app(start=PAHALGAM)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot, PAHALGAM)
+        await pilot.press("a")
+        await until(pilot, lambda: getattr(app.screen, "ready", False))
+        await cursor_to(pilot, "claimed by", top=True)
+        await cursor_to(pilot, "The Resistance Front")
+        await until(pilot, lambda: "[1]" in str(app.screen.cited.render()))
+        await pilot.pause(0.1)
+        assert "Note: TRF denied involvement on 26 April." in "\n".join(pane_lines(app.screen.cited))
+        await pilot.press("escape", "p")
+        app.visit(TRF)
+        await opened(pilot, TRF)
+        await pilot.press("p")
+        await until(pilot, lambda: getattr(app.screen, "ready", False))
+        await cursor_to(pilot, "claimed by")
+        assert "Note: TRF denied involvement on 26 April." in "\n".join(pane_lines(app.screen.cited))
+
+
+@pytest.fixture(scope="module")
+def long_named_db(tmp_path_factory, bundled_db):
+    """The bundled database (plain.db), and a copy in which Pakistan has a 5,000-character name."""
+    folder = tmp_path_factory.mktemp("long-name")
+    shutil.copy(bundled_db, folder / "plain.db")
+    path = folder / "crisis.db"
+    shutil.copy(bundled_db, path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE entity SET name = ? WHERE ref = 'actor/pakistan'", ("P" * 5000,))
+        renumber(conn)
+        rebuild_search(conn)
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('"graph.down" = "s"\n', "graph.down takes 's', which neighbourhood.source has too"),
+    ('"graph.up" = "a"\n', "graph.up takes 'a', which neighbourhood.recentre has too"),
+    ('"graph.top" = "b"\n', "graph.top takes 'b', which app.back has too"),
+    ('"neighbourhood.source" = "enter"\n', "neighbourhood.source: 'enter' is the tree's own"),
+    ('"paths.source" = "space"\n', "paths.source: 'space' is the tree's own"),
+    ('"neighbourhood.recentre" = "shift+down"\n', "neighbourhood.recentre: 'shift+down' is the tree's own"),
+])
+def test_a_keymap_cannot_hide_a_graph_screens_keys(tmp_path, text, problem):
+    from crisis_tui.tui.keymap import KeymapError, load_keymap
+
+    path = tmp_path / "keymap.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KeymapError) as raised:
+        load_keymap(path)
+    assert problem in str(raised.value), raised.value
+
+
+def test_every_key_of_textuals_tree_is_reserved_on_the_graph_screens():
+    from textual.binding import Binding
+    from textual.scroll_view import ScrollView
+    from textual.widgets import Tree
+
+    from crisis_tui.tui.keymap import remappable, reserved_for
+    from crisis_tui.tui.widgets.link_tree import LinkTree
+
+    own = {key.strip() for b in LinkTree.BINDINGS if isinstance(b, Binding) for key in b.key.split(",")}
+    tree = {key.strip() for b in (*Tree.BINDINGS, *ScrollView.BINDINGS) if isinstance(b, Binding)
+            for key in b.key.split(",")}
+    for key in tree - own:  # LinkTree's own (h/left, l/right...) are checked as graph.* bindings
+        for binding_id in ("neighbourhood.source", "paths.close"):
+            assert reserved_for(binding_id, key), (binding_id, key)
+    assert reserved_for("neighbourhood.source", "x") is None and reserved_for("list.down", "enter") is None
+    ids = remappable()
+    assert all(b.key for i, b in ids.items() if i.split(".")[0] in ("graph", "neighbourhood", "paths"))
+
+
+def test_a_keymap_moving_the_graph_keys_apart_is_accepted(tmp_path):
+    from crisis_tui.tui.keymap import load_keymap
+
+    path = tmp_path / "keymap.toml"
+    path.write_text('"graph.down" = "s"\n"neighbourhood.source" = "o"\n"paths.source" = "o"\n'
+                    '"neighbourhood.close" = "escape,q,x"\n', encoding="utf-8")
+    assert load_keymap(path)["graph.down"] == "s"
+
+
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory, bundled_db):
     path = tmp_path_factory.mktemp("hostile-graph") / "crisis.db"
@@ -363,6 +619,15 @@ def hostile_db(tmp_path_factory, bundled_db):
         rebuild_search(conn)
     conn.close()
     return path
+
+
+def drawn_segments(widget) -> list[tuple[str, dict]]:
+    """What a widget draws on the terminal: each segment's text and its style's meta (where a
+    `[@click=...]` read as markup would put its action)."""
+    from textual.geometry import Region
+
+    strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return [(seg.text, dict(seg.style.meta) if seg.style else {}) for strip in strips for seg in strip]
 
 
 async def test_hostile_names_are_shown_as_text_in_both_screens(hostile_db):
@@ -386,8 +651,11 @@ async def test_hostile_names_are_shown_as_text_in_both_screens(hostile_db):
             await pilot.press("p")
             await until(pilot, lambda: getattr(app.screen, "ready", False))
             head = str(app.screen.head.render())
-            assert "from Sergei [b]Lavrov[/b] [@click=app.quit]x\\x1b]0;pwned\\x07 to Simla" in head
-            assert app.is_running  # the [@click=app.quit] did nothing
+            assert "from Sergei [b]Lavrov[/b] [@click=app.quit]x\\x1b\u2026 to Simla" in head  # cut at 40
+            for widget in (app.screen.head, app.screen.graph):
+                drawn = drawn_segments(widget)
+                assert "[@click=app.quit]" in "".join(text for text, _ in drawn)  # drawn as written, no link
+                assert all("@click" not in meta for _, meta in drawn), drawn
     finally:
         kb.close()
 

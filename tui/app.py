@@ -515,6 +515,8 @@ class CrisisApp(App[None]):
             if result is True:
                 self._open_source(link=link, index=index + 1)
             elif isinstance(result, str):  # a record citing the passage: go to it (back comes here)
+                while self.screen is not self.main:  # read from a neighbourhood or paths: close them first
+                    self.pop_screen()
                 self._keep_preview()
                 self.visit(result, focus_detail=True)
 

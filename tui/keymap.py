@@ -32,7 +32,13 @@ NAMED_KEYS = {"escape", "enter", "tab", "backspace", "delete", "insert", "home",
               "up", "down", "left", "right", "space", *(f"f{n}" for n in range(1, 25))}
 # Which bindings a key given to another can hide: while a list or the detail has the focus,
 # its keys come before the main screen's (pane.*) and the app's; those before the app's.
-REACHES = {"list": {"pane", "app"}, "detail": {"pane", "app"}, "pane": {"app"}}
+# The tree of a neighbourhood or paths screen (graph.*) comes before its screen's keys and the
+# app's; a screen's own keys (q closes it) are meant to come before the app's.
+REACHES = {"list": {"pane", "app"}, "detail": {"pane", "app"}, "pane": {"app"},
+           "graph": {"neighbourhood", "paths", "app"}}
+# Textual's Tree keys (and its scrolling's), which the tree of those screens takes first
+TREE_KEYS = {"enter", "space", "shift+space", "up", "down", "shift+up", "shift+down", "shift+left", "shift+right",
+             "home", "end", "pageup", "pagedown", "ctrl+pageup", "ctrl+pagedown"}
 FILE_NAME = "keymap.toml"
 TOML_TYPES = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "a table"}
 
@@ -148,7 +154,7 @@ def reserved_for(binding_id: str, key: str) -> str | None:
 
     Textual's own keys (quit, the palette) come first everywhere; Tab moves between panes;
     the search box types every printable key and edits with its own; the history's list
-    moves and chooses with the arrows and Enter.
+    moves and chooses with the arrows and Enter, as the tree of a neighbourhood or paths does.
     """
     from .screens.search import EDITING_KEYS
 
@@ -162,6 +168,8 @@ def reserved_for(binding_id: str, key: str) -> str | None:
         return "is typed or used by the search box"
     if owner == "history" and key in ("enter", "up", "down", "pageup", "pagedown", "home", "end"):
         return "is the history list's own"
+    if owner in ("neighbourhood", "paths") and key in TREE_KEYS:
+        return "is the tree's own (it moves, folds and opens with it)"
     return None
 
 

@@ -59,9 +59,11 @@ def row_line(row: EntityRow) -> str:
     return _one(f"{row.name}  [{row.ref}]  {kind}" + (f"  {date}" if date else ""))
 
 
-def citation_line(n: int, c: CitationView) -> str:
-    where = citation_place(c) + (f" <{c.address}>" if c.address else "")
-    return f"  [{n}] \u201c{_block(c.quote)}\u201d \u2014 {_one(where)}"
+def citation_line(n: int, c: CitationView, indent: str = "  ", titled: bool = False) -> str:
+    """`[n] “quote” — where` (with `titled`, `— source title (where)`), its address after it."""
+    where = _one(citation_place(c) + (f" <{c.address}>" if c.address else ""))
+    said = f"{_one(c.source_title)} ({where})" if titled else where
+    return f"{indent}[{n}] \u201c{_block(c.quote)}\u201d \u2014 {said}"
 
 
 def detail_text(d: EntityDetail) -> str:
@@ -171,9 +173,7 @@ def paths_text(found: Paths) -> str:
                          f"{_one(step.end.name)} [{_one(step.end.ref)}]")
             if step.note:
                 lines.append(f"     note: {_one(step.note)}")
-            for j, c in enumerate(step.citations, start=1):
-                where = citation_place(c) + (f" <{c.address}>" if c.address else "")
-                lines.append(f"     [{j}] \u201c{_one(c.quote)}\u201d \u2014 {_one(c.source_title)} ({_one(where)})")
+            lines += [citation_line(j, c, indent="     ", titled=True) for j, c in enumerate(step.citations, start=1)]
             if not step.citations:
                 lines.append("     (this link cites no passage)")
     return "\n".join(lines)

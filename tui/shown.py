@@ -12,9 +12,9 @@ LINE_LIMIT = 500  # characters of a one-line value (a name, a title) kept for sh
 TEXT_LIMIT = 100_000  # characters of a paragraph (a summary, a statement) kept for showing
 
 
-def line(value: str | None) -> str:
-    """A one-line value: controls, newlines and tabs escaped, cut at LINE_LIMIT."""
-    return inert(value or "", one_line=True, limit=LINE_LIMIT)
+def line(value: str | None, limit: int = LINE_LIMIT) -> str:
+    """A one-line value: controls, newlines and tabs escaped, cut at `limit` (LINE_LIMIT) characters."""
+    return inert(value or "", one_line=True, limit=min(limit, LINE_LIMIT))
 
 
 def text(value: str | None) -> str:

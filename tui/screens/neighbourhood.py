@@ -4,6 +4,8 @@ the cursor, and the pane below shows the passages the link to it is cited to."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,16 +26,19 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, entity_label, walked
 
 FOLDED_OVER = 40  # a tree of more lines than this opens with the second hop folded
+HEAD_NAME_LIMIT = 40  # characters of the centre's name in the line above the tree
 
 
 def head_text(found: Neighbourhood) -> Content:
     """The line above the tree: how many links the entity has, and what the tree lists of them."""
     links = sum(g.total for g in found.groups)
+    name = shown.line(found.centre.name, HEAD_NAME_LIMIT)
     if not links:
-        return Content.assemble((shown.line(found.centre.name), "bold"), " has no links.")
+        return Content.assemble((name, "bold"), " has no links.")
+    counted = "" if all(g.counted_all for g in found.groups) else "+"  # a hub's group counted up to its cap
     return Content.assemble(
-        (shown.line(found.centre.name), "bold"),
-        f": {links:,} link{'s' if links != 1 else ''}, two hops out by relation (up to {GROUP_LIMIT} a group, "
+        (name, "bold"),
+        f": {links:,}{counted} link{'s' if links != 1 else ''}, two hops out by relation (up to {GROUP_LIMIT} a group, "
         f"{NEXT_LIMIT} further out). Enter opens, space folds.",
     )
 
@@ -117,14 +122,13 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
     def _add_groups(self, parent, row: EntityRow, groups: tuple[LinkGroup, ...]) -> int:
         """Add the groups of `row`'s links under `parent`; returns the lines added."""
         lines = 0
-        name = shown.line(row.name)
         for group in groups:
             branch = parent.add(group_label(group), Node(relation=group.relation))
             lines += 1
             for hop in group.hops:
-                says = walked(name, shown.line(hop.label), shown.line(hop.other.name))
+                says = walked(row.name, hop.label, hop.other.name)
                 lead = "" if hop.label == group.label else f"{shown.line(hop.label)}: "  # a pack's own wording
-                node = Node(hop.other, hop.link, says, hop.citations or None)
+                node = Node(hop.other, hop.link, says, hop.citations or None, note=hop.note)
                 child = add_entity(branch, hop.other, lead, node, leaf=not hop.groups)
                 lines += 1 + self._add_groups(child, hop.other, hop.groups)
             if group.more:
@@ -142,7 +146,7 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
         if node is None:
             return
         if node.link is not None and node.citations is None and node.link in self._citations:
-            node = Node(node.row, node.link, node.says, self._citations[node.link])
+            node = replace(node, citations=self._citations[node.link])
         self.cited.show(node)
         if node.link is not None and node.citations is None:
             self._read_citations(node)
@@ -158,7 +162,7 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
         self._citations[node.link] = citations
         under = self.graph.cursor_node
         if under is not None and under.data is not None and under.data.link == node.link:
-            self.cited.show(Node(node.row, node.link, node.says, citations))
+            self.cited.show(replace(node, citations=citations))
 
     # --- keys ------------------------------------------------------------------------
 
@@ -182,9 +186,17 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
         self.app.post_message(DetailView.ShowLinkSource(link))
 
     def action_recentre(self) -> None:
+        """Centre on the entity under the cursor; on a group's line (or its count), on the entity
+        the group is of."""
         node = self.graph.cursor_node
+        while node is not None and (node.data is None or node.data.row is None):
+            node = node.parent
         row = node.data.row if node is not None and node.data is not None else None
-        if row is None or row == self.row:
+        if row is None:
+            return
+        if row.id == self.row.id:
+            self.notify(f"{shown.line(row.name, HEAD_NAME_LIMIT)} is the centre already: a on another entity's "
+                        "line (or a group under it) centres there", timeout=3, markup=False)
             return
         self.row, self.ready = row, False
         self.query_one("#graph-box").border_title = Content(f"Neighbourhood: {shown.line(row.name)}")

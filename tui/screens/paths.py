@@ -23,6 +23,8 @@ from ..widgets.detail import DetailView
 from ..widgets.key_bar import KeyBar
 from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, walked
 
+HEAD_NAME_LIMIT = 40  # characters of a name in the line above the tree
+
 
 def route_label(n: int, route: Route) -> Text:
     """A path's line: its number and the entities along it."""
@@ -32,7 +34,8 @@ def route_label(n: int, route: Route) -> Text:
 
 def head_text(found: Paths) -> Content:
     """The line above the tree: what was found, or why nothing was, in words."""
-    text = shown.line(found.explain()) + "."
+    names = (shown.line(found.start.name, HEAD_NAME_LIMIT), shown.line(found.end.name, HEAD_NAME_LIMIT))
+    text = found.explain(names) + "."  # names cut, so that the outcome shows in the head's three lines
     if found.routes:
         text += " Enter opens; each step's passages are below."
     return Content(text)
@@ -92,9 +95,10 @@ class PathsScreen(ModalScreen[str | None]):
             first = route.steps[0].start
             add_entity(branch, first, "", Node(first), leaf=True)
             for step in route.steps:
-                says = walked(shown.line(step.start.name), shown.line(step.label), shown.line(step.end.name))
+                says = walked(step.start.name, step.label, step.end.name)
                 lead = f"\u2014{shown.line(step.label)}\u2192 "
-                add_entity(branch, step.end, lead, Node(step.end, step.link, says, step.citations), leaf=True)
+                node = Node(step.end, step.link, says, step.citations, note=step.note)
+                add_entity(branch, step.end, lead, node, leaf=True)
         if not found.routes:
             tree.root.add_leaf(Text("Esc goes back; p on another entity looks for paths from the mark to it.", "dim"),
                                Node())
