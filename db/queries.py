@@ -441,7 +441,9 @@ class KnowledgeBase:
         return found
 
     def resolve(self, text: str) -> list[EntityRow]:
-        """What a user means by `text`: the id itself, else the best tier of search hits.
+        """What a user means by `text`: the id itself, else the best tier of the search hits
+        that matched in a name or an alias (text found only in a summary or a note names
+        nothing: `[b]India[/b]` is not the Indus Waters Treaty).
 
         One row means the text is unambiguous; several are the candidates to offer.
         """
@@ -451,7 +453,7 @@ class KnowledgeBase:
         exact = self.row(text)
         if exact is not None:
             return [exact]
-        hits = self.search(text, limit=20)
+        hits = [h for h in self.search(text, limit=20) if h.field in ("name", "alias")]
         best = min((h.tier for h in hits), default=None)
         return [h.row for h in hits if h.tier == best]
 

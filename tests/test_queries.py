@@ -151,6 +151,15 @@ def test_resolve(kb):
     assert kb.resolve("   ") == []
 
 
+def test_resolve_names_only_what_a_name_or_alias_matches(kb):
+    # the words occur in the Indus Waters Treaty's summary, but no name is "[b]India[/b]"
+    assert [h.row.ref for h in kb.search("[b]India[/b]")] == ["agreement/indus-waters-treaty-1960"]
+    assert kb.resolve("[b]India[/b]") == []
+    candidates = [r.ref for r in kb.resolve("[India]")]  # names holding the word, India itself among them
+    assert "actor/india" in candidates and "event/india-revokes-visas-2025" in candidates
+    assert all("india" in r.name.lower() for r in kb.resolve("[India]"))
+
+
 def test_source_text_via_fact_sheet(kb):
     page = kb.source("web/brecorder-dar-lavrov")
     assert page.address.startswith("https://www.brecorder.com/")
