@@ -10,7 +10,7 @@ escape pack text on their way out: the document holds it as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .dates import format_date, format_span
@@ -104,6 +104,7 @@ class EntitySection:
     links: tuple[LinkGroup, ...]
     positions: tuple[PositionItem, ...]
     remarks: tuple[NoteItem, ...]
+    mine: str | None = None  # the reader's own note on the entity (the state database): not a cited fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +189,13 @@ def _value(value: object) -> str:
 
 
 def report_document(kb, refs: Sequence[str], title: str | None = None,
-                    link_limit: int = REPORT_LINKS, scope: str | None = None) -> ReportDocument:
+                    link_limit: int = REPORT_LINKS, scope: str | None = None,
+                    mine: Mapping[str, str] | None = None) -> ReportDocument:
     """The report of the entities with ids `refs` (a KnowledgeBase's), in that order, each once.
 
     An id the database does not hold is a CrisisError (callers resolve names first). Each
-    entity lists up to `link_limit` links per direction and says how many more it has.
+    entity lists up to `link_limit` links per direction and says how many more it has; `mine`
+    gives the reader's own notes by entity id, shown as theirs, never as cited facts.
     """
     unique = list(dict.fromkeys(refs))
     details: list[EntityDetail] = []
@@ -226,7 +229,7 @@ def report_document(kb, refs: Sequence[str], title: str | None = None,
             for p in d.positions)
         remarks = tuple(NoteItem(n.text, notes.cite(n.citations)) for n in d.notes)
         sections.append(EntitySection(d.row.ref, d.row.name, anchors[d.row.ref], _facts(d), d.summary, own,
-                                      tuple(groups), positions, remarks))
+                                      tuple(groups), positions, remarks, (mine or {}).get(d.row.ref)))
     if title is None:
         title = "Report: " + ", ".join(d.row.name for d in details[:3]) + (" and others" if len(details) > 3 else "")
     return ReportDocument(title, tuple(sections), notes.footnotes(), scope)

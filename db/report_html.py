@@ -30,6 +30,7 @@ ol.footnotes { font-size: .92em; }
 ol.footnotes li { margin-bottom: .4em; }
 ol.footnotes q { font-style: italic; }
 a { color: #1f4e8c; }
+blockquote.mine { border-left: 3px solid #c90; margin: .8em 0; padding: .2em .8em; background: #fff8e6; }
 @media print { a { color: inherit; } }
 """
 
@@ -62,6 +63,10 @@ def _section(s: EntitySection) -> list[str]:
             out.append(f"<p>{h(paragraph)}{_marks(s.notes) if n == len(paragraphs) - 1 else ''}</p>")
     else:
         out.append(f"<p>Cited: {_marks(s.notes)}</p>")
+    if s.mine:
+        text = "<br />".join(h(line) for line in s.mine.splitlines())
+        out.append(f'<blockquote class="mine"><strong>Your note</strong> (yours, not a cited fact):<br />{text}'
+                   '</blockquote>')
     for group in s.links:
         out += [f"<h3>{h(group.title)}</h3>", "<ul>"]
         for k in group.links:

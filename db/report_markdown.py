@@ -55,6 +55,10 @@ def _section(s: EntitySection) -> list[str]:
         lines[-2] += _marks(s.notes)  # the entity's citations: its fields and summary
     else:
         lines += [f"Cited: {_marks(s.notes)}", ""]
+    if s.mine:
+        lines += ["**Your note** (yours, not a cited fact):", ""]
+        lines += [f"> {md(line)}" if line.strip() else ">" for line in s.mine.splitlines()]
+        lines.append("")
     for group in s.links:
         lines += [f"### {group.title}", ""]
         for k in group.links:

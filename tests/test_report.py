@@ -227,6 +227,31 @@ def test_report_options_that_do_not_go_together(bundled_db):
     assert twice.stdout.startswith("# Sergei Lavrov and its neighbourhood\n")
 
 
+def test_your_notes_are_in_the_report_marked_as_yours(bundled_db, tmp_path):
+    from crisis_tui.db.state import StateStore
+
+    state = tmp_path / "state.db"
+    url = "sqlite:///" + str(bundled_db.resolve())
+    store = StateStore(state)
+    store.add_bookmarks(url, [("agreement/simla-1972", "Simla Agreement", "agreement")])
+    store.set_note(url, "agreement/simla-1972", "Ask the desk\n<script>x</script> [b]y[/b] *z*")
+    store.set_note(url, "actor/india", "Not bookmarked, noted")
+    store.close()
+    md_out = run("--db", str(bundled_db), "--state", str(state), "report", "--bookmarks")
+    assert md_out.returncode == 0, md_out.stderr
+    assert "**Your note** (yours, not a cited fact):\n\n> Ask the desk\n> \\<script\\>x\\</script\\>" in md_out.stdout
+    assert "Not bookmarked" not in md_out.stdout
+    plain = run("--db", str(bundled_db), "--state", str(state), "report", "India", "Simla")
+    assert plain.returncode == 0 and "Your note" not in plain.stdout  # only when asked for
+    html_out = run("--db", str(bundled_db), "--state", str(state), "report", "India", "Simla", "--my-notes",
+                   "--format", "html")
+    assert html_out.returncode == 0, html_out.stderr
+    assert html_out.stdout.count('<blockquote class="mine">') == 2
+    assert "Ask the desk<br />&lt;script&gt;x&lt;/script&gt; [b]y[/b] *z*</blockquote>" in html_out.stdout
+    assert "<script>" not in html_out.stdout
+    ET.fromstring(html_out.stdout.split("\n", 1)[1])  # still well-formed
+
+
 def test_markdown_dates_are_spans_at_their_precision(kb):
     span = next(r for r in all_refs(kb) if (d := kb.detail(r)) and d.date_end)
     text = render_markdown(report_document(kb, [span]))

@@ -378,10 +378,13 @@ def _export_graphml(obj: _Context, output: Path | None, pack: str | None) -> Non
 @click.option("--hops", type=click.IntRange(1, 2), default=2, show_default=True,
               help="How far out --neighbourhood goes.")
 @click.option("--bookmarks", "marked", is_flag=True,
-              help="Also your bookmarks (`m` in the explorer), in the order you made them, after any REF.")
+              help="Also your bookmarks (`m` in the explorer), in the order you made them, after any REF; "
+                   "with your notes on them.")
+@click.option("--my-notes", is_flag=True,
+              help="Show your own note (`e` in the explorer) on each entity that has one, marked as yours.")
 @click.pass_obj
 def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighbourhood: bool, hops: int,
-           marked: bool) -> None:
+           marked: bool, my_notes: bool) -> None:
     """Write a report of entities with every fact's citation as a footnote (Markdown or HTML).
 
     Each REF is an id (agreement/simla-1972), a name or an alias, in any case. With
@@ -399,7 +402,8 @@ def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighb
     chosen = list({row.ref: row for row in chosen}.values())  # one given twice (a name and its id) once
     if not neighbourhood:
         title = None if refs else "Report: your bookmarks"
-        _write_report(kb, [row.ref for row in chosen], fmt, output, title=title)
+        shown = [row.ref for row in chosen]
+        _write_report(kb, shown, fmt, output, title=title, mine=_my_notes(obj, shown, marked or my_notes))
         return
     from ..db.report import REPORT_LINKS, around
 
@@ -407,7 +411,18 @@ def report(obj: _Context, refs: list[str], fmt: str, output: Path | None, neighb
     names = ", ".join(row.name for row in chosen[:3]) + (" and others" if len(chosen) > 3 else "")
     whose = "its" if len(chosen) == 1 else "their"
     _write_report(kb, list(found.refs), fmt, output, title=f"{names} and {whose} neighbourhood",
-                  scope=found.says(hops, REPORT_LINKS))
+                  scope=found.says(hops, REPORT_LINKS), mine=_my_notes(obj, found.refs, marked or my_notes))
+
+
+def _my_notes(obj: _Context, refs, wanted: bool) -> dict[str, str]:
+    """The user's own notes on the entities `refs`, by id (none unless `wanted`)."""
+    if not wanted:
+        return {}
+    state = obj.user_state()
+    try:
+        return {ref: note for ref in refs if (note := state.mine(ref).note)}
+    finally:
+        state.close()
 
 
 def _bookmarked_rows(obj: _Context, kb) -> list:
@@ -432,14 +447,14 @@ def _bookmarked_rows(obj: _Context, kb) -> list:
 
 
 def _write_report(kb, refs: list[str], fmt: str, output: Path | None, title: str | None = None,
-                  scope: str | None = None) -> None:
+                  scope: str | None = None, mine: dict[str, str] | None = None) -> None:
     """Render the report of entities `refs` (ids, in order) to stdout or whole into `output`."""
     from ..db.export import write_file
     from ..db.report import report_document
     from ..db.report_html import render_html
     from ..db.report_markdown import render_markdown
 
-    document = report_document(kb, refs, title=title, scope=scope)
+    document = report_document(kb, refs, title=title, scope=scope, mine=mine)
     text = render_html(document) if fmt == "html" else render_markdown(document)
     if output is None:
         click.echo(text, nl=False)
