@@ -38,8 +38,8 @@ async def until(pilot, predicate, timeout: float = 5.0) -> None:
 
 async def searched(pilot, text: str) -> None:
     """Wait until the search screen reports the hits for `text` (they come from a query thread)."""
-    await until(pilot, lambda: f"for {text.strip()!r}" in str(pilot.app.screen.query_one("#search-status").text))
-    assert f"for {text.strip()!r}" in str(pilot.app.screen.query_one("#search-status").text)
+    await until(pilot, lambda: f"for '{text.strip()}'" in str(pilot.app.screen.query_one("#search-status").text))
+    assert f"for '{text.strip()}'" in str(pilot.app.screen.query_one("#search-status").text)
 
 
 def slow_to_read(app: CrisisApp, monkeypatch, ref: str, seconds: float) -> None:

@@ -219,6 +219,17 @@ async def test_the_search_screen_shows_what_matched_and_a_snippet(make_app):
         assert styled and styled[0].style is not None and styled[0].style.underline and styled[0].style.bold
 
 
+async def test_the_status_quotes_the_text_as_typed(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("slash", *"it's")
+        await searched(pilot, "it's")  # not "it's" in double quotes, as Python would write it
+        await pilot.press(*["backspace"] * 4, *'%%"\\')
+        await until(pilot, lambda: "for '%%\"\\'" in str(app.screen.query_one("#search-status").text))
+        assert "\\\\" not in str(app.screen.query_one("#search-status").text)  # one backslash, not two
+
+
 async def test_a_typo_shows_the_hits_of_what_was_meant(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -638,7 +638,7 @@ class CrisisApp(App[None]):
         last = self.last_search
         if last is None or not last.hits:
             self.notify("No search to step through: press / to search" if last is None
-                        else f"The last search ({shown.line(last.text)!r}) found no entity", timeout=3, markup=False)
+                        else f"The last search ({shown.quoted(last.text)}) found no entity", timeout=3, markup=False)
             return
         at = self._hit_at
         if at is None:
@@ -648,7 +648,7 @@ class CrisisApp(App[None]):
         self._hit_at = at
         hit = last.hits[at]
         self.visit(hit.row.ref)
-        self.notify(f"Hit {at + 1} of {len(last.hits)} for {shown.line(last.text)!r}: {shown.line(hit.row.name)} "
+        self.notify(f"Hit {at + 1} of {len(last.hits)} for {shown.quoted(last.text)}: {shown.line(hit.row.name)} "
                     f"({hit.field or hit.matched})", timeout=3, markup=False)
 
     def action_help(self) -> None:

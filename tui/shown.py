@@ -17,6 +17,11 @@ def line(value: str | None, limit: int = LINE_LIMIT) -> str:
     return inert(value or "", one_line=True, limit=min(limit, LINE_LIMIT))
 
 
+def quoted(value: str | None, limit: int = LINE_LIMIT) -> str:
+    """A one-line value in quotes as typed (`'it's'`), not as Python would write it (`"it's"`, `'a\\b'`)."""
+    return f"'{line(value, limit)}'"
+
+
 def text(value: str | None) -> str:
     """A paragraph: controls escaped (newlines kept, tabs as spaces), cut at TEXT_LIMIT."""
     return inert(value or "", limit=TEXT_LIMIT).replace("\t", "    ")

@@ -212,7 +212,8 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
             self.query_one(HitList).set_hits([])
             self._hits_for = None
             self.query_one("#search-status", Line).text = Content(
-                f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {text.strip()!r}; try fewer words")
+                f"Search stopped after {SEARCH_SECONDS:g} s: too slow for {shown.quoted(text.strip())}; "
+                "try fewer words")
 
     def _show(self, text: str, found: Found) -> None:
         if self._searcher is None or self.query_one("#search-input", Input).value != text:
@@ -279,5 +280,7 @@ def status_line(text: str, found: Found) -> str:
         more = "+" if len(passages) == PASSAGES else ""
         count += f", {len(passages)}{more} passage{'s' if len(passages) != 1 else ''}"
     if found.instead is not None:
-        return shown.line(f"No match for {typed!r}: did you mean {found.instead!r}? {count} for that")
-    return shown.line(f"{count} for {typed!r}" + ("  -  Enter opens, Up/Down choose" if hits or passages else ""))
+        meant = shown.quoted(found.instead)
+        return shown.line(f"No match for {shown.quoted(typed)}: did you mean {meant}? {count} for that")
+    how = "  -  Enter opens, Up/Down choose" if hits or passages else ""
+    return shown.line(f"{count} for {shown.quoted(typed)}{how}")
