@@ -173,6 +173,7 @@ class CrisisApp(App[None]):
             self.theme = "ansi-dark"
 
     def on_unmount(self) -> None:
+        self.keeper.keep_open_note()  # quit (Ctrl+Q) with a changed note open: saved
         self.keeper.save_place(self.place_left())
         gc.unfreeze()  # the process may go on (tests, a caller of run()): collect as usual again
         gc.enable()
