@@ -673,7 +673,8 @@ async def test_a_note_that_cannot_be_saved_stays_in_the_editor_with_its_text(exp
         await until(pilot, lambda: any("locked by another program" in n for n in notices))
         await settle(pilot)
         assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "keep me"  # not thrown away
-        assert "Not saved" in str(app.screen.hint.text) and "s tries again" in str(app.screen.hint.text)
+        hint = str(app.screen.hint.text)
+        assert "Not saved" in hint and "s tries again" in hint and app.screen.hint.size.width >= len(hint)  # whole
         other.execute("ROLLBACK")
         other.close()
         await pilot.press("s")
@@ -723,6 +724,25 @@ async def test_quitting_with_a_changed_note_open_saves_it(explorer, tmp_path):
         await pilot.pause(0.2)
     assert StateStore(tmp_path / "state.db").mine(again.kb.url, SIMLA).note == (
         "theirs\n\n--- and yours, kept as crisis-tui quit:\ntyped, never saved and more")
+
+
+async def test_quitting_with_a_changed_note_that_cannot_be_saved_repeats_its_text_at_exit(explorer, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(state, "BUSY_TIMEOUT", 0.1)
+    path = tmp_path / "state.db"
+    StateStore(path).add_bookmarks("sqlite:///elsewhere.db", [(INDIA, "India", "actor")])
+    app = explorer(start=SIMLA)
+    other = sqlite3.connect(path, isolation_level=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await open_editor(pilot, app)
+        other.execute("BEGIN IMMEDIATE")
+        await pilot.press(*"line one", "enter", *"line two", "ctrl+q")
+        await pilot.pause(0.2)
+    other.execute("ROLLBACK")
+    other.close()
+    assert "locked by another program" in (app.keeper.failure or "")
+    assert (app.keeper.failure or "").endswith("your note on Simla Agreement was not saved, it read: line one\nline two")
 
 
 def test_a_note_is_saved_only_over_the_text_the_editor_read(tmp_path):

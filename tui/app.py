@@ -172,8 +172,8 @@ class CrisisApp(App[None]):
             self.theme = "ansi-dark"
 
     def on_unmount(self) -> None:
-        self.keeper.keep_open_note()  # quit (Ctrl+Q) with a changed note open: saved
         self.keeper.save_place(self.place_left())
+        self.keeper.keep_open_note()  # quit (Ctrl+Q) with a changed note open: saved (its failure said last)
         gc.unfreeze()  # the process may go on (tests, a caller of run()): collect as usual again
         gc.enable()
 

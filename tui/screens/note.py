@@ -36,9 +36,9 @@ KEYS_HINT = "Keys. s saves (empty text deletes the note), c cancels, e types."
 TYPING_ACTIONS = {"leave_text", "save_typing"}
 KEY_ACTIONS = {"save", "cancel", "type", "close"}
 SAVING_HINT = "Saving..."
-NOT_SAVED_HINT = "Not saved (the notice says why). s tries again; c twice drops your changes."
+NOT_SAVED_HINT = "Not saved (see the notice). s tries again; c twice drops it."
 DROP_HINT = "c again drops your changes; s saves them, e types."
-THEIRS_HINT = "Changed elsewhere since you opened it: s again overwrites it, c keeps theirs."
+THEIRS_HINT = "Changed elsewhere: s again overwrites theirs, c keeps theirs."
 THEIRS_NOTICE = "Your note was changed elsewhere since you opened it: s again overwrites it, c keeps theirs"
 
 
