@@ -742,7 +742,8 @@ async def test_quitting_with_a_changed_note_that_cannot_be_saved_repeats_its_tex
     other.execute("ROLLBACK")
     other.close()
     assert "locked by another program" in (app.keeper.failure or "")
-    assert (app.keeper.failure or "").endswith("your note on Simla Agreement was not saved, it read: line one\nline two")
+    said = app.keeper.failure or ""
+    assert said.endswith("your note on Simla Agreement was not saved, it read: line one\nline two")
 
 
 def test_a_note_is_saved_only_over_the_text_the_editor_read(tmp_path):
