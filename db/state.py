@@ -9,8 +9,12 @@ ref; a ref the knowledge base no longer holds is kept (shown as missing).
 Every write is one transaction: a crash leaves the file as it was before or after, never
 half. A file that cannot be used (locked, damaged, not a state database, not writable)
 raises StateError, one line, and is never replaced or deleted. The file is made at the
-first write; a `last-viewed.json` of earlier versions (where each database was left) is
-read into it then, once.
+first write (an empty file is laid out then too); a `last-viewed.json` of earlier versions
+(where each database was left) is read into it then, once. A file that can be read but not
+written (a read-only filesystem, where WAL cannot make its `-shm`) is opened read-only:
+bookmarks and notes show, and a write says the file is read-only. A note is saved only
+over the text the editor opened with (NoteChanged otherwise): two explorers on one file
+never silently overwrite each other's note.
 """
 
 from __future__ import annotations
@@ -68,6 +72,15 @@ CREATE TABLE place (
 
 class StateError(CrisisError):
     """A state database that cannot be used: one line naming the file and what is wrong."""
+
+
+class NoteChanged(CrisisError):
+    """The note was changed elsewhere (another explorer) since the editor read it: `theirs`
+    is the note now (None: deleted)."""
+
+    def __init__(self, theirs: str | None) -> None:
+        super().__init__("the note was changed elsewhere since it was opened")
+        self.theirs = theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +144,8 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def problem(path: Path, exc: BaseException) -> str:
-    """One line saying what is wrong with the state database at `path`."""
+def problem(path: Path, exc: BaseException, reading: bool = False) -> str:
+    """One line saying what is wrong with the state database at `path` (met `reading` it, or writing)."""
     text = str(exc)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
@@ -142,6 +155,8 @@ def problem(path: Path, exc: BaseException) -> str:
                 f"or choose another with --state)")
     if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered \
             or isinstance(exc, OSError) or "disk i/o" in lowered:
+        if reading:
+            return f"{path}: cannot read the state database ({text}): bookmarks and notes are not shown"
         return f"{path}: cannot write the state database ({text}): bookmarks and notes are not kept"
     return f"{path}: state database error: {text}"
 
@@ -155,6 +170,8 @@ class StateStore:
         self.legacy = legacy if legacy is not None else default_path().parent / LEGACY_FILE
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self.read_only = False  # opened read-only: it could be read but not opened for writing
+        self._empty = False  # an empty file, opened to read: laid out at the first write
 
     def close(self) -> None:
         with self._lock:
@@ -168,6 +185,15 @@ class StateStore:
         """The connection, checked to be a state database; None if the file does not exist and
         `create` is false. Never writes to a file it could not read as one of ours."""
         if self._conn is not None:
+            if create and self.read_only:
+                raise StateError(f"{self.path}: the state database is read-only: bookmarks and notes are shown but "
+                                 f"cannot be changed")
+            if create and self._empty:
+                try:
+                    self._make(self._conn)
+                except sqlite3.Error as exc:
+                    raise StateError(problem(self.path, exc)) from None
+                self._empty = False
             return self._conn
         exists = self.path.exists()
         if not exists and not create:
@@ -179,30 +205,60 @@ class StateStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise StateError(problem(self.path, exc)) from None
+            raise StateError(problem(self.path, exc, reading=not create)) from None
         try:
             self._check(conn, create)
         except sqlite3.Error as exc:
             conn.close()
-            raise StateError(problem(self.path, exc)) from None
+            if not (exists and "unable to open" in str(exc).lower()):
+                raise StateError(problem(self.path, exc, reading=not create)) from None
+            conn = self._open_read_only(exc)  # e.g. a read-only filesystem: WAL cannot make its -shm
+            self._conn = conn
+            return self._connect(create)  # (a write: says it is read-only)
         except StateError:
             conn.close()
             raise
         self._conn = conn
         return conn
 
+    def _open_read_only(self, first: sqlite3.Error) -> sqlite3.Connection:
+        """The file opened read-only (`mode=ro`, else `immutable=1`: nothing can write to it meanwhile
+        either), checked; a StateError saying it cannot be read if neither works."""
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?{options}", uri=True, timeout=BUSY_TIMEOUT,
+                                       isolation_level=None, check_same_thread=False)
+            except sqlite3.Error:
+                continue
+            try:
+                self._check(conn, create=False)
+            except sqlite3.Error:
+                conn.close()
+                continue
+            except StateError:
+                conn.close()
+                raise
+            self.read_only = True
+            return conn
+        raise StateError(problem(self.path, first, reading=True))
+
     def _check(self, conn: sqlite3.Connection, create: bool) -> None:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
+        if not tables:  # an empty file (or none): ours to lay out
             if create:
                 self._make(conn)
+            else:
+                self._empty = True
             return
         if "meta" not in tables:
             raise StateError(f"{self.path}: not a crisis-tui state database: left as it is (choose another with "
                              f"--state)")
         found = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         version = int(found[0]) if found and str(found[0]).isdigit() else None
-        if version is None or version > STATE_VERSION:
+        if version is None:  # e.g. a knowledge base (it has a meta table too)
+            raise StateError(f"{self.path}: not a crisis-tui state database: left as it is (choose another with "
+                             f"--state)")
+        if version > STATE_VERSION:
             raise StateError(f"{self.path}: a state database of another crisis-tui version ({version}): left as it "
                              f"is (upgrade crisis-tui, or choose another with --state)")
 
@@ -249,9 +305,9 @@ class StateStore:
         with self._lock:
             try:
                 conn = self._connect(create=False)
-                return conn.execute(sql, params).fetchall() if conn is not None else []
+                return conn.execute(sql, params).fetchall() if conn is not None and not self._empty else []
             except sqlite3.Error as exc:
-                raise StateError(problem(self.path, exc)) from None
+                raise StateError(problem(self.path, exc, reading=True)) from None
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -281,14 +337,14 @@ class StateStore:
         with self._writing() as conn:
             return conn.execute("DELETE FROM bookmark WHERE kb = ? AND ref = ?", (kb, ref)).rowcount > 0
 
-    def toggle_bookmark(self, kb: str, ref: str, name: str, kind: str) -> bool:
-        """Bookmark the entity, or remove its bookmark if it has one; whether it is bookmarked now."""
+    def set_bookmark(self, kb: str, ref: str, name: str, kind: str, on: bool) -> bool:
+        """Bookmark the entity (`on`), or remove its bookmark: what the user asked for, whatever another
+        explorer did meanwhile. Whether anything changed."""
         with self._writing() as conn:
-            if conn.execute("DELETE FROM bookmark WHERE kb = ? AND ref = ?", (kb, ref)).rowcount:
-                return False
-            conn.execute("INSERT INTO bookmark (kb, ref, name, type, added) VALUES (?, ?, ?, ?, ?)",
-                         (kb, ref, name, kind, now()))
-            return True
+            if not on:
+                return conn.execute("DELETE FROM bookmark WHERE kb = ? AND ref = ?", (kb, ref)).rowcount > 0
+            return conn.execute("INSERT INTO bookmark (kb, ref, name, type, added) VALUES (?, ?, ?, ?, ?) "
+                                "ON CONFLICT (kb, ref) DO NOTHING", (kb, ref, name, kind, now())).rowcount > 0
 
     # --- notes ---------------------------------------------------------------------
 
@@ -301,11 +357,16 @@ class StateStore:
     def note(self, kb: str, ref: str) -> str | None:
         return self.mine(kb, ref).note
 
-    def set_note(self, kb: str, ref: str, text: str) -> str | None:
+    def set_note(self, kb: str, ref: str, text: str, expected: str | None = None) -> str | None:
         """Keep `text` as the note on the entity; text of nothing but spaces deletes the note.
-        The note now (None: there is none)."""
+        With `expected` (the note the editor opened with; '' for none), raise NoteChanged rather
+        than overwrite a note that is no longer that. The note now (None: there is none)."""
         kept = text.rstrip()
         with self._writing() as conn:
+            if expected is not None:
+                found = conn.execute("SELECT text FROM note WHERE kb = ? AND ref = ?", (kb, ref)).fetchone()
+                if (found[0] if found else "").rstrip() != expected.rstrip():
+                    raise NoteChanged(found[0] if found else None)
             if not kept.strip():
                 conn.execute("DELETE FROM note WHERE kb = ? AND ref = ?", (kb, ref))
                 return None
@@ -377,8 +438,12 @@ class UserState:
     def bookmarked_refs(self) -> list[str]:
         return self.store.bookmarked_refs(self.kb)
 
-    def toggle_bookmark(self, ref: str, name: str, kind: str) -> bool:
-        return self.store.toggle_bookmark(self.kb, ref, name, kind)
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    def set_bookmark(self, ref: str, name: str, kind: str, on: bool) -> bool:
+        return self.store.set_bookmark(self.kb, ref, name, kind, on)
 
     def remove_bookmark(self, ref: str) -> bool:
         return self.store.remove_bookmark(self.kb, ref)
@@ -386,8 +451,8 @@ class UserState:
     def mine(self, ref: str) -> Mine:
         return self.store.mine(self.kb, ref)
 
-    def set_note(self, ref: str, text: str) -> str | None:
-        return self.store.set_note(self.kb, ref, text)
+    def set_note(self, ref: str, text: str, expected: str | None = None) -> str | None:
+        return self.store.set_note(self.kb, ref, text, expected)
 
     def place(self) -> Place | None:
         return self.store.place(self.kb)

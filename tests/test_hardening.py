@@ -239,11 +239,15 @@ async def test_the_recalled_search_reads_as_selected_without_colour(make_app, mo
 
 
 @pytest.mark.parametrize("size", [(80, 24), (130, 40)])
-async def test_a_start_where_it_was_left_focuses_that_entity_s_pane(bundled_db, size):
+async def test_a_start_where_it_was_left_focuses_that_entity_s_pane(bundled_db, size, tmp_path):
     """Wide, all four panes show: the events pane kept the focus, and the first j replaced the
-    actor shown with an event."""
+    actor shown with an event. (Where it was left comes from the state database, as crisis-tui gives it.)"""
+    from crisis_tui.db.state import Place, StateStore, UserState
+
     kb = KnowledgeBase("sqlite:///" + str(bundled_db))
-    app = CrisisApp(kb, resume="actor/pakistan")
+    store = StateStore(tmp_path / "state.db")
+    store.save_place(kb.url, Place("actor/pakistan"))
+    app = CrisisApp(kb, state=UserState(store, kb.url))
     try:
         async with app.run_test(size=size) as pilot:
             await until(pilot, lambda: app.shown == "actor/pakistan")
@@ -254,6 +258,7 @@ async def test_a_start_where_it_was_left_focuses_that_entity_s_pane(bundled_db, 
             await until(pilot, lambda: (app.shown or "").startswith("actor/") and app.shown != "actor/pakistan")
     finally:
         kb.close()
+        store.close()
 
 
 @pytest.mark.parametrize("pane, typed, completed", [

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from crisis_tui.db import state
-from crisis_tui.db.state import Place, StateStore
+from crisis_tui.db.state import Place, StateStore, UserState
 from crisis_tui.tui.app import CrisisApp
 
 
@@ -62,18 +62,23 @@ def test_a_saved_history_that_cannot_be_read_is_no_history(tmp_path):
     assert store.place("sqlite:///a.db") == Place("actor/india", None, False, (), -1)
 
 
-async def test_the_app_starts_on_the_entity_it_was_left_on_if_it_is_still_there(kb):
-    app = CrisisApp(kb, resume="agreement/simla-1972")
+async def test_the_app_starts_on_the_entity_it_was_left_on_if_it_is_still_there(kb, tmp_path):
+    """Through the state database, as `crisis-tui` (tui/cli.py) gives it to the app."""
+    store = StateStore(tmp_path / "state.db")
+    store.save_place(kb.url, Place("agreement/simla-1972"))
+    app = CrisisApp(kb, state=UserState(store, kb.url))
     async with app.run_test(size=(80, 24)) as pilot:
         for _ in range(50):
             await pilot.pause(0.05)
             if app.shown == "agreement/simla-1972":
                 break
         assert app.shown == "agreement/simla-1972"
-    gone = CrisisApp(kb, resume="agreement/no-longer-here")
+    store.save_place(kb.url, Place("agreement/no-longer-here"))
+    gone = CrisisApp(kb, state=UserState(store, kb.url))
     async with gone.run_test(size=(80, 24)) as pilot:
         for _ in range(50):
             await pilot.pause(0.05)
             if gone.shown:
                 break
         assert gone.shown == "event/indo-pakistani-war-1965"  # the first event, as without a place to return to
+    store.close()

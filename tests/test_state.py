@@ -44,8 +44,10 @@ def test_records_are_kept_per_knowledge_base(tmp_path):
     assert store.bookmarks(A)[0].note_line == "first line"
     assert store.mine(A, SIMLA) == Mine(WHEN, "  first line\nsecond line")
     assert store.mine(B, SIMLA) == Mine(None, "of b")
-    assert store.toggle_bookmark(A, SIMLA, "Simla Agreement", "agreement") is False  # removed
-    assert store.toggle_bookmark(A, SIMLA, "Simla Agreement", "agreement") is True  # again: now the last
+    assert store.set_bookmark(A, SIMLA, "Simla Agreement", "agreement", False) is True  # removed
+    assert store.set_bookmark(A, SIMLA, "Simla Agreement", "agreement", False) is False  # already
+    assert store.set_bookmark(A, SIMLA, "Simla Agreement", "agreement", True) is True  # again: now the last
+    assert store.set_bookmark(A, SIMLA, "Simla Agreement", "agreement", True) is False  # already
     assert store.bookmarked_refs(A) == [INDIA, SIMLA]
     assert store.set_note(A, SIMLA, " \n\t ") is None and store.mine(A, SIMLA).note is None  # empty deletes it
     assert store.remove_bookmark(A, "actor/nobody") is False
@@ -115,7 +117,7 @@ def test_a_file_that_is_not_a_state_database_is_one_line_and_left_untouched(tmp_
         with pytest.raises(StateError) as read:
             store.bookmarks(A)
         with pytest.raises(StateError):
-            store.toggle_bookmark(A, SIMLA, "Simla Agreement", "agreement")
+            store.set_bookmark(A, SIMLA, "Simla Agreement", "agreement", True)
         with pytest.raises(StateError):
             store.save_place(A, Place(SIMLA))
         store.close()
@@ -135,12 +137,12 @@ def test_a_locked_state_database_is_one_line_and_works_again_once_free(tmp_path,
     store = StateStore(path)
     assert store.bookmarked_refs(A) == [SIMLA]  # reading never waits for a writer (WAL): a visit is not held up
     with pytest.raises(StateError, match="locked by another program") as raised:
-        store.toggle_bookmark(A, INDIA, "India", "actor")
+        store.set_bookmark(A, INDIA, "India", "actor", True)
     assert str(raised.value) == (f"{path}: the state database is locked by another program (bookmarks and notes "
                                  f"wait until it is not)")
     other.execute("ROLLBACK")
     other.close()
-    assert store.toggle_bookmark(A, INDIA, "India", "actor") is True
+    assert store.set_bookmark(A, INDIA, "India", "actor", True) is True
     assert store.bookmarked_refs(A) == [SIMLA, INDIA]
 
 
@@ -150,7 +152,7 @@ def test_a_state_database_that_cannot_be_written_is_one_line(tmp_path):
     store = StateStore(blocked / "state.db")
     assert store.bookmarks(A) == [] and store.place(A) is None  # nothing to read: no error
     with pytest.raises(StateError, match="cannot write the state database") as raised:
-        store.toggle_bookmark(A, SIMLA, "Simla Agreement", "agreement")
+        store.set_bookmark(A, SIMLA, "Simla Agreement", "agreement", True)
     assert "\n" not in str(raised.value) and blocked.read_text() == "x"
     with pytest.raises(StateError, match="a folder, not a state database"):
         StateStore(tmp_path).bookmarks(A)
@@ -294,7 +296,9 @@ async def test_e_edits_the_note_saves_cancels_and_empty_deletes(explorer):
         assert app.screen.text == "ask about s and c\nline two"
         await pilot.press(*" more", "escape", "escape")  # Esc again does not drop changes
         assert type(app.screen).__name__ == "NoteScreen" and "s saves them, c drops them" in notices[-1]
-        await pilot.press("e", *"!", "escape", "c")  # back to typing, then cancel
+        await pilot.press("e", *"!", "escape", "c")  # back to typing, then cancel: with changes, asked once more
+        assert type(app.screen).__name__ == "NoteScreen" and notices[-1] == "c again drops your changes"
+        await pilot.press("c")
         await until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
         assert app.keeper.state.mine(SIMLA).note == "ask about s and c\nline two" and notices[-1] == "Note unchanged"
 
@@ -645,3 +649,239 @@ async def test_a_state_database_that_cannot_be_written_is_a_notice_when_asked_an
         app.visit(INDIA)
         await until(pilot, lambda: app.shown == INDIA)
     assert blocked.read_text() == "x" and "cannot write the state database" in (app.keeper.failure or "")
+
+
+# --- typed note text is never lost (review of #16) -----------------------------------------
+
+async def open_editor(pilot, app):
+    await pilot.press("e")
+    await until(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+
+
+async def test_a_note_that_cannot_be_saved_stays_in_the_editor_with_its_text(explorer, tmp_path, monkeypatch):
+    monkeypatch.setattr(state, "BUSY_TIMEOUT", 0.1)
+    path = tmp_path / "state.db"
+    StateStore(path).add_bookmarks("sqlite:///elsewhere.db", [(INDIA, "India", "actor")])
+    notices: list[str] = []
+    app = explorer(start=SIMLA, notices=notices)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await open_editor(pilot, app)
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program writing, and taking its time
+        await pilot.press(*"keep me", "escape", "s")
+        await until(pilot, lambda: any("locked by another program" in n for n in notices))
+        await settle(pilot)
+        assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "keep me"  # not thrown away
+        hint = str(app.screen.hint.text)
+        assert "Not saved" in hint and "s tries again" in hint and app.screen.hint.size.width >= len(hint)  # whole
+        other.execute("ROLLBACK")
+        other.close()
+        await pilot.press("s")
+        await until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        assert app.keeper.state.mine(SIMLA).note == "keep me" and notices[-1] == "Saved your note on Simla Agreement"
+
+
+async def test_with_changes_c_and_alt_c_ask_once_more_before_dropping_them(explorer):
+    notices: list[str] = []
+    app = explorer(start=SIMLA, notices=notices)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await open_editor(pilot, app)
+        await pilot.press(*"my note", "escape", *"cool")  # an Esc by accident, then "cool"
+        await settle(pilot)
+        assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "my note"
+        assert notices[-1] == "c again drops your changes" and app.shown == SIMLA
+        await pilot.press("e", *"!", "alt+c")  # Esc and c sent together, while typing
+        await settle(pilot)
+        assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "my note!"
+        await pilot.press(*"?")  # typing on: the question is forgotten
+        await pilot.press("escape", "c")
+        assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "my note!?"
+        await pilot.press("c")  # the second c drops them
+        await until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        assert app.keeper.state.mine(SIMLA).note is None and notices[-1] == "Note unchanged"
+        await open_editor(pilot, app)  # without changes, one c closes
+        await pilot.press("escape", "c")
+        await until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+
+
+async def test_quitting_with_a_changed_note_open_saves_it(explorer, tmp_path):
+    app = explorer(start=SIMLA)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await open_editor(pilot, app)
+        await pilot.press(*"typed, never saved", "ctrl+q")  # Textual's quit, while typing
+        await pilot.pause(0.2)
+    assert StateStore(tmp_path / "state.db").mine(app.kb.url, SIMLA).note == "typed, never saved"
+    # changed elsewhere while the editor was open: theirs is kept, and this text below it
+    again = explorer(start=SIMLA)
+    async with again.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: again.shown == SIMLA)
+        await open_editor(pilot, again)
+        StateStore(tmp_path / "state.db").set_note(again.kb.url, SIMLA, "theirs")
+        await pilot.press(*" and more", "ctrl+q")
+        await pilot.pause(0.2)
+    assert StateStore(tmp_path / "state.db").mine(again.kb.url, SIMLA).note == (
+        "theirs\n\n--- and yours, kept as crisis-tui quit:\ntyped, never saved and more")
+
+
+async def test_quitting_with_a_changed_note_that_cannot_be_saved_repeats_its_text_at_exit(explorer, tmp_path,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(state, "BUSY_TIMEOUT", 0.1)
+    path = tmp_path / "state.db"
+    StateStore(path).add_bookmarks("sqlite:///elsewhere.db", [(INDIA, "India", "actor")])
+    app = explorer(start=SIMLA)
+    other = sqlite3.connect(path, isolation_level=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await open_editor(pilot, app)
+        other.execute("BEGIN IMMEDIATE")
+        await pilot.press(*"line one", "enter", *"line two", "ctrl+q")
+        await pilot.pause(0.2)
+    other.execute("ROLLBACK")
+    other.close()
+    assert "locked by another program" in (app.keeper.failure or "")
+    said = app.keeper.failure or ""
+    assert said.endswith("your note on Simla Agreement was not saved, it read: line one\nline two")
+
+
+def test_a_note_is_saved_only_over_the_text_the_editor_read(tmp_path):
+    store = StateStore(tmp_path / "state.db")
+    assert store.set_note(A, SIMLA, "mine", expected="") == "mine"
+    store.set_note(A, SIMLA, "theirs")  # another explorer
+    with pytest.raises(state.NoteChanged) as changed:
+        store.set_note(A, SIMLA, "mine, more", expected="mine")
+    assert changed.value.theirs == "theirs" and store.mine(A, SIMLA).note == "theirs"
+    assert store.set_note(A, SIMLA, "mine, more", expected="theirs") == "mine, more"
+
+
+async def test_a_note_changed_elsewhere_since_the_editor_opened_is_not_overwritten_unasked(explorer, tmp_path):
+    notices: list[str] = []
+    app = explorer(start=SIMLA, notices=notices)
+    app.keeper.state.set_note(SIMLA, "first")
+    other = StateStore(tmp_path / "state.db")  # a second explorer on the same state file
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await open_editor(pilot, app)
+        other.set_note(app.kb.url, SIMLA, "theirs")
+        await pilot.press(*", mine", "escape", "s")
+        await until(pilot, lambda: "changed elsewhere since you opened it" in notices[-1])
+        assert notices[-1] == ("Your note was changed elsewhere since you opened it: s again overwrites it, "
+                               "c keeps theirs")
+        assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "first, mine"
+        assert other.mine(app.kb.url, SIMLA).note == "theirs"
+        await pilot.press("c")  # keeps theirs
+        await until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        assert other.mine(app.kb.url, SIMLA).note == "theirs"
+
+        await open_editor(pilot, app)
+        assert app.screen.text == "theirs"
+        other.set_note(app.kb.url, SIMLA, "theirs, again")
+        await pilot.press(*"!", "escape", "s")
+        await until(pilot, lambda: "changed elsewhere" in notices[-1])
+        await pilot.press("s")  # s again overwrites it
+        await until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        assert other.mine(app.kb.url, SIMLA).note == "theirs!"
+    other.close()
+
+
+# --- state files the first version could not use (review of #16) ---------------------------
+
+def read_only_state(bundled_db, tmp_path):
+    """A state file with a bookmark and a note that can be read but not opened for writing: its
+    WAL `-shm` cannot be made (as on a read-only filesystem, where SQLite fails the same way)."""
+    path = tmp_path / "ro" / "state.db"
+    path.parent.mkdir()
+    url = "sqlite:///" + str(bundled_db.resolve())
+    store = StateStore(path)
+    store.add_bookmarks(url, [(SIMLA, "Simla Agreement", "agreement")], when=WHEN)
+    store.set_note(url, SIMLA, "read me")
+    store.close()
+    assert sorted(os.listdir(path.parent)) == ["state.db"]  # closed: no -wal, no -shm
+    os.symlink(tmp_path / "no-such-folder" / "shm", path.parent / "state.db-shm")
+    with pytest.raises(sqlite3.OperationalError, match="unable to open"):  # the failure it is, with SQLite alone
+        sqlite3.connect(path).execute("SELECT * FROM bookmark")
+    return path, url
+
+
+def test_a_state_database_that_can_only_be_read_is_read(bundled_db, tmp_path):
+    path, url = read_only_state(bundled_db, tmp_path)
+    store = StateStore(path)
+    assert store.bookmarks(url) == [Bookmark(SIMLA, "Simla Agreement", "agreement", WHEN, "read me")]
+    assert store.read_only and store.mine(url, SIMLA) == Mine(WHEN, "read me")
+    with pytest.raises(StateError, match="the state database is read-only") as raised:
+        store.set_bookmark(url, INDIA, "India", "actor", True)
+    assert str(raised.value).startswith(f"{path}: ")
+    store.close()
+    result = run("--db", str(bundled_db), "--state", str(path), "bookmarks")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"Simla Agreement  [{SIMLA}]  agreement  added 2026-05-01",
+                                          "  my note: read me"]
+
+
+def test_a_state_database_that_cannot_be_opened_at_all_is_said_as_a_read(tmp_path):
+    path = tmp_path / "state.db"
+    error = sqlite3.OperationalError("unable to open database file")
+    assert state.problem(path, error, reading=True) == (
+        f"{path}: cannot read the state database (unable to open database file): bookmarks and notes are not shown")
+    assert "cannot write" in state.problem(path, error)
+
+
+async def test_in_a_read_only_state_database_m_and_e_say_so(explorer, bundled_db, tmp_path):
+    path, _ = read_only_state(bundled_db, tmp_path)
+    notices: list[str] = []
+    app = explorer(start=SIMLA, path=path, notices=notices)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "read me" in detail_text(app))  # the note shows
+        await pilot.press("m")
+        await until(pilot, lambda: any("read-only" in n for n in notices))
+        assert notices[-1] == f"{path}: the state database is read-only: bookmarks and notes are shown but cannot " \
+                              f"be changed"
+        await pilot.press("e")
+        await until(pilot, lambda: "notes are shown but cannot be changed" in notices[-1])
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MainScreen"  # no editor to type into for nothing
+
+
+def test_an_empty_state_file_is_laid_out_at_the_first_write(tmp_path):
+    path = tmp_path / "state.db"
+    path.write_bytes(b"")
+    store = StateStore(path)
+    assert store.bookmarks(A) == [] and store.mine(A, SIMLA) == Mine() and store.place(A) is None
+    store.add_bookmarks(A, [(SIMLA, "Simla Agreement", "agreement")], when=WHEN)
+    store.set_note(A, SIMLA, "kept")
+    store.save_place(A, Place(SIMLA))
+    assert store.mine(A, SIMLA) == Mine(WHEN, "kept") and store.place(A) == Place(SIMLA)
+    store.close()
+    assert StateStore(path).bookmarked_refs(A) == [SIMLA]
+
+
+async def test_m_sets_what_the_detail_shows_whatever_another_explorer_did(explorer, tmp_path):
+    notices: list[str] = []
+    app = explorer(start=SIMLA, notices=notices)
+    other = StateStore(tmp_path / "state.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA and app.main.detail.mine is not None)
+        assert not app.main.detail.mine.bookmarked
+        other.add_bookmarks(app.kb.url, [(SIMLA, "Simla Agreement", "agreement")])  # B bookmarks it
+        await pilot.press("m")  # A, still showing it unbookmarked, bookmarks it
+        await until(pilot, lambda: "Bookmarked" in detail_text(app))
+        assert other.bookmarked_refs(app.kb.url) == [SIMLA] and notices[-1].startswith("Bookmarked Simla")
+        other.remove_bookmark(app.kb.url, SIMLA)  # B removes it
+        await pilot.press("m")  # A, still showing it bookmarked, removes it
+        await until(pilot, lambda: "Bookmarked" not in detail_text(app))
+        assert other.bookmarked_refs(app.kb.url) == [] and notices[-1] == "Removed the bookmark on Simla Agreement"
+    other.close()
+
+
+def test_a_knowledge_base_given_as_the_state_database_is_not_one(bundled_db, tmp_path):
+    kb_file = tmp_path / "kb.db"
+    shutil.copy(bundled_db, kb_file)
+    with sqlite3.connect(kb_file) as conn:
+        assert conn.execute("SELECT count(*) FROM meta").fetchone()[0] > 0  # it has a meta table of its own
+    conn.close()
+    with pytest.raises(StateError) as raised:
+        StateStore(kb_file).bookmarks(A)
+    assert str(raised.value) == (f"{kb_file}: not a crisis-tui state database: left as it is (choose another with "
+                                 f"--state)")

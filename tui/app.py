@@ -132,7 +132,7 @@ class CrisisApp(App[None]):
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None,
-                 resume: str | None = None, state: UserState | Callable[[], UserState] | None = None) -> None:
+                 state: UserState | Callable[[], UserState] | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -140,7 +140,6 @@ class CrisisApp(App[None]):
         super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
-        self.resume = resume  # an entity to start on if the state database keeps no place
         # bookmarks, notes, where it was left (db/state.py); `state` may be a function opening it, called off the
         # UI thread at its first use (neither its import nor its file is on the way to the first frame)
         self.keeper = Keeper(self, state)
@@ -174,6 +173,7 @@ class CrisisApp(App[None]):
 
     def on_unmount(self) -> None:
         self.keeper.save_place(self.place_left())
+        self.keeper.keep_open_note()  # quit (Ctrl+Q) with a changed note open: saved (its failure said last)
         gc.unfreeze()  # the process may go on (tests, a caller of run()): collect as usual again
         gc.enable()
 
@@ -227,9 +227,6 @@ class CrisisApp(App[None]):
             return
         if place is not None and place.history:
             self.call_from_thread(self._restore_history, place)
-        if self.resume is not None and self.kb.row(self.resume) is not None:  # where it was left
-            self.call_from_thread(self._visit_first_found, self.resume)
-            return
         latest = self.kb.latest_pack() if len(packs) > 1 else None
         scopes = [latest.id, None] if latest is not None else [None]
         for pack in scopes:

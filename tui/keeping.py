@@ -19,8 +19,10 @@ from . import shown
 if TYPE_CHECKING:  # db/state.py is imported off the UI thread, at the first use of the state
     from ..db.state import Bookmark, Mine, Place, UserState
     from .app import CrisisApp
+    from .screens.note import NoteScreen
 
 NO_STATE = "No state database: bookmarks and notes are off"
+THEIRS_THEN_YOURS = "--- and yours, kept as crisis-tui quit:"  # a note changed elsewhere, then quit with
 
 
 class Keeper:
@@ -30,6 +32,7 @@ class Keeper:
         self.app = app
         self._state, self._opening = state, threading.Lock()
         self._told = False
+        self.editing: NoteScreen | None = None  # the note editor open, if one is
         self.failure: str | None = None  # the last problem met (the command line repeats it at exit)
 
     @property
@@ -94,14 +97,17 @@ class Keeper:
     # --- m: bookmark or unbookmark the entity shown ---------------------------------------
 
     def toggle(self) -> None:
+        """Bookmark the entity if the detail shows it unbookmarked, else remove its bookmark: what the
+        user sees is what `m` changes (another explorer may have changed the file meanwhile)."""
         row = self._entity()
         if row is not None:
-            self._run(partial(self._toggle, row))
+            shown_mine = self.app.main.detail.mine
+            self._run(partial(self._toggle, row, not (shown_mine is not None and shown_mine.bookmarked)))
 
-    def _toggle(self, row: EntityRow) -> None:
+    def _toggle(self, row: EntityRow, on: bool) -> None:
         assert self.state is not None
         try:
-            on = self.state.toggle_bookmark(row.ref, row.name, row.type)
+            self.state.set_bookmark(row.ref, row.name, row.type, on)
             mine = self.state.mine(row.ref)
         except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
@@ -166,35 +172,75 @@ class Keeper:
         except CrisisError as exc:  # a StateError
             self._failed(exc, always=True)
             return
+        if self.state.read_only:  # nothing typed could be kept: said before typing, not after
+            from ..db.state import StateError
+
+            self._failed(StateError(f"{self.state.path}: the state database is read-only: notes are shown but "
+                                    f"cannot be changed"), always=True)
+            return
         self.app.call_from_thread(self._open_editor, row, note or "")
 
     def _open_editor(self, row: EntityRow, note: str) -> None:
         from .screens.note import NoteScreen
 
-        def done(text: str | None) -> None:
-            if text is None or text.rstrip() == note.rstrip():
+        def done(saved: bool | None) -> None:
+            self.editing = None
+            if not saved:
                 self.app.notify("Note unchanged", timeout=2)
-            else:
-                self._run(partial(self._save_note, row, text))
 
         if not self.app.main.is_tiny:
-            self.app.push_screen(NoteScreen(row, note), done)
+            self.editing = NoteScreen(row, note, self.save_note)
+            self.app.push_screen(self.editing, done)
 
-    def _save_note(self, row: EntityRow, text: str) -> None:
+    def save_note(self, editor: NoteScreen, text: str, expected: str) -> None:
+        """Save the editor's text over the note it knows (`expected`); the editor stays open until
+        the write succeeds, and is told why it did not."""
+        self._run(partial(self._save_note, editor, text, expected))
+
+    def _save_note(self, editor: NoteScreen, text: str, expected: str) -> None:
+        from ..db.state import NoteChanged
+
         assert self.state is not None
         try:
-            note = self.state.set_note(row.ref, text)
-            mine = self.state.mine(row.ref)
-        except CrisisError as exc:  # a StateError
-            self._failed(exc, always=True)
+            note = self.state.set_note(editor.row.ref, text, expected)
+            mine = self.state.mine(editor.row.ref)
+        except NoteChanged as exc:  # another explorer saved one meanwhile: never overwritten unasked
+            self.app.call_from_thread(editor.changed_elsewhere, exc.theirs)
             return
-        self.app.call_from_thread(self._noted, row, note, mine)
+        except CrisisError as exc:  # a StateError: locked, not writable
+            self._failed(exc, always=True)
+            self.app.call_from_thread(editor.not_saved)
+            return
+        self.app.call_from_thread(self._noted, editor, text, note, mine)
 
-    def _noted(self, row: EntityRow, note: str | None, mine: Mine) -> None:
-        name = shown.line(row.name)
+    def _noted(self, editor: NoteScreen, text: str, note: str | None, mine: Mine) -> None:
+        name = shown.line(editor.row.name)
         self.app.notify(f"Saved your note on {name}" if note else f"Deleted your note on {name}", timeout=3,
                         markup=False)
-        self._show_mine(row.ref, mine)
+        self._show_mine(editor.row.ref, mine)
+        editor.saved(text)
+
+    def keep_open_note(self) -> None:
+        """As the explorer quits (Ctrl+Q, or a keymap's quit) with a changed note open, save it (on the
+        UI thread: one short write). If the note was changed elsewhere since the editor opened,
+        theirs is kept and this text added below it. If it cannot be written, the failure the
+        command line repeats at exit holds the text."""
+        editor = self.editing
+        if editor is None or not editor.changed or self.state is None:
+            return
+        from ..db.state import NoteChanged
+
+        text = editor.text.rstrip()
+        try:
+            try:
+                self.state.set_note(editor.row.ref, text, editor.expected)
+            except NoteChanged as exc:
+                theirs = (exc.theirs or "").rstrip()
+                if theirs != text:  # (not this very text, saved as it quit)
+                    self.state.set_note(editor.row.ref, f"{theirs}\n\n{THEIRS_THEN_YOURS}\n{text}" if theirs
+                                        else text, theirs)
+        except CrisisError as exc:  # a StateError, or changed yet again
+            self.failure = f"{exc}; your note on {editor.row.name} was not saved, it read: {text}"
 
     # --- where the explorer was left -----------------------------------------------------
 
