@@ -178,6 +178,24 @@ def test_an_idle_explorer_writes_nothing_also_with_the_search_open(terminal):
         assert len(t.raw) == before, (keys, bytes(t.raw[before:]))
 
 
+@pytest.mark.parametrize("key, shown", [("e", "My note on"), ("t", "Timeline"), ("a", "Neighbourhood")])
+def test_an_idle_screen_of_issue_16_writes_nothing(terminal, key, shown):
+    """The note editor (its cursor does not blink), the timeline and the neighbourhood send
+    nothing while the user reads or thinks."""
+    import time
+
+    t = terminal()
+    t.wait_for("1965 war between India and Pakistan")
+    t.send(key)
+    t.wait_for(shown)
+    t.settle(0.5)
+    before = len(t.raw)
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        t.read(0.1)
+    assert len(t.raw) == before, (key, bytes(t.raw[before:]))
+
+
 # Keys that arrive together: pasted, or batched by SSH on a slow link. Each goes where the
 # one before it sent the focus, as it does when typed one by one.
 

@@ -74,6 +74,7 @@ class NoteScreen(ModalScreen[bool]):
         self.problem: str | None = None  # what the hint says in keys mode instead of the keys
         self.hint = Line(id="note-hint")
         self.editor = TextArea(note, id="note-text", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
+        self.editor.cursor_blink = False  # a blink is a frame every half second, over SSH too
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box") as box:
