@@ -272,6 +272,21 @@ async def test_the_palette_has_a_bookmarks_command(explorer):
         await until(pilot, lambda: type(app.screen).__name__ == "BookmarksScreen")
 
 
+async def test_a_terminal_made_too_small_keeps_the_note_editor_and_its_text(explorer):
+    app = explorer(start=SIMLA)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown == SIMLA)
+        await pilot.press("e")
+        await until(pilot, lambda: type(app.screen).__name__ == "NoteScreen")
+        await pilot.press(*"half a thought")
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause(0.2)
+        assert type(app.screen).__name__ == "NoteScreen" and app.screen.text == "half a thought"
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("escape", "s")
+        await until(pilot, lambda: app.keeper.state.mine(SIMLA).note == "half a thought")
+
+
 async def test_e_edits_the_note_saves_cancels_and_empty_deletes(explorer):
     notices: list[str] = []
     app = explorer(start=SIMLA, notices=notices)

@@ -592,9 +592,12 @@ class CrisisApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         """A terminal too small for the panes closes whatever is open over them (search, help,
-        a source, the palette): the main screen's one line saying so is all there is to see."""
+        a source, the palette): the main screen's one line saying so is all there is to see.
+        The note editor stays: closing it would lose what was typed."""
+        from .screens.note import NoteScreen
+
         if too_small(event.size) and any(isinstance(screen, MainScreen) for screen in self.screen_stack):
-            while not isinstance(self.screen, MainScreen):
+            while not isinstance(self.screen, (MainScreen, NoteScreen)):
                 self.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
