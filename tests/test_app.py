@@ -669,7 +669,7 @@ async def test_the_key_bar_names_the_keys_and_a_click_presses_one(make_app):
         await settle(pilot)
         bar = app.main.query_one(KeyBar)
         text = "".join(segment.text for segment in bar.render_line(0))
-        assert text.startswith(" / Search  b Back  f Forward  H History  c Crisis  ? Help  q Quit ")
+        assert text.startswith(" / Search  b Back  f Forward  t Timeline  ? Help  q Quit ")
         assert text.rstrip().endswith("▏^p palette") and len(text) == 80
         await pilot.click(KeyBar, offset=(text.index("? Help") + 1, 0))
         await settle(pilot)
