@@ -59,7 +59,12 @@ def test_dates_cover_their_precision():
     assert day_range("2025-05-04") == (day("2025-05-04"), day("2025-05-04"))
     assert day_range("2025-05", "month") == (day("2025-05-01"), day("2025-05-31"))
     assert day_range("1965", "year") == (day("1965-01-01"), day("1965-12-31"))
-    assert day_range("2025-02-30") is None and day_range("soon") is None
+    assert day_range("soon") is None and day_range("") is None
+    # dates the pack check lets through but the calendar has not are read clamped to it
+    assert day_range("2025-02-30") == (day("2025-02-28"), day("2025-02-28"))
+    assert day_range("0000") == (day("0001-01-01"), day("0001-12-31"))
+    assert day_range("9999-12", "month") == (day("9999-12-01"), day("9999-12-31"))
+    assert day_range("9999") == (day("9999-01-01"), day("9999-12-31"))
     # every date of a day or later sorts at or after its boundary, every earlier one before it
     assert "2025-04-30" < boundary(day("2025-05-01")) <= "2025-05" < "2025-05-01"
     assert "2024-12-31" < boundary(day("2025-01-01")) <= "2025" < "2025-01"
