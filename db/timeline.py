@@ -144,21 +144,9 @@ class TimelineReader:
 
     # --- positions of dates ---------------------------------------------------------
 
-    def _date_at(self, pos: int) -> str | None:
-        rows = self.kb._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
-                            "WHERE o.pack_id = ? AND o.type = 'event' AND o.pos = ?", (self.scope.number, pos))
-        return rows[0][0] if rows else None
-
     def _first_at(self, text: str, lo: int, hi: int) -> int:
         """The first position in lo..hi whose date is `text` or later (or undated)."""
-        while lo < hi:
-            mid = (lo + hi) // 2
-            value = self._date_at(mid)
-            if value is None or value >= text:
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
+        return self.kb.first_dated_at(self.scope.number, "event", text, lo, hi)
 
     def position_of_day(self, day: int) -> int:
         """The first position dated `day` or later."""
