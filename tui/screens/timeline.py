@@ -160,7 +160,7 @@ class TimelineScreen(Screen):
         for ref, name in pending:
             self.add_lane(ref, name)
 
-    @work(thread=True, group="timeline-spans", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="timeline-spans", exit_on_error=False)
     def _load_spans(self, reader: TimelineReader, generation: int) -> None:
         """The scope's spans, after the first window (they draw spans begun before a window)."""
         reader.load_spans()
