@@ -233,10 +233,10 @@ class TimelineReader:
         and the latest last day up to each (a scan of the scope's events: run it off the UI's way)."""
         if self.spans is not None:
             return
-        rows = self.kb._all(
-            """SELECT o.pos, e.date_end FROM entity_order o JOIN entity e ON e.id = o.entity_id
-               WHERE o.pack_id = ? AND o.type = 'event' AND e.date_end IS NOT NULL AND o.pos < ?
-               ORDER BY o.pos""", (self.scope.number, self.scope.dated))
+        rows = self.kb._all(  # the table scanned in its order (no index on date_end), positions looked up
+            """SELECT o.pos, e.date_end FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
+               WHERE +e.type = 'event' AND e.date_end IS NOT NULL AND o.pack_id = ? AND o.type = 'event'
+                     AND o.pos < ? ORDER BY o.pos""", (self.scope.number, self.scope.dated))
         positions: list[int] = []
         lasts: list[int] = []
         latest: list[int] = []
