@@ -2,7 +2,8 @@
 
 Two layers, on the database given (read only):
 - the query layer (db/timeline.py), as the screen's workers call it: the scope, the main
-  parties, their lanes and the first window; then a window read per move and zoom;
+  parties, their lanes and the first window; the scope's spans (read after the first chart);
+  then a window read per move and zoom (with the spans read);
 - the UI, headless (`App.run_test`): from `t` pressed to the first chart drawn (the screen's
   `Viewed` handled and every line of the chart rendered to strips), and from each key pressed
   (l, h, j, k, +, -, in a round) to its chart drawn. The time is taken when the chart is
@@ -65,6 +66,15 @@ def query_layer(kb: KnowledgeBase, runs: int) -> None:
     sizes = [(n, len(lane.positions)) for (_, n), lane in zip(parties, lanes, strict=True)]
     print(f"scope: {reader.scope.dated} dated events; lanes {sizes}")
     print(line("query layer: open (parties, lanes, window)", opens))
+    spans: list[float] = []
+    for _ in range(runs):
+        reader = TimelineReader(kb)
+        t0 = time.perf_counter()
+        reader.load_spans()  # in a worker after the first chart: not part of the open
+        spans.append((time.perf_counter() - t0) * 1000)
+    print(line(f"query layer: the scope's spans ({len(reader.spans[0]) if reader.spans else 0}, in the background)",
+               spans))
+    reader.load_spans()
     both = union(lanes)
     for zoom in ZOOMS:
         moves: list[float] = []

@@ -1107,22 +1107,26 @@ class KnowledgeBase:
         count = self._all("SELECT coalesce(max(pos) + 1, 0) FROM entity_order WHERE pack_id = ? AND type = ?",
                           (scope, entity_type))[0][0]
 
-        def first(date: str) -> int:  # the first position whose date is `date` or later (or none)
-            lo, hi = 0, count
-            while lo < hi:
-                mid = (lo + hi) // 2
-                found = self._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
-                                  "WHERE o.pack_id = ? AND o.type = ? AND o.pos = ?", (scope, entity_type, mid))
-                value = found[0][0] if found else None
-                if value is None or value >= date:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            return lo
+        def first(date: str) -> int:
+            return self.first_dated_at(scope, entity_type, date, 0, count)
 
         low = first(date_from) if date_from else 0
         high = first(date_to + "\x7f") if date_to else first("\U0010ffff")
         return low, max(low, high)
+
+    def first_dated_at(self, scope: int, entity_type: str, date: str, lo: int, hi: int) -> int:
+        """The first position in lo..hi of a pane kept in date order (`scope`: entity_order.pack_id)
+        whose date is `date` or later, or undated: a binary search, a seek a step."""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            found = self._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
+                              "WHERE o.pack_id = ? AND o.type = ? AND o.pos = ?", (scope, entity_type, mid))
+            value = found[0][0] if found else None
+            if value is None or value >= date:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
 
     def filtered_page(self, matches: FilterMatches, start: int, limit: int) -> list[FilteredRow]:
         """Rows `start` to `start + limit` of a filtered pane, each with the entity it came through."""

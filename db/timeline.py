@@ -14,12 +14,22 @@ are read as rows.
 - **Other**: events in no lane. Undated events are not on the axis.
 
 Dates are ISO text (`2025`, `2025-05`, `2025-05-10`); a month or year date covers its month
-or year. `date_end` makes a span.
+or year. `date_end` makes a span. A date the pack check lets through but the calendar has not
+(`0000`, `2025-02-30`) is read clamped to the calendar (1 Jan of year 1, 28 Feb), so every
+event a lane counts is drawn and selectable; a date that does not begin with a year is
+counted with the undated.
+
+Events reaching into a window from before it: the window reads a few events before its
+first (`LOOKBACK`), every event dated just its year or month when the window starts inside
+that year or month (a run of equal dates: two seeks each), and the spans, held in a list per
+scope (`TimelineReader.load_spans`, read once, off the first window's way).
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from heapq import merge
@@ -34,7 +44,13 @@ if TYPE_CHECKING:
 
 PARTY_SAMPLE = 2000  # the latest events the main parties are counted over (bounded at any size)
 PARTIES = 3  # default lanes
-SPAN_LOOKBACK = 200  # events read before a window for spans reaching into it
+LOOKBACK = 50  # events read before a window, for events reaching into it not found otherwise
+SPAN_WALK = 2000  # spans looked at, back from a window, for those reaching into it
+RUN_SAMPLE = 3  # events of a run of one month or year date read per lane (they draw alike)
+MAX_DAY = dt.date.max.toordinal()
+UNDATED = ":"  # sorts after every date that begins with a year (digits), before other text
+OTHER = "Other"  # the lane of events in no other lane
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,27 +102,28 @@ class Scope:
 
 def day_range(date: str | None, precision: str | None = None) -> tuple[int, int] | None:
     """The first and last day (ordinals) an ISO date covers at its precision; None if not a date."""
-    if not date or not isinstance(date, str):
+    found = _DATE.match(date) if date and isinstance(date, str) else None
+    if found is None:
         return None
-    try:
-        year = int(date[:4])
-        if len(date) >= 10 and precision in (None, "day"):
-            day = dt.date.fromisoformat(date[:10]).toordinal()
+    year = max(int(found[1]), 1)  # year 0 read as year 1, the calendar's first
+    if found[2] and precision != "year":
+        month = min(max(int(found[2]), 1), 12)
+        days = calendar.monthrange(year, month)[1]
+        if found[3] and precision in (None, "day"):
+            day = dt.date(year, month, min(max(int(found[3]), 1), days)).toordinal()
             return day, day
-        if len(date) >= 7 and precision != "year":
-            month = int(date[5:7])
-            first = dt.date(year, month, 1)
-            nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-            return first.toordinal(), nxt.toordinal() - 1
-        return dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
-    except ValueError:
-        return None
+        return dt.date(year, month, 1).toordinal(), dt.date(year, month, days).toordinal()
+    return dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
 
 
 def boundary(day: int) -> str:
     """The text every date of `day` or later sorts at or after, and every earlier one before:
     `2025` on 1 January (a year date sorts before its days), `2025-05` on the 1st of a month."""
-    d = dt.date.fromordinal(max(day, 1))
+    if day <= 1:
+        return ""  # before every date (year 0 is read as year 1)
+    if day > MAX_DAY:
+        return UNDATED
+    d = dt.date.fromordinal(day)
     if d.month == 1 and d.day == 1:
         return f"{d.year:04d}"
     if d.day == 1:
@@ -122,29 +139,25 @@ class TimelineReader:
         number = kb._scope(pack)
         total = kb.count("event", pack)
         self.scope = Scope(pack, number, total, total)
-        self.scope.dated = self._first_at(None, 0, total)
+        self.scope.dated = self._first_at(UNDATED, 0, total)
+        self.spans: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]] | None = None  # load_spans
 
     # --- positions of dates ---------------------------------------------------------
 
-    def _date_at(self, pos: int) -> str | None:
-        rows = self.kb._all("SELECT e.date FROM entity_order o JOIN entity e ON e.id = o.entity_id "
-                            "WHERE o.pack_id = ? AND o.type = 'event' AND o.pos = ?", (self.scope.number, pos))
-        return rows[0][0] if rows else None
-
-    def _first_at(self, text: str | None, lo: int, hi: int) -> int:
-        """The first position in lo..hi whose date is `text` or later (None: the first undated)."""
-        while lo < hi:
-            mid = (lo + hi) // 2
-            value = self._date_at(mid)
-            if value is None or (text is not None and value >= text):
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
+    def _first_at(self, text: str, lo: int, hi: int) -> int:
+        """The first position in lo..hi whose date is `text` or later (or undated)."""
+        return self.kb.first_dated_at(self.scope.number, "event", text, lo, hi)
 
     def position_of_day(self, day: int) -> int:
-        """The first position dated `day` or later (cached; narrowed by the boundaries known)."""
-        text = boundary(day)
+        """The first position dated `day` or later."""
+        return self.position_of_text(boundary(day))
+
+    def run_of(self, text: str) -> tuple[int, int]:
+        """The positions dated exactly `text` (a run: the pane is in date order)."""
+        return self.position_of_text(text), self.position_of_text(text + "\x00")
+
+    def position_of_text(self, text: str) -> int:
+        """The first position whose date sorts at or after `text` (cached; narrowed by the ones known)."""
         found = self.scope.bounds.get(text)
         if found is not None:
             return found
@@ -187,25 +200,23 @@ class TimelineReader:
 
     # --- rows -------------------------------------------------------------------------
 
+    _ROWS = """SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
+               FROM entity_order o JOIN entity e ON e.id = o.entity_id
+               WHERE o.pack_id = ? AND o.type = 'event' AND {} ORDER BY o.pos"""
+
     def events(self, positions: list[int] | range) -> list[TimelineEvent]:
         """The events at these positions (dated ones only), in position order."""
         found: list[TimelineEvent] = []
         if isinstance(positions, range):
-            rows = self.kb._all(
-                """SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
-                   FROM entity_order o JOIN entity e ON e.id = o.entity_id
-                   WHERE o.pack_id = ? AND o.type = 'event' AND o.pos >= ? AND o.pos < ? ORDER BY o.pos""",
-                (self.scope.number, positions.start, min(positions.stop, self.scope.dated)))
+            rows = self.kb._all(self._ROWS.format("o.pos >= ? AND o.pos < ?"),
+                                (self.scope.number, positions.start, min(positions.stop, self.scope.dated)))
         else:
             rows = []
             wanted = sorted(p for p in positions if p < self.scope.dated)
             for at in range(0, len(wanted), 500):
                 chunk = wanted[at:at + 500]
-                rows += self.kb._all(
-                    f"""SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
-                        FROM entity_order o JOIN entity e ON e.id = o.entity_id
-                        WHERE o.pack_id = ? AND o.type = 'event' AND o.pos IN ({",".join("?" * len(chunk))})
-                        ORDER BY o.pos""", (self.scope.number, *chunk))
+                rows += self.kb._all(self._ROWS.format(f"o.pos IN ({','.join('?' * len(chunk))})"),
+                                     (self.scope.number, *chunk))
         for pos, ref, name, date, end, precision, uncertain in rows:
             days = day_range(date, precision)
             if days is None:
@@ -216,6 +227,71 @@ class TimelineReader:
                 last = max(last, ends[1]) if ends else last
             found.append(TimelineEvent(pos, ref, name, date, end, precision, bool(uncertain), days[0], last))
         return found
+
+    def load_spans(self) -> None:
+        """Read the scope's spans (events with an end date) once: their positions and last days,
+        and the latest last day up to each (a scan of the scope's events: run it off the UI's way)."""
+        if self.spans is not None:
+            return
+        rows = self.kb._all(  # the table scanned in its order (no index on date_end), positions looked up
+            """SELECT o.pos, e.date_end FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
+               WHERE +e.type = 'event' AND e.date_end IS NOT NULL AND o.pack_id = ? AND o.type = 'event'
+                     AND o.pos < ? ORDER BY o.pos""", (self.scope.number, self.scope.dated))
+        positions: list[int] = []
+        lasts: list[int] = []
+        latest: list[int] = []
+        for pos, end in rows:
+            days = day_range(end)
+            if days is not None:
+                positions.append(pos)
+                lasts.append(days[1])
+                latest.append(max(days[1], latest[-1] if latest else days[1]))
+        self.spans = (tuple(positions), tuple(lasts), tuple(latest))
+
+    def reaching(self, first_day: int, lo: int, lanes: list[LaneInfo], lanes_union: tuple[int, ...]) -> list[int]:
+        """Positions before `lo` (the window's first) whose events may reach into a window from
+        `first_day`: the spans ending in it or later (once `load_spans` has run), and a few of each
+        lane's events dated just the year or month `first_day` is in."""
+        found: set[int] = set()
+        if self.spans is not None:
+            positions, lasts, latest = self.spans
+            at = bisect_left(positions, lo) - 1
+            for _ in range(SPAN_WALK):
+                if at < 0 or latest[at] < first_day:
+                    break
+                if lasts[at] >= first_day:
+                    found.add(positions[at])
+                at -= 1
+        d = dt.date.fromordinal(min(max(first_day, 1), MAX_DAY))
+        for text in (f"{d.year:04d}", f"{d.year:04d}-{d.month:02d}"):
+            a, b = self.run_of(text)
+            b = min(b, lo)
+            if a >= b:
+                continue
+            for lane in lanes:
+                at = bisect_left(lane.positions, a)
+                found.update(p for p in lane.positions[at:at + RUN_SAMPLE] if p < b)
+            pos: int | None = a - 1
+            for _ in range(RUN_SAMPLE):
+                pos = step_other(lanes_union, b, pos, 1) if pos is not None else None
+                if pos is None:
+                    break
+                found.add(pos)
+        return sorted(found)
+
+    def first_event(self, at: int = 0, last: bool = False) -> TimelineEvent | None:
+        """The first event at or after position `at` whose date can be read (`last`: the last one)."""
+        stop = self.scope.dated
+        while 0 <= at < stop:
+            chunk = range(max(stop - 64, 0), stop) if last else range(at, min(at + 64, stop))
+            found = self.events(chunk)
+            if found:
+                return found[-1] if last else found[0]
+            if last:
+                stop = chunk.start
+            else:
+                at = chunk.stop
+        return None
 
     def event(self, pos: int) -> TimelineEvent | None:
         found = self.events([pos])
@@ -303,27 +379,30 @@ class LaneWindow:
 def window(reader: TimelineReader, lanes: list[LaneInfo], lanes_union: tuple[int, ...],
            buckets: list[int], draw_limit: int = DRAW_LIMIT) -> list[LaneWindow]:
     """Each lane's part of the window of days buckets[0]..buckets[-1]-1 (bucket edges, ascending),
-    and last the other lane's; spans starting a little before the window are drawn too."""
+    and last the other lane's; events starting before the window and reaching into it are drawn too."""
     first_day = buckets[0]
     edges = [reader.position_of_day(day) for day in buckets]
     lo, hi = edges[0], edges[-1]
+    before = reader.reaching(first_day, lo, lanes, lanes_union)
 
     def reaching(events: list[TimelineEvent]) -> tuple[TimelineEvent, ...]:
-        return tuple(e for e in events if e.pos >= lo or e.last >= first_day)
+        return tuple(e for e in events if lo <= e.pos < hi or (e.pos < lo and e.last >= first_day))
 
     shown: list[LaneWindow] = []
     for lane in lanes:
         total = count_in(lane.positions, lo, hi)
         if total <= draw_limit:
             at, stop = bisect_left(lane.positions, lo), bisect_left(lane.positions, hi)
-            wanted = list(lane.positions[max(0, at - SPAN_LOOKBACK // 4):stop])
-            shown.append(LaneWindow(total, reaching(reader.events(wanted))))
+            wanted = set(lane.positions[max(0, at - LOOKBACK):stop])
+            wanted.update(p for p in before if contains(lane.positions, p))
+            shown.append(LaneWindow(total, reaching(reader.events(sorted(wanted)))))
         else:
             shown.append(LaneWindow(total, None, tuple(count_in(lane.positions, a, b)
                                                        for a, b in zip(edges, edges[1:], strict=False))))
     total = (hi - lo) - count_in(lanes_union, lo, hi)
     if total <= draw_limit and hi - lo <= OTHER_READ_LIMIT:
-        rows = reader.events(range(max(0, lo - SPAN_LOOKBACK), hi))
+        start = max(0, lo - LOOKBACK)
+        rows = reader.events([p for p in before if p < start]) + reader.events(range(start, hi))
         shown.append(LaneWindow(total, reaching([e for e in rows if not contains(lanes_union, e.pos)])))
     else:
         shown.append(LaneWindow(total, None, tuple((b - a) - count_in(lanes_union, a, b)

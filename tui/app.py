@@ -206,6 +206,15 @@ class CrisisApp(App[None]):
             # a page on its way is read again too; the one shown keeps its cursor where it was
             self.visit(self._wanted or self.shown, remember=False, return_to=True)
         self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
+        self._timeline_data_changed()
+
+    def _timeline_data_changed(self) -> None:
+        """An open timeline's lanes are display positions, which an import moves: read them again."""
+        from .screens.timeline import TimelineScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TimelineScreen):
+                screen.data_changed()
 
     # --- the crises (packs) the database holds, and the one shown -------------------
 

@@ -527,11 +527,14 @@ def timeline(obj: _Context, lanes: tuple[str, ...], date_from: str | None, date_
     import shutil
     import sys
 
-    from .timeline_text import timeline_text
+    from .timeline_text import NoEvents, timeline_text
 
     if width is None:
         width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
-    click.echo(timeline_text(obj.knowledge_base(), lanes, date_from, date_to, zoom, max(width, 40), crisis))
+    try:
+        click.echo(timeline_text(obj.knowledge_base(), lanes, date_from, date_to, zoom, max(width, 40), crisis))
+    except NoEvents as exc:  # not an error: said on stderr, exit 0
+        click.echo(f"crisis-tui: {exc}", err=True)
 
 
 @main.command()

@@ -92,6 +92,9 @@ class CrisisProvider(Provider):
                 yield Hit(score, Content(title), callback, text=title, help=help_text)
 
 
+ADD_LANE = re.compile(r"^\s*add\s+lane\s*:?", re.IGNORECASE)  # "Add lane: Lashkar" as the palette shows it
+
+
 class LaneProvider(Provider):
     """On the timeline, `ctrl+p`: "Add lane: <actor>" for the actors matching what is typed,
     "Remove lane: <name>" for each lane, and "Lanes: main parties" to go back to the default."""
@@ -124,7 +127,7 @@ class LaneProvider(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, Content(title), callback, text=title, help=help_text)
-        words = query.removeprefix("Add lane:").removeprefix("add lane").strip()
+        words = ADD_LANE.sub("", query).strip()
         if not words:
             return
         cancel = Cancel()

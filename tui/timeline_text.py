@@ -1,20 +1,22 @@
 """`crisis-tui timeline`: the timeline as plain text, in blocks of the width asked for, one after
-another from the first date to the last (a stretch with no event is one line saying so)."""
+another from the first date to the last (a stretch with no event is one line saying so, and the
+next block starts at the next event); nothing is drawn past `--to`."""
 
 from __future__ import annotations
-
-import math
 
 from ..db.dates import format_date
 from ..db.errors import CrisisError
 from ..db.filters import check_date, resolve_entity
 from ..db.queries import KnowledgeBase
 from ..db.text import inert
-from ..db.timeline import TimelineReader, day_range, union, window
-from .timeline_chart import LABEL_WIDTH, LEGEND, ZOOMS, Frame, chart, plain, zoom_named
+from ..db.timeline import OTHER, TimelineReader, day_range, union, window
+from .timeline_chart import LABEL_WIDTH, LEGEND, ZOOMS, Cell, Frame, bucket_start, chart, plain, zoom_named
 
 MAX_BLOCKS = 200  # blocks printed at most (a range of years at day zoom would be thousands)
-OTHER = "Other"
+
+
+class NoEvents(Exception):
+    """The range asked for holds no event (said on stderr; not an error)."""
 
 
 def _day_text(day: int) -> str:
@@ -40,51 +42,72 @@ def timeline_text(kb: KnowledgeBase, lanes: tuple[str, ...] = (), date_from: str
     if bounds[0] and bounds[1] and bounds[1] < bounds[0][:len(bounds[1])]:
         raise CrisisError(f"the range ends ({bounds[1]}) before it begins ({bounds[0]})")
     reader = TimelineReader(kb, crisis)
-    chosen = []
+    chosen: list[tuple[str, str]] = []
     for text in lanes:
         ref, name = resolve_entity(kb, text)
         row = kb.row(ref)
         if row is not None and row.type != "actor":
             raise CrisisError(inert(f"--lane {text!r} is {row.type} {name!r} [{ref}], not an actor", one_line=True,
                                     limit=300))
-        chosen.append((ref, name))
+        if all(ref != have for have, _ in chosen):  # `--lane India --lane actor/india`: one lane
+            chosen.append((ref, name))
     wanted = chosen or reader.parties()
     infos = [reader.lane(ref, name) for ref, name in wanted]
     if not reader.scope.dated:
         return f"Timeline · {inert(title, one_line=True)}: no dated events"
-    first_event, last_event = reader.event(0), reader.event(reader.scope.dated - 1)
-    assert first_event is not None and last_event is not None
+    reader.load_spans()
+    first_event, last_event = reader.first_event(), reader.first_event(last=True)
+    if first_event is None or last_event is None:
+        return f"Timeline · {inert(title, one_line=True)}: no event has a date that can be read"
     start = (day_range(bounds[0]) or (first_event.first, 0))[0] if bounds[0] else first_event.first
     end = (day_range(bounds[1]) or (0, last_event.last))[1] if bounds[1] else last_event.last
+    if start > end:
+        raise NoEvents("no events in this range")
     columns = max(width - LABEL_WIDTH, 10)
     level = zoom_named(zoom) if zoom else next(
         (z for z in reversed(ZOOMS) if (end - start + 1) / z.per_column <= columns), ZOOMS[0])
     names = [lane.name for lane in infos] + [OTHER]
     lanes_union = union(infos)
-    out = [inert(f"Timeline · {title} · lanes: {', '.join(lane.name for lane in infos) or 'none'} · "
-                 f"zoom {level.name} ({level.says}) · {_day_text(start)} – {_day_text(end)}", one_line=True),
+    heads = ", ".join(inert(name, one_line=True, limit=40) for name in names[:-1]) or "none"
+    out = [inert(f"Timeline · {title} · lanes: {heads}"
+                 f" · zoom {level.name} ({level.says}) · {_day_text(start)} – {_day_text(end)}", one_line=True),
            LEGEND]
     undated = reader.scope.total - reader.scope.dated
     if undated:
         out.append(f"{undated} undated event{'s' if undated != 1 else ''} not shown")
-    def block(first: int) -> Frame:  # the last block ends at `end`
-        return Frame.starting(first, level, min(columns, math.ceil((end + 1 - first) / level.per_column)))
-
-    frame, blocks, quiet = block(start), 0, None
-    while frame.first_day <= end:
-        shown = window(reader, infos, lanes_union, frame.edges())
+    blocks, quiet, first = 0, None, start
+    while first <= end:
+        frame = Frame.starting(first, level, columns)
+        edges = [day for day in frame.edges() if day <= end] + [min(frame.end_day, end + 1)]
+        shown = window(reader, infos, lanes_union, edges)
         if any(s.total or s.events for s in shown):
             if quiet is not None:
-                out += ["", f"(no events from {_day_text(quiet)} to {_day_text(frame.first_day - 1)})"]
+                out += ["", f"(no events from {_day_text(quiet)} to {_day_text(first - 1)})"]
                 quiet = None
-            out += ["", plain(chart(frame, names, shown))]
+            out += ["", plain(_cut(chart(frame, names, shown), frame.last_column(end)))]
             blocks += 1
             if blocks >= MAX_BLOCKS:
                 out += ["", f"(stopped after {MAX_BLOCKS} blocks: give --from/--to or a coarser --zoom)"]
                 return "\n".join(out)
-        elif quiet is None:
-            quiet = frame.first_day
-        frame = block(frame.end_day)
+            first = frame.end_day
+            continue
+        quiet = first if quiet is None else quiet
+        later = reader.first_event(at=reader.position_of_day(frame.end_day))  # an empty block: on to the next event
+        if later is None or later.first > end:
+            break
+        first = max(frame.end_day, bucket_start(later.first, level.bucket))
+    if not blocks:
+        raise NoEvents("no events in this range")
     if quiet is not None:
         out += ["", f"(no events from {_day_text(quiet)} to {_day_text(end)})"]
     return "\n".join(out)
+
+
+def _cut(lines: list[list[Cell]], last: int) -> list[list[Cell]]:
+    """The cells past column `last` left blank (a range ends there), but for the rest of a label."""
+    keep = LABEL_WIDTH + last + 1
+    axis = lines[0]
+    label_end = keep
+    while label_end < len(axis) and axis[label_end][0] not in " │":  # the axis's last label kept whole
+        label_end += 1
+    return [axis[:label_end]] + [line[:keep] + [(" ", "empty")] * max(len(line) - keep, 0) for line in lines[1:]]

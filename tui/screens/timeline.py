@@ -19,6 +19,7 @@ from textual.worker import Worker
 
 from ...db.queries import KnowledgeBase
 from ...db.timeline import (
+    OTHER,
     LaneInfo,
     TimelineEvent,
     TimelineReader,
@@ -37,7 +38,6 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.line import Line
 from ..widgets.timeline import TimelineView
 
-OTHER = "Other"  # the lane of events in no other lane
 START_ZOOM = 2  # week: a column a day
 
 
@@ -45,6 +45,7 @@ START_ZOOM = 2  # week: a column a day
 class Opened(Message):
     """The timeline's scope, default lanes and first selection, read off the UI thread."""
 
+    generation: int  # the reader it was read for: a stale one is dropped
     reader: TimelineReader
     lanes: list[LaneInfo]
     lane: int
@@ -64,6 +65,7 @@ class Viewed(Message):
 
 @dataclass
 class LaneRead(Message):
+    generation: int
     lane: LaneInfo
 
 
@@ -105,6 +107,9 @@ class TimelineScreen(Screen):
         self.selected: TimelineEvent | None = None
         self.frame: Frame | None = None
         self._serial = 0
+        self._generation = 0  # bumped when the reader is replaced (another crisis, the lanes reset, the data)
+        self._lane_ref: str | None = None  # the lane to open on, if it holds the event to open on
+        self._pending: list[tuple[str, str]] = []  # lanes added before the reader came
         self._recentre = True
         self._first_lane = 0  # the first lane in view (when they do not all fit)
 
@@ -118,31 +123,65 @@ class TimelineScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#timeline-title", Line).text = Content("Timeline: reading the crisis's events…")
         self.query_one("#timeline-legend", Line).text = Content(LEGEND)
-        self._open()
+        self._reopen()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker_failed(self, event)
 
     # --- reading -----------------------------------------------------------------------
 
+    def _reopen(self) -> None:
+        """Read the scope and lanes (again): until they come, keys wait and older reads are dropped."""
+        self._generation += 1
+        self._serial += 1
+        self.reader = None
+        self._open(self._generation, self.crisis, self._wanted_lanes, self.start, self._lane_ref)
+
     @work(thread=True, exclusive=True, group="timeline-open", exit_on_error=False)
-    def _open(self) -> None:
-        reader = TimelineReader(self.kb, self.crisis)
-        wanted = self._wanted_lanes if self._wanted_lanes is not None else reader.parties()
-        lanes = [reader.lane(ref, name) for ref, name in wanted]
-        pos = reader.position_of(self.start) if self.start else None
+    def _open(self, generation: int, crisis: str | None, wanted: list[tuple[str, str]] | None, start: str | None,
+              lane_ref: str | None) -> None:
+        reader = TimelineReader(self.kb, crisis)
+        lanes = [reader.lane(ref, name) for ref, name in (wanted if wanted is not None else reader.parties())]
+        pos = reader.position_of(start) if start else None
         if pos is None and reader.scope.dated:
             pos = reader.scope.dated - 1  # the latest event
-        lane = next((n for n, info in enumerate(lanes) if pos is not None and count_in(info.positions, pos, pos + 1)),
-                    len(lanes))
-        self.post_message(Opened(reader, lanes, lane, pos))
+        holding = [n for n, info in enumerate(lanes) if pos is not None and count_in(info.positions, pos, pos + 1)]
+        lane = next((n for n in holding if lanes[n].ref == lane_ref), holding[0] if holding else len(lanes))
+        self.post_message(Opened(generation, reader, lanes, lane, pos))
 
     def on_opened(self, message: Opened) -> None:
-        if message.reader.scope.pack != self.crisis:
-            return  # read for a crisis shown before this one
+        if message.generation != self._generation:
+            return  # read for a crisis (or data) shown before this one
         self.reader, self.lanes, self.lane_at, self.pos = message.reader, message.lanes, message.lane, message.pos
         self._union = union(self.lanes)
         self._request(recentre=True)
+        self._load_spans(message.reader, message.generation)
+        pending, self._pending = self._pending, []
+        for ref, name in pending:
+            self.add_lane(ref, name)
+
+    @work(thread=True, exclusive=True, group="timeline-spans", exit_on_error=False)
+    def _load_spans(self, reader: TimelineReader, generation: int) -> None:
+        """The scope's spans, after the first window (they draw spans begun before a window)."""
+        reader.load_spans()
+        if reader.spans and reader.spans[0]:
+            self.app.call_from_thread(self._spans_loaded, generation)
+
+    def _spans_loaded(self, generation: int) -> None:
+        if generation == self._generation:
+            self._request()
+
+    def data_changed(self) -> None:
+        """The database changed (an import elsewhere): positions moved, so read the scope and lanes
+        again, on the same event and lane (kept by id)."""
+        self._keep_place()
+        self.centre = None
+        self._reopen()
+
+    def _keep_place(self) -> None:
+        if self.selected is not None and self.selected.pos == self.pos:
+            self.start = self.selected.ref
+        self._lane_ref = self.lanes[self.lane_at].ref if self.lane_at < len(self.lanes) else None
 
     def _request(self, recentre: bool = False) -> None:
         """Read and draw the window again (centred on the selected event if `recentre`, or if it
@@ -156,15 +195,14 @@ class TimelineScreen(Screen):
         rows = max(region.height - 1, 1)  # lanes that fit under the axis: the current one kept in view
         self._first_lane = min(max(self._first_lane, self.lane_at - rows + 1), self.lane_at)
         shown_rows = range(self._first_lane, min(self._first_lane + rows, len(self.lanes) + 1))
-        self._read_view(self._serial, self.zoom, self.centre, width, self.lane_at, self.pos, self._recentre,
-                        list(self.lanes), self._union, shown_rows)
+        self._read_view(self.reader, self._serial, self.zoom, self.centre, width, self.lane_at, self.pos,
+                        self._recentre, list(self.lanes), self._union, shown_rows)
         self._title(shown_rows)
 
     @work(thread=True, exclusive=True, group="timeline-view", exit_on_error=False)
-    def _read_view(self, serial: int, zoom: int, centre: float | None, width: int, lane_at: int, pos: int | None,
-                   recentre: bool, lanes: list[LaneInfo], lanes_union: tuple[int, ...], rows: range) -> None:
-        reader = self.reader
-        assert reader is not None
+    def _read_view(self, reader: TimelineReader, serial: int, zoom: int, centre: float | None, width: int,
+                   lane_at: int, pos: int | None, recentre: bool, lanes: list[LaneInfo], lanes_union: tuple[int, ...],
+                   rows: range) -> None:
         selected = reader.event(pos) if pos is not None else None
         if centre is None:
             centre = float(selected.first) if selected else float(_today())
@@ -291,12 +329,11 @@ class TimelineScreen(Screen):
         if self.selected is not None and self.selected.pos == self.pos:
             self._visit(self.selected.ref)
         elif self.pos is not None and self.reader is not None:
-            self._read_and_visit(self.pos)
+            self._read_and_visit(self.reader, self.pos)
 
     @work(thread=True, group="timeline-open-event", exit_on_error=False)
-    def _read_and_visit(self, pos: int) -> None:
-        assert self.reader is not None
-        event = self.reader.event(pos)
+    def _read_and_visit(self, reader: TimelineReader, pos: int) -> None:
+        event = reader.event(pos)
         if event is not None:
             self.app.call_from_thread(self._visit, event.ref)
 
@@ -325,8 +362,8 @@ class TimelineScreen(Screen):
         chosen = [(lane.ref, lane.name) for lane in self.lanes if lane.ref is not None]
         self._wanted_lanes = chosen if self._wanted_lanes is not None else None
         self.start = self.selected.ref if self.selected is not None else self.start
-        self.reader, self.centre = None, None
-        self._open()
+        self.centre, self._lane_ref = None, None
+        self._reopen()
 
     def action_leave(self) -> None:
         self.dismiss()
@@ -337,14 +374,19 @@ class TimelineScreen(Screen):
         if any(lane.ref == ref for lane in self.lanes):
             self.notify(f"{shown.line(name)} has a lane already", timeout=2, markup=False)
             return
-        self._read_lane(ref, name)
+        if self.reader is None:  # still reading the crisis: added when it comes
+            self._pending.append((ref, name))
+            return
+        self._read_lane(self.reader, self._generation, ref, name)
 
     @work(thread=True, group="timeline-lane", exit_on_error=False)
-    def _read_lane(self, ref: str, name: str) -> None:
-        assert self.reader is not None
-        self.post_message(LaneRead(self.reader.lane(ref, name)))
+    def _read_lane(self, reader: TimelineReader, generation: int, ref: str, name: str) -> None:
+        self.post_message(LaneRead(generation, reader.lane(ref, name)))
 
     def on_lane_read(self, message: LaneRead) -> None:
+        if message.generation != self._generation:  # read for another crisis: read again for this one
+            self.add_lane(message.lane.ref or "", message.lane.name)
+            return
         if any(lane.ref == message.lane.ref for lane in self.lanes):
             return
         on_other = self.lane_at == len(self.lanes)
@@ -374,8 +416,9 @@ class TimelineScreen(Screen):
     def reset_lanes(self) -> None:
         """Back to the crisis's main parties."""
         self._wanted_lanes = None
-        self.reader = None
-        self._open()
+        self._pending.clear()
+        self._keep_place()
+        self._reopen()
 
 
 def _centre(event: TimelineEvent, frame: Frame) -> float:
