@@ -136,6 +136,25 @@ async def opened(pilot) -> TimelineScreen:
     return screen
 
 
+async def test_search_and_back_from_the_timeline_show_where_they_go(make_app):
+    """The app's keys work on the timeline (a plain screen); a search chosen there, or back,
+    closes it, so the entity is seen in the detail rather than behind the chart."""
+    from .test_app import searched
+
+    app = make_app(start=LAVROV_DAR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot)
+        await pilot.press("slash", *"simla")
+        await searched(pilot, "simla")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.shown == "agreement/simla-1972"
+        await opened(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.shown == LAVROV_DAR
+
+
 async def test_t_opens_the_timeline_centred_on_the_event_shown(make_app):
     app = make_app(start=LAVROV_DAR)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -392,6 +392,17 @@ class CrisisApp(App[None]):
         self._wanted = ref
         self._load_detail(ref, self.crisis)
 
+    def _uncover(self) -> None:
+        """Close the screens over the main one, but for the note editor: back, forward, the
+        history and a search go somewhere the user must see, also when asked for from the
+        timeline (a plain screen, where the app's keys work) or a screen opened over it."""
+        from .screens.note import NoteScreen
+
+        if not any(isinstance(screen, MainScreen) for screen in self.screen_stack):
+            return  # starting: the main screen is not pushed yet
+        while self.screen is not self.main and not isinstance(self.screen, NoteScreen):
+            self.pop_screen()
+
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def _load_detail(self, ref: str, crisis: str | None) -> None:
         """Read an entity as `crisis` states it (its links in that crisis only), if it does;
@@ -521,8 +532,7 @@ class CrisisApp(App[None]):
             if result is True:
                 self._open_source(link=link, index=index + 1)
             elif isinstance(result, str):  # a record citing the passage: go to it (back comes here)
-                while self.screen is not self.main:  # read from a neighbourhood or paths: close them first
-                    self.pop_screen()
+                self._uncover()  # read from a neighbourhood, paths or the timeline: close them first
                 self._keep_preview()
                 self.visit(result, focus_detail=True)
 
@@ -572,6 +582,7 @@ class CrisisApp(App[None]):
         self.notify(f"Press {keys} (or Ctrl+q) to quit", timeout=3, markup=False)  # a key may be `[`
 
     def action_go_back(self) -> None:
+        self._uncover()
         h = self.history
         # What was last asked for, not what is shown: a followed link still loading is not a preview.
         if self._wanted != h.current and h.current is not None:
@@ -582,6 +593,7 @@ class CrisisApp(App[None]):
             self.notify("Nothing to go back to", timeout=2)
 
     def action_forward(self) -> None:
+        self._uncover()
         if (after := self.history.forward()) is not None:
             self.visit(after, remember=False, return_to=True)
         else:
@@ -593,6 +605,7 @@ class CrisisApp(App[None]):
         def jump(index: int | None) -> None:
             ref = self.history.go(index) if index is not None else None
             if ref is not None:
+                self._uncover()
                 self.visit(ref, remember=False, return_to=True)
 
         from .screens.history import HistoryScreen
@@ -636,6 +649,7 @@ class CrisisApp(App[None]):
                 p = choice.passage
                 self._open_source(citation=CitationView(p.source_id, p.title, p.address, p.text, p.line))
             elif choice.ref is not None:
+                self._uncover()
                 self.visit(choice.ref, focus_detail=True)
 
         from .screens.search import SearchScreen
@@ -656,6 +670,7 @@ class CrisisApp(App[None]):
             at = (at + delta) % len(last.hits)  # past the last comes the first again, as in a pager
         self._hit_at = at
         hit = last.hits[at]
+        self._uncover()
         self.visit(hit.row.ref)
         self.notify(f"Hit {at + 1} of {len(last.hits)} for {shown.quoted(last.text)}: {shown.line(hit.row.name)} "
                     f"({hit.field or hit.matched})", timeout=3, markup=False)
