@@ -118,7 +118,7 @@ class TimelineScreen(Screen):
         yield TimelineView(id="timeline-chart")
         yield Line(id="timeline-status")
         yield Line(id="timeline-legend")
-        yield KeyBar()
+        yield KeyBar(app_keys=("app.help",))  # its own keys whole at 80 columns; / b f t work, as ? lists
 
     def on_mount(self) -> None:
         self.query_one("#timeline-title", Line).text = Content("Timeline: reading the crisis's events…")

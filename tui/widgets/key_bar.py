@@ -8,6 +8,8 @@ pairs as one strip, and redraws when the screen's bindings change.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
@@ -27,8 +29,11 @@ class KeyBar(OneLine):
 
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--disabled"}
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, app_keys: Collection[str] | None = None, **kwargs) -> None:
+        """With `app_keys` (binding ids), the app's own bindings shown are only those: a screen
+        with many keys of its own (the timeline) shows them first and whole at 80 columns."""
         super().__init__(**kwargs)
+        self._app_keys = app_keys
         self._keys: list[tuple[str, str, str, bool]] = []  # (key, shown as, description, enabled)
         self._palette: tuple[str, str, str, bool] | None = None
         self._spans: list[tuple[int, int, str]] = []  # (first cell, end cell, key) for clicks
@@ -44,7 +49,9 @@ class KeyBar(OneLine):
         keys: list[tuple[str, str, str, bool]] = []
         palette, actions = None, set()
         zoomed = screen.maximized is not None
-        for _, binding, enabled, _ in screen.active_bindings.values():
+        for node, binding, enabled, _ in screen.active_bindings.values():
+            if node is self.app and self._app_keys is not None and binding.id not in self._app_keys:
+                continue
             if zoomed and binding.id == ZOOM_ID and binding.action not in actions:  # how to give the panes back
                 actions.add(binding.action)
                 keys.insert(0, (binding.key, display(binding), "Restore", enabled))
