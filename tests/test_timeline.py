@@ -169,6 +169,25 @@ async def test_t_opens_the_timeline_centred_on_the_event_shown(make_app):
         assert isinstance(app.screen, MainScreen)
 
 
+async def test_the_status_cuts_a_long_name_never_the_date(make_app):
+    app = make_app(start="event/india-airspace-closure-2025")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot)
+        said = status(app)
+        assert said.endswith(" · 30 Apr 2025 – 23 May 2025") and "India closes its airspace" in said
+        assert len(said) <= 80 and "…" in said  # the line is 80 cells wide
+
+
+async def test_a_selected_month_bar_does_not_hide_the_days_on_it(make_app):
+    app = make_app(start="event/pakistan-appeal-to-russia-2025")  # May 2025?, opened in Pakistan's lane
+    async with app.run_test(size=(80, 24)) as pilot:
+        await opened(pilot)
+        assert status(app).startswith("Pakistan ") and "Pakistan's appeal to Russia" in status(app)
+        pakistan = next(line for line in chart_text(app).splitlines() if line[1:].startswith("Pakistan"))
+        # the Lavrov–Dar talks (4 May?) and Operation Bunyan-um-Marsoos (10 May) stay drawn on its bar
+        assert pakistan.count("?") >= 2 and "●" in pakistan and "▒" in pakistan, pakistan
+
+
 async def test_zoom_in_and_out(make_app):
     app = make_app(start=LAVROV_DAR)
     async with app.run_test(size=(80, 24)) as pilot:

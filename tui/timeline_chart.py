@@ -25,7 +25,7 @@ from ..db.timeline import MAX_DAY, LaneWindow, TimelineEvent
 
 LABEL_WIDTH = 12  # a lane's name, then a bar
 Cell = tuple[str, str]  # (character, role)
-LEGEND = "● day  ├──┤ span  ▒▒ month or year  ? uncertain  12 = events starting there"  # fits 80 columns
+LEGEND = "● day  ├──┤/■ span  ▒▒ month or year  ? uncertain  12 = events starting there"  # fits 80 columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,9 @@ def lane_cells(frame: Frame, shown: LaneWindow, edges: list[int], selected: Time
                     cells[at + i] = (ch, "count")
     else:
         mine = selected.pos if selected is not None else None
-        for event in sorted(shown.events, key=lambda e: (e.pos == mine, -(e.last - e.first))):
+        # longest first, so that day events stay visible on a month's bar; the selected event on
+        # top, unless it is a bar that would hide them (its other cells still show it selected)
+        for event in sorted(shown.events, key=lambda e: (e.pos == mine and e.last == e.first, -(e.last - e.first))):
             x0 = frame.column(event.first)
             x1 = max(frame.last_column(event.last), x0) if event.last > event.first else x0
             if x1 < 0 or x0 >= frame.width:

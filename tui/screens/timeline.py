@@ -252,8 +252,9 @@ class TimelineScreen(Screen):
             line.text = Content(f"{lane}: no events in this lane (j/k: another lane; Ctrl+p: add a lane)")
             return
         index, total = self._index()
-        line.text = Content.assemble((f"{lane} {index}/{total}: ", "dim"), (shown.line(event.name), "bold"),
-                                     (f" · {shown.line(event.when)}", ""))
+        head, when = f"{lane} {index}/{total}: ", f" · {shown.line(event.when)}"
+        room = max(line.size.width - len(head) - len(when), 12)  # the name is cut, never the date
+        line.text = Content.assemble((head, "dim"), (shown.line(event.name, limit=room), "bold"), (when, ""))
 
     def _index(self) -> tuple[int, int]:
         """The selected event's number in its lane, and the lane's count (from memory)."""
