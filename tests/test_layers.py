@@ -40,6 +40,17 @@ def test_import_linter_contract():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_timeline_chart_takes_only_cell_widths_from_rich():
+    """The contract above lets tui/timeline_chart.py import Rich (the linter sees a package,
+    not its modules): only rich.cells, no console or rendering, for the command line's chart."""
+    import ast
+
+    tree = ast.parse((REPO / "tui" / "timeline_chart.py").read_text(encoding="utf-8"))
+    taken = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    taken |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert {name for name in taken if name.split(".")[0] == "rich"} == {"rich.cells"}
+
+
 def test_the_schema_snapshot_is_sqlmodels_own_ddl():
     from crisis_tui.db.schema import MODEL_DDL, model_ddl
 

@@ -357,12 +357,12 @@ async def test_the_key_bar_while_typing_shows_the_search_keys_not_the_panes(make
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, 0.2)
         main_keys = {key for key, *_ in app.main.query_one(KeyBar)._keys}
-        assert {"b", "f", "H", "q"} <= main_keys
+        assert {"b", "f", "t", "q"} <= main_keys
         await pilot.press("slash", *"bq")
         await pilot.pause()
         bar = app.screen.query_one(KeyBar)
         keys = {key for key, *_ in bar._keys}
-        assert keys and not keys & {"b", "f", "H", "q"}
+        assert keys and not keys & {"b", "f", "t", "q"}
         assert "escape" in keys
         bottom = bar.render_line(0).text
         assert "Close" in bottom and "Back" not in bottom and "Quit" not in bottom

@@ -155,6 +155,15 @@ async def test_search_and_back_from_the_timeline_show_where_they_go(make_app):
         assert isinstance(app.screen, MainScreen) and app.shown == LAVROV_DAR
 
 
+async def test_t_in_a_terminal_too_small_opens_nothing_over_its_message(make_app):
+    app = make_app(start=LAVROV_DAR)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and app.main.is_tiny
+
+
 async def test_t_opens_the_timeline_centred_on_the_event_shown(make_app):
     app = make_app(start=LAVROV_DAR)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the modal screens are imported as they open: none is needed
 PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane follows it
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
 TINY_BLOCKED = {"search", "step_hit", "go_back", "forward", "history", "help", "command_palette", "crisis",
-                "copy_item", "open_address", "bookmark", "bookmarks", "note"}
+                "copy_item", "open_address", "bookmark", "bookmarks", "note", "timeline"}
 WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
 
 
