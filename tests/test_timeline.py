@@ -159,6 +159,9 @@ async def test_t_in_a_terminal_too_small_opens_nothing_over_its_message(make_app
     app = make_app(start=LAVROV_DAR)
     async with app.run_test(size=(40, 10)) as pilot:
         await settle(pilot)
+        from crisis_tui.tui.widgets.key_bar import KeyBar
+
+        assert "t" not in {key for key, *_ in app.main.query_one(KeyBar)._keys}  # not offered there
         await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen) and app.main.is_tiny
