@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields, replace
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 from .constants import SCHEMA_VERSION
 from .errors import DatabaseError, OutdatedDatabase
@@ -100,6 +100,7 @@ SEARCH_SECONDS = 5.0  # a search that runs longer is stopped (QueryTimeout), and
 MATCH_WORDS = 32  # words of a search's MATCH expression (see _words_match)
 PREFIX_TERMS = 32  # a typed prefix stands for at most this many of the commonest words it begins
 _WORD = re.compile(r"\w+", re.UNICODE)
+_T = TypeVar("_T")
 _TOKEN = re.compile(r"[^\W_]+")  # a word as the unicode61 tokenizer cuts them: letters and digits
 # The entity index's columns (db/schema.py), each weighed in ranking and named as a hit says
 # what matched: a word in the name outranks one in the summary, which outranks one in a note.
@@ -1259,25 +1260,26 @@ class KnowledgeBase:
         DatabaseErrors naming the database."""
         from .export import iter_document
 
-        def read(records: Iterator[tuple[str, dict]]) -> Iterator[tuple[str, dict]]:
-            while True:
-                try:
-                    found = next(records, None)
-                except sqlite3.Error as exc:
-                    raise DatabaseError(problem(self.path, exc, "cannot export")) from None
-                except DatabaseError as exc:
-                    raise DatabaseError(f"{self.path}: {exc}") from None
-                if found is None:
-                    return
-                yield found
-
         with self._snapshot():
             try:
                 with self._readers.locked() as conn:
                     header, records = iter_document(conn)
-                    yield header, read(records)
+                    yield header, self._exporting(records)
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc, "cannot export")) from None
+
+    def _exporting(self, items: Iterator[_T]) -> Iterator[_T]:
+        """`items` as they are read, a read error one naming the database (an export's stream)."""
+        while True:
+            try:
+                found = next(items, None)
+            except sqlite3.Error as exc:
+                raise DatabaseError(problem(self.path, exc, "cannot export")) from None
+            except DatabaseError as exc:
+                raise DatabaseError(f"{self.path}: {exc}") from None
+            if found is None:
+                return
+            yield found
 
     @contextmanager
     def graphml(self) -> Iterator[Iterator[str]]:
@@ -1285,20 +1287,10 @@ class KnowledgeBase:
         transaction (`db.graphml`); errors while reading them are DatabaseErrors naming the database."""
         from .graphml import graphml_chunks
 
-        def read(chunks: Iterator[str]) -> Iterator[str]:
-            while True:
-                try:
-                    found = next(chunks, None)
-                except sqlite3.Error as exc:
-                    raise DatabaseError(problem(self.path, exc, "cannot export")) from None
-                if found is None:
-                    return
-                yield found
-
         with self._snapshot():
             try:
                 with self._readers.locked() as conn:
-                    yield read(graphml_chunks(conn))
+                    yield self._exporting(graphml_chunks(conn))
             except sqlite3.Error as exc:
                 raise DatabaseError(problem(self.path, exc, "cannot export")) from None
 
