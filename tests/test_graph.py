@@ -757,7 +757,9 @@ def test_path_prints_each_step_with_its_wording_and_citation(bundled_db):
                         "\u2014invokes\u2192 Simla Agreement")
     assert lines[3] == ("  1. Sergei Lavrov [actor/sergei-lavrov] \u2014took part in\u2192 "
                         "Lavrov\u2013Jaishankar talks [event/lavrov-jaishankar-call-2025]")
-    assert "\u201cRussian Foreign Minister Sergei Lavrov held separate talks\u201d \u2014 Primary article" in lines[4]
+    assert ("\u201cRussian Foreign Minister Sergei Lavrov held separate talks with Pakistan\u2019s Deputy Prime "
+            "Minister and Foreign Minister, Ishaq Dar, as well as his Indian colleague, S. Jaishankar.\u201d "
+            "\u2014 Primary article") in lines[4]
     assert "(article, line 5)" in lines[4]
     assert "\u201cLavrov urged a bilateral settlement under the Simla Agreement and the Lahore Declaration\u201d" \
         in result.stdout
