@@ -57,7 +57,10 @@ def _section(s: EntitySection) -> list[str]:
         lines += [f"Cited: {_marks(s.notes)}", ""]
     if s.mine:
         lines += ["**Your note** (yours, not a cited fact):", ""]
-        lines += [f"> {md(line)}" if line.strip() else ">" for line in s.mine.splitlines()]
+        mine = s.mine.splitlines()  # each line its own (a hard break: a backslash at its end)
+        lines += [(f"> {md(line)}" if line.strip() else ">") + ("\\" if line.strip() and n < len(mine) - 1
+                                                                  and mine[n + 1].strip() else "")
+                  for n, line in enumerate(mine)]
         lines.append("")
     for group in s.links:
         lines += [f"### {group.title}", ""]

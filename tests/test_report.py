@@ -239,7 +239,9 @@ def test_your_notes_are_in_the_report_marked_as_yours(bundled_db, tmp_path):
     store.close()
     md_out = run("--db", str(bundled_db), "--state", str(state), "report", "--bookmarks")
     assert md_out.returncode == 0, md_out.stderr
-    assert "**Your note** (yours, not a cited fact):\n\n> Ask the desk\n> \\<script\\>x\\</script\\>" in md_out.stdout
+    assert "**Your note** (yours, not a cited fact):\n\n> Ask the desk\\\n> \\<script\\>x\\</script\\>" in md_out.stdout
+    rendered = MarkdownIt("commonmark").render(md_out.stdout)
+    assert "Ask the desk<br />\n&lt;script&gt;x&lt;/script&gt;" in rendered  # its line break kept
     assert "Not bookmarked" not in md_out.stdout
     plain = run("--db", str(bundled_db), "--state", str(state), "report", "India", "Simla")
     assert plain.returncode == 0 and "Your note" not in plain.stdout  # only when asked for

@@ -253,7 +253,8 @@ class TimelineScreen(Screen):
             return
         index, total = self._index()
         head, when = f"{lane} {index}/{total}: ", f" · {shown.line(event.when)}"
-        room = max(line.size.width - len(head) - len(when), 12)  # the name is cut, never the date
+        width = (line.size.width or self.size.width) - line.styles.gutter.width  # before a layout too
+        room = max(width - len(head) - len(when), 12)  # the name is cut, never the date
         line.text = Content.assemble((head, "dim"), (shown.line(event.name, limit=room), "bold"), (when, ""))
 
     def _index(self) -> tuple[int, int]:
