@@ -167,7 +167,9 @@ class StateStore:
 
     def __init__(self, path: Path, legacy: Path | None = None) -> None:
         self.path = path
-        self.legacy = legacy if legacy is not None else default_path().parent / LEGACY_FILE
+        if legacy is None and path == default_path():  # a state file chosen elsewhere starts clean
+            legacy = default_path().parent / LEGACY_FILE
+        self.legacy = legacy
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self.read_only = False  # opened read-only: it could be read but not opened for writing
@@ -408,8 +410,10 @@ class StateStore:
                          (kb, place.ref, place.pane, int(place.detail), history, cursor, now()))
 
 
-def read_legacy(path: Path) -> dict[str, str]:
+def read_legacy(path: Path | None) -> dict[str, str]:
     """database URL -> entity ref, from an earlier version's last-viewed.json ({} if none or unreadable)."""
+    if path is None:
+        return {}
     try:
         if path.stat().st_size > LEGACY_MAX_BYTES:
             return {}

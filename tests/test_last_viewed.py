@@ -42,6 +42,16 @@ def test_an_earlier_versions_last_viewed_json_is_read_once_when_the_state_databa
     assert legacy.exists()  # left where it was, for an earlier version still in use
 
 
+def test_a_state_database_chosen_elsewhere_takes_in_no_last_viewed_json(tmp_path):
+    legacy = legacy_file()
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text(json.dumps({"sqlite:///a.db": "agreement/simla-1972"}))
+    chosen = StateStore(tmp_path / "mine.db")  # --state or CRISIS_TUI_STATE: another user's places stay out
+    assert chosen.place("sqlite:///a.db") is None
+    chosen.save_place("sqlite:///b.db", Place("actor/india", "actor"))
+    assert chosen.place("sqlite:///a.db") is None and chosen.place("sqlite:///b.db") == Place("actor/india", "actor")
+
+
 @pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b'{"sqlite:///a.db": 7}', b"\xff\xfe"])
 def test_a_last_viewed_json_that_cannot_be_read_is_ignored(content):
     legacy = legacy_file()
