@@ -687,6 +687,33 @@ async def test_add_lane_typed_as_the_palette_shows_it(make_app):
         assert [lane.ref for lane in screen.lanes][-1] == "actor/lashkar-e-taiba"
 
 
+async def test_typing_add_lane_says_how_and_lanes_and_zoom_stay_for_the_next_t(make_app):
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
+    app = make_app(start=LAVROV_DAR)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        await pilot.press("ctrl+p", *"add lane")
+        await pilot.pause(0.5)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        hits = palette.query_one(OptionList)
+        prompts = [str(hits.get_option_at_index(n).prompt) for n in range(hits.option_count)]
+        assert any("Add lane: type an actor's name after it (add lane lavrov)" in p for p in prompts), prompts
+        await pilot.press(*" lashk")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [lane.ref for lane in screen.lanes][-1] == "actor/lashkar-e-taiba"
+        await pilot.press("minus")
+        await settle(pilot)
+        await pilot.press("q")
+        again = await opened(pilot)
+        assert again is not screen and "zoom month" in title(app)
+        assert [lane.ref for lane in again.lanes][-1] == "actor/lashkar-e-taiba"
+
+
 def test_wide_names_keep_the_bar_in_place():
     for name in ("中国中国中国中国", "中国x", "India", "ｗｉｄｅ ｎａｍｅ ｈｅｒｅ"):
         cells = label_cells(name, False)

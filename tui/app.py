@@ -168,6 +168,7 @@ class CrisisApp(App[None]):
         self.last_search: SearchChoice | None = None  # what `/` brings back and n/N step through
         self._hit_at: int | None = None  # the hit of the last search shown last
         self._search_text = ""  # the text last typed in the search (closed with a choice or not)
+        self.timeline_kept: tuple[list[tuple[str, str]] | None, int] = (None, 2)  # lanes chosen, zoom (week)
         if few_colours():
             self.theme = "ansi-dark"
 
@@ -751,7 +752,8 @@ class CrisisApp(App[None]):
         if isinstance(self.screen, TimelineScreen) or self.main.is_tiny:
             return
         pack = self._pack(self.crisis)
-        self.push_screen(TimelineScreen(self.kb, self.crisis, pack.title if pack else None, self.shown))
+        lanes, zoom = self.timeline_kept  # as the timeline was left, this session
+        self.push_screen(TimelineScreen(self.kb, self.crisis, pack.title if pack else None, self.shown, lanes, zoom))
 
     @staticmethod
     def _timeline_help(keyed: Callable[[Iterable[BindingType]], list[Binding]]) -> list[tuple[str, list[Binding]]]:

@@ -92,6 +92,8 @@ class CrisisProvider(Provider):
                 yield Hit(score, Content(title), callback, text=title, help=help_text)
 
 
+ADD_LANE_HOW = "Type add lane and part of an actor's name, e.g. add lane lavrov"
+LANES_ARE = "Lanes are actors: their events, and those of their office-holders and members"
 ADD_LANE = re.compile(r"^\s*add\s+lane\s*:?", re.IGNORECASE)  # "Add lane: Lashkar" as the palette shows it
 
 
@@ -117,6 +119,10 @@ class LaneProvider(Provider):
     async def discover(self) -> Hits:
         for title, callback, help_text in self._own():
             yield DiscoveryHit(Content(title), callback, text=title, help=help_text)
+        screen = self._timeline()
+        if screen is not None:
+            how = "Add lane: type add lane and an actor's name"
+            yield DiscoveryHit(Content(how), partial(screen.notify, ADD_LANE_HOW, timeout=4), text=how, help=LANES_ARE)
 
     async def search(self, query: str) -> Hits:
         screen = self._timeline()
@@ -128,6 +134,9 @@ class LaneProvider(Provider):
             if score > 0:
                 yield Hit(score, Content(title), callback, text=title, help=help_text)
         words = ADD_LANE.sub("", query).strip()
+        if not (ADD_LANE.match(query) and words) and matcher.match("add lane") > 0:  # how to add one
+            how = "Add lane: type an actor's name after it (add lane lavrov)"
+            yield Hit(0.5, Content(how), partial(screen.notify, ADD_LANE_HOW, timeout=4), text=how, help=LANES_ARE)
         if not words:
             return
         cancel = Cancel()

@@ -93,14 +93,15 @@ class TimelineScreen(Screen):
     COMMANDS = {LaneProvider}  # the palette here adds and removes lanes (beside the app's commands)
 
     def __init__(self, kb: KnowledgeBase, crisis: str | None = None, crisis_title: str | None = None,
-                 start: str | None = None, lanes: list[tuple[str, str]] | None = None) -> None:
+                 start: str | None = None, lanes: list[tuple[str, str]] | None = None,
+                 zoom: int = START_ZOOM) -> None:
         super().__init__()
         self.kb, self.crisis, self.crisis_title, self.start = kb, crisis, crisis_title, start
         self._wanted_lanes = lanes
         self.reader: TimelineReader | None = None
         self.lanes: list[LaneInfo] = []
         self._union: tuple[int, ...] = ()
-        self.zoom = START_ZOOM
+        self.zoom = min(max(zoom, 0), len(ZOOMS) - 1)
         self.centre: float | None = None
         self.lane_at = 0  # len(lanes): the other lane
         self.pos: int | None = None  # the selected event's position
@@ -119,6 +120,13 @@ class TimelineScreen(Screen):
         yield Line(id="timeline-status")
         yield Line(id="timeline-legend")
         yield KeyBar(app_keys=("app.help",))  # its own keys whole at 80 columns; / b f t work, as ? lists
+
+    def on_unmount(self) -> None:
+        """The lanes chosen and the zoom are kept for the next `t` (this session)."""
+        from ..app import CrisisApp
+
+        if isinstance(self.app, CrisisApp):
+            self.app.timeline_kept = (self._wanted_lanes, self.zoom)
 
     def on_mount(self) -> None:
         self.query_one("#timeline-title", Line).text = Content("Timeline: reading the crisis's events…")
