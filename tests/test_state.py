@@ -729,6 +729,7 @@ async def test_quitting_with_a_changed_note_open_saves_it(explorer, tmp_path):
         await pilot.press(*"typed, never saved", "ctrl+q")  # Textual's quit, while typing
         await pilot.pause(0.2)
     assert StateStore(tmp_path / "state.db").mine(app.kb.url, SIMLA).note == "typed, never saved"
+    assert app.keeper.kept_at_exit == "Simla Agreement"  # the command line says so after the exit
     # changed elsewhere while the editor was open: theirs is kept, and this text below it
     again = explorer(start=SIMLA)
     async with again.run_test(size=(80, 24)) as pilot:

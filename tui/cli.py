@@ -229,6 +229,9 @@ def _explore(obj: _Context, start: str | None) -> None:
         app.run()
     finally:
         app.keeper.close()
+    if app.keeper.kept_at_exit:  # quit with a changed note open: it was saved, and the user is told
+        click.echo(f"crisis-tui: saved your note on {inert(app.keeper.kept_at_exit, one_line=True)} as you quit",
+                   err=True)
     if app.keeper.failure:  # bookmarks, notes or the place left could not be kept: said in the explorer too
         click.echo(f"crisis-tui: warning: {inert(app.keeper.failure, one_line=True)}", err=True)
     if app.return_code:

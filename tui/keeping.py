@@ -34,6 +34,7 @@ class Keeper:
         self._told = False
         self.editing: NoteScreen | None = None  # the note editor open, if one is
         self.failure: str | None = None  # the last problem met (the command line repeats it at exit)
+        self.kept_at_exit: str | None = None  # the entity whose changed note was saved as the explorer quit
 
     @property
     def state(self) -> UserState | None:
@@ -241,6 +242,8 @@ class Keeper:
                                         else text, theirs)
         except CrisisError as exc:  # a StateError, or changed yet again
             self.failure = f"{exc}; your note on {editor.row.name} was not saved, it read: {text}"
+        else:
+            self.kept_at_exit = editor.row.name
 
     # --- where the explorer was left -----------------------------------------------------
 
