@@ -8,22 +8,16 @@ from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Static, Tree
-from textual.worker import Worker
+from textual.widgets import Tree
 
 from ...db.graph import GROUP_LIMIT, NEXT_LIMIT, LinkGroup, Neighbourhood
 from ...db.queries import KnowledgeBase
 from ...db.records import CitationView, EntityRow
 from .. import shown
-from ..messages import worker_failed
-from ..widgets.detail import DetailView
-from ..widgets.key_bar import KeyBar
-from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, entity_label, walked
+from ..widgets.link_tree import Node, add_entity, entity_label, walked
+from .graph_screen import GraphScreen
 
 FOLDED_OVER = 40  # a tree of more lines than this opens with the second hop folded
 HEAD_NAME_LIMIT = 40  # characters of the centre's name in the line above the tree
@@ -50,7 +44,7 @@ def group_label(group: LinkGroup) -> Text:
     return Text.assemble((shown.line(group.label), "italic"), (f"  ({count})", "dim"))
 
 
-class NeighbourhoodScreen(ModalScreen[str | None]):
+class NeighbourhoodScreen(GraphScreen):
     """Closes with the id of the entity to open (Enter), or nothing (Esc)."""
 
     BINDINGS = [
@@ -62,30 +56,15 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
     ]
 
     def __init__(self, kb: KnowledgeBase, row: EntityRow, pack: str | None = None) -> None:
-        super().__init__()
-        self.kb, self.row, self.pack = kb, row, pack
-        self.ready = False  # the tree is filled (benchmarks/graph.py waits for it)
+        super().__init__(kb, f"Neighbourhood: {shown.line(row.name)}", entity_label(row), "Reading the links...")
+        self.row, self.pack = row, pack
         self.found: Neighbourhood | None = None
         self._citations: dict[int, tuple[CitationView, ...]] = {}
-        self.graph = LinkTree(entity_label(row), id="graph-tree")
-        self.head = Static(Content("Reading the links..."), id="graph-head")
-        self.cited = Cited(id="graph-cited")
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="graph-box") as box:
-            box.border_title = Content(f"Neighbourhood: {shown.line(self.row.name)}")
-            yield self.head
-            yield self.graph
-            yield self.cited
-        yield KeyBar()
 
     def on_mount(self) -> None:
         self.graph.root.data = Node(self.row)
         self.graph.focus()
         self._read(self.row)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker_failed(self, event)  # its workers' errors reach the app (the event does not bubble)
 
     @work(thread=True, exclusive=True, group="neighbourhood", exit_on_error=False)
     def _read(self, row: EntityRow) -> None:
@@ -166,24 +145,10 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
 
     # --- keys ------------------------------------------------------------------------
 
-    @on(Tree.NodeSelected)
-    def _selected(self, event: Tree.NodeSelected) -> None:
-        node = event.node.data
-        if node is not None and node.row is not None:
-            self.dismiss(node.row.ref)
-        elif event.node.children:
-            event.node.toggle()
-        elif node is not None and node.more:
+    def selected_other(self, node: Node) -> None:
+        if node.more:
             self.notify(f"{node.more:,} more are not listed: open the entity above them (Enter) to see up to 200, "
                         "or filter a pane with F", timeout=4, markup=False)
-
-    def action_source(self) -> None:
-        node = self.graph.cursor_node
-        link = node.data.link if node is not None and node.data is not None else None
-        if link is None:
-            self.notify("Put the cursor on a linked entity to see the passage its link is cited to", timeout=3)
-            return
-        self.app.post_message(DetailView.ShowLinkSource(link))
 
     def action_recentre(self) -> None:
         """Centre on the entity under the cursor; on a group's line (or its count), on the entity
@@ -199,6 +164,6 @@ class NeighbourhoodScreen(ModalScreen[str | None]):
                         "line (or a group under it) centres there", timeout=3, markup=False)
             return
         self.row, self.ready = row, False
-        self.query_one("#graph-box").border_title = Content(f"Neighbourhood: {shown.line(row.name)}")
+        self.retitle(f"Neighbourhood: {shown.line(row.name)}")
         self.head.update(Content("Reading the links..."))
         self._read(row)

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Static, Tree
-from textual.worker import Worker
+from textual.widgets import Tree
 
 from ...db.graph import Paths, Route
 from ...db.queries import KnowledgeBase
 from ...db.records import EntityRow
 from .. import shown
-from ..messages import worker_failed
-from ..widgets.detail import DetailView
-from ..widgets.key_bar import KeyBar
-from ..widgets.link_tree import Cited, LinkTree, Node, add_entity, walked
+from ..widgets.link_tree import Node, add_entity, walked
+from .graph_screen import GraphScreen
 
 HEAD_NAME_LIMIT = 40  # characters of a name in the line above the tree
 
@@ -41,7 +35,7 @@ def head_text(found: Paths) -> Content:
     return Content(text)
 
 
-class PathsScreen(ModalScreen[str | None]):
+class PathsScreen(GraphScreen):
     """Closes with the id of the entity to open (Enter), or nothing (Esc: back to where `p` was pressed)."""
 
     BINDINGS = [
@@ -50,32 +44,18 @@ class PathsScreen(ModalScreen[str | None]):
                 tooltip="Show the passage the step under the cursor is cited to in its source"),
     ]
 
-    def __init__(self, kb: KnowledgeBase, start: EntityRow, end: EntityRow) -> None:
-        super().__init__()
-        self.kb, self.start, self.end = kb, start, end
-        self.ready = False  # the tree is filled (benchmarks/graph.py waits for it)
-        self.found: Paths | None = None
-        title = f"{shown.line(start.name)} \u2192 {shown.line(end.name)}"
-        self.graph = LinkTree(Text(title), id="graph-tree")
-        self.graph.show_root = False
-        self.head = Static(Content("Looking for the shortest paths..."), id="graph-head")
-        self.cited = Cited(id="graph-cited")
-        self._title = title
+    SOURCE_HINT = "Put the cursor on a step of a path to see the passage its link is cited to"
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="graph-box") as box:
-            box.border_title = Content(f"Paths: {self._title}")
-            yield self.head
-            yield self.graph
-            yield self.cited
-        yield KeyBar()
+    def __init__(self, kb: KnowledgeBase, start: EntityRow, end: EntityRow) -> None:
+        title = f"{shown.line(start.name)} \u2192 {shown.line(end.name)}"
+        super().__init__(kb, f"Paths: {title}", Text(title), "Looking for the shortest paths...")
+        self.start, self.end = start, end
+        self.found: Paths | None = None
+        self.graph.show_root = False
 
     def on_mount(self) -> None:
         self.graph.focus()
         self._read()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker_failed(self, event)
 
     @work(thread=True, exclusive=True, group="paths", exit_on_error=False)
     def _read(self) -> None:
@@ -110,19 +90,3 @@ class PathsScreen(ModalScreen[str | None]):
     def _highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data is not None:
             self.cited.show(event.node.data)
-
-    @on(Tree.NodeSelected)
-    def _selected(self, event: Tree.NodeSelected) -> None:
-        node = event.node.data
-        if node is not None and node.row is not None:
-            self.dismiss(node.row.ref)
-        elif event.node.children:
-            event.node.toggle()
-
-    def action_source(self) -> None:
-        node = self.graph.cursor_node
-        link = node.data.link if node is not None and node.data is not None else None
-        if link is None:
-            self.notify("Put the cursor on a step of a path to see the passage its link is cited to", timeout=3)
-            return
-        self.app.post_message(DetailView.ShowLinkSource(link))
