@@ -84,7 +84,7 @@ def _section(s: EntitySection) -> list[str]:
                        f"{h(p.statement)}{_marks(p.notes)}</li>")
         out.append("</ul>")
     if s.remarks:
-        out += ["<h3>Notes</h3>", "<ul>"]
+        out += ["<h3>Notes (cited, from the sources)</h3>", "<ul>"]
         out += [f"<li>{h(n.text)}{_marks(n.notes)}</li>" for n in s.remarks]
         out.append("</ul>")
     out.append("</section>")

@@ -79,7 +79,7 @@ def _section(s: EntitySection) -> list[str]:
                          f"{md(p.statement)}{_marks(p.notes)}")
         lines.append("")
     if s.remarks:
-        lines += ["### Notes", ""]
+        lines += ["### Notes (cited, from the sources)", ""]
         lines += [f"- {md(n.text)}{_marks(n.notes)}" for n in s.remarks]
         lines.append("")
     return lines

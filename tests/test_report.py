@@ -243,6 +243,7 @@ def test_your_notes_are_in_the_report_marked_as_yours(bundled_db, tmp_path):
     rendered = MarkdownIt("commonmark").render(md_out.stdout)
     assert "Ask the desk<br />\n&lt;script&gt;x&lt;/script&gt;" in rendered  # its line break kept
     assert "Not bookmarked" not in md_out.stdout
+    assert "### Notes (cited, from the sources)" in md_out.stdout  # the pack's notes, named apart from yours
     plain = run("--db", str(bundled_db), "--state", str(state), "report", "India", "Simla")
     assert plain.returncode == 0 and "Your note" not in plain.stdout  # only when asked for
     html_out = run("--db", str(bundled_db), "--state", str(state), "report", "India", "Simla", "--my-notes",

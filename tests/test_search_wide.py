@@ -219,6 +219,17 @@ async def test_the_search_screen_shows_what_matched_and_a_snippet(make_app):
         assert styled and styled[0].style is not None and styled[0].style.underline and styled[0].style.bold
 
 
+async def test_the_search_prompt_fits_its_line_at_80_columns(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 0.2)
+        await pilot.press("slash")
+        await settle(pilot)
+        status = app.screen.query_one("#search-status")
+        assert str(status.text).startswith("Type to search")
+        assert len(str(status.text)) <= status.content_size.width  # not cut
+
+
 async def test_the_status_quotes_the_text_as_typed(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

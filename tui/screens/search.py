@@ -28,7 +28,7 @@ from ..widgets.line import Line
 
 LIMIT = 50
 PASSAGES = 20  # passage hits shown after the entity hits
-PROMPT = "Type to search names, aliases, summaries, notes, links, positions and the sources' text"
+PROMPT = "Type to search names, notes, links and the sources' text"  # fits the box at 80 columns
 HOLD = 0.03  # seconds a typed letter may wait for its hits, so that both are drawn in one frame
 
 
