@@ -132,7 +132,7 @@ class CrisisApp(App[None]):
     ]
 
     def __init__(self, kb: KnowledgeBase, start: str | None = None, keymap: dict[str, str] | None = None,
-                 state: UserState | Callable[[], UserState] | None = None) -> None:
+                 state: UserState | Callable[[], UserState] | None = None, served: str | None = None) -> None:
         # With NO_COLOR, Textual picks its colour filter when the app is made: for a theme of
         # true colours it greys them (Monochrome), which a 16-colour terminal turns into black
         # on black; with `ansi_color` it drops every colour instead (NoColor), leaving the
@@ -140,6 +140,7 @@ class CrisisApp(App[None]):
         super().__init__(ansi_color=True if no_colour() else None)
         self.kb = kb
         self.start = start
+        self.served = served  # "ssh"/"web": started by `crisis-tui serve` for a remote user, on the server's files
         # bookmarks, notes, where it was left (db/state.py); `state` may be a function opening it, called off the
         # UI thread at its first use (neither its import nor its file is on the way to the first frame)
         self.keeper = Keeper(self, state)
@@ -768,9 +769,11 @@ class CrisisApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
         (a second key list beside the panes, which squeezes them) and Maximize (which hides
-        the key bar) are left out: `?` lists every key."""
+        the key bar) are left out: `?` lists every key. A served explorer has no Screenshot:
+        it would write a file on the server, where its user has no files."""
+        kept = ("Theme",) if self.served else ("Theme", "Screenshot")
         for command in super().get_system_commands(screen):
-            if command.title in ("Theme", "Screenshot"):
+            if command.title in kept:
                 yield command
         yield SystemCommand("Quit", "Leave crisis-tui", self.action_quit)
         yield SystemCommand("Search entities", "Find any event, actor, agreement or place", self.action_search)

@@ -50,11 +50,13 @@ def _writing(path: Path, what: str) -> Iterator[None]:
 
 
 class _Context:
-    def __init__(self, db: str | None, debug: bool, keymap: Path | None = None, state: Path | None = None) -> None:
+    def __init__(self, db: str | None, debug: bool, keymap: Path | None = None, state: Path | None = None,
+                 served: str | None = None) -> None:
         self.db_option = db
         self.debug = debug
         self.keymap = keymap
         self.state_option = state
+        self.served = served  # "ssh" or "web": an explorer a server started for a remote user (tui/serve/)
         self.url = database_url(db)
 
     def user_state(self):
@@ -64,13 +66,14 @@ class _Context:
         return UserState(StateStore(state_path(self.state_option)), self.url)
 
     def ensure_database(self) -> None:
-        """Build the default database from the bundled pack on first launch.
+        """Build the default database from the bundled pack on first launch (never for a served
+        explorer: its server built or checked the database before taking anyone in).
 
         A database chosen with --db or CRISIS_TUI_DB is never made behind the user's back:
         a missing one is reported, with the command that builds it.
         """
         path = sqlite_path(self.url)
-        if not path.exists() and path == default_path().resolve():
+        if not self.served and not path.exists() and path == default_path().resolve():
             if _build(self.url, [], only_if_missing=True) is not None:
                 where = inert(str(path), one_line=True)
                 click.echo(f"crisis-tui: built {where} from the bundled crisis pack", err=True)
@@ -83,6 +86,8 @@ class _Context:
         try:
             return KnowledgeBase(self.url)
         except OutdatedDatabase:
+            if self.served:  # read-only for every session: the server upgrades it as it starts
+                raise
             _upgrade(self.url)
             return KnowledgeBase(self.url)
 
@@ -193,15 +198,19 @@ def _path_option(ctx: click.Context, param: click.Parameter, value: str | None) 
               help="State database: your bookmarks, notes and where the explorer was left, for every database "
                    "(default: $CRISIS_TUI_STATE, else state.db in the user state directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+# Set by `crisis-tui serve` on the explorers it starts: the database is not built or upgraded,
+# commands that write files on the server are left out, and `o` opens nothing on the server.
+@click.option("--served", type=click.Choice(["ssh", "web"]), hidden=True)
 @click.version_option(package_name="crisis-tui")
 @click.pass_context
-def main(ctx: click.Context, db: str | None, keymap: Path | None, state: Path | None, debug: bool) -> None:
+def main(ctx: click.Context, db: str | None, keymap: Path | None, state: Path | None, debug: bool,
+         served: str | None) -> None:
     """Explore a geopolitical crisis by keyboard: events, actors, agreements and their sources.
 
     With no command, starts the explorer (building the bundled database on first launch).
     """
     ctx.meta["crisis_debug"] = debug
-    ctx.obj = _Context(db, debug, keymap, state)
+    ctx.obj = _Context(db, debug, keymap, state, served)
     if ctx.invoked_subcommand is None:
         _explore(ctx.obj, None)
 
@@ -224,7 +233,7 @@ def _explore(obj: _Context, start: str | None) -> None:
 
     # The state database is opened (and db/state.py imported) in a worker after the first frame;
     # the place left is kept as the explorer closes.
-    app = CrisisApp(kb, start=start_ref, keymap=keymap, state=obj.user_state)
+    app = CrisisApp(kb, start=start_ref, keymap=keymap, state=obj.user_state, served=obj.served)
     try:
         app.run()
     finally:
@@ -731,3 +740,7 @@ def _filtered_search(kb, text: str | None, entity_type: str | None, limit: int, 
         click.echo(inert(f"nothing matches {describe(flt, names=False)}", one_line=True), err=True)
     if total > len(rows) and not as_json:
         click.echo(f"({len(rows)} of {total}; --limit shows more)", err=True)
+
+
+if __name__ == "__main__":  # `python -m crisis_tui.tui.cli`: how `crisis-tui serve` starts each session's explorer
+    main(prog_name="crisis-tui")

@@ -99,16 +99,20 @@ def copy(app, text: str) -> None:
 
 
 def open_address(app, address: str | None) -> None:
-    """Open a web address in the local browser; over SSH (or for what is not a web address),
-    copy it instead; say which, or that there is no address."""
+    """Open a web address in the local browser (the user's, in a served web session); over SSH
+    (or for what is not a web address), copy it instead; say which, or that there is no address."""
     if not address:
         app.notify("Nothing here has an address to open", timeout=3)
         return
     url = web_address(address)
+    served = getattr(app, "served", None)
     if url is None:
         app.copy_to_clipboard(shown.line(address))
         app.notify(f"Not a web address, so not opened: copied {said(shown.line(address))}", timeout=4, markup=False)
-    elif over_ssh():
+    elif served == "web":  # Textual's web driver opens it in the user's own browser
+        app.open_url(url)
+        app.notify(f"Opening {said(url)} in a new tab", timeout=3, markup=False)
+    elif served == "ssh" or over_ssh():
         app.copy_to_clipboard(url)
         app.notify(f"Over SSH the browser here is not yours: copied the address {said(url)}", timeout=4,
                    markup=False)
