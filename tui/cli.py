@@ -742,5 +742,13 @@ def _filtered_search(kb, text: str | None, entity_type: str | None, limit: int, 
         click.echo(f"({len(rows)} of {total}; --limit shows more)", err=True)
 
 
+def _add_serve() -> None:
+    from .serve.commands import serve
+
+    main.add_command(serve)
+
+
+_add_serve()
+
 if __name__ == "__main__":  # `python -m crisis_tui.tui.cli`: how `crisis-tui serve` starts each session's explorer
     main(prog_name="crisis-tui")

@@ -1,0 +1,92 @@
+"""`crisis-tui serve ssh` and `crisis-tui serve web`: the explorer for remote users.
+
+The database is made ready here, once, before anyone is let in: the bundled one is built on
+first launch and an outdated one upgraded, as the explorer does; each session then opens
+it read-only. Network libraries are imported only when a server starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ...db.location import APP_NAME, sqlite_path
+from .options import SshOptions, WebOptions
+
+DEFAULT_MAX_SESSIONS = 20
+DEFAULT_MEMORY_MB = 512  # an explorer at 1M events: ~190 MB of address space, ~52 MB resident
+
+
+def _ready_database(obj) -> Path:
+    """The knowledge base every session will read, built or upgraded now if it must be."""
+    kb = obj.knowledge_base()
+    kb.close()
+    return sqlite_path(obj.url)
+
+
+def _user_path(kind: str, *parts: str) -> Path:
+    import platformdirs
+
+    base = {"data": platformdirs.user_data_path, "state": platformdirs.user_state_path}[kind]
+    return base(APP_NAME, appauthor=False).joinpath(*parts)
+
+
+@click.group()
+def serve() -> None:
+    """Serve the explorer to other people: over SSH (`serve ssh`) or in a browser (`serve web`)."""
+
+
+@serve.command("ssh")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=2222, show_default=True)
+@click.option("--authorized-keys", "authorized_keys", required=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="OpenSSH authorized_keys file: the public keys let in (read again when it changes).")
+@click.option("--host-key", "host_key", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="The server's private host key; made (ed25519, mode 0600) if missing "
+                   "(default: ssh_host_ed25519_key in the user data directory).")
+@click.option("--state-dir", "state_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path),
+              help="Where each key's bookmarks, notes and place are kept (default: served/ in the user state "
+                   "directory).")
+@click.option("--max-sessions", type=click.IntRange(1, 1000), default=DEFAULT_MAX_SESSIONS, show_default=True,
+              help="Sessions at once; one more is told the server is full.")
+@click.option("--login-timeout", type=click.FloatRange(1, 600), default=30, show_default=True,
+              help="Seconds a connection has to authenticate.")
+@click.option("--keepalive", type=click.FloatRange(0, 3600), default=30, show_default=True,
+              help="Seconds between keepalives (0: none); three unanswered drop the connection.")
+@click.option("--memory-limit", "memory_limit_mb", type=click.IntRange(128, 1 << 20), default=DEFAULT_MEMORY_MB,
+              show_default=True, metavar="MB", help="Address space each session's explorer may use.")
+@click.pass_obj
+def serve_ssh(obj, host: str, port: int, authorized_keys: Path, host_key: Path | None, state_dir: Path | None,
+              max_sessions: int, login_timeout: float, keepalive: float, memory_limit_mb: int) -> None:
+    """Serve the explorer over SSH: each key in FILE gets its own explorer, and nothing else
+    (no shell, commands, file transfer or forwarding)."""
+    from .ssh_server import run_ssh_server
+
+    options = SshOptions(
+        db=_ready_database(obj), host=host, port=port, authorized_keys=authorized_keys,
+        host_key=host_key or _user_path("data", "ssh_host_ed25519_key"),
+        state_dir=state_dir or _user_path("state", "served"), max_sessions=max_sessions,
+        login_timeout=login_timeout, keepalive=keepalive, memory_limit_mb=memory_limit_mb, keymap=obj.keymap)
+    run_ssh_server(options)
+
+
+@serve.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. It has no login of its own: put it behind an authenticating proxy.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--public-url", metavar="URL",
+              help="The address browsers reach it at, when a reverse proxy stands in front (https://...).")
+@click.option("--max-sessions", type=click.IntRange(1, 1000), default=DEFAULT_MAX_SESSIONS, show_default=True,
+              help="Browser sessions at once; one more is told the server is full.")
+@click.option("--memory-limit", "memory_limit_mb", type=click.IntRange(128, 1 << 20), default=DEFAULT_MEMORY_MB,
+              show_default=True, metavar="MB", help="Address space each session's explorer may use.")
+@click.pass_obj
+def serve_web(obj, host: str, port: int, public_url: str | None, max_sessions: int, memory_limit_mb: int) -> None:
+    """Serve the explorer in a browser (works offline: nothing is fetched from elsewhere)."""
+    from .web import run_web_server
+
+    options = WebOptions(db=_ready_database(obj), host=host, port=port, max_sessions=max_sessions,
+                         public_url=public_url, memory_limit_mb=memory_limit_mb, keymap=obj.keymap)
+    run_web_server(options)
