@@ -19,6 +19,7 @@ from pathlib import Path
 from ...db.errors import CrisisError
 from ...db.text import inert
 from .options import WebOptions
+from .web_command import TOOLS
 
 PROXY = "put it behind a reverse proxy that authenticates them (--public-url: the address they use)"
 
@@ -28,6 +29,9 @@ def run_web_server(options: WebOptions) -> None:
     from ..keymap import load_keymap
 
     load_keymap(options.keymap)  # a broken keymap stops here, not in every session
+    if missing := [tool for tool in TOOLS if shutil.which(tool) is None]:
+        raise CrisisError(f"{' and '.join(missing)} not found on PATH: each session's explorer is started with them "
+                          "(install util-linux)")
     check_can_listen(options.host, options.port)
     from .web_server import ExplorerServer  # aiohttp and textual-serve: only once the address is known to be free
 
