@@ -222,7 +222,7 @@ async def test_the_page_is_ours_and_everything_it_uses_comes_from_the_server(sha
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no chromium or chromium-browser on PATH (scripts/system-deps installs it)")
-async def test_headless_chromium_shows_the_explorers_panes(shared, tmp_path):
+async def test_headless_chromium_shows_the_explorers_panes_and_q_ends_the_session(shared, tmp_path):
     browser = Chromium(1024, 640)
     try:
         await browser.start()
@@ -256,6 +256,20 @@ async def test_headless_chromium_shows_the_explorers_panes(shared, tmp_path):
         requested = [p["request"]["url"] for m, p in browser.events if m == "Network.requestWillBeSent"]
         requested += [p["url"] for m, p in browser.events if m == "Network.webSocketCreated"]
         assert requested and all(urlsplit(url).netloc == f"127.0.0.1:{shared.port}" for url in requested), requested
+        # q quits the explorer; the page says the session has ended
+        explorers = shared.explorers()
+        await browser.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
+        for kind in ("keyDown", "keyUp"):
+            await browser.call("Input.dispatchKeyEvent", type=kind, key="q", code="KeyQ", text="q",
+                               windowsVirtualKeyCode=81)
+        for _ in range(100):
+            if await browser.evaluate("getComputedStyle(document.querySelector('#ended')).display") == "flex":
+                break
+            await asyncio.sleep(0.05)
+        assert "-closed" in await browser.evaluate("document.body.className")
+        notice = await browser.evaluate("document.querySelector('#ended').innerText")
+        assert notice.startswith("The session has ended.")
+        assert len(explorers) == 1 and wait_gone(explorers) == []
     finally:
         await browser.close()
 

@@ -2,8 +2,9 @@
 
 Each browser session gets its own explorer, whose bookmarks and notes last for the session
 only (a web session has no user of its own): they go in a folder the server makes as it
-starts and removes as it stops. The server has no login of its own; it listens on the
-loopback address unless told otherwise, and says so when it is.
+starts and removes as it stops. The server has no login of its own: it listens on the
+loopback address unless told otherwise, and then warns that it must sit behind a reverse
+proxy that authenticates its users.
 """
 
 from __future__ import annotations

@@ -104,6 +104,8 @@ class ExplorerServer(Server):
                 await pump(websocket, session.service)
             finally:
                 watch.cancel()
+        except Exception as error:  # one line, the session ended below; the server goes on
+            log.error("web session %d failed: %s", number, inert(f"{type(error).__name__}: {error}", one_line=True))
         finally:
             await session.end()
             del self.sessions[number]
