@@ -39,7 +39,8 @@ def serve() -> None:
 
 @serve.command("ssh")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=2222, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=2222, show_default=True,
+              help="Port to listen on (0: any free one; the one taken is printed).")
 @click.option("--authorized-keys", "authorized_keys", required=True, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="OpenSSH authorized_keys file: the public keys let in (read again when it changes).")
