@@ -1,0 +1,530 @@
+"""`crisis-tui serve ssh` as users meet it: the real server in a subprocess, the system OpenSSH
+client on a pseudo-terminal read with pyte, loopback only, ports chosen at run time.
+
+One server is shared by the module where a test leaves it as it found it; tests of starting,
+stopping and caps run servers of their own.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from crisis_tui.tui.serve.explorer import state_file
+from crisis_tui.tui.serve.pty_session import clamped_size, exit_status
+from crisis_tui.tui.serve.server_log import field
+
+from .conftest import CLI
+from .ptyterm import PtyTerminal
+
+pytestmark = pytest.mark.skipif(shutil.which("ssh") is None or shutil.which("ssh-keygen") is None,
+                                reason="the OpenSSH client (ssh, ssh-keygen) is not installed: scripts/system-deps")
+
+FIRST_FRAME = "1965 war between India and Pakistan"
+EXPLORER_ONLY = "crisis-tui: this server only serves the explorer: connect with `ssh -t ...` and no command"
+ESC = "\x1b"
+
+
+# --- helpers: keys, the server, the client -------------------------------------------------
+
+def make_key(folder: Path, name: str) -> Path:
+    path = folder / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(path)], check=True,
+                   timeout=30)
+    return path
+
+
+def key_fingerprint(path: Path) -> str:
+    """`ssh-keygen -lf`'s SHA256 fingerprint of a key file."""
+    out = subprocess.run(["ssh-keygen", "-lf", str(path)], capture_output=True, text=True, check=True, timeout=30)
+    return out.stdout.split()[1]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def wait_until(condition, timeout: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
+
+
+class Server:
+    """`crisis-tui serve ssh` in a subprocess; its stderr is read line by line as it comes."""
+
+    def __init__(self, db: Path, folder: Path, authorized: Path, *extra: str) -> None:
+        self.folder = folder
+        self.authorized = authorized
+        self.host_key = folder / "hostkey" / "ssh_host_ed25519_key"
+        self.state_dir = folder / "state"
+        self.argv = [CLI, "--db", str(db), "serve", "ssh", "--port", "0", "--authorized-keys", str(authorized),
+                     "--host-key", str(self.host_key), "--state-dir", str(self.state_dir), *extra]
+        self.lines: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    def start(self, expect_port: bool = True) -> Server:
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True, env=env)
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        if expect_port:
+            line = self.wait_line(r"over SSH on 127\.0\.0\.1:(\d+)", timeout=30)
+            self.port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        return self
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_line(self, pattern: str, timeout: float = 10, after: int = 0) -> str:
+        """The first stderr line from index `after` on that matches `pattern`, waited for."""
+        found: list[str] = []
+
+        def seen() -> bool:
+            found[:] = [line for line in self.lines[after:] if re.search(pattern, line)]
+            return bool(found)
+
+        if not wait_until(seen, timeout):
+            code = self.process.poll() if self.process else None
+            raise AssertionError(f"no line matching {pattern!r} (exit: {code}):\n" + "\n".join(self.lines))
+        return found[0]
+
+    def explorers(self) -> set[int]:
+        assert self.process is not None
+        return descendants(self.process.pid)
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; its exit status."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                for pid in self.explorers():
+                    with_suppressed(os.kill, pid, signal.SIGKILL)
+                self.process.kill()
+                self.process.wait(10)
+        return self.process.returncode
+
+    def ssh(self, key: Path, *args: str) -> list[str]:
+        return ["ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+                "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-F", "/dev/null",
+                "-i", str(key), "-p", str(self.port), *args]
+
+    def run(self, key: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        """The ssh client run to its end, without a terminal: `args` end with the host (and any command)."""
+        return subprocess.run(self.ssh(key, *args), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=30)
+
+
+def with_suppressed(call, *args) -> None:
+    try:
+        call(*args)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("keys")
+    return {name: make_key(folder, name) for name in ("alice", "bob", "mallory", "carol")}
+
+
+@pytest.fixture(scope="module")
+def server(bundled_db, keys, tmp_path_factory):
+    """One server for the module: alice and bob are let in, mallory and carol are not."""
+    folder = tmp_path_factory.mktemp("server")
+    authorized = folder / "authorized_keys"
+    authorized.write_text("# the team\n" + "".join(keys[n].with_suffix(".pub").read_text() for n in ("alice", "bob")))
+    running = Server(bundled_db, folder, authorized, "--max-sessions", "25")
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def terminals():
+    """Start the ssh client on a pty (`start(argv, cols, rows)`); every one is killed at the end."""
+    opened: list[PtyTerminal] = []
+
+    def start(argv: list[str], cols: int = 80, rows: int = 24) -> PtyTerminal:
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
+        env["TERM"] = "xterm-256color"
+        t = PtyTerminal(argv, cols=cols, rows=rows, env=env)
+        opened.append(t)
+        return t
+
+    yield start
+    for t in opened:
+        t.close()
+
+
+def quiet(server: Server, timeout: float = 10) -> None:
+    """Wait until no explorer of an earlier test is left (their ends are bounded: ~1 s)."""
+    assert wait_until(lambda: not server.explorers(), timeout), server.explorers()
+
+
+# --- a session, as a user lives it ------------------------------------------------------------
+
+def test_a_session_shows_searches_resizes_and_quits_with_the_terminal_given_back(server, keys, terminals):
+    quiet(server)
+    mark = len(server.lines)
+    t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+    screen = t.wait_for(FIRST_FRAME)
+    assert "1 Events" in screen and "Quit" in screen.splitlines()[-1]
+    assert any(cell.fg != "default" or cell.bg != "default"
+               for row in t.screen.buffer.values() for cell in row.values())  # colours, unless NO_COLOR is sent
+    t.send("/")
+    t.wait_for("Search events, actors")
+    t.send("pulwama")
+    t.wait_for("Pulwama attack")
+    t.send(ESC)
+    t.wait_gone(" esc Close ")
+
+    # the client's window grows: its ssh sends the new size, the explorer redraws at 100x30
+    fcntl.ioctl(t.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    os.kill(t.pid, signal.SIGWINCH)
+    t.screen.resize(30, 100)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and t.screen.display[28][99] != "╯":  # the panes' bottom right corner
+        t.read(0.05)
+    assert t.screen.display[28][99] == "╯" and t.screen.display[29].rstrip().endswith("▏^p palette"), t.text()
+
+    t.send("q")
+    assert t.wait_exit() == 0
+    tail = bytes(t.raw[-600:])
+    assert b"\x1b[?1049l" in tail and b"\x1b[?25h" in tail  # alternate screen left, cursor shown
+    attrs = termios.tcgetattr(t.fd)  # ssh put the client's terminal back in its cooked mode
+    assert attrs[3] & termios.ICANON and attrs[3] & termios.ECHO
+
+    end = server.wait_line(r"event=session-end", after=mark)
+    fingerprint = key_fingerprint(keys["alice"].with_suffix(".pub"))
+    assert f"key={fingerprint} comment=alice " in end and "client=127.0.0.1:" in end
+    assert "status=0 reason=explorer-exit" in end
+    assert re.search(r" start=\S+Z end=\S+Z duration=[\d.]+s bytes_in=\d+ bytes_out=\d+ ", end)
+    assert int(re.search(r"bytes_in=(\d+)", end).group(1)) >= len("/pulwama") + 2
+    assert int(re.search(r"bytes_out=(\d+)", end).group(1)) > 10_000
+    assert server.wait_line(r"event=session-start", after=mark).endswith("size=80x24")
+    quiet(server, 5)
+
+
+def test_twenty_sessions_at_once_all_reach_their_first_frame(server, keys, terminals):
+    quiet(server)
+    clients = [terminals(server.ssh(keys["alice" if n % 2 else "bob"], "-tt", "127.0.0.1")) for n in range(20)]
+    waiting = set(range(20))
+    deadline = time.monotonic() + 90
+    while waiting and time.monotonic() < deadline:
+        for n in list(waiting):
+            clients[n].read(0.01)
+            if FIRST_FRAME in clients[n].text():
+                waiting.discard(n)
+    assert not waiting, f"{len(waiting)} of 20 sessions never drew their first frame"
+    assert len([pid for pid in server.explorers()]) >= 20
+    for t in clients:
+        t.send("q")
+    assert all(t.wait_exit(20) == 0 for t in clients)
+    quiet(server)
+
+
+def test_a_killed_client_leaves_no_process_of_its_session(server, keys, terminals):
+    quiet(server)
+    mark = len(server.lines)
+    t = terminals(server.ssh(keys["bob"], "-tt", "127.0.0.1"))
+    t.wait_for(FIRST_FRAME)
+    session = server.explorers()
+    explorer = next(pid for pid in session if b"crisis_tui.tui.cli" in Path(f"/proc/{pid}/cmdline").read_bytes())
+    # how it runs: in a session of its own on its pty (its controlling terminal), memory capped, a clean env
+    fields = Path(f"/proc/{explorer}/stat").read_text().rsplit(")", 1)[1].split()
+    assert int(fields[3]) == explorer and int(fields[2]) == explorer and int(fields[4]) != 0  # session, group, tty
+    limits = Path(f"/proc/{explorer}/limits").read_text()
+    assert re.search(r"Max address space\s+536870912\s+536870912 ", limits)
+    env = dict(item.split(b"=", 1) for item in Path(f"/proc/{explorer}/environ").read_bytes().split(b"\0") if item)
+    assert env[b"TERM"] == b"xterm-256color" and b"COLUMNS" not in env and b"LINES" not in env
+    assert b"--served" in Path(f"/proc/{explorer}/cmdline").read_bytes()
+    ignored = re.search(r"SigIgn:\s+([0-9a-f]+)", Path(f"/proc/{explorer}/status").read_text()).group(1)
+    assert not int(ignored, 16) & (1 << (signal.SIGHUP - 1))  # a hang-up ends it
+    os.kill(t.pid, signal.SIGKILL)
+    assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in session), 5), \
+        f"left after 5 s: {[pid for pid in session if Path(f'/proc/{pid}').exists()]}"
+    assert "reason=client-gone" in server.wait_line("event=session-end", after=mark)
+
+
+# --- what is refused ------------------------------------------------------------------------------
+
+REFUSED = {
+    "a command": (["127.0.0.1", "ls -la /"], 1, EXPLORER_ONLY, "reason=exec command=\"ls -la /\""),
+    "a shell without a terminal": (["-T", "127.0.0.1"], 1, EXPLORER_ONLY, "reason=no-pty"),
+    "a command on a terminal": (["-tt", "127.0.0.1", "sh"], 1, EXPLORER_ONLY, "reason=exec command=sh"),
+    "sftp": (["-s", "127.0.0.1", "sftp"], 255, "subsystem request failed", "reason=subsystem subsystem=sftp"),
+    "a remote forward": (["-o", "ExitOnForwardFailure=yes", "-R", "127.0.0.1:0:127.0.0.1:9", "-N", "127.0.0.1"],
+                         255, "remote port forwarding failed", "reason=remote-forwarding"),
+    "a local forward": (["-W", "127.0.0.1:9", "127.0.0.1"], 255, "stdio forwarding failed",
+                        "reason=forwarding to=127.0.0.1:9"),
+}
+
+
+@pytest.mark.parametrize("what", list(REFUSED))
+def test_everything_but_the_explorer_is_refused(server, keys, what):
+    args, code, said, logged = REFUSED[what]
+    quiet(server)
+    mark = len(server.lines)
+    result = server.run(keys["alice"], *args)
+    assert result.returncode == code, result.stderr
+    assert said in result.stderr
+    assert logged in server.wait_line("event=refused", after=mark)
+    assert not any("event=session-start" in line for line in server.lines[mark:])
+    assert not server.explorers()
+
+
+@pytest.mark.parametrize("how", ["an unknown key", "a password"])
+def test_logging_in_without_an_allowed_key_is_refused(server, keys, how):
+    mark = len(server.lines)
+    if how == "an unknown key":
+        argv = server.ssh(keys["mallory"], "-tt", "127.0.0.1")
+    else:
+        argv = server.ssh(keys["alice"], "-o", "PreferredAuthentications=password,keyboard-interactive",
+                          "-o", "PubkeyAuthentication=no", "-tt", "127.0.0.1")
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 255
+    assert "Permission denied (publickey)." in result.stderr  # public keys are all the server offers
+    if how == "an unknown key":
+        line = server.wait_line("reason=key-not-allowed", after=mark)
+        assert f"key={key_fingerprint(keys['mallory'].with_suffix('.pub'))} " in line
+    assert "reason=not-authenticated" in server.wait_line("event=refused reason=not-authenticated", after=mark)
+    assert not any("event=session-start" in line for line in server.lines[mark:])
+
+
+def test_a_key_added_to_the_file_is_let_in_without_a_restart_and_a_broken_file_keeps_the_last_keys(server, keys):
+    before = server.authorized.read_text()
+    mark = len(server.lines)
+    try:
+        assert server.run(keys["carol"], "-T", "127.0.0.1").returncode == 255
+        server.authorized.write_text(before + keys["carol"].with_suffix(".pub").read_text())
+        carol = server.run(keys["carol"], "-T", "127.0.0.1")
+        assert carol.returncode == 1 and EXPLORER_ONLY in carol.stderr  # let in (then told: no terminal)
+        assert "read again: 3 keys" in server.wait_line("read again", after=mark)
+        server.authorized.write_text("")  # emptied by mistake: the keys read before still let in
+        alice = server.run(keys["alice"], "-T", "127.0.0.1")
+        assert alice.returncode == 1 and EXPLORER_ONLY in alice.stderr
+        assert "keeping the 3 keys read before" in server.wait_line("no public keys in it", after=mark)
+    finally:
+        server.authorized.write_text(before)
+    assert server.run(keys["carol"], "-T", "127.0.0.1").returncode == 255
+
+
+# --- the person behind each key ---------------------------------------------------------------------
+
+def test_each_key_has_its_own_bookmarks(server, keys, terminals):
+    quiet(server)
+    alice = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+    alice.wait_for(FIRST_FRAME)
+    alice.send("m")
+    alice.wait_for(" Bookmarked ")
+    alice.send("q")
+    assert alice.wait_exit() == 0
+    assert state_file(server.state_dir, key_fingerprint(keys["alice"].with_suffix(".pub"))).exists()
+    assert oct(server.state_dir.stat().st_mode & 0o777) == "0o700"
+
+    again = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+    again.wait_for(FIRST_FRAME)
+    again.send("B")
+    again.wait_for("Bookmarks (1)")
+    again.send(ESC)
+    again.wait_gone("Bookmarks (1)")
+    again.send("q")
+    assert again.wait_exit() == 0
+
+    bob = terminals(server.ssh(keys["bob"], "-tt", "127.0.0.1"))
+    bob.wait_for(FIRST_FRAME)
+    bob.send("B")
+    bob.wait_for("No bookmarks yet")
+    assert "Bookmarks (1)" not in bob.text()
+    bob.send(ESC)
+    bob.wait_gone("No bookmarks yet")
+    bob.send("q")
+    assert bob.wait_exit() == 0
+
+
+def test_no_color_sent_by_the_client_reaches_the_explorer_and_the_palette_has_no_screenshot(server, keys,
+                                                                                           terminals):
+    quiet(server)
+    t = terminals(server.ssh(keys["bob"], "-o", "SetEnv=NO_COLOR=1", "-tt", "127.0.0.1"))
+    t.wait_for(FIRST_FRAME)
+    t.settle(0.3)
+    colours = {(cell.fg, cell.bg) for row in t.screen.buffer.values() for cell in row.values()}
+    assert colours == {("default", "default")}
+    t.send("\x10")  # ctrl+p: the palette
+    t.wait_for("Search for commands")
+    t.send("theme")
+    t.wait_for("Change the current theme")  # the palette finds what it has
+    t.send(ESC)
+    t.wait_gone("Change the current theme")
+    t.send("\x10")
+    t.wait_for("Search for commands")
+    t.send("screenshot")
+    t.settle(0.5)
+    assert "🔎 screenshot" in t.text() and "Screenshot" not in t.text()  # typed, and nothing found
+    t.send(ESC)
+    t.wait_gone("🔎 screenshot")
+    t.send("q")
+    assert t.wait_exit() == 0
+
+
+# --- starting, stopping, caps -------------------------------------------------------------------------
+
+def test_the_host_key_is_made_once_and_reused_and_the_server_stops_cleanly(bundled_db, keys, tmp_path, terminals):
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    first = Server(bundled_db, tmp_path, authorized, "--max-sessions", "1")
+    try:
+        first.start()
+        made = first.host_key.read_bytes()
+        assert oct(first.host_key.stat().st_mode & 0o777) == "0o600"
+        assert oct(first.host_key.parent.stat().st_mode & 0o777) == "0o700"
+        printed = first.wait_line("host key")
+        fingerprint = key_fingerprint(first.host_key.with_suffix(".pub"))
+        assert printed == f"crisis-tui: host key {fingerprint} (ssh-ed25519) in {first.host_key}"
+        assert fingerprint == key_fingerprint(first.host_key)
+        assert first.wait_line("serving").endswith(f"to the 1 key in {authorized}; Ctrl+C stops")
+
+        # the cap: one session; a second is told the server is full
+        t = terminals(first.ssh(keys["alice"], "-tt", "127.0.0.1"))
+        t.wait_for(FIRST_FRAME)
+        second = first.run(keys["alice"], "-tt", "127.0.0.1")
+        assert second.returncode == 1
+        assert "crisis-tui: the server is full (1 sessions); try again later" in second.stdout + second.stderr
+        assert "reason=full" in first.wait_line("event=refused")
+
+        # connections still logging in are capped too (1 session + 10): the 12th is dropped at once
+        sockets = []
+        try:
+            for _ in range(11):
+                sockets.append(socket.create_connection(("127.0.0.1", first.port), timeout=10))
+                assert sockets[-1].recv(64).startswith(b"SSH-2.0-")
+            extra = socket.create_connection(("127.0.0.1", first.port), timeout=10)
+            sockets.append(extra)
+            assert extra.recv(64).startswith(b"SSH-2.0-") and extra.recv(64) == b""  # closed at once
+        finally:
+            for s in sockets:
+                s.close()
+        assert "reason=too-many-logins" in first.wait_line("too-many-logins")
+
+        # SIGTERM with a session open: the session is ended and told, the server exits 0
+        session = first.explorers()
+        assert first.stop() == 0
+        assert t.wait_exit() != 0
+        assert "crisis-tui: the server is stopping" in t.text() or b"server is stopping" in bytes(t.raw)
+        assert b"\x1b[?1049l" in bytes(t.raw[-400:])  # the client's screen given back for it
+        assert not any(Path(f"/proc/{pid}").exists() for pid in session)
+        assert "reason=server-stop" in first.wait_line("event=session-end")
+
+        again = Server(bundled_db, tmp_path, authorized).start()
+        try:
+            assert again.wait_line("host key") == printed
+        finally:
+            assert again.stop() == 0
+        assert first.host_key.read_bytes() == made
+    finally:
+        first.stop()
+
+
+def failed_start(server: Server) -> str:
+    server.start(expect_port=False)
+    assert server.process is not None
+    server.process.wait(30)
+    assert server.process.returncode == 1
+    time.sleep(0.1)
+    assert len(server.lines) == 1, server.lines
+    return server.lines[0]
+
+
+def test_a_host_key_others_can_read_or_not_a_key_is_refused_in_one_line(bundled_db, keys, tmp_path):
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    server = Server(bundled_db, tmp_path, authorized)
+    server.host_key.parent.mkdir(mode=0o700)
+    shutil.copy(keys["bob"], server.host_key)
+    server.host_key.chmod(0o644)
+    assert failed_start(server) == (f"crisis-tui: error: {server.host_key}: host key is readable by others "
+                                    "(mode 0644); chmod 600 it")
+    server.host_key.write_text("not a key\n")
+    server.host_key.chmod(0o600)
+    assert failed_start(Server(bundled_db, tmp_path, authorized)).startswith(
+        f"crisis-tui: error: {server.host_key}: not a private key this server can use")
+
+
+def test_missing_or_empty_authorized_keys_and_a_port_in_use_are_one_line_errors(bundled_db, keys, tmp_path):
+    missing = failed_start(Server(bundled_db, tmp_path, tmp_path / "nowhere"))
+    assert missing == f"crisis-tui: error: {tmp_path / 'nowhere'}: cannot read the authorized keys: " \
+                      "No such file or directory"
+    empty = tmp_path / "empty"
+    empty.write_text("# nobody yet\n")
+    assert failed_start(Server(bundled_db, tmp_path, empty)).startswith(f"crisis-tui: error: {empty}: no public keys")
+
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    taken = socket.socket()
+    try:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = Server(bundled_db, tmp_path, authorized)
+        server.argv[server.argv.index("--port") + 1] = str(taken.getsockname()[1])
+        server.start(expect_port=False)
+        assert server.process is not None and server.process.wait(30) == 1
+        time.sleep(0.1)
+        assert server.lines[-1] == f"crisis-tui: error: cannot listen on 127.0.0.1:{taken.getsockname()[1]}: " \
+                                   "Address already in use"
+    finally:
+        taken.close()
+
+
+# --- small pieces ---------------------------------------------------------------------------------------
+
+def test_terminal_sizes_are_clamped_and_exit_statuses_read_as_a_shell_reads_them():
+    assert clamped_size(0, 0) == (80, 24) and clamped_size(120, 0) == (80, 24)
+    assert clamped_size(10_000, 10_000) == (500, 200) and clamped_size(100, 30) == (100, 30)
+    assert exit_status(0) == 0 and exit_status(3) == 3 and exit_status(-signal.SIGHUP) == 129
+
+
+def test_client_text_in_the_log_is_inert_and_reads_back_as_one_field():
+    assert field("alice") == "alice"
+    assert field("ls -la") == '"ls -la"'
+    shown = field("\x1b[31mred\x1b[0m\nkey=forged")
+    assert shown == '"\\\\x1b[31mred\\\\x1b[0m\\\\x0akey=forged"'  # escaped, then quoted with \\ doubled
+    assert "\x1b" not in shown and "\n" not in shown
+    assert field("") == '""'
