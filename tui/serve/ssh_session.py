@@ -117,43 +117,47 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
     # --- the explorer ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        chan = self._chan
-        assert chan is not None and self._client.key is not None
         self._started = time.time()
         log_event("session-start", **self._client.fields(), size="{}x{}".format(*clamped_size(*self._size)))
         status: int | None = None
         try:
-            command = explorer_command(self._options.db, state_file(self._options.state_dir,
-                                                                    self._client.key.fingerprint),
-                                       "ssh", self._options.keymap)
-            env = explorer_env(chan.get_terminal_type(), chan.get_environment())
-            try:
-                self._explorer = explorer = await ExplorerPty.start(
-                    command, env, self._size, self._options.memory_limit_mb, self._output, self._input_full)
-            except OSError as exc:
-                self._why = f"explorer-failed-to-start: {exc.strerror or exc}"
-                self._refuse("crisis-tui: the explorer could not start; see the server's log")
-                return
-            if self._output_paused:
-                explorer.pause_output()
-            for chunk in self._early:
-                explorer.write(chunk)
-            self._early.clear()
-            if self._why is not None:  # the client went while it was starting
-                explorer.end()
-            await explorer.wait()
-            if self._why is None:
-                self._why = "explorer-exit"
-                await explorer.drain_output()
-            status = await explorer.end()
-            if self._why == "server-stop" or status >= 128:  # killed before it could give the terminal back
-                self._write(TERMINAL_RESTORE)
-            if self._why == "server-stop":
-                self._tell(STOPPING)
-            self._exit(status)
+            status = await self._serve()
+        except Exception as exc:  # the system refused (no pty, no process) or a bug: this session ends, not the server
+            self._why = f"error: {type(exc).__name__}: {exc}"
+            self._tell("crisis-tui: the explorer could not be started; the server's log says why")
         finally:
+            if self._explorer is not None:
+                await self._explorer.end()  # (already done unless something above failed)
+            self._exit(1 if status is None else status)
             self._sessions.running.discard(self)
             self._log_end(status)
+
+    async def _serve(self) -> int:
+        """Start the explorer, pipe it to the client until it exits or the client goes; its exit status."""
+        chan = self._chan
+        assert chan is not None and self._client.key is not None
+        state = state_file(self._options.state_dir, self._client.key.fingerprint)
+        command = explorer_command(self._options.db, state, "ssh", self._options.keymap)
+        env = explorer_env(chan.get_terminal_type(), chan.get_environment())
+        self._explorer = explorer = await ExplorerPty.start(
+            command, env, self._size, self._options.memory_limit_mb, self._output, self._input_full)
+        if self._output_paused:
+            explorer.pause_output()
+        for chunk in self._early:
+            explorer.write(chunk)
+        self._early.clear()
+        if self._why is not None:  # the client went while it was starting
+            explorer.end()
+        await explorer.wait()
+        if self._why is None:
+            self._why = "explorer-exit"
+            await explorer.drain_output()
+        status = await explorer.end()
+        if self._why == "server-stop" or status >= 128:  # killed before it could give the terminal back
+            self._write(TERMINAL_RESTORE)
+        if self._why == "server-stop":
+            self._tell(STOPPING)
+        return status
 
     def _log_end(self, status: int | None) -> None:
         ended = time.time()
