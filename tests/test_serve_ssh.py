@@ -284,6 +284,53 @@ def test_a_killed_client_leaves_no_process_of_its_session(server, keys, terminal
     assert "reason=client-gone" in server.wait_line("event=session-end", after=mark)
 
 
+async def test_a_client_that_sends_eof_or_closes_its_channel_ends_its_explorer(server, keys):
+    """Over one connection (an asyncssh client): EOF on one session, a closed channel on another."""
+    import asyncio
+
+    import asyncssh
+    import pyte
+
+    quiet(server)
+    mark = len(server.lines)
+
+    class Screen(asyncssh.SSHClientSession):
+        def __init__(self) -> None:
+            self.screen = pyte.Screen(80, 24)
+            self.stream = pyte.ByteStream(self.screen)
+
+        def data_received(self, data, datatype) -> None:
+            self.stream.feed(data)
+
+    async def first_frame(conn) -> tuple[asyncssh.SSHClientChannel, Screen]:
+        chan, session = await conn.create_session(Screen, term_type="xterm-256color", term_size=(80, 24),
+                                                  encoding=None)
+        for _ in range(300):
+            if FIRST_FRAME in "\n".join(session.screen.display):
+                return chan, session
+            await asyncio.sleep(0.05)
+        raise AssertionError("no first frame")
+
+    async def ended(reason: str) -> None:
+        for _ in range(100):
+            if not server.explorers() and any(reason in line for line in server.lines[mark:]):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"still running, or no {reason} in the log: {server.explorers()}")
+
+    async with asyncssh.connect("127.0.0.1", server.port, username="someone", known_hosts=None,
+                                client_keys=[str(keys["alice"])], agent_path=None, config=None) as conn:
+        chan, _ = await first_frame(conn)
+        chan.write_eof()
+        await ended("reason=client-eof")
+        chan, _ = await first_frame(conn)
+        chan.close()
+        await ended("reason=client-gone")
+        with pytest.raises(asyncssh.ChannelOpenError):  # and a direct-tcpip channel is refused
+            await conn.open_connection("127.0.0.1", server.port)
+    assert "user=someone" in server.wait_line("event=session-end", after=mark)
+
+
 # --- what is refused ------------------------------------------------------------------------------
 
 REFUSED = {
