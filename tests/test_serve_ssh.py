@@ -182,9 +182,9 @@ def terminals():
     """Start the ssh client on a pty (`start(argv, cols, rows)`); every one is killed at the end."""
     opened: list[PtyTerminal] = []
 
-    def start(argv: list[str], cols: int = 80, rows: int = 24) -> PtyTerminal:
+    def start(argv: list[str], cols: int = 80, rows: int = 24, **extra_env: str) -> PtyTerminal:
         env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLORTERM")}
-        env["TERM"] = "xterm-256color"
+        env.update(TERM="xterm-256color", **extra_env)
         t = PtyTerminal(argv, cols=cols, rows=rows, env=env)
         opened.append(t)
         return t
@@ -356,6 +356,15 @@ def test_everything_but_the_explorer_is_refused(server, keys, what):
     assert logged in server.wait_line("event=refused", after=mark)
     assert not any("event=session-start" in line for line in server.lines[mark:])
     assert not server.explorers()
+
+
+def test_x11_forwarding_is_refused_and_the_explorer_served_without_it(server, keys, terminals):
+    quiet(server)
+    t = terminals(server.ssh(keys["alice"], "-X", "-tt", "127.0.0.1"), DISPLAY=":0")
+    t.wait_for(FIRST_FRAME)
+    t.send("q")
+    assert t.wait_exit() == 0
+    assert b"X11 forwarding request failed" in bytes(t.raw)
 
 
 @pytest.mark.parametrize("how", ["an unknown key", "a password"])
