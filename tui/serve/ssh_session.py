@@ -47,11 +47,13 @@ class Sessions:
 
     limit: int
     running: set[ExplorerSession] = field(default_factory=set)
+    stopping: bool = False  # the server is stopping: no new explorer
 
     def full(self) -> bool:
         return len(self.running) >= self.limit
 
     async def end_all(self) -> None:
+        self.stopping = True
         tasks = [session.stop() for session in list(self.running)]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -103,6 +105,8 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
             reason = "exec" if self._command is not None else "no-pty"
             log_event("refused", reason=reason, command=self._command, **self._client.fields())
             self._refuse(EXPLORER_ONLY)
+        elif self._sessions.stopping:
+            self._refuse(STOPPING)
         elif self._sessions.full():
             log_event("refused", reason="full", sessions=len(self._sessions.running), **self._client.fields())
             self._refuse(f"crisis-tui: the server is full ({self._sessions.limit} sessions); try again later")
