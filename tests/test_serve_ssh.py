@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from crisis_tui.tui.serve.authorized_keys import parse_authorized_keys
 from crisis_tui.tui.serve.explorer import state_file
 from crisis_tui.tui.serve.pty_session import clamped_size, exit_status
 from crisis_tui.tui.serve.server_log import field
@@ -584,3 +585,15 @@ def test_client_text_in_the_log_is_inert_and_reads_back_as_one_field():
     assert shown == '"\\\\x1b[31mred\\\\x1b[0m\\\\x0akey=forged"'  # escaped, then quoted with \\ doubled
     assert "\x1b" not in shown and "\n" not in shown
     assert field("") == '""'
+
+
+def test_authorized_keys_lines_with_options_or_no_key_are_skipped_and_said(keys):
+    alice = keys["alice"].with_suffix(".pub").read_text().strip()
+    bob = keys["bob"].with_suffix(".pub").read_text().strip()
+    text = f"# team\n\n{alice}\r\nfrom=\"10.0.0.1\",command=\"echo a b\" {bob}\nssh-ed25519 AAAAnot-base64 x\n"
+    found = parse_authorized_keys(text, "FILE")
+    assert [(k.fingerprint, k.algorithm, k.comment) for k in found.keys.values()] == [
+        (key_fingerprint(keys["alice"].with_suffix(".pub")), "ssh-ed25519", "alice")]
+    assert found.skipped == (
+        'FILE line 4: options (from="10.0.0.1",command="echo a b") are not supported by this server; key skipped',
+        "FILE line 5: not a public key this server takes; skipped")
