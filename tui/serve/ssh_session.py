@@ -25,6 +25,7 @@ from .server_log import log_event, timestamp
 
 EXPLORER_ONLY = "crisis-tui: this server only serves the explorer: connect with `ssh -t ...` and no command"
 STOPPING = "crisis-tui: the server is stopping"
+CLOSE_WAIT = 2.0  # seconds a stopping server waits for a client to take a session's last output
 
 
 @dataclass
@@ -223,10 +224,14 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
                 self._explorer.end()
 
     async def stop(self) -> None:
-        """The server is stopping: end this session, tell the client, and wait until it is done."""
+        """The server is stopping: end this session, tell the client, and wait (bounded) until the
+        client has it all: closing the connection before would drop what is still on its way."""
         self._end("server-stop")
         if self._task is not None:
             await asyncio.shield(self._task)
+        if self._chan is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._chan.wait_closed(), CLOSE_WAIT)
 
     def _write(self, data: bytes, stderr: bool = False) -> None:
         if self._chan is None or not data:
