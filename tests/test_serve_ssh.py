@@ -206,7 +206,8 @@ def test_a_session_shows_searches_resizes_and_quits_with_the_terminal_given_back
     quiet(server)
     mark = len(server.lines)
     t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
-    screen = t.wait_for(FIRST_FRAME)
+    t.wait_for(FIRST_FRAME)
+    screen = t.wait_for("^p palette")  # the whole frame
     assert "1 Events" in screen and "Quit" in screen.splitlines()[-1]
     assert any(cell.fg != "default" or cell.bg != "default"
                for row in t.screen.buffer.values() for cell in row.values())  # colours, unless NO_COLOR is sent
@@ -503,8 +504,9 @@ def test_the_host_key_is_made_once_and_reused_and_the_server_stops_cleanly(bundl
 
         # SIGTERM with a session open: the session is ended and told, the server exits 0
         session = first.explorers()
+        first.process.send_signal(signal.SIGTERM)
+        assert t.wait_exit(20) != 0  # (read meanwhile: a client that reads nothing gets its connection cut)
         assert first.stop() == 0
-        assert t.wait_exit() != 0
         assert "crisis-tui: the server is stopping" in t.text() or b"server is stopping" in bytes(t.raw)
         assert b"\x1b[?1049l" in bytes(t.raw[-400:])  # the client's screen given back for it
         assert not any(Path(f"/proc/{pid}").exists() for pid in session)
