@@ -522,6 +522,26 @@ def test_the_host_key_is_made_once_and_reused_and_the_server_stops_cleanly(bundl
         first.stop()
 
 
+def test_a_server_killed_outright_leaves_no_explorer(bundled_db, keys, tmp_path, terminals):
+    """SIGKILL gives the server no time to end sessions: the kernel hangs up each pty as the
+    server's end of it closes, and SIGHUP ends the explorer."""
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    server = Server(bundled_db, tmp_path, authorized)
+    try:
+        server.start()
+        t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+        t.wait_for(FIRST_FRAME)
+        session = server.explorers()
+        assert session
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait(10)
+        assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in session), 5), session
+    finally:
+        server.stop()
+
+
 def failed_start(server: Server) -> str:
     server.start(expect_port=False)
     assert server.process is not None
