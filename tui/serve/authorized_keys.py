@@ -75,16 +75,27 @@ def parse_authorized_keys(text: str, where: str) -> KeySet:
     return KeySet(keys, tuple(skipped))
 
 
+def _keys(count: int) -> str:
+    return f"{count} key{'s' if count != 1 else ''}"
+
+
 class AuthorizedKeys:
     """The keys in `path`: read at start (a problem is a CrisisError), then again whenever the
-    file's size, time or inode changes; a failed re-read keeps the last good set."""
+    file's size, time or inode changes. The file as last read is authoritative, even with no
+    keys in it (everyone is refused: that is how a team is locked out); a file that is gone or
+    cannot be read lets nobody in either until it can be read again. Each change of state is
+    said once, not at every login."""
 
     def __init__(self, path: Path, log: Callable[[str], None]) -> None:
         self.path = path
         self._log = log
         self._where = inert(str(path), one_line=True)
         self._stamp: tuple[int, int, int] | None = None
+        self._unreadable: str | None = None  # why the file could not be read last time, said once
         self.current = self._read()
+        if not self.current.keys:
+            raise CrisisError(f"{self._where}: no public keys in it (OpenSSH authorized_keys format: "
+                              "ssh-ed25519 AAAA... comment)")
 
     def _read(self) -> KeySet:
         try:
@@ -94,9 +105,6 @@ class AuthorizedKeys:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
             raise CrisisError(f"{self._where}: cannot read the authorized keys: {reason}") from None
         found = parse_authorized_keys(text, self._where)
-        if not found.keys:
-            raise CrisisError(f"{self._where}: no public keys in it (OpenSSH authorized_keys format: "
-                              "ssh-ed25519 AAAA... comment)")
         self._stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         for line in found.skipped:
             self._log(line)
@@ -109,15 +117,22 @@ class AuthorizedKeys:
             stamp: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         except OSError:
             stamp = None
-        if stamp == self._stamp:
+        if stamp is not None and stamp == self._stamp:
             return
         try:
             self.current = self._read()
         except CrisisError as exc:
-            self._stamp = stamp  # said once per change, not at every login
-            self._log(f"{exc}; keeping the {len(self.current.keys)} keys read before")
+            self.current = KeySet({}, ())  # fail closed: nobody is let in on a file that cannot be read
+            self._stamp = None
+            if str(exc) != self._unreadable:
+                self._unreadable = str(exc)
+                self._log(f"{exc}; refusing every key until it can be read")
             return
-        self._log(f"{self._where}: read again: {len(self.current.keys)} keys")
+        self._unreadable = None
+        if self.current.keys:
+            self._log(f"{self._where}: read again: {_keys(len(self.current.keys))}")
+        else:
+            self._log(f"{self._where}: read again: no public keys in it; refusing every key")
 
     def find(self, blob: bytes) -> AllowedKey | None:
         """The allowed key with this wire blob, reading the file again first if it changed."""
