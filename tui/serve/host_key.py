@@ -3,7 +3,7 @@
 A new key is written whole to a temporary file beside it, then linked into place (which, unlike
 a rename, fails if a key appeared there meanwhile: nobody's key is replaced). Its public half
 is written beside it (FILE.pub), for clients' known_hosts. Like sshd, an existing key that
-group or others can read is refused.
+another user owns, or that group or others can read, is refused.
 """
 
 from __future__ import annotations
@@ -62,7 +62,11 @@ def load_or_make_host_key(path: Path) -> asyncssh.SSHKey:
                 return _make(path)
             except FileExistsError:
                 pass  # another server made it meanwhile: use that one
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        status = os.stat(path)
+        if status.st_uid != os.geteuid():
+            raise CrisisError(f"{where}: host key is owned by another user (uid {status.st_uid}); "
+                              "it must be the server's own")
+        mode = stat.S_IMODE(status.st_mode)
         if mode & 0o077:
             raise CrisisError(f"{where}: host key is readable by others (mode {mode:04o}); chmod 600 it")
         return asyncssh.read_private_key(path)
