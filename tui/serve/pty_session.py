@@ -67,6 +67,20 @@ def _child_setup(memory_bytes: int) -> Callable[[], None]:
     return setup
 
 
+def _group_lives(group: int) -> bool:
+    """Whether any live process (a zombie is dead already) is in process group `group` (read from /proc)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != b"Z":
+                return True
+    return False
+
+
 class ExplorerPty:
     """An explorer process on a pty; its output goes to `on_output`, `on_input_full(True/False)`
     says when input should stop and start again coming."""
@@ -199,10 +213,15 @@ class ExplorerPty:
         self._signal_group(group, signal.SIGHUP)
         try:
             await asyncio.wait_for(asyncio.shield(self._process.wait()), HANG_UP_GRACE)
-            await asyncio.sleep(0.05)  # a child of its own a moment to die of the hang-up too
         except TimeoutError:
             pass
-        self._signal_group(group, signal.SIGKILL)  # whatever is left of the group, the explorer included
+        else:
+            await asyncio.sleep(0.05)  # a child of its own a moment to die of the hang-up too
+        # SIGKILL to whatever is left of the group, the explorer included. Once the explorer is
+        # reaped, its number names our group only while a member of the group lives (the kernel
+        # does not reuse it till then): with none left, nothing is sent.
+        if self._process.returncode is None or _group_lives(group):
+            self._signal_group(group, signal.SIGKILL)
         status = await self.wait()
         self._close()
         return status
