@@ -15,6 +15,7 @@ from ...db.location import APP_NAME, sqlite_path
 from .options import SshOptions, WebOptions
 
 DEFAULT_MAX_SESSIONS = 20
+DEFAULT_SESSIONS_PER_KEY = 5
 DEFAULT_MEMORY_MB = 512  # an explorer at 1M events: ~190 MB of address space, ~52 MB resident
 
 
@@ -52,6 +53,8 @@ def serve() -> None:
                    "directory).")
 @click.option("--max-sessions", type=click.IntRange(1, 1000), default=DEFAULT_MAX_SESSIONS, show_default=True,
               help="Sessions at once; one more is told the server is full.")
+@click.option("--max-sessions-per-key", type=click.IntRange(1, 1000), default=DEFAULT_SESSIONS_PER_KEY,
+              show_default=True, help="Sessions (connections) one key may have at once.")
 @click.option("--login-timeout", type=click.FloatRange(1, 600), default=30, show_default=True,
               help="Seconds a connection has to authenticate.")
 @click.option("--keepalive", type=click.FloatRange(0, 3600), default=30, show_default=True,
@@ -60,7 +63,8 @@ def serve() -> None:
               show_default=True, metavar="MB", help="Address space each session's explorer may use.")
 @click.pass_obj
 def serve_ssh(obj, host: str, port: int, authorized_keys: Path, host_key: Path | None, state_dir: Path | None,
-              max_sessions: int, login_timeout: float, keepalive: float, memory_limit_mb: int) -> None:
+              max_sessions: int, max_sessions_per_key: int, login_timeout: float, keepalive: float,
+              memory_limit_mb: int) -> None:
     """Serve the explorer over SSH: each key in FILE gets its own explorer, and nothing else
     (no shell, commands, file transfer or forwarding)."""
     from .ssh_server import run_ssh_server
@@ -69,7 +73,8 @@ def serve_ssh(obj, host: str, port: int, authorized_keys: Path, host_key: Path |
         db=_ready_database(obj), host=host, port=port, authorized_keys=authorized_keys,
         host_key=host_key or _user_path("data", "ssh_host_ed25519_key"),
         state_dir=state_dir or _user_path("state", "served"), max_sessions=max_sessions,
-        login_timeout=login_timeout, keepalive=keepalive, memory_limit_mb=memory_limit_mb, keymap=obj.keymap)
+        login_timeout=login_timeout, keepalive=keepalive, memory_limit_mb=memory_limit_mb, keymap=obj.keymap,
+        max_sessions_per_key=max_sessions_per_key)
     run_ssh_server(options)
 
 

@@ -24,6 +24,7 @@ class SshOptions:
     keepalive: float  # seconds between keepalives (0: none); 3 unanswered end the connection
     memory_limit_mb: int  # address space of each session's explorer
     keymap: Path | None = None
+    max_sessions_per_key: int = 5  # connections (each at most one session) one key may have at once
 
 
 @dataclass(frozen=True)

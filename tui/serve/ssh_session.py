@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import asyncssh
@@ -26,6 +26,13 @@ from .server_log import log_event, timestamp
 EXPLORER_ONLY = "crisis-tui: this server only serves the explorer: connect with `ssh -t ...` and no command"
 STOPPING = "crisis-tui: the server is stopping"
 CLOSE_WAIT = 2.0  # seconds a stopping server waits for a client to take a session's last output
+EARLY_INPUT_LIMIT = 64 * 1024  # input kept while the explorer starts; past it the client is paused
+# What a client may set with `env` requests. asyncssh keeps every one in the channel as it comes,
+# with no hook to refuse one, so this is checked when the pty, shell or command is asked for (the
+# connection is ended past it); a client that sends only env requests is bounded by the login
+# caps, not by this.
+ENV_MAX_COUNT = 64
+ENV_MAX_BYTES = 32 * 1024
 
 
 @dataclass
@@ -63,15 +70,20 @@ class Sessions:
 class ExplorerSession(asyncssh.SSHServerSession[bytes]):
     """The server's side of one session channel."""
 
-    def __init__(self, options: SshOptions, sessions: Sessions, client: Client) -> None:
+    def __init__(self, options: SshOptions, sessions: Sessions, client: Client,
+                 on_closed: Callable[[], None] = lambda: None) -> None:
         self._options = options
         self._sessions = sessions
         self._client = client
+        self._on_closed = on_closed
         self._chan: asyncssh.SSHServerChannel[bytes] | None = None
         self._size = (0, 0)
         self._command: str | None = None  # what `ssh host cmd` asked to run
         self._explorer: ExplorerPty | None = None
         self._early: list[bytes] = []  # input that came before the explorer had started
+        self._early_bytes = 0
+        self._early_paused = False  # the client is paused until the explorer takes the early input
+        self._input_paused = False  # the explorer's input is full: the client is paused
         self._output_paused = False
         self._why: str | None = None  # why it ended: client-eof, client-gone, server-stop, explorer-exit
         self._task: asyncio.Task[None] | None = None
@@ -86,14 +98,28 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes: Mapping[int, int]) -> bool:
         self._size = (term_size[0], term_size[1])
-        return True
+        return self._env_ok()
 
     def shell_requested(self) -> bool:
-        return True
+        return self._env_ok()
 
     def exec_requested(self, command: str) -> bool:
         self._command = command  # accepted so that the client hears why: answered in session_started
-        return True
+        return self._env_ok()
+
+    def _env_ok(self) -> bool:
+        """Whether what the client set with `env` requests is within bounds; if not, its
+        connection is ended."""
+        chan = self._chan
+        assert chan is not None
+        env = chan.get_environment_bytes()
+        size = sum(len(name) + len(value) for name, value in env.items())
+        if len(env) <= ENV_MAX_COUNT and size <= ENV_MAX_BYTES:
+            return True
+        log_event("refused", reason="env-too-large", variables=len(env), bytes=size, **self._client.fields())
+        chan.get_connection().disconnect(asyncssh.DISC_BY_APPLICATION,
+                                         "crisis-tui: too many or too large environment variables")
+        return False
 
     def subsystem_requested(self, subsystem: str) -> bool:
         log_event("refused", reason="subsystem", subsystem=subsystem, **self._client.fields())
@@ -110,7 +136,9 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
             self._refuse(STOPPING)
         elif self._sessions.full():
             log_event("refused", reason="full", sessions=len(self._sessions.running), **self._client.fields())
-            self._refuse(f"crisis-tui: the server is full ({self._sessions.limit} sessions); try again later")
+            limit = self._sessions.limit
+            self._refuse(f"crisis-tui: the server is full ({limit} session{'s' if limit != 1 else ''}); "
+                         "try again later")
         else:
             self._sessions.running.add(self)
             self._task = asyncio.ensure_future(self._run())
@@ -151,6 +179,10 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
         for chunk in self._early:
             explorer.write(chunk)
         self._early.clear()
+        if self._early_paused:
+            self._early_paused = False
+            if not self._input_paused:  # (the explorer may have asked for a pause itself)
+                chan.resume_reading()
         if self._why is not None:  # the client went while it was starting
             explorer.end()
         await explorer.wait()
@@ -174,6 +206,7 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
         self._write(data)
 
     def _input_full(self, full: bool) -> None:
+        self._input_paused = full
         if self._chan is not None:
             if full:
                 self._chan.pause_reading()
@@ -188,6 +221,10 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
             self._explorer.write(data)
         elif self._task is not None:
             self._early.append(data)
+            self._early_bytes += len(data)
+            if self._early_bytes > EARLY_INPUT_LIMIT and not self._early_paused and self._chan is not None:
+                self._early_paused = True  # the client's window then bounds what else comes meanwhile
+                self._chan.pause_reading()
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         self._size = (width, height)
@@ -213,6 +250,7 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._end("client-gone")
+        self._on_closed()
 
     # --- ending ----------------------------------------------------------------------------------
 
