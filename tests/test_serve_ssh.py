@@ -98,7 +98,8 @@ class Server:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True, env=env)
-        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        self.reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
+        self.reader.start()
         if expect_port:
             line = self.wait_line(r"over SSH on 127\.0\.0\.1:(\d+)", timeout=30)
             self.port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
@@ -171,7 +172,7 @@ def server(bundled_db, keys, tmp_path_factory):
     folder = tmp_path_factory.mktemp("server")
     authorized = folder / "authorized_keys"
     authorized.write_text("# the team\n" + "".join(keys[n].with_suffix(".pub").read_text() for n in ("alice", "bob")))
-    running = Server(bundled_db, folder, authorized, "--max-sessions", "25")
+    running = Server(bundled_db, folder, authorized, "--max-sessions", "25", "--max-sessions-per-key", "10")
     try:
         yield running.start()
     finally:
@@ -247,7 +248,9 @@ def test_a_session_shows_searches_resizes_and_quits_with_the_terminal_given_back
 
 def test_twenty_sessions_at_once_all_reach_their_first_frame(server, keys, terminals):
     quiet(server)
-    clients = [terminals(server.ssh(keys["alice" if n % 2 else "bob"], "-tt", "127.0.0.1")) for n in range(20)]
+    clients = [terminals(server.ssh(keys["alice" if n % 2 else "bob"], "-b", f"127.0.0.{10 + n % 2}", "-tt",
+                                    "127.0.0.1"))
+               for n in range(20)]  # (from two addresses: at most 10 may be logging in from one)
     waiting = set(range(20))
     deadline = time.monotonic() + 90
     while waiting and time.monotonic() < deadline:
@@ -305,8 +308,15 @@ async def test_a_client_that_sends_eof_or_closes_its_channel_ends_its_explorer(s
             self.stream.feed(data)
 
     async def first_frame(conn) -> tuple[asyncssh.SSHClientChannel, Screen]:
-        chan, session = await conn.create_session(Screen, term_type="xterm-256color", term_size=(80, 24),
-                                                  encoding=None)
+        for _ in range(100):  # one session at a time: the server may not have seen the last one closed yet
+            try:
+                chan, session = await conn.create_session(Screen, term_type="xterm-256color", term_size=(80, 24),
+                                                          encoding=None)
+                break
+            except asyncssh.ChannelOpenError:
+                await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the server kept refusing a new session")
         for _ in range(300):
             if FIRST_FRAME in "\n".join(session.screen.display):
                 return chan, session
@@ -325,6 +335,7 @@ async def test_a_client_that_sends_eof_or_closes_its_channel_ends_its_explorer(s
         chan, _ = await first_frame(conn)
         chan.write_eof()
         await ended("reason=client-eof")
+        await chan.wait_closed()
         chan, _ = await first_frame(conn)
         chan.close()
         await ended("reason=client-gone")
@@ -387,7 +398,7 @@ def test_logging_in_without_an_allowed_key_is_refused(server, keys, how):
     assert not any("event=session-start" in line for line in server.lines[mark:])
 
 
-def test_a_key_added_to_the_file_is_let_in_without_a_restart_and_a_broken_file_keeps_the_last_keys(server, keys):
+def test_the_keys_file_is_read_again_when_it_changes_and_an_empty_or_missing_one_lets_nobody_in(server, keys):
     before = server.authorized.read_text()
     mark = len(server.lines)
     try:
@@ -396,13 +407,102 @@ def test_a_key_added_to_the_file_is_let_in_without_a_restart_and_a_broken_file_k
         carol = server.run(keys["carol"], "-T", "127.0.0.1")
         assert carol.returncode == 1 and EXPLORER_ONLY in carol.stderr  # let in (then told: no terminal)
         assert "read again: 3 keys" in server.wait_line("read again", after=mark)
-        server.authorized.write_text("")  # emptied by mistake: the keys read before still let in
-        alice = server.run(keys["alice"], "-T", "127.0.0.1")
-        assert alice.returncode == 1 and EXPLORER_ONLY in alice.stderr
-        assert "keeping the 3 keys read before" in server.wait_line("no public keys in it", after=mark)
+
+        server.authorized.write_text("# nobody\n")  # every key removed: everyone is locked out
+        assert server.run(keys["alice"], "-T", "127.0.0.1").returncode == 255
+        assert server.wait_line("no public keys in it", after=mark).endswith(
+            f"{server.authorized}: read again: no public keys in it; refusing every key")
+
+        server.authorized.unlink()  # gone: nobody either, said once however many try
+        mark = len(server.lines)
+        for _ in range(2):
+            assert server.run(keys["alice"], "-T", "127.0.0.1").returncode == 255
+        assert wait_until(lambda: sum("reason=not-authenticated" in line for line in server.lines[mark:]) >= 2, 10)
+        missing = [line for line in server.lines[mark:] if "cannot read the authorized keys" in line]
+        assert missing == [f"crisis-tui: {server.authorized}: cannot read the authorized keys: No such file or "
+                           "directory; refusing every key until it can be read"]
     finally:
         server.authorized.write_text(before)
+    alice = server.run(keys["alice"], "-T", "127.0.0.1")
+    assert alice.returncode == 1 and EXPLORER_ONLY in alice.stderr
+    assert "read again: 2 keys" in server.wait_line("read again: 2 keys", after=mark)
     assert server.run(keys["carol"], "-T", "127.0.0.1").returncode == 255
+
+
+def test_a_key_refused_then_another_on_one_connection_is_credited_to_the_one_that_signed(server, keys):
+    mark = len(server.lines)
+    result = server.run(keys["mallory"], "-i", str(keys["bob"]), "-T", "127.0.0.1")
+    assert result.returncode == 1 and EXPLORER_ONLY in result.stderr  # mallory refused, bob let in
+    assert f"key={key_fingerprint(keys['mallory'].with_suffix('.pub'))} " in server.wait_line(
+        "reason=key-not-allowed", after=mark)
+    assert f"key={key_fingerprint(keys['bob'].with_suffix('.pub'))} comment=bob " in server.wait_line(
+        "reason=no-pty", after=mark)
+
+
+# --- what one client can hold ------------------------------------------------------------------------
+
+def connect(server: Server, keys: list, source: str = "127.0.0.1"):
+    """An asyncssh client connection to `server`, from `source`, offering `keys` in turn."""
+    import asyncssh
+
+    return asyncssh.connect("127.0.0.1", server.port, username="someone", known_hosts=None, client_keys=keys,
+                            agent_path=None, config=None, local_addr=(source, 0))
+
+
+async def test_one_client_is_bounded_in_keys_tried_sessions_environment_tunnels_and_connections(server, keys):
+    import asyncio
+
+    import asyncssh
+
+    quiet(server)
+    mark = len(server.lines)
+    strangers = [asyncssh.generate_private_key("ssh-ed25519") for _ in range(8)]
+    with pytest.raises((asyncssh.DisconnectError, OSError)):  # (the reason may be cut off by a reset)
+        async with connect(server, strangers, "127.0.0.3"):
+            pass
+    server.wait_line("reason=too-many-auth-tries", after=mark)
+    assert sum("reason=key-not-allowed" in line for line in server.lines[mark:]) == 6  # then no more tried
+
+    async with connect(server, [str(keys["alice"])]) as conn:
+        chan, _ = await conn.create_session(asyncssh.SSHClientSession, term_type="xterm", term_size=(80, 24))
+        with pytest.raises(asyncssh.ChannelOpenError, match="one session at a time"):
+            await conn.create_session(asyncssh.SSHClientSession, term_type="xterm")
+        server.wait_line("reason=second-session", after=mark)
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.create_tun(asyncssh.SSHTunTapSession, 0)
+        assert "layer=3 unit=0 " in server.wait_line("reason=tunnel", after=mark)
+        chan.close()
+
+    quiet(server)
+    mark = len(server.lines)
+    big = {f"V{n}": "x" * 1000 for n in range(100)}  # 100 kB of environment
+    async with connect(server, [str(keys["alice"])]) as conn:
+        with pytest.raises((asyncssh.ChannelOpenError, asyncssh.ConnectionLost, asyncssh.DisconnectError)):
+            await conn.create_session(asyncssh.SSHClientSession, term_type="xterm", env=big)
+    assert "variables=100 " in server.wait_line("reason=env-too-large", after=mark)
+    assert not any("event=session-start" in line for line in server.lines[mark:])
+
+    opened = []  # one key's connections: at most 10 here (--max-sessions-per-key)
+    try:
+        for _ in range(10):
+            opened.append(await connect(server, [str(keys["alice"])]))
+        lost: list[Exception | None] = []
+
+        class Client(asyncssh.SSHClient):
+            def connection_lost(self, exc: Exception | None) -> None:
+                lost.append(exc)
+
+        conn, _ = await asyncssh.create_connection(Client, "127.0.0.1", server.port, username="someone",
+                                                   known_hosts=None, client_keys=[str(keys["alice"])],
+                                                   agent_path=None, config=None)
+        await asyncio.wait_for(conn.wait_closed(), 10)  # refused just after it logged in, with the reason
+        assert "this key already has 10 connections" in str(lost[0])
+        server.wait_line("reason=too-many-for-key", after=mark)
+        async with connect(server, [str(keys["bob"])]):  # another key is not held up
+            pass
+    finally:
+        for conn in opened:
+            conn.close()
 
 
 # --- the person behind each key ---------------------------------------------------------------------
@@ -485,22 +585,27 @@ def test_the_host_key_is_made_once_and_reused_and_the_server_stops_cleanly(bundl
         t.wait_for(FIRST_FRAME)
         second = first.run(keys["alice"], "-tt", "127.0.0.1")
         assert second.returncode == 1
-        assert "crisis-tui: the server is full (1 sessions); try again later" in second.stdout + second.stderr
+        assert "crisis-tui: the server is full (1 session); try again later" in second.stdout + second.stderr
         assert "reason=full" in first.wait_line("event=refused")
 
-        # connections still logging in are capped too (1 session + 10): the 12th is dropped at once
+        # connections still logging in are capped per address: the 11th from one address is dropped
+        # at once, and connections idling from one address do not keep others out
         sockets = []
         try:
             for _ in range(11):
-                sockets.append(socket.create_connection(("127.0.0.1", first.port), timeout=10))
+                sockets.append(socket.create_connection(("127.0.0.1", first.port), timeout=10,
+                                                        source_address=("127.0.0.2", 0)))
                 assert sockets[-1].recv(64).startswith(b"SSH-2.0-")
-            extra = socket.create_connection(("127.0.0.1", first.port), timeout=10)
-            sockets.append(extra)
-            assert extra.recv(64).startswith(b"SSH-2.0-") and extra.recv(64) == b""  # closed at once
+            assert sockets[-1].recv(64) == b""  # closed at once
+            assert "client=127.0.0.2:" in first.wait_line("reason=too-many-logins-from-address")
+            mark = len(first.lines)
+            sockets.pop(0).close()  # 9 left logging in: below the point where new ones may be dropped
+            first.wait_line(r"reason=not-authenticated .*client=127\.0\.0\.2:", after=mark)
+            other = first.run(keys["alice"], "-T", "127.0.0.1")
+            assert other.returncode == 1 and EXPLORER_ONLY in other.stderr  # let in (then told: no terminal)
         finally:
             for s in sockets:
                 s.close()
-        assert "reason=too-many-logins" in first.wait_line("too-many-logins")
 
         # SIGTERM with a session open: the session is ended and told, the server exits 0
         session = first.explorers()
@@ -542,12 +647,126 @@ def test_a_server_killed_outright_leaves_no_explorer(bundled_db, keys, tmp_path,
         server.stop()
 
 
+def pty_size(pid: int) -> tuple[int, int]:
+    """(columns, rows) of the terminal a process has as its stdin, read from its pty."""
+    fd = os.open(f"/proc/{pid}/fd/0", os.O_RDWR | os.O_NOCTTY)
+    try:
+        rows, columns = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+    finally:
+        os.close(fd)
+    return columns, rows
+
+
+def explorer_of(server: Server) -> int:
+    found: list[int] = []
+
+    def seen() -> bool:
+        found[:] = [pid for pid in server.explorers()
+                    if b"crisis_tui.tui.cli" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return bool(found)
+
+    assert wait_until(seen, 10)
+    return found[0]
+
+
+async def test_timeouts_huge_windows_a_killed_explorer_and_sigint(bundled_db, keys, tmp_path, terminals):
+    """A server with a 1 s login timeout and 1 s keepalives."""
+    import asyncio
+
+    import asyncssh
+
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    server = Server(bundled_db, tmp_path, authorized, "--login-timeout", "1", "--keepalive", "1")
+    silent = socket.socket()
+    try:
+        server.start()
+        # a connection that never logs in is dropped after the login timeout
+        silent.settimeout(10)
+        silent.connect(("127.0.0.1", server.port))
+        assert silent.recv(64).startswith(b"SSH-2.0-")
+        assert silent.recv(64) == b""  # closed by the server (a silent one waits for ever: the 10 s timeout)
+        server.wait_line("reason=not-authenticated")
+
+        # a 5000x5000 window: the explorer's pty is 500x200, and stays clamped as it changes
+        async with connect(server, [str(keys["alice"])]) as conn:
+            chan, _ = await conn.create_session(asyncssh.SSHClientSession, term_type="xterm",
+                                                term_size=(5000, 5000))
+            explorer = explorer_of(server)
+            assert pty_size(explorer) == (500, 200)
+            chan.change_terminal_size(6000, 40)
+            for _ in range(100):
+                if pty_size(explorer) == (500, 40):
+                    break
+                await asyncio.sleep(0.05)
+            assert pty_size(explorer) == (500, 40)
+            chan.close()
+        assert "size=500x200" in server.wait_line("event=session-start")
+        server.wait_line("event=session-end")
+
+        # an explorer killed outright cannot give the terminal back: the server does it for it
+        quiet(server)
+        mark = len(server.lines)
+        t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+        t.wait_for(FIRST_FRAME)
+        os.kill(explorer_of(server), signal.SIGKILL)
+        assert t.wait_exit(10) == 137
+        assert b"\x1b[?1049l\x1b[?25h" in bytes(t.raw[-200:])
+        assert "status=137 reason=explorer-exit" in server.wait_line("event=session-end", after=mark)
+
+        # a client that stops answering is dropped by the keepalives (3 unanswered, 1 s apart)
+        t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+        t.wait_for(FIRST_FRAME)
+        os.kill(t.pid, signal.SIGSTOP)
+        try:
+            assert "reason=client-gone" in server.wait_line("event=session-end", after=len(server.lines), timeout=15)
+        finally:
+            os.kill(t.pid, signal.SIGCONT)
+
+        # SIGINT (Ctrl+C) stops it, exit status 0
+        assert server.process is not None
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(15) == 0
+    finally:
+        silent.close()
+        server.stop()
+
+
+def test_an_explorer_that_cannot_be_started_is_one_line_for_the_client(bundled_db, keys, tmp_path, terminals):
+    """The server runs from a Python that is gone by the time a session starts its explorer."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "lib" / "python3.11").mkdir(parents=True)
+    real = Path(CLI).parent / "python"
+    shutil.copy(real.parent.parent / "pyvenv.cfg", venv / "pyvenv.cfg")
+    site = next((real.parent.parent / "lib").glob("python3*/site-packages"))
+    (venv / "lib" / site.parent.name).mkdir(parents=True, exist_ok=True)
+    (venv / "lib" / site.parent.name / "site-packages").symlink_to(site)
+    python = venv / "bin" / "python"
+    python.symlink_to(real.resolve())
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    server = Server(bundled_db, tmp_path, authorized)
+    server.argv[:1] = [str(python), "-m", "crisis_tui.tui.cli"]
+    try:
+        server.start()
+        python.unlink()
+        t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+        assert t.wait_exit(15) == 1
+        assert "crisis-tui: the explorer could not be started; the server's log says why" in t.text()
+        end = server.wait_line("event=session-end")
+        assert "reason=\"error: FileNotFoundError" in end
+        assert not server.explorers()
+    finally:
+        server.stop()
+
+
 def failed_start(server: Server) -> str:
     server.start(expect_port=False)
     assert server.process is not None
     server.process.wait(30)
     assert server.process.returncode == 1
-    time.sleep(0.1)
+    server.reader.join(10)  # stderr read to its end
     assert len(server.lines) == 1, server.lines
     return server.lines[0]
 
@@ -565,6 +784,20 @@ def test_a_host_key_others_can_read_or_not_a_key_is_refused_in_one_line(bundled_
     server.host_key.chmod(0o600)
     assert failed_start(Server(bundled_db, tmp_path, authorized)).startswith(
         f"crisis-tui: error: {server.host_key}: not a private key this server can use")
+
+
+def test_a_host_key_another_user_owns_is_refused_in_one_line(bundled_db, keys, tmp_path):
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    server = Server(bundled_db, tmp_path, authorized)
+    server.host_key.parent.mkdir(mode=0o700)
+    shutil.copy(keys["bob"], server.host_key)
+    other = 65534 if os.geteuid() == 0 else None  # (only root can give a file away)
+    if other is None:
+        pytest.skip("giving the key file to another user needs root")
+    os.chown(server.host_key, other, -1)
+    assert failed_start(server) == (f"crisis-tui: error: {server.host_key}: host key is owned by another user "
+                                    f"(uid {other}); it must be the server's own")
 
 
 def test_missing_or_empty_authorized_keys_and_a_port_in_use_are_one_line_errors(bundled_db, keys, tmp_path):
@@ -585,7 +818,7 @@ def test_missing_or_empty_authorized_keys_and_a_port_in_use_are_one_line_errors(
         server.argv[server.argv.index("--port") + 1] = str(taken.getsockname()[1])
         server.start(expect_port=False)
         assert server.process is not None and server.process.wait(30) == 1
-        time.sleep(0.1)
+        server.reader.join(10)  # stderr read to its end
         assert server.lines[-1] == f"crisis-tui: error: cannot listen on 127.0.0.1:{taken.getsockname()[1]}: " \
                                    "Address already in use"
     finally:
@@ -619,3 +852,98 @@ def test_authorized_keys_lines_with_options_or_no_key_are_skipped_and_said(keys)
     assert found.skipped == (
         'FILE line 4: options (from="10.0.0.1",command="echo a b") are not supported by this server; key skipped',
         "FILE line 5: not a public key this server takes; skipped")
+
+
+def test_new_connections_are_dropped_like_openssh_maxstartups_10_30_100():
+    from crisis_tui.tui.serve.ssh_server import drop_chance
+
+    assert drop_chance(0, 1) == drop_chance(9, 1) == 0.0
+    assert drop_chance(10, 1) == pytest.approx(0.3)
+    assert drop_chance(55, 1) == pytest.approx(0.65)
+    assert drop_chance(100, 1) == drop_chance(500, 1) == 1.0
+    # a bigger team may all log in at once: the drops start at --max-sessions
+    assert drop_chance(24, 25) == 0.0 and drop_chance(25, 25) == pytest.approx(0.3)
+    assert drop_chance(115, 25) == 1.0
+
+
+async def test_refusals_from_one_address_are_logged_a_few_a_window_and_the_rest_summed_up(capsys):
+    import asyncio
+
+    from crisis_tui.tui.serve.refusal_log import RefusalLog
+
+    log = RefusalLog(window=0.2, burst=3)
+    for n in range(10):
+        log.refused("key-not-allowed", "10.0.0.9", client=f"10.0.0.9:{n}")
+    log.refused("key-not-allowed", "10.0.0.8", client="10.0.0.8:1")  # another address: its own count
+    log.refused("not-authenticated", "10.0.0.9", client="10.0.0.9:1")  # another kind too
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("client=")[1] for line in lines] == ["10.0.0.9:0", "10.0.0.9:1", "10.0.0.9:2", "10.0.0.8:1",
+                                                             "10.0.0.9:1"]
+    await asyncio.sleep(0.4)
+    assert capsys.readouterr().err.splitlines() == [
+        "crisis-tui: event=refused reason=key-not-allowed client=10.0.0.9 "
+        "more=\"7 more in the last 0 s, not logged one by one\""]
+    log.refused("key-not-allowed", "10.0.0.9", client="10.0.0.9:11")  # a new window
+    assert "client=10.0.0.9:11" in capsys.readouterr().err
+
+
+async def test_an_ended_explorer_group_is_killed_only_while_it_is_still_there(monkeypatch):
+    """SIGKILL goes to the explorer's group only while its leader is unreaped or a member lives:
+    once all are gone, the number could name someone else's group."""
+    import asyncio
+
+    from crisis_tui.tui.serve import pty_session
+
+    sent: list[tuple[int, int]] = []
+    real_killpg = os.killpg
+
+    def killpg(group: int, number: int) -> None:
+        sent.append((group, number))
+        real_killpg(group, number)
+
+    monkeypatch.setattr(pty_session.os, "killpg", killpg)
+    output = bytearray()
+
+    async def run(script: str) -> tuple[int, list[int]]:
+        sent.clear()
+        explorer = await pty_session.ExplorerPty.start(["sh", "-c", script], {"PATH": os.environ["PATH"]}, (80, 24),
+                                                       512, output.extend, lambda full: None)
+        for _ in range(100):
+            if b"ready" in output:
+                break
+            await asyncio.sleep(0.02)
+        status = await explorer.end()
+        return status, [number for _, number in sent]
+
+    # the shell dies of the hang-up, and nothing else is in its group: no SIGKILL
+    assert await run("echo ready; sleep 30") == (129, [signal.SIGHUP])
+    # a child that ignores the hang-up outlives the shell: the group is still there, and is killed
+    output.clear()
+    assert await run("(trap '' HUP; exec sleep 30) & echo ready; wait") == (129, [signal.SIGHUP, signal.SIGKILL])
+    # a shell that ignores the hang-up is killed, and its group with it
+    output.clear()
+    assert await run("trap '' HUP; echo ready; sleep 30") == (137, [signal.SIGHUP, signal.SIGKILL])
+
+
+async def test_input_before_the_explorer_has_started_is_bounded():
+    from crisis_tui.tui.serve.options import SshOptions
+    from crisis_tui.tui.serve.ssh_session import EARLY_INPUT_LIMIT, Client, ExplorerSession, Sessions
+
+    class Channel:
+        paused = False
+
+        def pause_reading(self) -> None:
+            self.paused = True
+
+    options = SshOptions(db=Path("db"), host="127.0.0.1", port=0, authorized_keys=Path("k"), host_key=Path("h"),
+                         state_dir=Path("s"), max_sessions=1, login_timeout=1, keepalive=0, memory_limit_mb=128)
+    session = ExplorerSession(options, Sessions(1), Client("127.0.0.1:1"))
+    channel = Channel()
+    session.connection_made(channel)  # type: ignore[arg-type]
+    session._task = object()  # type: ignore[assignment]  # (starting)
+    chunk = b"x" * 32768
+    for _ in range(EARLY_INPUT_LIMIT // len(chunk)):
+        session.data_received(chunk, None)
+    assert not channel.paused
+    session.data_received(chunk, None)
+    assert channel.paused  # the client waits (its window bounds the rest) until the explorer has started
