@@ -162,6 +162,9 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
             if self._explorer is not None:
                 await self._explorer.end()  # (already done unless something above failed)
             self._exit(1 if status is None else status)
+            self._early.clear()
+            if self._early_paused and self._chan is not None:  # (the explorer never took it)
+                self._chan.resume_reading()  # so that the client's close is seen
             self._sessions.running.discard(self)
             self._log_end(status)
 
@@ -219,7 +222,7 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
         self.bytes_in += len(data)
         if self._explorer is not None:
             self._explorer.write(data)
-        elif self._task is not None:
+        elif self._task is not None and not self._early_paused:
             self._early.append(data)
             self._early_bytes += len(data)
             if self._early_bytes > EARLY_INPUT_LIMIT and not self._early_paused and self._chan is not None:
