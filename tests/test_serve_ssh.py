@@ -429,12 +429,21 @@ def test_the_keys_file_is_read_again_when_it_changes_and_an_empty_or_missing_one
     assert server.run(keys["carol"], "-T", "127.0.0.1").returncode == 255
 
 
-def test_a_key_refused_then_another_on_one_connection_is_credited_to_the_one_that_signed(server, keys):
+def test_a_key_refused_then_another_on_one_connection_is_credited_to_the_one_that_signed(server, keys, tmp_path):
     mark = len(server.lines)
     result = server.run(keys["mallory"], "-i", str(keys["bob"]), "-T", "127.0.0.1")
     assert result.returncode == 1 and EXPLORER_ONLY in result.stderr  # mallory refused, bob let in
     assert f"key={key_fingerprint(keys['mallory'].with_suffix('.pub'))} " in server.wait_line(
         "reason=key-not-allowed", after=mark)
+    assert f"key={key_fingerprint(keys['bob'].with_suffix('.pub'))} comment=bob " in server.wait_line(
+        "reason=no-pty", after=mark)
+
+    # alice's key offered without its private half (the server says it would take it), then bob's
+    public_only = tmp_path / "alice-public-only.pub"
+    shutil.copy(keys["alice"].with_suffix(".pub"), public_only)
+    mark = len(server.lines)
+    result = server.run(public_only, "-i", str(keys["bob"]), "-T", "127.0.0.1")
+    assert result.returncode == 1 and EXPLORER_ONLY in result.stderr
     assert f"key={key_fingerprint(keys['bob'].with_suffix('.pub'))} comment=bob " in server.wait_line(
         "reason=no-pty", after=mark)
 

@@ -185,9 +185,10 @@ class Gate(asyncssh.SSHServer):
                              "crisis-tui: the server has too many connections; try again later")
         elif state.logged_in[key.fingerprint] >= state.options.max_sessions_per_key:
             log_event("refused", reason="too-many-for-key", **self._client.fields())
+            most = state.options.max_sessions_per_key
             self._disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS,
-                             f"crisis-tui: this key already has {state.options.max_sessions_per_key} "
-                             "connections, the most it may have; end one first")
+                             f"crisis-tui: this key already has {most} connection{'s' if most != 1 else ''}, "
+                             "the most it may have; end one first")
         else:
             state.logged_in[key.fingerprint] += 1
             self._counted_key = key.fingerprint
