@@ -934,6 +934,43 @@ async def test_an_ended_explorer_group_is_killed_only_while_it_is_still_there(mo
     assert await run("trap '' HUP; echo ready; sleep 30") == (137, [signal.SIGHUP, signal.SIGKILL])
 
 
+async def test_environment_sent_after_the_shell_is_checked_too(monkeypatch):
+    import asyncio
+
+    from crisis_tui.tui.serve import ssh_session
+    from crisis_tui.tui.serve.options import SshOptions
+
+    monkeypatch.setattr(ssh_session, "ENV_CHECK", 0.01)
+
+    class Channel:
+        env: dict[bytes, bytes] = {}
+        ended: list[str] = []
+
+        def get_environment_bytes(self) -> dict[bytes, bytes]:
+            return self.env
+
+        def get_connection(self):
+            return self
+
+        def disconnect(self, code: int, reason: str) -> None:
+            self.ended.append(reason)
+
+    options = SshOptions(db=Path("db"), host="127.0.0.1", port=0, authorized_keys=Path("k"), host_key=Path("h"),
+                         state_dir=Path("s"), max_sessions=1, login_timeout=1, keepalive=0, memory_limit_mb=128)
+    session = ssh_session.ExplorerSession(options, ssh_session.Sessions(1), ssh_session.Client("127.0.0.1:1"))
+    channel = Channel()
+    session.connection_made(channel)  # type: ignore[arg-type]
+    assert session.shell_requested()
+    await asyncio.sleep(0.05)
+    assert not channel.ended
+    channel.env = {f"V{n}".encode(): b"x" for n in range(100)}  # sent once the explorer runs
+    for _ in range(100):
+        if channel.ended:
+            break
+        await asyncio.sleep(0.01)
+    assert channel.ended == ["crisis-tui: too many or too large environment variables"]
+
+
 async def test_input_before_the_explorer_has_started_is_bounded():
     from crisis_tui.tui.serve.options import SshOptions
     from crisis_tui.tui.serve.ssh_session import EARLY_INPUT_LIMIT, Client, ExplorerSession, Sessions

@@ -28,11 +28,12 @@ STOPPING = "crisis-tui: the server is stopping"
 CLOSE_WAIT = 2.0  # seconds a stopping server waits for a client to take a session's last output
 EARLY_INPUT_LIMIT = 64 * 1024  # input kept while the explorer starts; past it the client is paused
 # What a client may set with `env` requests. asyncssh keeps every one in the channel as it comes,
-# with no hook to refuse one, so this is checked when the pty, shell or command is asked for (the
-# connection is ended past it); a client that sends only env requests is bounded by the login
-# caps, not by this.
+# with no hook to refuse one, so this is checked when the pty, shell or command is asked for, and
+# every ENV_CHECK seconds while the channel is open (env requests may come at any time): past it,
+# the connection is ended. Between two checks a client can still send what the network carries.
 ENV_MAX_COUNT = 64
 ENV_MAX_BYTES = 32 * 1024
+ENV_CHECK = 1.0
 
 
 @dataclass
@@ -76,6 +77,7 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
         self._sessions = sessions
         self._client = client
         self._on_closed = on_closed
+        self._env_timer: asyncio.TimerHandle | None = None
         self._chan: asyncssh.SSHServerChannel[bytes] | None = None
         self._size = (0, 0)
         self._command: str | None = None  # what `ssh host cmd` asked to run
@@ -94,6 +96,11 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
 
     def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self._chan = chan
+        self._env_timer = asyncio.get_running_loop().call_later(ENV_CHECK, self._check_env)
+
+    def _check_env(self) -> None:
+        if self._env_ok():
+            self._env_timer = asyncio.get_running_loop().call_later(ENV_CHECK, self._check_env)
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes: Mapping[int, int]) -> bool:
@@ -253,6 +260,8 @@ class ExplorerSession(asyncssh.SSHServerSession[bytes]):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._end("client-gone")
+        if self._env_timer is not None:
+            self._env_timer.cancel()
         self._on_closed()
 
     # --- ending ----------------------------------------------------------------------------------
