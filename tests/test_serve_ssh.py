@@ -993,3 +993,42 @@ async def test_input_before_the_explorer_has_started_is_bounded():
     assert not channel.paused
     session.data_received(chunk, None)
     assert channel.paused  # the client waits (its window bounds the rest) until the explorer has started
+
+
+async def test_logged_in_connections_are_capped_in_all_and_per_key():
+    import asyncio
+
+    from crisis_tui.tui.serve.authorized_keys import AllowedKey
+    from crisis_tui.tui.serve.options import SshOptions
+    from crisis_tui.tui.serve.ssh_server import Gate, ServerState
+    from crisis_tui.tui.serve.ssh_session import Sessions
+
+    class Connection:
+        def __init__(self) -> None:
+            self.ended: list[str] = []
+
+        def get_extra_info(self, name: str):
+            return ("10.0.0.1", 4000)
+
+        def disconnect(self, code: int, reason: str) -> None:
+            self.ended.append(reason)
+
+    options = SshOptions(db=Path("db"), host="127.0.0.1", port=0, authorized_keys=Path("k"), host_key=Path("h"),
+                         state_dir=Path("s"), max_sessions=1, login_timeout=1, keepalive=0, memory_limit_mb=128,
+                         max_sessions_per_key=2)
+    state = ServerState(options, None, Sessions(1))  # type: ignore[arg-type]  # (no key is looked up here)
+
+    async def log_in(fingerprint: str) -> list[str]:
+        gate, conn = Gate(state), Connection()
+        gate.connection_made(conn)  # type: ignore[arg-type]
+        gate._candidate = AllowedKey(fingerprint, "ssh-ed25519", "")
+        gate.auth_completed()
+        await asyncio.sleep(0)
+        return conn.ended
+
+    assert await log_in("SHA256:a") == [] and await log_in("SHA256:a") == []
+    assert await log_in("SHA256:a") == ["crisis-tui: this key already has 2 connections, the most it may have; "
+                                        "end one first"]
+    for n in range(9):  # 1 session + 10 in all
+        assert await log_in(f"SHA256:{n}") == []
+    assert await log_in("SHA256:z") == ["crisis-tui: the server has too many connections; try again later"]
