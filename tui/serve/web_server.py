@@ -1,5 +1,6 @@
 """textual-serve's Server, made to serve crisis-tui: a session cap, an explorer per session
-that is ended for sure, our own page (templates/app_index.html) and plain output."""
+that is ended for sure, our own page (templates/app_index.html), only the server's own
+pages' websockets (web_origin.py) and plain output."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from textual_serve.server import Server
 from ...db.text import inert
 from .options import WebOptions
 from .web_command import session_command
+from .web_origin import Allowed, RefusalLog
 from .web_session import ExplorerService, WebSession, clamped_size
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -30,12 +32,14 @@ class ExplorerServer(Server):
     `folder` (the server's own, made and removed by web.py) holds each session's state file.
     """
 
-    def __init__(self, options: WebOptions, folder: Path, public_url: str, note: str) -> None:
+    def __init__(self, options: WebOptions, folder: Path, public_url: str, note: str, allowed: Allowed) -> None:
         super().__init__(command="crisis-tui --served web", host=options.host, port=options.port,
                          title="crisis-tui", public_url=public_url, templates_path=TEMPLATES)
         self.options = options
         self.folder = folder
         self.note = note  # the start-up line after the address: on logins and proxies
+        self.allowed = allowed
+        self.refusals = RefusalLog()
         self.sessions: dict[int, WebSession] = {}
         self._numbers = itertools.count(1)
 
@@ -58,6 +62,16 @@ class ExplorerServer(Server):
             logger.addHandler(handler)
             logger.propagate = False
 
+    def check(self, request: web.Request, websocket: bool) -> None:
+        """HTTPForbidden (403, one line) if the request's Host or Origin is not this server's (web_origin.py)."""
+        reason = self.allowed.refusal(request.headers.get("Host"), request.headers.get("Origin"), websocket)
+        if reason is None:
+            return
+        if line := self.refusals.line(reason, str(request.remote)):
+            log.warning("%s (browsers are let in from %s)", line, self.allowed.described())
+        raise web.HTTPForbidden(text=f"crisis-tui: refused: {reason} (browsers are let in from "
+                                     f"{self.allowed.described()})\n")
+
     async def on_startup(self, app: web.Application) -> None:
         cap = self.options.max_sessions
         log.info("serving the explorer at %s/ (at most %d session%s at once; Ctrl+C stops)",
@@ -70,13 +84,16 @@ class ExplorerServer(Server):
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """The page (templates/app_index.html), or one line saying the server is full (503)."""
+        self.check(request, websocket=False)
         if self.full:
             return web.Response(status=503, text=self.full_text() + "\n", content_type="text/plain")
         return await super().handle_index(request)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Run an explorer for this browser until either side closes; at the cap, say the server
-        is full in the browser's terminal and close (1013, try again later)."""
+        is full in the browser's terminal and close (1013, try again later). A websocket not
+        opened by this server's own page is refused (403) before anything else."""
+        self.check(request, websocket=True)
         websocket = web.WebSocketResponse(heartbeat=15)
         if self.full:
             await websocket.prepare(request)
@@ -112,6 +129,11 @@ class ExplorerServer(Server):
             session.forget()
             log.info("web session %d ended after %.0f s", number, time.monotonic() - session.started)
         return websocket
+
+    async def handle_download(self, request: web.Request) -> web.StreamResponse:
+        """A file an explorer delivers (textual-serve's), to this server's own pages only."""
+        self.check(request, websocket=False)
+        return await super().handle_download(request)
 
 
 async def pump(websocket: web.WebSocketResponse, service: ExplorerService) -> None:
