@@ -332,6 +332,28 @@ async def test_a_closed_websocket_ends_its_explorer_within_5_seconds(shared):
     assert len(ours) == 1 and wait_gone(list(ours)) == []
 
 
+async def test_a_message_over_64_kib_ends_the_session_and_a_long_paste_does_not(shared):
+    before = set(shared.explorers())
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(websocket_url(shared), origin=page_origin(shared)) as websocket:
+            await first_frame(websocket)
+            ours = set(shared.explorers()) - before
+            await websocket.send_json(["stdin", "x" * 60_000])  # a long paste, in one message
+            await websocket.send_json(["ping", "after the paste"])
+            async with asyncio.timeout(20):
+                while (message := await websocket.receive()).type == aiohttp.WSMsgType.BINARY:
+                    pass
+            assert message.type == aiohttp.WSMsgType.TEXT and message.json() == ["pong", "after the paste"]
+            await websocket.send_json(["stdin", "x" * (64 * 1024)])
+            async with asyncio.timeout(20):
+                while (message := await websocket.receive()).type in (aiohttp.WSMsgType.BINARY,
+                                                                      aiohttp.WSMsgType.TEXT):
+                    pass
+            assert message.type == aiohttp.WSMsgType.CLOSE, message
+            assert message.data == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+    assert len(ours) == 1 and wait_gone(list(ours)) == []
+
+
 async def test_a_killed_server_leaves_no_explorer_behind(serve):
     server = serve()
     async with aiohttp.ClientSession() as http:

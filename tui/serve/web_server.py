@@ -24,6 +24,11 @@ from .web_session import ExplorerService, WebSession, clamped_size
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 log = logging.getLogger("crisis_tui.serve.web")
+# The largest message a browser may send (aiohttp's default is 4 MB). textual.js sends keys,
+# pastes, sizes and pings as small JSON texts; 64 KiB takes a long paste. A larger message
+# closes the session (1009, message too big). aiohttp 3.14 itself bounds what waits unread:
+# it stops reading a connection once 512 KiB of its messages are queued (2 × its 256 KiB chunk).
+MAX_MESSAGE = 64 * 1024
 
 
 class ExplorerServer(Server):
@@ -94,7 +99,7 @@ class ExplorerServer(Server):
         is full in the browser's terminal and close (1013, try again later). A websocket not
         opened by this server's own page is refused (403) before anything else."""
         self.check(request, websocket=True)
-        websocket = web.WebSocketResponse(heartbeat=15)
+        websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         if self.full:
             await websocket.prepare(request)
             await websocket.send_bytes(("\r\n  " + self.full_text() + "\r\n").encode())
