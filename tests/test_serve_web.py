@@ -354,6 +354,29 @@ async def test_a_message_over_64_kib_ends_the_session_and_a_long_paste_does_not(
     assert len(ours) == 1 and wait_gone(list(ours)) == []
 
 
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024  # type: ignore[index]
+
+
+async def test_a_browser_that_floods_the_server_and_never_reads_is_held_back_not_buffered(shared):
+    """aiohttp stops reading a websocket whose messages wait unread (MAX_MESSAGE in web_server.py):
+    here the server's answers (pongs) are never read, so it stops reading, and the client's
+    sends stall long before the 180 MB it tries are sent."""
+    before = rss_mb(shared.process.pid)
+    sent = 0
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(websocket_url(shared), origin=page_origin(shared)) as websocket:
+            with contextlib.suppress(TimeoutError):
+                for _ in range(3000):
+                    async with asyncio.timeout(3):
+                        await websocket.send_json(["ping", "y" * 60_000])
+                    sent += 1
+            grown = rss_mb(shared.process.pid) - before
+    assert sent < 1000, sent  # held back: at most the sockets' buffers and aiohttp's queue
+    assert grown < 32, grown
+
+
 async def test_a_killed_server_leaves_no_explorer_behind(serve):
     server = serve()
     async with aiohttp.ClientSession() as http:
