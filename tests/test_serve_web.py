@@ -28,6 +28,7 @@ from textual_serve.download_manager import DownloadManager
 from crisis_tui.tui.serve.web import is_loopback, proxy_note
 from crisis_tui.tui.serve.web_command import session_command
 from crisis_tui.tui.serve.web_origin import Allowed, RefusalLog
+from crisis_tui.tui.serve.web_server import ExplorerOutput
 from crisis_tui.tui.serve.web_session import ExplorerService, clamped_size
 
 from .chromium import BROWSER, Chromium, png_colours
@@ -657,6 +658,45 @@ async def test_an_explorer_that_will_not_quit_is_killed_with_its_group():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         await service.end(grace=0.5)
+
+
+async def test_what_an_explorer_writes_on_stderr_becomes_inert_log_lines(capsys):
+    """textual-serve 1.1.3 writes an explorer's stderr raw on sys.stdout; the server makes it lines of its log."""
+
+    async def ignore(_: object = None) -> None:
+        return None
+
+    # (textual-serve reads stderr alongside stdout: the explorer lingers so that it is read before it ends)
+    command = r"printf 'Traceback\033[2J\033]0;title\007\nboom\n' >&2; sleep 0.5"
+    with contextlib.redirect_stdout(ExplorerOutput(sys.stderr)):
+        service = ExplorerService(command, write_bytes=ignore, write_str=ignore, close=ignore,
+                                  download_manager=DownloadManager())
+        await service.start(80, 24)
+        await service.end(grace=5)
+    out, err = capsys.readouterr()
+    assert out == "" and "\x1b" not in err and "\x07" not in err
+    lines = err.splitlines()
+    assert lines and set(lines) == {"crisis-tui: an explorer said: Traceback\\x1b[2J\\x1b]0;title\\x07",
+                                    "crisis-tui: an explorer said: boom"}
+
+
+async def test_an_explorer_that_cannot_start_is_said_in_the_servers_log(serve, tmp_path):
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text("")
+    server = serve(env=dict(os.environ, CRISIS_TUI_KEYMAP=str(keymap)))  # checked as the server starts
+    keymap.unlink()  # then gone: each session's explorer stops on it
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(websocket_url(server), origin=page_origin(server)) as websocket:
+            async with asyncio.timeout(20):
+                while (await websocket.receive()).type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    pass
+    said = f"crisis-tui: an explorer said: crisis-tui: error: {keymap}: no such keymap file"
+    for _ in range(100):
+        if said in server.stderr.splitlines():
+            break
+        await asyncio.sleep(0.05)
+    assert said in server.stderr.splitlines(), server.stderr
+    assert all(line.startswith("crisis-tui: ") for line in server.stderr.splitlines())
 
 
 async def test_a_web_session_has_no_screenshot_in_its_palette(bundled_db):

@@ -5,6 +5,8 @@ pages' websockets (web_origin.py) and plain output."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import itertools
 import json
 import logging
@@ -29,6 +31,7 @@ log = logging.getLogger("crisis_tui.serve.web")
 # closes the session (1009, message too big). aiohttp 3.14 itself bounds what waits unread:
 # it stops reading a connection once 512 KiB of its messages are queued (2 × its 256 KiB chunk).
 MAX_MESSAGE = 64 * 1024
+EXPLORER_LINE = 1000  # characters of a line an explorer writes on its stderr shown in the log
 
 
 class ExplorerServer(Server):
@@ -66,6 +69,11 @@ class ExplorerServer(Server):
             logger.setLevel(level)
             logger.addHandler(handler)
             logger.propagate = False
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve, with what explorers write on their stderr made into inert log lines (ExplorerOutput)."""
+        with contextlib.redirect_stdout(ExplorerOutput(sys.stderr)):
+            super().serve(debug)
 
     def check(self, request: web.Request, websocket: bool) -> None:
         """HTTPForbidden (403, one line) if the request's Host or Origin is not this server's (web_origin.py)."""
@@ -139,6 +147,24 @@ class ExplorerServer(Server):
         """A file an explorer delivers (textual-serve's), to this server's own pages only."""
         self.check(request, websocket=False)
         return await super().handle_download(request)
+
+
+class ExplorerOutput(io.TextIOBase):
+    """Where textual-serve 1.1.3 writes an explorer's stderr when its session ends (sys.stdout,
+    raw, control characters and all): each line goes to `stream` as an inert log line."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            self.stream.write(f"crisis-tui: an explorer said: {inert(line, one_line=True, limit=EXPLORER_LINE)}\n")
+        self.stream.flush()
+        return len(text)
 
 
 async def pump(websocket: web.WebSocketResponse, service: ExplorerService) -> None:
