@@ -23,10 +23,11 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import pytest
+from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
 from crisis_tui.tui.serve.web import is_loopback, proxy_note
-from crisis_tui.tui.serve.web_command import session_command
+from crisis_tui.tui.serve.web_command import TEXTUAL_SERVE_VARS, session_command
 from crisis_tui.tui.serve.web_origin import Allowed, RefusalLog
 from crisis_tui.tui.serve.web_server import ExplorerOutput
 from crisis_tui.tui.serve.web_session import ExplorerService, clamped_size
@@ -624,6 +625,17 @@ def test_the_session_command_quotes_every_part(tmp_path):
     done = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert str(db) in done.stderr and done.stderr.startswith("crisis-tui: error:")
+
+
+def test_the_session_command_passes_on_every_variable_textual_serve_sets(monkeypatch):
+    """web_command.py names what textual-serve sets for its web driver: pinned to what it does set.
+    `AppService._build_environment` is textual-serve 1.1.3's own (private: called in this test only);
+    a textual-serve that renames or adds a variable fails here rather than in a browser."""
+    for name in list(os.environ):
+        monkeypatch.delenv(name)
+    service = AppService("true", write_bytes=None, write_str=None, close=None,  # type: ignore[arg-type]
+                         download_manager=DownloadManager())
+    assert set(service._build_environment(width=100, height=30)) == set(TEXTUAL_SERVE_VARS)
 
 
 async def test_an_explorer_that_will_not_quit_is_killed_with_its_group():
