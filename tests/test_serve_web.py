@@ -576,7 +576,7 @@ def test_the_origins_and_hosts_each_listen_address_lets_in():
     assert lan.origins == {("http", "192.0.2.7", 80)} and lan.origin_ok("http://192.0.2.7")
     assert not lan.host_ok("localhost:80")
     everywhere = Allowed.for_server("0.0.0.0", 8000, None)
-    assert everywhere.origins == loopback.origins  # other names need --public-url
+    assert everywhere.origins == {*loopback.origins, ("http", "0.0.0.0", 8000)}  # other names need --public-url
     public = Allowed.for_server("127.0.0.1", 8000, "HTTPS://Crisis.Example.org:443/tui/")
     assert public.origins == {("https", "crisis.example.org", 443)} and public.described() == "https://crisis.example.org"
     assert public.host_ok("crisis.example.org") and public.host_ok("127.0.0.1:8000")

@@ -8,7 +8,8 @@ So the server answers only:
 - a Host naming the address browsers use (`--public-url`) or the address it listens on;
 - on the websocket, an Origin that is the page's own: the public URL's origin, or, without
   one, the listen address's (`http://HOST:PORT`; on the loopback address, any of its names
-  127.0.0.1, localhost and [::1]). A websocket without an Origin (no browser) is refused.
+  127.0.0.1, localhost and [::1], which a server listening on every address (0.0.0.0, ::)
+  is reached at too). A websocket without an Origin (no browser) is refused.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class Allowed:
         names = {host.strip("[]").lower()}
         if names & {*LOOPBACK_NAMES, *WILDCARDS}:
             names |= set(LOOPBACK_NAMES)
-        names -= set(WILDCARDS)
+        names.discard("")
         listening = {(name, port) for name in names}
         if public_url:
             parts = urlsplit(public_url)
