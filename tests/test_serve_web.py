@@ -212,7 +212,8 @@ async def test_the_page_is_ours_and_everything_it_uses_comes_from_the_server(sha
         links.feed(page)
         assert links.title == "crisis-tui"
         assert 'class="textual-terminal"' in page and "data-font-size=" in page
-        assert f'data-session-websocket-url="ws://127.0.0.1:{shared.port}/ws"' in page
+        # every address is the page's own, relative: it works however the page was reached
+        assert 'new URL("ws", location.href)' in page and "data-session-websocket-url" not in page
         # no address of another host anywhere in the page, written out or protocol-relative
         own = f"127.0.0.1:{shared.port}"
         assert [m for m in re.findall(r"(?:[a-z]+:)?//([^/\"'\s)]+)", page) if m != own] == []
@@ -469,15 +470,15 @@ def test_without_setsid_and_setpriv_it_says_so_and_does_not_start(bundled_db, tm
     assert done.stderr.count("\n") == 1
 
 
-def test_the_public_url_is_where_the_page_sends_the_browser(serve):
+def test_the_page_names_no_address_of_its_own_behind_a_proxy_either(serve):
     server = serve("--public-url", "https://crisis.example.org/tui/")
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
-        client.sendall(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        client.sendall(b"GET / HTTP/1.0\r\nHost: crisis.example.org\r\n\r\n")
         page = b""
         while chunk := client.recv(65536):
             page += chunk
-    assert b'data-session-websocket-url="wss://crisis.example.org/tui/ws"' in page
-    assert b'href="https://crisis.example.org/tui/static/css/xterm.css"' in page
+    assert b'href="static/css/xterm.css"' in page and b'<script src="static/js/textual.js">' in page
+    assert b"crisis.example.org" not in page and b"127.0.0.1" not in page  # /tui/static/..., wss://.../tui/ws
     assert "serving the explorer at https://crisis.example.org/tui/ " in server.stderr
 
 
@@ -526,7 +527,6 @@ async def test_a_request_naming_another_host_is_refused_page_websocket_and_downl
         assert status == 403
         assert text == (f"crisis-tui: refused: Host evil.example:{port}: not this server's address (browsers are let "
                         f"in from http://127.0.0.1:{port}, http://[::1]:{port}, http://localhost:{port})\n")
-        assert (await page_status(http, shared, Host=f"127.0.0.1:{port + 1}"))[0] == 403
         assert (await page_status(http, shared, "/download/x", Host=f"evil.example:{port}"))[0] == 403
         assert (await page_status(http, shared, "/download/x"))[0] == 404  # the right Host: on to textual-serve
         assert await handshake(http, shared, f"http://evil.example:{port}", f"evil.example:{port}") == 403
@@ -541,6 +541,22 @@ async def test_on_the_loopback_address_each_of_its_names_is_let_in(shared):
             assert (await page_status(http, shared, Host=f"{name}:{port}"))[0] == 200, name
             frame = await handshake(http, shared, f"http://{name}:{port}", f"{name}:{port}")
             assert isinstance(frame, bytes), (name, frame)
+
+
+async def test_through_a_tunnel_to_another_local_port_the_page_and_its_own_websocket_are_let_in(shared):
+    """`ssh -L 9000:127.0.0.1:PORT server`, then http://localhost:9000/ in the laptop's browser."""
+    port = shared.port
+    tunnel = port + 1
+    async with aiohttp.ClientSession() as http:
+        for name in ("localhost", "127.0.0.1", "[::1]"):
+            assert (await page_status(http, shared, Host=f"{name}:{tunnel}"))[0] == 200, name
+        frame = await handshake(http, shared, f"http://localhost:{tunnel}", f"localhost:{tunnel}")
+        assert isinstance(frame, bytes) and all(title in frame for title in PANES)
+        # another local page (its Origin not the Host it asks) and a rebinding site's Host stay out
+        assert await handshake(http, shared, f"http://localhost:{tunnel}", f"localhost:{port}") == 403
+        assert await handshake(http, shared, f"http://localhost:{tunnel + 1}", f"localhost:{tunnel}") == 403
+        assert await handshake(http, shared, f"https://localhost:{tunnel}", f"localhost:{tunnel}") == 403
+        assert await handshake(http, shared, f"http://evil.example:{tunnel}", f"evil.example:{tunnel}") == 403
 
 
 async def test_behind_a_proxy_only_the_public_urls_page_is_let_in(serve):
@@ -570,7 +586,7 @@ def test_the_origins_and_hosts_each_listen_address_lets_in():
     loopback = Allowed.for_server("127.0.0.1", 8000, None)
     assert loopback == Allowed.for_server("localhost", 8000, None) == Allowed.for_server("::1", 8000, None)
     assert loopback.origins == {("http", name, 8000) for name in ("127.0.0.1", "localhost", "::1")}
-    assert loopback.host_ok("127.0.0.1") and loopback.host_ok("[::1]:8000") and not loopback.host_ok("[::1]:80")
+    assert loopback.host_ok("127.0.0.1") and loopback.host_ok("[::1]:8000") and loopback.host_ok("[::1]:9000")
     assert not any(loopback.host_ok(h) for h in (None, "", "evil.example", "127.0.0.1:8000/x", "a@127.0.0.1:8000"))
     lan = Allowed.for_server("192.0.2.7", 80, None)
     assert lan.origins == {("http", "192.0.2.7", 80)} and lan.origin_ok("http://192.0.2.7")
@@ -581,6 +597,7 @@ def test_the_origins_and_hosts_each_listen_address_lets_in():
     assert public.origins == {("https", "crisis.example.org", 443)} and public.described() == "https://crisis.example.org"
     assert public.host_ok("crisis.example.org") and public.host_ok("127.0.0.1:8000")
     assert not public.origin_ok("http://127.0.0.1:8000") and not public.origin_ok("https://crisis.example.org.evil")
+    assert not public.host_ok("localhost:9000")  # behind a proxy, no tunnels: only its own address
     for bad in ("ftp://x", "crisis.example.org", "https://", "https://x:99999"):
         with pytest.raises(ValueError):
             Allowed.for_server("127.0.0.1", 8000, bad)

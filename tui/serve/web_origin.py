@@ -10,6 +10,10 @@ So the server answers only:
   one, the listen address's (`http://HOST:PORT`; on the loopback address, any of its names
   127.0.0.1, localhost and [::1], which a server listening on every address (0.0.0.0, ::)
   is reached at too). A websocket without an Origin (no browser) is refused.
+- Without --public-url, on the loopback address, a loopback name at any port, with the
+  Origin of that very Host: the page reached through a tunnel (`ssh -L 9000:127.0.0.1:8000`,
+  then http://localhost:9000/). A rebinding site's Host is its own name, and another local
+  page's Origin is not the Host it asks, so neither gets in.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class Allowed:
 
     origins: frozenset[Origin]
     hosts: frozenset[tuple[str, int]]
+    tunnels: bool = False  # a loopback Host at any port, with its own Origin (see the module's docstring)
 
     @classmethod
     def for_server(cls, host: str, port: int, public_url: str | None) -> Allowed:
@@ -75,15 +80,25 @@ class Allowed:
             if public is None or parts.scheme not in ("http", "https"):
                 raise ValueError(f"not an http(s) address: {public_url}")
             return cls(frozenset({public}), frozenset({(public[1], public[2]), *listening}))
-        return cls(frozenset(("http", name, port) for name in names), frozenset(listening))
+        return cls(frozenset(("http", name, port) for name in names), frozenset(listening),
+                   tunnels=bool(names & set(LOOPBACK_NAMES)))
 
     def host_ok(self, header: str | None) -> bool:
         """Whether a request's Host names this server (a Host without a port: any of its ports)."""
         host = parse_host(header) if header else None
+        if host is not None and self.tunnels and host[0] in LOOPBACK_NAMES:
+            return True
         return host is not None and any(host[0] == name and host[1] in (None, port) for name, port in self.hosts)
 
-    def origin_ok(self, header: str | None) -> bool:
-        return header is not None and parse_origin(header) in self.origins
+    def origin_ok(self, header: str | None, host: str | None = None) -> bool:
+        """Whether a websocket's Origin is this server's page (reached at `host`, the request's Host)."""
+        origin = parse_origin(header) if header is not None else None
+        if origin is None:
+            return False
+        if origin in self.origins:
+            return True
+        reached = parse_host(host) if host and self.tunnels else None
+        return reached is not None and reached[0] in LOOPBACK_NAMES and origin == ("http", reached[0], reached[1] or 80)
 
     def refusal(self, host: str | None, origin: str | None, websocket: bool) -> str | None:
         """Why a request with these headers is refused (None: it is not). A page request may come
@@ -91,7 +106,7 @@ class Allowed:
         if not self.host_ok(host):
             shown = "no Host" if host is None else f"Host {inert(host, one_line=True, limit=200)}"
             return f"{shown}: not this server's address"
-        if (websocket or origin is not None) and not self.origin_ok(origin):
+        if (websocket or origin is not None) and not self.origin_ok(origin, host):
             shown = "no Origin" if origin is None else f"Origin {inert(origin, one_line=True, limit=200)}"
             return f"{shown}: not this server's page"
         return None
