@@ -406,6 +406,9 @@ async def test_at_the_cap_the_page_says_the_server_is_full_and_a_new_session_is_
                 closed = await second.receive()
                 assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == aiohttp.WSCloseCode.TRY_AGAIN_LATER
             assert len(server.explorers()) == 1
+            refused = [line for line in server.stderr.splitlines() if "the server is full" in line]
+            assert [line.split(" to ")[0] for line in refused] == ["crisis-tui: refused a page",
+                                                                    "crisis-tui: refused a session"], refused
         # the first one gone, the place is free again
         for _ in range(100):
             async with http.get(server.url) as response:
@@ -442,7 +445,8 @@ async def test_sigterm_ends_every_session_and_exits_0_with_plain_short_output(se
                          "crisis-tui: the server has no login of its own: to let others in, put it behind a reverse "
                          "proxy that authenticates them (--public-url: the address they use)"]
     assert all(line.startswith("crisis-tui: ") for line in lines), lines  # no logo, no access log
-    assert len(lines) == 6  # and a line as each of the two sessions opened and ended
+    assert "crisis-tui: stopping: ending 2 sessions" in lines
+    assert len(lines) == 7  # and a line as each of the two sessions opened and ended
 
 
 def test_ctrl_c_stops_it_with_exit_code_0(serve):

@@ -93,12 +93,15 @@ class ExplorerServer(Server):
 
     async def on_shutdown(self, app: web.Application) -> None:
         """End every session's explorer and close its browser connection."""
+        count = len(self.sessions)
+        log.info("stopping: ending %d session%s", count, "" if count == 1 else "s")
         await asyncio.gather(*(session.end() for session in list(self.sessions.values())))
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """The page (templates/app_index.html), or one line saying the server is full (503)."""
         self.check(request, websocket=False)
         if self.full:
+            log.info("refused a page to %s: the server is full", inert(str(request.remote), one_line=True))
             return web.Response(status=503, text=self.full_text() + "\n", content_type="text/plain")
         return await super().handle_index(request)
 
@@ -109,6 +112,7 @@ class ExplorerServer(Server):
         self.check(request, websocket=True)
         websocket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         if self.full:
+            log.info("refused a session to %s: the server is full", inert(str(request.remote), one_line=True))
             await websocket.prepare(request)
             await websocket.send_bytes(("\r\n  " + self.full_text() + "\r\n").encode())
             await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"the server is full")
