@@ -7,7 +7,8 @@ system OpenSSH client on a real pseudo-terminal (80x24) read with pyte:
   - first frame: from spawning `ssh -tt` to the first event's name on the screen, against the
     same explorer started locally (the command the server runs, `--served ssh`), turns taken;
   - --sessions clients started at once: each one's time to its first frame, and each
-    session's explorer's resident memory (VmRSS, and its peak VmHWM) once all are up;
+    session's explorer's memory once all are up: RSS, and PSS (its share of the pages the
+    forked sessions hold in common);
   - one session left idle for --idle seconds after its first frame: the bytes the client
     received meanwhile (the session's data; SSH keepalives are not session data).
 Not a test: compare numbers measured in one run.
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from crisis_tui.db.queries import KnowledgeBase  # noqa: E402
 from crisis_tui.tui.serve.explorer import explorer_command  # noqa: E402
+from crisis_tui.tui.serve.warm import SESSION_NAME  # noqa: E402
 from tests.ptyterm import PtyTerminal  # noqa: E402
 
 CLI = str(Path(sys.executable).parent / "crisis-tui")
@@ -86,16 +88,15 @@ class Server:
                 "-o", "LogLevel=ERROR", "-p", str(self.port), "analyst@127.0.0.1"]
 
     def explorers(self) -> list[int]:
-        """The pids of the sessions' explorers (the server's descendants running the CLI module)."""
+        """The pids of the sessions' explorers (forked by the server's forkserver, named SESSION_NAME)."""
         found = []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+                    if (entry / "comm").read_text().strip() == SESSION_NAME:
+                        found.append(int(entry.name))
                 except OSError:
                     continue
-                if b"crisis_tui.tui.cli" in cmdline and b"--served" in cmdline:
-                    found.append(int(entry.name))
         return found
 
     def stop(self) -> None:
@@ -108,9 +109,11 @@ class Server:
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
-    """(VmRSS, VmHWM) of a process, in MB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(RSS, PSS) of a process, in MB: PSS shares the pages forked sessions hold in common
+    (Python and the imports of the forkserver) between them, so it is what one more costs."""
+    lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]  # (the first names the range)
+    fields = dict(line.split(":", 1) for line in lines)
+    return int(fields["Rss"].split()[0]) / 1024, int(fields["Pss"].split()[0]) / 1024
 
 
 def first_frames(server: Server, db: Path, folder: Path, name: str, runs: int) -> tuple[list[float], list[float]]:
@@ -185,9 +188,9 @@ def main() -> int:
                   f"first frames {min(times):.2f}-{max(times):.2f} s (median {statistics.median(times):.2f})")
             if memory:
                 rss = [m[0] for m in memory]
-                hwm = [m[1] for m in memory]
+                pss = [m[1] for m in memory]
                 print(f"  {len(memory)} explorers: RSS {min(rss):.1f}-{max(rss):.1f} MB, "
-                      f"peak {min(hwm):.1f}-{max(hwm):.1f} MB")
+                      f"PSS {min(pss):.1f}-{max(pss):.1f} MB")
             time.sleep(5)
             print(f"bytes received by an idle session in {args.idle:.0f} s: {idle_bytes(server, name, args.idle)}")
         finally:

@@ -26,6 +26,7 @@ from crisis_tui.tui.serve.authorized_keys import parse_authorized_keys
 from crisis_tui.tui.serve.explorer import state_file
 from crisis_tui.tui.serve.pty_session import clamped_size, exit_status
 from crisis_tui.tui.serve.server_log import field
+from crisis_tui.tui.serve.warm import SESSION_NAME
 
 from .conftest import CLI
 from .ptyterm import PtyTerminal
@@ -51,6 +52,13 @@ def key_fingerprint(path: Path) -> str:
     """`ssh-keygen -lf`'s SHA256 fingerprint of a key file."""
     out = subprocess.run(["ssh-keygen", "-lf", str(path)], capture_output=True, text=True, check=True, timeout=30)
     return out.stdout.split()[1]
+
+
+def comm(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
 
 
 def descendants(pid: int) -> set[int]:
@@ -95,7 +103,9 @@ class Server:
         self.port = 0
 
     def start(self, expect_port: bool = True) -> Server:
-        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        # Canaries: had the server's environment reached a session, its explorer would draw no
+        # colour and 33 columns wide (the first session test checks colours and the full width)
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "33", "LINES": "11"}
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, text=True, env=env)
         self.reader = threading.Thread(target=self._read, args=(self.process,), daemon=True)
@@ -124,8 +134,9 @@ class Server:
         return found[0]
 
     def explorers(self) -> set[int]:
+        """The sessions' explorers: forked by the server's forkserver, named SESSION_NAME."""
         assert self.process is not None
-        return descendants(self.process.pid)
+        return {pid for pid in descendants(self.process.pid) if comm(pid) == SESSION_NAME}
 
     def stop(self) -> int:
         """SIGTERM, as a service manager stops it; its exit status."""
@@ -272,15 +283,12 @@ def test_a_killed_client_leaves_no_process_of_its_session(server, keys, terminal
     t = terminals(server.ssh(keys["bob"], "-tt", "127.0.0.1"))
     t.wait_for(FIRST_FRAME)
     session = server.explorers()
-    explorer = next(pid for pid in session if b"crisis_tui.tui.cli" in Path(f"/proc/{pid}/cmdline").read_bytes())
-    # how it runs: in a session of its own on its pty (its controlling terminal), memory capped, a clean env
+    (explorer,) = session
+    # how it runs: in a session of its own on its pty (its controlling terminal), memory capped
     fields = Path(f"/proc/{explorer}/stat").read_text().rsplit(")", 1)[1].split()
     assert int(fields[3]) == explorer and int(fields[2]) == explorer and int(fields[4]) != 0  # session, group, tty
     limits = Path(f"/proc/{explorer}/limits").read_text()
     assert re.search(r"Max address space\s+536870912\s+536870912 ", limits)
-    env = dict(item.split(b"=", 1) for item in Path(f"/proc/{explorer}/environ").read_bytes().split(b"\0") if item)
-    assert env[b"TERM"] == b"xterm-256color" and b"COLUMNS" not in env and b"LINES" not in env
-    assert b"--served" in Path(f"/proc/{explorer}/cmdline").read_bytes()
     ignored = re.search(r"SigIgn:\s+([0-9a-f]+)", Path(f"/proc/{explorer}/status").read_text()).group(1)
     assert not int(ignored, 16) & (1 << (signal.SIGHUP - 1))  # a hang-up ends it
     os.kill(t.pid, signal.SIGKILL)
@@ -670,8 +678,7 @@ def explorer_of(server: Server) -> int:
     found: list[int] = []
 
     def seen() -> bool:
-        found[:] = [pid for pid in server.explorers()
-                    if b"crisis_tui.tui.cli" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        found[:] = list(server.explorers())
         return bool(found)
 
     assert wait_until(seen, 10)
@@ -742,30 +749,28 @@ async def test_timeouts_huge_windows_a_killed_explorer_and_sigint(bundled_db, ke
 
 
 def test_an_explorer_that_cannot_be_started_is_one_line_for_the_client(bundled_db, keys, tmp_path, terminals):
-    """The server runs from a Python that is gone by the time a session starts its explorer."""
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    (venv / "lib" / "python3.11").mkdir(parents=True)
-    real = Path(CLI).parent / "python"
-    shutil.copy(real.parent.parent / "pyvenv.cfg", venv / "pyvenv.cfg")
-    site = next((real.parent.parent / "lib").glob("python3*/site-packages"))
-    (venv / "lib" / site.parent.name).mkdir(parents=True, exist_ok=True)
-    (venv / "lib" / site.parent.name / "site-packages").symlink_to(site)
-    python = venv / "bin" / "python"
-    python.symlink_to(real.resolve())
+    """The server is left two free file descriptors: one for the client's connection, none
+    to spare for the session's pty."""
+    import resource
+
     authorized = tmp_path / "authorized_keys"
     authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
     server = Server(bundled_db, tmp_path, authorized)
-    server.argv[:1] = [str(python), "-m", "crisis_tui.tui.cli"]
     try:
         server.start()
-        python.unlink()
+        assert server.process is not None
+        pid = server.process.pid
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        used = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
+        limit = next(n for n in range(len(used) + 2, soft) if n - len({fd for fd in used if fd < n}) == 2)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, hard))
         t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
         assert t.wait_exit(15) == 1
         assert "crisis-tui: the explorer could not be started; the server's log says why" in t.text()
         end = server.wait_line("event=session-end")
-        assert "reason=\"error: FileNotFoundError" in end
+        assert "Too many open files" in end and "reason=\"error: OSError" in end
         assert not server.explorers()
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
     finally:
         server.stop()
 
@@ -898,39 +903,44 @@ async def test_refusals_from_one_address_are_logged_a_few_a_window_and_the_rest_
 
 async def test_an_ended_explorer_group_is_killed_only_while_it_is_still_there(monkeypatch):
     """SIGKILL goes to the explorer's group only while its leader is unreaped or a member lives:
-    once all are gone, the number could name someone else's group."""
+    once all are gone, the number could name someone else's group. (A shell stands in for the
+    explorer: a process leading its own session on a pty.)"""
     import asyncio
 
     from crisis_tui.tui.serve import pty_session
 
-    sent: list[tuple[int, int]] = []
+    sent: list[int] = []
     real_killpg = os.killpg
 
     def killpg(group: int, number: int) -> None:
-        sent.append((group, number))
+        sent.append(number)
         real_killpg(group, number)
 
     monkeypatch.setattr(pty_session.os, "killpg", killpg)
-    output = bytearray()
 
     async def run(script: str) -> tuple[int, list[int]]:
         sent.clear()
-        explorer = await pty_session.ExplorerPty.start(["sh", "-c", script], {"PATH": os.environ["PATH"]}, (80, 24),
-                                                       512, output.extend, lambda full: None)
+        output = bytearray()
+        master, slave = os.openpty()
+        os.set_blocking(master, False)
+        try:
+            process = await asyncio.create_subprocess_exec("sh", "-c", script, stdin=slave, stdout=slave,
+                                                           stderr=slave, start_new_session=True)
+        finally:
+            os.close(slave)
+        explorer = pty_session.ExplorerPty(process, master, output.extend, lambda full: None)  # type: ignore[arg-type]
         for _ in range(100):
             if b"ready" in output:
                 break
             await asyncio.sleep(0.02)
         status = await explorer.end()
-        return status, [number for _, number in sent]
+        return status, sent[:]
 
     # the shell dies of the hang-up, and nothing else is in its group: no SIGKILL
     assert await run("echo ready; sleep 30") == (129, [signal.SIGHUP])
     # a child that ignores the hang-up outlives the shell: the group is still there, and is killed
-    output.clear()
     assert await run("(trap '' HUP; exec sleep 30) & echo ready; wait") == (129, [signal.SIGHUP, signal.SIGKILL])
     # a shell that ignores the hang-up is killed, and its group with it
-    output.clear()
     assert await run("trap '' HUP; echo ready; sleep 30") == (137, [signal.SIGHUP, signal.SIGKILL])
 
 

@@ -136,3 +136,23 @@ def test_each_key_has_its_own_state_file_named_safely(tmp_path):
     assert path.parent == tmp_path and path.suffix == ".db" and path.name.startswith("sha256-")
     assert state_file(tmp_path, fingerprint(b"other")) != path
     assert state_file(tmp_path, "SHA256:a/b+c") == tmp_path / "sha256-a_b-c.db"
+
+
+async def test_nothing_opens_a_browser_on_the_ssh_server(bundled_db, monkeypatch):
+    """Any caller of open_url (a future Markdown link, say), not only `o`: the address is copied."""
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+    kb = KnowledgeBase("sqlite:///" + str(bundled_db))
+    app = CrisisApp(kb, served="ssh")
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.open_url("https://example.org/x")
+            await pilot.pause()
+            assert copied == ["https://example.org/x"] and opened == []
+            assert any("copied the address 'https://example.org/x'" in str(n.message) for n in app._notifications)
+    finally:
+        kb.close()

@@ -766,6 +766,16 @@ class CrisisApp(App[None]):
                 Binding("glyphs", "legend", LEGEND)]
         return [("Timeline (t)", [*keyed(TimelineScreen.BINDINGS), *more])]
 
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Open `url` in a browser; served over SSH, copy it instead: a browser started here
+        would be the server's (a console one would take over the session's terminal)."""
+        if self.served == "ssh":
+            self.copy_to_clipboard(url)
+            self.notify(f"Over SSH the browser here is not yours: copied the address {shown.quoted(url)}",
+                        timeout=4, markup=False)
+            return
+        super().open_url(url, new_tab=new_tab)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette's commands: ours, and Textual's Theme and Screenshot. Its Keys panel
         (a second key list beside the panes, which squeezes them) and Maximize (which hides

@@ -81,7 +81,7 @@ def serve_ssh(obj, host: str, port: int, authorized_keys: Path, host_key: Path |
 @serve.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. It has no login of its own: put it behind an authenticating proxy.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--public-url", metavar="URL",
               help="The address browsers reach it at, when a reverse proxy stands in front (https://...).")
 @click.option("--max-sessions", type=click.IntRange(1, 1000), default=DEFAULT_MAX_SESSIONS, show_default=True,

@@ -1,10 +1,11 @@
 """One explorer on a pseudo-terminal of its own: started, fed, resized and ended.
 
-The pty is made the child's controlling terminal in a session of its own, with SIGHUP's
-default action restored and its address space capped; COLUMNS and LINES never reach it (the
-caller builds its environment). Textual's LinuxDriver spins at 100% CPU when its input
+The explorer is forked from the server's forkserver (warm.py), which makes the pty its
+controlling terminal in a session of its own, with SIGHUP's default action restored and
+its address space capped; COLUMNS and LINES never reach it (the caller builds its
+environment). Textual's LinuxDriver spins at 100% CPU when its input
 reaches end-of-file without a hang-up (../shared/TECH-NOTES.md), so the end is always a
-SIGHUP to the child's whole process group, then SIGKILL, then reaping.
+SIGHUP to the child's whole process group, then SIGKILL (the forkserver reaps it).
 
 Nothing here blocks: output is read when the pty has some (and not while the reader is
 paused), input is written as far as the pty takes it and the rest kept until it can.
@@ -16,13 +17,13 @@ import asyncio
 import contextlib
 import fcntl
 import os
-import resource
 import signal
 import struct
 import termios
 from collections.abc import Callable, Mapping, Sequence
 
 from .options import MAX_COLUMNS, MAX_ROWS
+from .warm import WarmExplorer, forkserver
 
 DEFAULT_SIZE = (80, 24)
 READ_CHUNK = 65536
@@ -54,19 +55,6 @@ def _set_size(fd: int, columns: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
 
-def _child_setup(memory_bytes: int) -> Callable[[], None]:
-    """What the child does between fork and exec: setsid is done (start_new_session); its
-    stdin is the pty's other end, which it now takes as its controlling terminal."""
-
-    def setup() -> None:
-        for number in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
-            signal.signal(number, signal.SIG_DFL)
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-    return setup
-
-
 def _group_lives(group: int) -> bool:
     """Whether any live process (a zombie is dead already) is in process group `group` (read from /proc)."""
     for entry in os.listdir("/proc"):
@@ -85,7 +73,7 @@ class ExplorerPty:
     """An explorer process on a pty; its output goes to `on_output`, `on_input_full(True/False)`
     says when input should stop and start again coming."""
 
-    def __init__(self, process: asyncio.subprocess.Process, master: int, on_output: Callable[[bytes], None],
+    def __init__(self, process: WarmExplorer, master: int, on_output: Callable[[bytes], None],
                  on_input_full: Callable[[bool], None]) -> None:
         self._process = process
         self._master = master
@@ -104,14 +92,14 @@ class ExplorerPty:
     @classmethod
     async def start(cls, command: Sequence[str], env: Mapping[str, str], size: tuple[int, int], memory_limit_mb: int,
                     on_output: Callable[[bytes], None], on_input_full: Callable[[bool], None]) -> ExplorerPty:
-        """Open a pty sized `size` (columns, rows; clamped) and start `command` on it."""
+        """Open a pty sized `size` (columns, rows; clamped) and start `command` on it, forked
+        from the server's forkserver (warm.py: it does the session's setup in the child)."""
         master, slave = os.openpty()
         try:
             _set_size(slave, *clamped_size(*size))
             os.set_blocking(master, False)
-            process = await asyncio.create_subprocess_exec(
-                *command, stdin=slave, stdout=slave, stderr=slave, env=dict(env), start_new_session=True,
-                preexec_fn=_child_setup(memory_limit_mb * 1024 * 1024))
+            # a few milliseconds on the loop; from a thread it would race multiprocessing's reaping
+            process = forkserver().start(slave, command, env, memory_limit_mb * 1024 * 1024)
         except BaseException:
             os.close(master)
             raise
@@ -209,7 +197,7 @@ class ExplorerPty:
         return self._ending
 
     async def _end(self) -> int:
-        group = self._process.pid  # start_new_session: the explorer leads its own group
+        group = self._process.pid  # the explorer leads its own session and group (warm.run_explorer)
         self._signal_group(group, signal.SIGHUP)
         try:
             await asyncio.wait_for(asyncio.shield(self._process.wait()), HANG_UP_GRACE)

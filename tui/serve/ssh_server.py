@@ -30,12 +30,13 @@ import asyncssh
 from ...db.errors import CrisisError
 from ...db.text import inert
 from .authorized_keys import AllowedKey, AuthorizedKeys
-from .explorer import fingerprint
+from .explorer import explorer_env, fingerprint
 from .host_key import host_key_line, load_or_make_host_key
 from .options import SshOptions
 from .refusal_log import RefusalLog
 from .server_log import log_event, say
 from .ssh_session import CLOSE_WAIT, Client, ExplorerSession, Sessions
+from .warm import forkserver
 
 PER_ADDRESS_LOGINS = 10  # connections logging in from one address at once
 EARLY_DROP_START = 10  # connections logging in (all addresses) before new ones may be dropped, at least
@@ -298,4 +299,6 @@ def run_ssh_server(options: SshOptions) -> None:
         raise CrisisError(f"{inert(str(options.state_dir), one_line=True)}: the state folder is not writable")
     say(host_key_line(host_key, options.host_key))
     state = ServerState(options, keys, Sessions(options.max_sessions))
+    # the explorer imported once, before anyone is let in: each session is then a fork of it (warm.py)
+    forkserver().warm(explorer_env(None))
     asyncio.run(_serve(state, host_key))

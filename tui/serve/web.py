@@ -21,6 +21,7 @@ from ...db.errors import CrisisError
 from ...db.text import inert
 from .options import WebOptions
 from .web_command import TOOLS
+from .web_origin import Allowed
 
 PROXY = "put it behind a reverse proxy that authenticates them (--public-url: the address they use)"
 
@@ -30,6 +31,11 @@ def run_web_server(options: WebOptions) -> None:
     from ..keymap import load_keymap
 
     load_keymap(options.keymap)  # a broken keymap stops here, not in every session
+    try:
+        allowed = Allowed.for_server(options.host, options.port, options.public_url)
+    except ValueError:
+        raise CrisisError(f"--public-url {inert(options.public_url or '', one_line=True)}: not an http:// or "
+                          "https:// address") from None
     if missing := [tool for tool in TOOLS if shutil.which(tool) is None]:
         raise CrisisError(f"{' and '.join(missing)} not found on PATH: each session's explorer is started with them "
                           "(install util-linux)")
@@ -39,7 +45,7 @@ def run_web_server(options: WebOptions) -> None:
     note = proxy_note(options.host)
     folder = Path(tempfile.mkdtemp(prefix="crisis-tui-web-"))
     try:
-        server = ExplorerServer(options, folder, public_url(options), note)
+        server = ExplorerServer(options, folder, public_url(options), note, allowed)
         try:
             server.serve()
         except OSError as error:  # taken between the check and the start
