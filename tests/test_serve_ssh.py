@@ -1042,3 +1042,38 @@ async def test_logged_in_connections_are_capped_in_all_and_per_key():
     for n in range(9):  # 1 session + 10 in all
         assert await log_in(f"SHA256:{n}") == []
     assert await log_in("SHA256:z") == ["crisis-tui: the server has too many connections; try again later"]
+
+
+def test_a_log_nobody_reads_any_more_does_not_stop_the_server_ending_sessions_cleanly(bundled_db, keys, tmp_path,
+                                                                                         terminals):
+    """`crisis-tui serve ssh ... 2>&1 | tee log`, then Ctrl+C: tee goes first, and every line the
+    server writes after that meets a broken pipe. Sessions are still told, ended and given back
+    their terminal, and the server exits 0."""
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
+    server = Server(bundled_db, tmp_path, authorized)
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(server.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=write_end)
+    os.close(write_end)
+    try:
+        said = b""
+        with os.fdopen(read_end, "rb", buffering=0) as log:
+            while b"Ctrl+C stops" not in said:
+                chunk = log.read(4096)
+                assert chunk, said
+                said += chunk
+            server.port = int(re.search(rb"127\.0\.0\.1:(\d+)", said).group(1))
+            t = terminals(server.ssh(keys["alice"], "-tt", "127.0.0.1"))
+            t.wait_for(FIRST_FRAME)
+        # the log's reader is gone (the pipe's only read end closed): the next line breaks the pipe
+        session = {pid for pid in descendants(process.pid) if comm(pid) == SESSION_NAME}
+        assert session
+        process.send_signal(signal.SIGINT)
+        assert t.wait_exit(20) != 0
+        assert process.wait(15) == 0
+        assert b"server is stopping" in bytes(t.raw) and b"\x1b[?1049l" in bytes(t.raw[-400:])
+        assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in session), 5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)

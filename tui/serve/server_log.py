@@ -34,6 +34,10 @@ def log_event(event: str, **fields: object) -> None:
 
 
 def say(line: str) -> None:
-    """A line to the server's stderr, at once."""
-    sys.stderr.write(f"crisis-tui: {line}\n")
-    sys.stderr.flush()
+    """A line to the server's stderr, at once. A log nobody reads any more (`serve ssh | tee`,
+    and Ctrl+C ended tee first) loses the line: the server goes on, and stops cleanly."""
+    try:
+        sys.stderr.write(f"crisis-tui: {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
