@@ -785,12 +785,19 @@ def failed_start(server: Server) -> str:
     return server.lines[0]
 
 
-def test_a_host_key_others_can_read_or_not_a_key_is_refused_in_one_line(bundled_db, keys, tmp_path):
+def server_with_host_key(bundled_db, keys, tmp_path) -> Server:
+    """A server (not started) for alice whose host key file is already there: bob's private key."""
     authorized = tmp_path / "authorized_keys"
     authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
     server = Server(bundled_db, tmp_path, authorized)
     server.host_key.parent.mkdir(mode=0o700)
     shutil.copy(keys["bob"], server.host_key)
+    return server
+
+
+def test_a_host_key_others_can_read_or_not_a_key_is_refused_in_one_line(bundled_db, keys, tmp_path):
+    server = server_with_host_key(bundled_db, keys, tmp_path)
+    authorized = server.authorized
     server.host_key.chmod(0o644)
     assert failed_start(server) == (f"crisis-tui: error: {server.host_key}: host key is readable by others "
                                     "(mode 0644); chmod 600 it")
@@ -801,11 +808,7 @@ def test_a_host_key_others_can_read_or_not_a_key_is_refused_in_one_line(bundled_
 
 
 def test_a_host_key_another_user_owns_is_refused_in_one_line(bundled_db, keys, tmp_path):
-    authorized = tmp_path / "authorized_keys"
-    authorized.write_bytes(keys["alice"].with_suffix(".pub").read_bytes())
-    server = Server(bundled_db, tmp_path, authorized)
-    server.host_key.parent.mkdir(mode=0o700)
-    shutil.copy(keys["bob"], server.host_key)
+    server = server_with_host_key(bundled_db, keys, tmp_path)
     other = 65534 if os.geteuid() == 0 else None  # (only root can give a file away)
     if other is None:
         pytest.skip("giving the key file to another user needs root")
