@@ -156,3 +156,16 @@ async def test_nothing_opens_a_browser_on_the_ssh_server(bundled_db, monkeypatch
             assert any("copied the address 'https://example.org/x'" in str(n.message) for n in app._notifications)
     finally:
         kb.close()
+
+
+def test_importing_the_forkservers_preload_leaves_this_process_as_it_was(monkeypatch):
+    """It is imported by every module walk (tests/test_public_api.py) as well as by the forkserver."""
+    import importlib
+
+    from crisis_tui.tui.serve import warm_preload
+
+    monkeypatch.setenv("TEXTUAL_SNAPSHOT_TEMPDIR", "/tmp/x")
+    monkeypatch.setenv("ESCDELAY", "25")
+    before = dict(os.environ)
+    importlib.reload(warm_preload)
+    assert dict(os.environ) == before

@@ -26,6 +26,8 @@ import termios
 from collections.abc import Mapping, Sequence
 from multiprocessing import reduction
 
+from .explorer import explorer_env
+
 PRELOAD = "crisis_tui.tui.serve.warm_preload"
 CLI_MODULE = "crisis_tui.tui.cli"
 # What `ps`, `top` and /proc/PID/comm call a session's explorer (its command line is the
@@ -126,13 +128,21 @@ class Forkserver:
     def __init__(self) -> None:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload([PRELOAD])
+        self._warm = False
 
-    def warm(self, env: Mapping[str, str]) -> None:
-        """Start the forkserver in the environment `env` (the server's own is not passed on) and
-        wait until it has imported the explorer (blocking, ~1 s; once)."""
+    def warm(self, env: Mapping[str, str] | None = None) -> None:
+        """Start the forkserver and wait until it has imported the explorer (blocking, ~1 s; once).
+
+        It starts in the environment `env` (default: a session's, explorer.py), not the
+        server's: Textual reads its TEXTUAL_* settings as the forkserver imports it, so a
+        session gets none of the server's, and TEXTUAL_FPS as tui/cli.py sets it.
+        """
+        if self._warm:
+            return
+        started = {**(explorer_env(None) if env is None else env), "TEXTUAL_FPS": "1000"}
         saved = dict(os.environ)
         os.environ.clear()
-        os.environ.update(env)
+        os.environ.update(started)
         try:
             probe = self._context.Process(target=_ready, name="crisis-tui-warm-up", daemon=True)
             probe.start()
@@ -140,10 +150,13 @@ class Forkserver:
             os.environ.clear()
             os.environ.update(saved)
         probe.join(60)
+        self._warm = True
 
     def start(self, tty: int, command: Sequence[str], env: Mapping[str, str], memory_bytes: int) -> WarmExplorer:
         """Fork an explorer on the pty end `tty` running `command` (explorer.py's command line)
-        in the environment `env`; blocking for a few milliseconds (call it off the event loop)."""
+        in the environment `env`. It blocks for a few milliseconds (the first call, if the
+        server did not warm it, ~1 s)."""
+        self.warm()
         argv = list(command)
         with contextlib.suppress(ValueError):
             argv = argv[argv.index(CLI_MODULE) + 1:]

@@ -1,18 +1,12 @@
 """Imported once by the forkserver (warm.py) before any session: what every explorer imports.
 
-Textual reads its TEXTUAL_* settings as it is imported: they are made here what a session's
-own explorer would have (none of the server's; TEXTUAL_FPS as tui/cli.py sets it), since
-every forked session shares this import.
+Importing it has no other effect: the forkserver's environment, which Textual reads its
+TEXTUAL_* settings from as it is imported, is set where the forkserver is started
+(`Forkserver.warm`).
 """
 
-import os
+import sqlite3  # noqa: F401
 
-for _name in [name for name in os.environ if name.startswith("TEXTUAL") or name == "ESCDELAY"]:
-    del os.environ[_name]
-os.environ["TEXTUAL_FPS"] = "1000"
-
-import sqlite3  # noqa: E402, F401
-
-from ...db import queries, state  # noqa: E402, F401
-from .. import app, cli, keymap  # noqa: E402, F401
-from ..screens import main  # noqa: E402, F401
+from ...db import queries, state  # noqa: F401
+from .. import app, cli, keymap  # noqa: F401
+from ..screens import main  # noqa: F401
