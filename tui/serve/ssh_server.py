@@ -217,7 +217,7 @@ class Gate(asyncssh.SSHServer):
 
     def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> bool:
         log_event("refused", reason="forwarding", to=_address(dest_host, dest_port), **self._client.fields())
-        return False
+        raise _not_here("port forwarding")
 
     def server_requested(self, listen_host: str, listen_port: int) -> bool:
         log_event("refused", reason="remote-forwarding", listen=_address(listen_host, listen_port),
@@ -226,7 +226,7 @@ class Gate(asyncssh.SSHServer):
 
     def unix_connection_requested(self, dest_path: str) -> bool:
         log_event("refused", reason="forwarding", to=dest_path, **self._client.fields())
-        return False
+        raise _not_here("socket forwarding")
 
     def unix_server_requested(self, listen_path: str) -> bool:
         log_event("refused", reason="remote-forwarding", listen=listen_path, **self._client.fields())
@@ -234,11 +234,18 @@ class Gate(asyncssh.SSHServer):
 
     def tun_requested(self, unit: int | None) -> bool:
         log_event("refused", reason="tunnel", layer=3, unit=unit, **self._client.fields())
-        return False
+        raise _not_here("tunnelling")
 
     def tap_requested(self, unit: int | None) -> bool:
         log_event("refused", reason="tunnel", layer=2, unit=unit, **self._client.fields())
-        return False
+        raise _not_here("tunnelling")
+
+
+def _not_here(what: str) -> asyncssh.ChannelOpenError:
+    """The refusal of a channel the server never opens: OpenSSH shows "administratively
+    prohibited" and this text, not a network error."""
+    return asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
+                                     f"crisis-tui: {what} is not allowed on this server")
 
 
 async def _listen(state: ServerState, host_key: asyncssh.SSHKey) -> asyncssh.SSHAcceptor:
