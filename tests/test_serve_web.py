@@ -519,7 +519,8 @@ async def test_a_websocket_from_another_sites_page_or_from_no_page_is_refused_an
     refusals = [line for line in server.stderr.splitlines() if "refused" in line]
     assert refusals == [f"crisis-tui: refused a request from 127.0.0.1: Origin http://evil.example: not this server's "
                         f"page (browsers are let in from http://127.0.0.1:{port}, http://[::1]:{port}, "
-                        f"http://localhost:{port})"]  # the rest counted, said at most once a minute
+                        f"http://localhost:{port}; through a tunnel, the same names at any port)"]
+    # (the rest counted, said at most once a minute)
 
 
 async def test_a_request_naming_another_host_is_refused_page_websocket_and_download(shared):
@@ -530,7 +531,8 @@ async def test_a_request_naming_another_host_is_refused_page_websocket_and_downl
         status, text = await page_status(http, shared, Host=f"evil.example:{port}")
         assert status == 403
         assert text == (f"crisis-tui: refused: Host evil.example:{port}: not this server's address (browsers are let "
-                        f"in from http://127.0.0.1:{port}, http://[::1]:{port}, http://localhost:{port})\n")
+                        f"in from http://127.0.0.1:{port}, http://[::1]:{port}, http://localhost:{port}; through a "
+                        f"tunnel, the same names at any port)\n")
         assert (await page_status(http, shared, "/download/x", Host=f"evil.example:{port}"))[0] == 403
         assert (await page_status(http, shared, "/download/x"))[0] == 404  # the right Host: on to textual-serve
         assert await handshake(http, shared, f"http://evil.example:{port}", f"evil.example:{port}") == 403

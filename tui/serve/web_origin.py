@@ -115,7 +115,8 @@ class Allowed:
         """The origins browsers are let in from, for the start-up line and a refused browser."""
         shown = [f"{scheme}://{f'[{name}]' if ':' in name else name}"
                  f"{'' if DEFAULT_PORTS[scheme] == port else f':{port}'}" for scheme, name, port in self.origins]
-        return ", ".join(sorted(shown))
+        tunnels = "; through a tunnel, the same names at any port" if self.tunnels else ""
+        return ", ".join(sorted(shown)) + tunnels
 
 
 class RefusalLog:
