@@ -342,7 +342,15 @@ async def open_india(pilot, how: str) -> None:
         await until(pilot, lambda: "for 'india'" in str(app.screen.query_one("#search-status").text))
         await pilot.press("enter")
     else:
-        await pilot.press("2", *"G", *"kkk")  # actor/india: the fourth from the end
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.focused, EntityList) and app.focused.entity_type == "actor"
+                    and app.focused.count is not None)
+        actors = app.focused
+        assert isinstance(actors, EntityList) and actors.count is not None
+        await pilot.press("G")  # to the last actor, once the pane knows how many there are
+        await until(pilot, lambda: actors.cursor == actors.count - 1)
+        await pilot.press(*"kkk")  # actor/india: the fourth from the end
+        await until(pilot, lambda: actors.current is not None and actors.current.ref == "actor/india")
         if how == "enter":
             await pilot.press("enter")
     await settle(pilot)
