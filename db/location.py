@@ -1,15 +1,19 @@
 """Where the database lives: `--db`, then `CRISIS_TUI_DB`, then the user's data directory.
 
-The address is kept as a SQLAlchemy URL so that another engine can come later; today
-only SQLite URLs are accepted.
+The address is a SQLAlchemy-style URL, and its scheme chooses the engine: `sqlite:///PATH`
+(a plain path becomes one) or `postgresql://[user[:password]@]host[:port]/dbname` (also
+`postgres://` and `postgresql+psycopg://`), a team's shared server. A URL is never printed
+with its password: `shown()` masks it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ENV_VAR = "CRISIS_TUI_DB"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 APP_NAME = "crisis-tui"
 
 
@@ -29,6 +33,9 @@ def database_url(option: str | None = None) -> str:
 
     value = option or os.environ.get(ENV_VAR) or str(default_path())
     if "://" in value:
+        if not (value.startswith("sqlite:///") or is_postgres(value)):
+            raise DatabaseError(f"{shown(value)}: not a database crisis-tui can use "
+                                "(a file path, sqlite:///PATH or postgresql://user@host/dbname)")
         return value
     if "\0" in value:
         raise DatabaseError(f"{value!r}: a database path cannot hold a NUL byte")
@@ -48,5 +55,40 @@ def sqlite_path(url: str) -> Path:
 
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url == prefix:
-        raise DatabaseError(f"{url}: only SQLite database files are supported (sqlite:///PATH)")
+        raise DatabaseError(f"{shown(url)}: not a SQLite database file (sqlite:///PATH)")
     return Path(url[len(prefix):])
+
+
+def is_postgres(url: str) -> bool:
+    """Whether `url` names a PostgreSQL database."""
+    return url.startswith(POSTGRES_SCHEMES)
+
+
+def engine_of(url: str) -> str:
+    """`sqlite` or `postgresql`: the engine a URL names."""
+    return "postgresql" if is_postgres(url) else "sqlite"
+
+
+def postgres_conninfo(url: str) -> str:
+    """The URL as libpq takes it (`postgresql://...`): the scheme's driver part dropped."""
+    for scheme in POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql://" + url[len(scheme):]
+    return url
+
+
+_PASSWORD_PARAM = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
+def shown(url: str) -> str:
+    """A URL as it may be printed: any password (in the user part or a `password=` parameter) masked."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    cut = min((at for at in (rest.find("/"), rest.find("?"), rest.find("#")) if at >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            netloc = userinfo.split(":", 1)[0] + ":***@" + host
+    return f"{scheme}://{netloc}{_PASSWORD_PARAM.sub(lambda m: m.group(1) + '***', tail)}"
