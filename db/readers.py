@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote as urlquote
@@ -24,15 +24,37 @@ CHECK_EVERY = 5000  # SQLite virtual-machine steps between two looks at the canc
 
 
 class Cancel:
-    """A flag for one query: `cancel()`, from any thread, stops it at its next check."""
+    """A flag for one query: `cancel()`, from any thread, stops it at its next check (SQLite's
+    progress handler), and calls what an engine that must be told asked for (`on_cancel`:
+    PostgreSQL's cancel request to the server)."""
 
-    __slots__ = ("cancelled",)
+    __slots__ = ("cancelled", "_hooks", "_lock")
 
     def __init__(self) -> None:
         self.cancelled = False
+        self._hooks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
 
     def cancel(self) -> None:
-        self.cancelled = True
+        with self._lock:
+            self.cancelled = True
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            hook()
+
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call `hook` when cancelled (now, if it is already); returns what forgets it again."""
+        with self._lock:
+            if not self.cancelled:
+                self._hooks.append(hook)
+                return lambda: self._forget(hook)
+        hook()
+        return lambda: None
+
+    def _forget(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            if hook in self._hooks:
+                self._hooks.remove(hook)
 
 
 class QueryCancelled(DatabaseError):
