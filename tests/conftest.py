@@ -75,3 +75,119 @@ def make_app(bundled_db):
     yield make
     for kb in opened:
         kb.close()
+
+
+# --- PostgreSQL (issue #18): a throwaway cluster, and a database of its own per test -------------
+
+def _pg_required() -> bool:
+    """Under CI a missing PostgreSQL fails the run; elsewhere its tests skip, saying why."""
+    import os
+
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_server(request):
+    """The PostgreSQL server the tests use: CRISIS_TUI_TEST_PG's, or a cluster of their own (tests/pg_cluster.py)."""
+    from tests import pg_cluster
+
+    server = pg_cluster.from_env()
+    cluster = None
+    if server is None:
+        try:
+            cluster = pg_cluster.Cluster()
+        except (FileNotFoundError, RuntimeError) as exc:
+            if _pg_required():
+                pytest.fail(f"PostgreSQL is needed under CI and could not be started: {exc}")
+            pytest.skip(f"no PostgreSQL to test against: {exc}")
+        server = cluster.server
+    pg_cluster.wait_ready(server)
+    option = request.config.option  # where pytest-postgresql's no-process fixture reads the server from
+    option.postgresql_host, option.postgresql_port, option.postgresql_user = server.host, server.port, server.user
+    option.postgresql_password = server.password
+    yield server
+    if cluster is not None:
+        cluster.stop()
+
+
+def _load_bundled(host: str, port: int | str, user: str, dbname: str, password: str | None = None, **_) -> None:
+    """pytest-postgresql's template: the bundled crisis, as a build makes it on SQLite, copied to the server."""
+    import tempfile
+
+    from crisis_tui.db.pg.copy import copy_database
+    from tests.pg_cluster import Server
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "crisis.db"
+        build_packs([bundled_pack_path()], path)
+        copy_database(path, Server(host, int(port), user, password).url(dbname))
+
+
+from pytest_postgresql import factories  # noqa: E402  (beside the fixtures it makes)
+
+_pg_proc = factories.postgresql_noproc(dbname="crisis_tui_test", load=[_load_bundled])
+_pg_db = factories.postgresql("_pg_proc_started")
+
+
+@pytest.fixture(scope="session")
+def _pg_proc_started(pg_server, request):
+    return request.getfixturevalue("_pg_proc")
+
+
+@pytest.fixture
+def pg_url(pg_server, _pg_db) -> str:
+    """A database of this test's own holding the bundled crisis (dropped after the test)."""
+    info = _pg_db.info
+    return pg_server.url(info.dbname)
+
+
+@pytest.fixture
+def pg_empty_url(pg_server, request) -> str:
+    """An empty database of this test's own (no tables: a build or an import makes them)."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    name = f"crisis_tui_empty_{abs(hash(request.node.nodeid)) % 10**8}"
+    janitor = DatabaseJanitor(user=pg_server.user, host=pg_server.host, port=pg_server.port, dbname=name,
+                              password=pg_server.password)
+    janitor.drop()
+    janitor.init()
+    yield pg_server.url(name)
+    janitor.drop()
+
+
+@pytest.fixture(scope="session")
+def pg_kb(pg_server, _pg_proc_started):
+    """The query layer over a session-long copy of the bundled crisis on PostgreSQL (read only)."""
+    from pytest_postgresql.janitor import DatabaseJanitor
+
+    from crisis_tui.db.engines import open_knowledge_base
+
+    name = "crisis_tui_session"
+    janitor = DatabaseJanitor(user=pg_server.user, host=pg_server.host, port=pg_server.port, dbname=name,
+                              template_dbname=_pg_proc_started.template_dbname, password=pg_server.password)
+    janitor.drop()
+    janitor.init()
+    base = open_knowledge_base(pg_server.url(name))
+    yield base
+    base.close()
+    janitor.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request) -> str:
+    """Each engine in turn: a test taking it runs on SQLite and on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def any_kb(engine, request):
+    """The bundled crisis's query layer on each engine in turn (read only)."""
+    return request.getfixturevalue("kb" if engine == "sqlite" else "pg_kb")
+
+
+@pytest.fixture
+def any_url(engine, request) -> str:
+    """A writable database of the bundled crisis of this test's own, on each engine in turn (its URL)."""
+    if engine == "sqlite":
+        return "sqlite:///" + str(request.getfixturevalue("db_copy"))
+    return request.getfixturevalue("pg_url")
