@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crisis_tui.db.queries import KnowledgeBase  # noqa: E402
+from crisis_tui.db.engines import open_knowledge_base  # noqa: E402
 from tests.ptyterm import PtyTerminal  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -115,8 +115,11 @@ def at(name: str):
     return check
 
 
-def measure(db: Path, runs: int, presses: int) -> dict:
-    kb = KnowledgeBase("sqlite:///" + str(db))
+def measure(db: Path | str, runs: int, presses: int) -> dict:
+    """The explorer's first frame and key latencies on `db`: a SQLite file, or a database URL
+    (`postgresql://...`: benchmarks/pg.py measures both engines side by side)."""
+    kb = open_knowledge_base(db if isinstance(db, str) else "sqlite:///" + str(db))
+    name = db.rsplit("/", 1)[-1] if isinstance(db, str) else db.name
     first = kb.page("event", 0, presses + 2)
     result: dict = {"events": kb.count("event")}
     name0 = first[0].name[:14]
@@ -145,7 +148,7 @@ def measure(db: Path, runs: int, presses: int) -> dict:
             move_p50=pct(moves, 50), move_p95=pct(moves, 95), open_p50=pct(opens, 50), open_p95=pct(opens, 95),
             follow_p50=pct(follows, 50), follow_p95=pct(follows, 95), back_p50=pct(backs, 50), back_p95=pct(backs, 95),
         )
-        words = (("rare", RARE_WORD.get(db.name, "aqueduct")), ("common", COMMON_WORD.get(db.name, "forces")))
+        words = (("rare", RARE_WORD.get(name, "aqueduct")), ("common", COMMON_WORD.get(name, "forces")))
         for label, word in words:
             t.send("\x1b")
             t.settle(0.1)
