@@ -56,3 +56,26 @@ def test_the_schema_snapshot_is_sqlmodels_own_ddl():
 
     assert MODEL_DDL.read_text(encoding="utf-8") == model_ddl(), (
         "the models changed: run `python -m crisis_tui.db.schema` and bump SCHEMA_VERSION")
+
+
+def test_sqlite_reads_load_no_postgresql_driver(bundled_db):
+    """The explorer's path on SQLite (the default) never pays for importing psycopg."""
+    code = ("import sys\n"
+            "from crisis_tui.db.engines import open_knowledge_base\n"
+            f"kb = open_knowledge_base('sqlite:///' + {str(bundled_db)!r})\n"
+            "kb.page('event', 0, 20); kb.detail('agreement/simla-1972'); kb.search('simla')\n"
+            "print(sorted(m for m in ('psycopg', 'sqlalchemy', 'sqlmodel') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_postgresql_reads_load_no_orm(pg_url):
+    """On PostgreSQL the query layer needs psycopg only: no SQLAlchemy or SQLModel (~0.5 s) on
+    the explorer's way to its first frame."""
+    code = ("import sys\n"
+            "from crisis_tui.db.engines import open_knowledge_base\n"
+            f"kb = open_knowledge_base({pg_url!r})\n"
+            "kb.packs(); kb.row('agreement/simla-1972')\n"
+            "print(sorted(m for m in ('psycopg', 'sqlalchemy', 'sqlmodel') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "['psycopg']"
