@@ -92,3 +92,34 @@ def shown(url: str) -> str:
         if ":" in userinfo:
             netloc = userinfo.split(":", 1)[0] + ":***@" + host
     return f"{scheme}://{netloc}{_PASSWORD_PARAM.sub(lambda m: m.group(1) + '***', tail)}"
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """A PostgreSQL URL without its password (in the user part or a `password=` parameter), and
+    that password (None if it holds none), so that it can go to libpq by the environment
+    (PGPASSWORD) rather than be carried, and maybe printed, with the URL. The scheme is made
+    `postgresql://`; any other URL is given back as it is."""
+    from urllib.parse import unquote
+
+    if not is_postgres(url):
+        return url, None
+    rest = postgres_conninfo(url)[len("postgresql://"):]
+    cut = min((at for at in (rest.find("/"), rest.find("?"), rest.find("#")) if at >= 0), default=len(rest))
+    netloc, tail = rest[:cut], rest[cut:]
+    password = None
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            user, password = userinfo.split(":", 1)
+            password = unquote(password)
+            netloc = f"{user}@{host}"
+    path, sep, query = tail.partition("?")
+    if sep:
+        kept = []
+        for part in query.split("&"):
+            if part.lower().startswith("password="):
+                password = unquote(part.split("=", 1)[1])
+            elif part:
+                kept.append(part)
+        tail = path + ("?" + "&".join(kept) if kept else "")
+    return f"postgresql://{netloc}{tail}", password

@@ -3,8 +3,9 @@
 One SQLite file per user, beside (never inside) the knowledge bases: `state.db` in the
 user's state folder, or the file `--state PATH` or CRISIS_TUI_STATE names. A shared
 knowledge base that is read-only takes bookmarks and notes all the same. Every record is
-keyed by the knowledge base it belongs to (its URL, as `--db` resolves it) and an entity
-ref; a ref the knowledge base no longer holds is kept (shown as missing).
+keyed by the knowledge base it belongs to (its URL, as `--db` resolves it: `state_key`; a
+PostgreSQL URL without its password, so that none is stored and a new password keeps the
+bookmarks) and an entity ref; a ref the knowledge base no longer holds is kept (shown as missing).
 
 Every write is one transaction: a crash leaves the file as it was before or after, never
 half. A file that cannot be used (locked, damaged, not a state database, not writable)
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CrisisError
-from .location import APP_NAME
+from .location import APP_NAME, split_password
 
 ENV_VAR = "CRISIS_TUI_STATE"
 FILE_NAME = "state.db"
@@ -425,12 +426,18 @@ def read_legacy(path: Path | None) -> dict[str, str]:
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str) and v}
 
 
+def state_key(kb_url: str) -> str:
+    """What a knowledge base's records are keyed by: its URL, a PostgreSQL one without its password
+    (and with the scheme `postgresql://`, however it was written)."""
+    return split_password(kb_url)[0]
+
+
 class UserState:
     """The state database seen from one knowledge base (`kb`, its URL): what the explorer and the
     CLI call, so that no caller passes the key itself."""
 
     def __init__(self, store: StateStore, kb: str) -> None:
-        self.store, self.kb = store, kb
+        self.store, self.kb = store, state_key(kb)
 
     @property
     def path(self) -> Path:
@@ -474,6 +481,6 @@ def bookmarked_refs(kb_url: str, path: str | Path | None = None) -> list[str]:
     Raises StateError if the state database cannot be read."""
     store = StateStore(state_path(path))
     try:
-        return store.bookmarked_refs(kb_url)
+        return store.bookmarked_refs(state_key(kb_url))
     finally:
         store.close()

@@ -13,9 +13,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..db.errors import DatabaseError
+from ..db.location import is_postgres
 from ..db.queries import KnowledgeBase
 from ..db.records import CitationView, PackView
 from . import shown
@@ -34,7 +35,8 @@ PREVIEW_DELAY = 0.06  # seconds the cursor rests on a row before the detail pane
 COLLECT_EVERY = 1.0  # seconds between collections of the young generations (see calm_collector)
 TINY_BLOCKED = {"search", "step_hit", "go_back", "forward", "history", "help", "command_palette", "crisis",
                 "copy_item", "open_address", "bookmark", "bookmarks", "note", "timeline"}
-WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database
+WATCH_EVERY = 2.0  # seconds between looks at whether another process changed the database (SQLite)
+LISTEN_SLICE = 0.25  # PostgreSQL: longest wait for a notification before looking whether the app is quitting
 
 
 def entity_provider():
@@ -187,13 +189,31 @@ class CrisisApp(App[None]):
         self._read_packs(first=not self.start)
         self.set_timer(COLLECT_EVERY, lambda: calm_collector(self))  # after start-up, not in its way
         self._data_version: int | None = None
-        self._watch_database()  # the version the lists are read at
-        self.set_interval(WATCH_EVERY, self._watch_database)
+        if is_postgres(self.kb.url):  # a server tells of each import as it commits (db/pg/watch.py)
+            self._listen_database()
+        else:
+            self._watch_database()  # the version the lists are read at
+            self.set_interval(WATCH_EVERY, self._watch_database)
 
     # --- the database changing under us (an import in another terminal) ---------------
 
+    @work(thread=True, exclusive=True, group="listen", exit_on_error=False)
+    def _listen_database(self) -> None:
+        """PostgreSQL: wait for an import's notification (or a connection made again after a loss)
+        and reload; each wait is short, so that the app quits without waiting for it."""
+        from ..db.pg.queries import PgKnowledgeBase
+
+        kb = self.kb
+        assert isinstance(kb, PgKnowledgeBase)
+        worker = get_current_worker()
+        kb.data_version()  # listening before the lists' first reads come back
+        while not worker.is_cancelled:
+            if kb.wait_change(LISTEN_SLICE) and not worker.is_cancelled:
+                self.call_from_thread(self._database_changed)
+
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch_database(self) -> None:
+        """SQLite: look at the database's commit counter (every WATCH_EVERY seconds)."""
         version = self.kb.data_version()
         if self._data_version is not None and version != self._data_version:
             self.call_from_thread(self._database_changed)

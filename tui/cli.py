@@ -16,7 +16,7 @@ import click
 
 from ..db.constants import ENTITY_TYPES
 from ..db.errors import CrisisError, PackError
-from ..db.location import database_url, default_path, sqlite_path
+from ..db.location import database_url, default_path, is_postgres, shown, split_password, sqlite_path
 from ..db.text import CONTROL, inert
 from .keymap import ENV_VAR as KEYMAP_ENV
 
@@ -25,24 +25,54 @@ class _Interrupted(KeyboardInterrupt):
     """Ctrl-C during a write, saying what it left the database as."""
 
 
+def _where(url: str) -> str:
+    """The database as messages name it: a SQLite file by its path, a server's by its URL,
+    never with a password (inert: a path may hold anything)."""
+    return inert(shown(url) if is_postgres(url) else str(sqlite_path(url)), one_line=True)
+
+
+def _stamp(url: str) -> str | None:
+    """The id of the write whose content the database holds now (see `_writing`)."""
+    if is_postgres(url):
+        return _pg_import().database_stamp_pg(url)
+    from ..db.build import database_stamp
+
+    return database_stamp(sqlite_path(url))
+
+
+def _pg_import():
+    """seed/pg_import.py: builds and imports on PostgreSQL (imported only for a PostgreSQL URL)."""
+    from importlib import import_module
+
+    return import_module("..seed.pg_import", __package__)
+
+
 @contextmanager
-def _writing(path: Path, what: str) -> Iterator[None]:
+def _writing(url: str, what: str) -> Iterator[None]:
     """Turn Ctrl-C during a write into what really happened: committed, or nothing changed.
 
     The write stamps the database with an id of its own (`meta.build_id`): whether the
     database holds it tells, whatever moment the interrupt came at (another process's
-    commit meanwhile is not taken for ours).
+    commit meanwhile is not taken for ours). On PostgreSQL the write is one transaction,
+    and the stamp is read back from the server.
     """
     import uuid
 
-    from ..db.build import database_stamp, next_build_id
+    from ..db.build import next_build_id
 
     ours = uuid.uuid4().hex
     token = next_build_id.set(ours)
     try:
         yield
     except KeyboardInterrupt:
-        if database_stamp(path) == ours:
+        try:
+            stamp = _stamp(url)
+        except CrisisError:  # the server cannot be asked: say what is known
+            stamp = None
+        if stamp is None and is_postgres(url):
+            raise _Interrupted(f"interrupted; whether the {what} was committed could not be read "
+                               "(it was all or nothing)") from None
+        if stamp == ours:
             raise _Interrupted(f"interrupted after the {what} was committed") from None
         raise _Interrupted("interrupted; the database is unchanged") from None
     finally:
@@ -57,7 +87,7 @@ class _Context:
         self.keymap = keymap
         self.state_option = state
         self.served = served  # "ssh" or "web": an explorer a server started for a remote user (tui/serve/)
-        self.url = database_url(db)
+        self.url = _keep_password(database_url(db))
 
     def user_state(self):
         """Bookmarks, notes and the place left for this database (db/state.py); the file is made at the first write."""
@@ -70,8 +100,10 @@ class _Context:
         explorer: its server built or checked the database before taking anyone in).
 
         A database chosen with --db or CRISIS_TUI_DB is never made behind the user's back:
-        a missing one is reported, with the command that builds it.
+        a missing one is reported, with the command that builds it. Nor is a PostgreSQL one.
         """
+        if is_postgres(self.url):
+            return
         path = sqlite_path(self.url)
         if not self.served and not path.exists() and path == default_path().resolve():
             if _build(self.url, [], only_if_missing=True) is not None:
@@ -79,27 +111,43 @@ class _Context:
                 click.echo(f"crisis-tui: built {where} from the bundled crisis pack", err=True)
 
     def knowledge_base(self):
+        """The query layer over the database, read-only (db/engines.py picks the engine by the URL)."""
+        from ..db.engines import open_knowledge_base
         from ..db.errors import OutdatedDatabase
-        from ..db.queries import KnowledgeBase
 
         self.ensure_database()
         try:
-            return KnowledgeBase(self.url)
+            return open_knowledge_base(self.url)
         except OutdatedDatabase:
-            if self.served:  # read-only for every session: the server upgrades it as it starts
+            if self.served or is_postgres(self.url):  # read-only for every session: the server upgrades it
                 raise
             _upgrade(self.url)
-            return KnowledgeBase(self.url)
+            return open_knowledge_base(self.url)
+
+
+def _keep_password(url: str) -> str:
+    """A PostgreSQL URL's password handed to libpq through PGPASSWORD, and the URL kept without it:
+    no message, traceback or child process of ours then carries it."""
+    url, password = split_password(url)
+    if password is not None:
+        os.environ["PGPASSWORD"] = password
+    return url
 
 
 def _upgrade(url: str) -> None:
     from ..db.constants import SCHEMA_VERSION
     from ..seed.importer import upgrade_database
 
+    if is_postgres(url):  # every PostgreSQL database is of this schema: there is nothing older to upgrade
+        from ..db.engines import open_knowledge_base
+
+        open_knowledge_base(url).close()  # says what is wrong, if anything (a newer schema, no schema)
+        click.echo(f"crisis-tui: {_where(url)} is already at schema {SCHEMA_VERSION}", err=True)
+        return
     path = sqlite_path(url)
-    with _writing(path, "upgrade"):
+    with _writing(url, "upgrade"):
         found = upgrade_database(path)
-    shown = inert(str(path), one_line=True)
+    shown = _where(url)
     if found == SCHEMA_VERSION:
         click.echo(f"crisis-tui: {shown} is already at schema {SCHEMA_VERSION}", err=True)
     else:
@@ -114,9 +162,12 @@ def _build(url: str, packs: list[Path], only_if_missing: bool = False,
     from ..seed.importer import build_packs
     from ..seed.loader import bundled_pack_path
 
+    if is_postgres(url):  # one transaction on the server (seed/pg_import.py), which serialises writers
+        with _writing(url, "build"):
+            return _pg_import().build_packs_pg(packs or [bundled_pack_path()], url, progress)
     path = sqlite_path(url)
     waiting = (lambda: progress("waiting for lock", 0, None)) if progress is not None else None
-    with _writing(path, "build"), write_lock(path, waiting):
+    with _writing(url, "build"), write_lock(path, waiting):
         if only_if_missing and path.exists():
             return None
         return build_packs(packs or [bundled_pack_path()], path, progress)
@@ -189,8 +240,9 @@ def _path_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="PATH", callback=_db_path,
-              help="Database file (default: $CRISIS_TUI_DB, else the user data directory).")
+@click.option("--db", metavar="PATH|URL", callback=_db_path,
+              help="Database file, or a shared PostgreSQL server's postgresql://user@host/dbname (its password "
+                   "best in ~/.pgpass or PGPASSWORD) (default: $CRISIS_TUI_DB, else the user data directory).")
 @click.option("--keymap", metavar="PATH", envvar=KEYMAP_ENV, callback=_path_option,
               help="Keymap file (default: $CRISIS_TUI_KEYMAP, else keymap.toml in the user config directory; "
                    "`crisis-tui keys` says where).")
@@ -268,7 +320,7 @@ def build(obj: _Context, packs: tuple[Path, ...]) -> None:
     singular = {"sources": "source", "entities": "entity", "links": "link", "positions": "position",
                 "citations": "citation"}
     summary = ", ".join(f"{n} {name if n != 1 else singular.get(name, name)}" for name, n in counts.items())
-    click.echo(f"built {inert(str(sqlite_path(obj.url)), one_line=True)}: {summary}")
+    click.echo(f"built {_where(obj.url)}: {summary}")
 
 
 @main.command("import")
@@ -283,14 +335,22 @@ def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
     the same pack stated otherwise before is refused (naming both versions) unless --replace
     is given, which replaces what that pack stated, and only that.
     """
+    from .progress import progress_bars
+
+    if is_postgres(obj.url):
+        import_packs_pg = _pg_import().import_packs_pg
+        obj.knowledge_base().close()  # a server's database is never made by an import: `build` makes it
+        with _writing(obj.url, "import"), progress_bars() as bars:
+            report = import_packs_pg(list(files), obj.url, replace=replace, progress=bars)
+        click.echo(f"{_where(obj.url)}: {inert(report.summary(), one_line=True)}"
+                   + ("" if report.wrote else " (database unchanged)"))
+        return
     from ..seed.importer import import_packs
 
     obj.ensure_database()
     path = sqlite_path(obj.url)
     existed = path.exists()
-    from .progress import progress_bars
-
-    with _writing(path, "import"), progress_bars() as bars:
+    with _writing(obj.url, "import"), progress_bars() as bars:
         report = import_packs(list(files), path, replace=replace, progress=bars)
     if not existed:
         shown = inert(str(path), one_line=True)
@@ -351,9 +411,10 @@ def _not_a_database(obj: _Context, output: Path | None) -> None:
         return
     from ..db.state import state_path
 
-    database = sqlite_path(obj.url)
-    ours = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal")),
-            state_path(obj.state_option)]
+    ours = [state_path(obj.state_option)]
+    if not is_postgres(obj.url):  # a server's database is no file here
+        database = sqlite_path(obj.url)
+        ours[:0] = [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm", "-journal"))]
     for path in ours:
         try:
             same = output.resolve() == path.resolve() or (output.exists() and os.path.samefile(output, path))

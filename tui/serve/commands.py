@@ -1,8 +1,9 @@
 """`crisis-tui serve ssh` and `crisis-tui serve web`: the explorer for remote users.
 
 The database is made ready here, once, before anyone is let in: the bundled one is built on
-first launch and an outdated one upgraded, as the explorer does; each session then opens
-it read-only. Network libraries are imported only when a server starts.
+first launch and an outdated one upgraded, as the explorer does (a PostgreSQL one is only
+checked: never built or upgraded here); each session then opens it read-only. Network
+libraries are imported only when a server starts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ...db.location import APP_NAME, sqlite_path
+from ...db.location import APP_NAME, is_postgres, sqlite_path
 from .options import SshOptions, WebOptions
 
 DEFAULT_MAX_SESSIONS = 20
@@ -19,11 +20,37 @@ DEFAULT_SESSIONS_PER_KEY = 5
 DEFAULT_MEMORY_MB = 512  # an explorer at 1M events: ~190 MB of address space, ~52 MB resident
 
 
-def _ready_database(obj) -> Path:
-    """The knowledge base every session will read, built or upgraded now if it must be."""
+def _ready_database(obj) -> str:
+    """The knowledge base every session will read (`--db` of its explorer: a file's path, or a
+    server's URL without its password), built or upgraded now if it must be (a SQLite file)."""
     kb = obj.knowledge_base()
     kb.close()
-    return sqlite_path(obj.url)
+    if not is_postgres(obj.url):
+        return str(sqlite_path(obj.url))
+    _password_for_sessions()
+    return obj.url  # without its password (tui/cli.py moved it to PGPASSWORD): argv is seen by `ps`
+
+
+def _password_for_sessions() -> None:
+    """The server's PostgreSQL password (PGPASSWORD, from the environment or the URL) put in a
+    password file of its own (mode 0600, removed as the server exits) that sessions are given as
+    PGPASSFILE: no session's command line or environment then holds the password."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    password = os.environ.get("PGPASSWORD")
+    if not password:  # ~/.pgpass (HOME is passed on), PGPASSFILE or PGSERVICEFILE: sessions read the same
+        return
+    folder = tempfile.mkdtemp(prefix="crisis-tui-serve-")  # mode 0700
+    atexit.register(shutil.rmtree, folder, True)
+    path = os.path.join(folder, "pgpass")
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(f"*:*:*:*:{escaped}\n")
+    os.environ["PGPASSFILE"] = path
 
 
 def _user_path(kind: str, *parts: str) -> Path:

@@ -17,15 +17,19 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-# Passed on from the server's own environment: what Python and the terminal need, nothing else.
-SERVER_VARS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH")
+# Passed on from the server's own environment: what Python and the terminal need, and where
+# libpq finds a PostgreSQL server's password and settings (never the password itself:
+# commands.py puts PGPASSWORD in a password file of the server's own), nothing else.
+SERVER_VARS = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "PGPASSFILE", "PGSERVICEFILE",
+               "PGSYSCONFDIR", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY")
 _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 DEFAULT_TERM = "xterm-256color"
 COLORTERMS = ("truecolor", "24bit")
 
 
-def explorer_command(db: Path, state: Path, served: str, keymap: Path | None = None) -> list[str]:
-    """The command that starts one session's explorer (`served`: "ssh" or "web")."""
+def explorer_command(db: str | Path, state: Path, served: str, keymap: Path | None = None) -> list[str]:
+    """The command that starts one session's explorer (`served`: "ssh" or "web"); `db` is a
+    file's path or a server's URL, which holds no password (`ps` shows the command line)."""
     command = [sys.executable, "-m", "crisis_tui.tui.cli", "--db", str(db), "--state", str(state), "--served", served]
     if keymap is not None:
         command[3:3] = ["--keymap", str(keymap)]

@@ -13,7 +13,7 @@ MAX_ROWS = 200
 
 @dataclass(frozen=True)
 class SshOptions:
-    db: Path  # the knowledge base, checked (built or upgraded) before the server starts
+    db: str  # the knowledge base (a file's path, or a server's URL without its password), checked first
     host: str
     port: int
     authorized_keys: Path
@@ -29,7 +29,7 @@ class SshOptions:
 
 @dataclass(frozen=True)
 class WebOptions:
-    db: Path
+    db: str
     host: str
     port: int
     max_sessions: int

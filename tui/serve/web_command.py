@@ -27,7 +27,7 @@ TEXTUAL_SERVE_VARS = ("TEXTUAL_DRIVER", "TEXTUAL_FPS", "TEXTUAL_COLOR_SYSTEM", "
                       "TERM_PROGRAM_VERSION", "COLUMNS", "ROWS")
 
 
-def session_command(db: Path, state: Path, memory_limit_mb: int, keymap: Path | None = None) -> str:
+def session_command(db: str | Path, state: Path, memory_limit_mb: int, keymap: Path | None = None) -> str:
     """`sh -c` text that runs one web session's explorer on `db`, with its bookmarks and notes in `state`."""
     own = [shlex.quote(f"{name}={value}") for name, value in explorer_env(None).items()]
     passed = [f'{name}="${name}"' for name in TEXTUAL_SERVE_VARS]
