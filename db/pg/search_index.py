@@ -14,17 +14,17 @@ from typing import Any
 from .ddl import TS_CONFIG
 
 _HAS_WORD = re.compile(r"[^\W_]")  # a line worth searching holds a letter or a digit (db/schema.py)
-# ASCII punctuation, each made a space before PostgreSQL's parser reads a text: it would read
-# `brecorder.com` as a host, `3.5` as a number, `2025-05-10` as 2025, -05, -10 and `<b>` as a
-# tag, where SQLite's tokenizer (and the query's words) see letters and digits between
-# separators. (`%` as chr(37): the statements take psycopg parameters.)
-_PUNCTUATION = "!\"#$&'()*+,-./:;<=>?@[\\]^_`{|}~"
+# ASCII punctuation (the ranges !-/ :-@ [-` {-~), made spaces before PostgreSQL's parser reads a
+# text: it would read `brecorder.com` as a host, `3.5` as a number, `2025-05-10` as 2025, -05,
+# -10 and `<b>` as a tag, where SQLite's tokenizer (and the query's words) see letters and
+# digits between separators. (A regular expression: translate() with the 32 characters cost
+# twice as much; no `%` or quote is written, as the statements take psycopg parameters.)
+_PUNCTUATION = "[!-/:-@[-`{-~]+"
 
 
 def plain(text: str) -> str:
     """SQL for the text `text` (an SQL expression) with ASCII punctuation made spaces."""
-    characters = "'" + _PUNCTUATION.replace("'", "''") + "' || chr(37)"
-    return f"translate({text}, {characters}, '{' ' * (len(_PUNCTUATION) + 1)}')"
+    return f"regexp_replace({text}, '{_PUNCTUATION}', ' ', 'g')"
 
 
 def words_sql(text: str) -> str:
