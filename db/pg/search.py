@@ -20,9 +20,13 @@ Where the engines differ, and why:
 - **Large hit sets** are never counted: one statement reads the first PG_RANK_LIMIT + 1 hits
   as the server finds them (a GIN bitmap for a rarer word, the table in order for a common
   one) and ranks them if that is all there are; else, of those, the ones whose own fields
-  (name, aliases, years, summary) hold the words come first, then by id. SQLite puts own-field
-  hits first across the whole set: a GIN index cannot be read in id order, and walking the
-  table for them took 110 ms at 1M where the first 130,000 rows hold the word in links only.
+  (name, aliases, years, summary) hold the words come first, then by id. SQLite ranks up to
+  RANK_LIMIT (1000) and puts own-field hits first across the whole set: a GIN index cannot be
+  read in id order, walking the table for own-field hits took 110 ms at 1M where the first
+  130,000 rows hold the word in links only, and reading 1,000 rows (their vectors) costs more
+  than a key's time. A typed prefix is first read as the known words it begins (`search_word`,
+  at most PREFIX_TERMS): GIN finds a whole word about three times faster than a prefix; the
+  prefix itself is searched when those words make a small set.
 - **Did you mean** takes the words of `search_word` that share trigrams with the typo
   (`<%`, word_similarity at least SUGGEST_SIMILARITY, set per query), most similar first, then
   ranks them by edit distance as SQLite does. pg_trgm pads words, so a typo sharing no inner
@@ -35,15 +39,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..queries import (
     _ROW,
+    _ROW_FIELDS,
     _TOKEN,
     _WIDTH,
     _WORD,
     MATCH_WORDS,
     PASSAGE_HITS,
+    PREFIX_TERMS,
     SEARCH_SECONDS,
     SUGGEST_CANDIDATES,
     _printable,
     _row,
+    _select,
     index_form,
     readable,
     snippet_of,
@@ -74,11 +81,12 @@ class Words(NamedTuple):
     nodes: int
 
 
-def query_words(text: str, prefix: bool = True, classes: str = "") -> Words | None:
+def query_words(text: str, prefix: bool = True, classes: str = "", instead: tuple[str, ...] = ()) -> Words | None:
     """The words of user text as SQLite's `_words_match` takes them: once each, at most
     MATCH_WORDS (the last kept: it is the prefix), each quoted (letters and digits only), in the
     weight `classes` if given; a word of several (`Simla_Pact`) is a phrase, and the last word
-    must be one, whole (SQLite's words hold no `_`). None where no entity can match."""
+    must be one, whole (SQLite's words hold no `_`). With `instead`, the last word is any of
+    those words rather than a prefix. None where no entity can match."""
     words = list(dict.fromkeys(_WORD.findall(text)))
     if len(words) > MATCH_WORDS:
         words = [*words[:MATCH_WORDS - 1], words[-1]]
@@ -87,6 +95,10 @@ def query_words(text: str, prefix: bool = True, classes: str = "") -> Words | No
         return None
     weight = classes and ":" + classes
     terms = [" <-> ".join(f"'{p}'{weight}" for p in word) for word in parts[:-1]]
+    if instead and prefix:
+        terms.append(" | ".join(f"'{w}'{weight}" for w in instead))
+        nodes = sum(2 * len(word) - 1 for word in parts[:-1]) + 2 * len(instead) - 1 + len(parts) - 1
+        return Words(" & ".join(f"({t})" if "<->" in t or "|" in t else t for t in terms), nodes)
     terms.append(f"'{parts[-1][0]}'" + (":*" + classes if prefix else weight) if len(parts[-1]) == 1
                  else " <-> ".join(f"'{p}'{weight}" for p in parts[-1]))
     nodes = sum(2 * len(word) - 1 for word in parts) + len(parts) - 1
@@ -126,20 +138,29 @@ class SearchMixin(_Base):
         typed = "AND e.type = ?3" if entity_type else ""
         # 0. exact name or alias, 1. a name or alias beginning with the text: ASCII case folded
         #    as SQLite's NOCASE (lower() in the C collation), an index range on lower(name)
-        exact = (text, entity_type) if entity_type else (text,)
-        start = (text, text + _HIGHEST, entity_type) if entity_type else (text, text + _HIGHEST)
+        #    (one statement: four index ranges, each in SQLite's order)
         folded = 'lower(?1::text COLLATE "C")'
-        add(self._all(f"""SELECT {_ROW}, e.name FROM entity e WHERE lower(e.name) = {folded}
-                          {typed.replace('?3', '?2')} ORDER BY e.id LIMIT {limit}""", exact), "name", 0)
-        add(self._all(f"""SELECT {_ROW}, a.alias FROM alias a JOIN entity e ON e.id = a.entity_id
-                          WHERE lower(a.alias) = {folded} {typed.replace('?3', '?2')}
-                          ORDER BY a.id LIMIT {limit}""", exact), "alias", 0)
-        add(self._all(f"""SELECT {_ROW}, e.name FROM entity e
-                          WHERE lower(e.name) >= {folded} AND lower(e.name) < lower(?2::text COLLATE "C") {typed}
-                          ORDER BY lower(e.name), e.id LIMIT {limit}""", start), "name", 1)
-        add(self._all(f"""SELECT {_ROW}, a.alias FROM alias a JOIN entity e ON e.id = a.entity_id
-                          WHERE lower(a.alias) >= {folded} AND lower(a.alias) < lower(?2::text COLLATE "C") {typed}
-                          ORDER BY lower(a.alias), a.id LIMIT {limit}""", start), "alias", 1)
+        upper = 'lower(?2::text COLLATE "C")'
+        alias = "FROM alias a JOIN entity e ON e.id = a.entity_id"
+        rows = self._all(
+            f"""SELECT * FROM (
+                    (SELECT {_ROW}, e.name AS matched, 0 AS part, '' AS k1, e.id AS k2 FROM entity e
+                     WHERE lower(e.name) = {folded} {typed} ORDER BY e.id LIMIT {limit})
+                    UNION ALL
+                    (SELECT {_ROW}, a.alias, 1, '', a.id {alias}
+                     WHERE lower(a.alias) = {folded} {typed} ORDER BY a.id LIMIT {limit})
+                    UNION ALL
+                    (SELECT {_ROW}, e.name, 2, lower(e.name), e.id FROM entity e
+                     WHERE lower(e.name) >= {folded} AND lower(e.name) < {upper} {typed}
+                     ORDER BY lower(e.name), e.id LIMIT {limit})
+                    UNION ALL
+                    (SELECT {_ROW}, a.alias, 3, lower(a.alias), a.id {alias}
+                     WHERE lower(a.alias) >= {folded} AND lower(a.alias) < {upper} {typed}
+                     ORDER BY lower(a.alias), a.id LIMIT {limit})) x
+                ORDER BY part, k1, k2""",
+            (text, text + _HIGHEST, entity_type) if entity_type else (text, text + _HIGHEST))
+        for part, (matched, tier) in enumerate((("name", 0), ("alias", 0), ("name", 1), ("alias", 1))):
+            add([r for r in rows if r[_WIDTH + 1] == part], matched, tier)
         # 2. words
         if len(hits) < limit:
             self._words(text, entity_type, limit, add)
@@ -158,24 +179,53 @@ class SearchMixin(_Base):
         return self._explain(list(hits.values()), text)
 
     def _words(self, text: str, entity_type: str | None, limit: int, add) -> None:
-        """Entities whose fields hold the words, in one statement: the first RANK_LIMIT + 1 of
-        them as the server finds them (never all: a word in most rows would cost a pass over
+        """Entities whose fields hold the words, in one statement: the first PG_RANK_LIMIT + 1
+        of them as the server finds them (never all: a word in most rows would cost a pass over
         them), ranked by field weight (ts_rank) if that is all there are, else those whose own
-        fields hold the words first, then by id."""
-        words, own = query_words(text), query_words(text, classes=OWN_CLASSES)
+        fields hold the words first, then by id.
+
+        A prefix is first read as the known words it begins (`search_word`, at most
+        PREFIX_TERMS): GIN finds whole words several times faster than a prefix. If those make a
+        large set, it is read from them; else the prefix itself is searched (a word of a field
+        found only once is in no list of words)."""
+        instead = self._completions(text)
+        if instead:
+            rows = self._window(text, entity_type, limit, instead)
+            if rows and rows[0][-1] > PG_RANK_LIMIT:
+                add(rows, "text", 2)
+                return
+        add(self._window(text, entity_type, limit), "text", 2)
+
+    def _completions(self, text: str) -> tuple[str, ...]:
+        """The words of `search_word` the last word of `text` begins, if there are at most
+        PREFIX_TERMS of them (none: search the prefix)."""
+        words = _WORD.findall(text)
+        if not words or len(words[-1]) < 2:
+            return ()
+        last = index_form(words[-1])
+        found = tuple(w for (w,) in self._all(
+            f"SELECT word FROM search_word WHERE word >= ?1 AND word < ?2 ORDER BY word LIMIT {PREFIX_TERMS + 1}",
+            (last, last + _HIGHEST)))
+        return found if len(found) <= PREFIX_TERMS and all(_TOKEN.fullmatch(w) for w in found) else ()
+
+    def _window(self, text: str, entity_type: str | None, limit: int, instead: tuple[str, ...] = ()) -> list[tuple]:
+        """The hits of one search of the words (the last as `instead`'s words, if given), each
+        row ending with how many were read (at most PG_RANK_LIMIT + 1)."""
+        words = query_words(text, instead=instead)
+        own = query_words(text, classes=OWN_CLASSES, instead=instead)
         if words is None or own is None:
-            return
+            return []
         typed = "AND e.type = ?3" if entity_type else ""
-        add(self._all(
+        return self._all(
             f"""WITH m AS MATERIALIZED (SELECT {_ROW}, e.summary, e.search FROM entity e
                                         WHERE {matches('e.search', words)} {typed} LIMIT {PG_RANK_LIMIT + 1}),
                      n AS (SELECT count(*) AS n FROM m)
-                SELECT m.* FROM m, n
+                SELECT {_select("m", _ROW_FIELDS)}, m.summary, n.n FROM m, n
                 ORDER BY CASE WHEN n.n <= {PG_RANK_LIMIT} THEN ts_rank('{RANK_WEIGHTS}', m.search, {_TSQUERY}) END DESC,
                          CASE WHEN n.n > {PG_RANK_LIMIT} THEN m.search @@ to_tsquery('{TS_CONFIG}', ?2) END DESC,
                          m.id
                 LIMIT {limit * 2}""",
-            (words.text, own.text, entity_type) if entity_type else (words.text, own.text)), "text", 2)
+            (words.text, own.text, entity_type) if entity_type else (words.text, own.text))
 
     # --- source passages -----------------------------------------------------------
 
