@@ -185,3 +185,20 @@ def test_a_search_running_on_the_server_is_cancelled_by_a_cancel_request(pg_kb):
     worker.join(5)
     assert not worker.is_alive() and len(outcome) == 1
     assert pg_kb.search("simla")
+
+
+@pytest.mark.parametrize("text", ["pak", "india", "kashmir", "ru"])
+def test_a_large_hit_set_is_read_not_ranked_own_fields_first_then_by_id(pg_kb, monkeypatch, text):
+    """Past PG_RANK_LIMIT hits (5 here), the first 6 read are given own-field hits first, each
+    group by id: every one a hit of the whole set."""
+    from crisis_tui.db.pg import search
+
+    whole = {h.row.ref: h for h in pg_kb.search(text, limit=1000)}
+    monkeypatch.setattr(search, "PG_RANK_LIMIT", 5)
+    hits = [h for h in pg_kb.search(text, limit=1000) if h.tier == 2]
+    assert 0 < len(hits) <= 6 and all(h.row.ref in whole for h in hits)  # less those found by name first
+    own = [h.field in ("name", "alias", "date", "summary") for h in hits]
+    assert own == sorted(own, reverse=True)
+    for group in (True, False):
+        ids = [h.row.id for h, o in zip(hits, own, strict=True) if o is group]
+        assert ids == sorted(ids)
