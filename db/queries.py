@@ -838,17 +838,19 @@ class KnowledgeBase:
         def open_ids() -> list[int]:
             return [h.row.id for h in hits if best.get(h.row.id, (0,))[0] < wanted]
 
+        # Each step's rows with their own ids, taken in that order (the first of equals explains
+        # a hit: the same on either engine, without making SQLite sort a state's links).
         steps: list[tuple[str, str]] = [
-            ("alias", "SELECT entity_id, alias FROM alias WHERE entity_id IN ({})"),
-            ("date", "SELECT id, trim(coalesce(substr(date, 1, 4), '') || ' ' || coalesce(substr(date_end, 1, 4), '')) "
-                     "FROM entity WHERE id IN ({})"),
-            ("summary", "SELECT id, summary FROM entity WHERE id IN ({})"),
-            ("note", "SELECT entity_id, text FROM note WHERE entity_id IN ({0}) AND text LIKE {1}"),
-            ("link note", "SELECT subject_id, note FROM link WHERE subject_id IN ({0}) AND note LIKE {1} "
-                          "UNION ALL SELECT object_id, note FROM link WHERE object_id IN ({0}) AND note LIKE {1}"),
-            ("position", "SELECT actor_id, stance || ': ' || statement FROM position WHERE actor_id IN ({0}) "
+            ("alias", "SELECT entity_id, alias, id FROM alias WHERE entity_id IN ({})"),
+            ("date", "SELECT id, trim(coalesce(substr(date, 1, 4), '') || ' ' || "
+                     "coalesce(substr(date_end, 1, 4), '')), id FROM entity WHERE id IN ({})"),
+            ("summary", "SELECT id, summary, id FROM entity WHERE id IN ({})"),
+            ("note", "SELECT entity_id, text, id FROM note WHERE entity_id IN ({0}) AND text LIKE {1}"),
+            ("link note", "SELECT subject_id, note, id FROM link WHERE subject_id IN ({0}) AND note LIKE {1} "
+                          "UNION ALL SELECT object_id, note, id FROM link WHERE object_id IN ({0}) AND note LIKE {1}"),
+            ("position", "SELECT actor_id, stance || ': ' || statement, id FROM position WHERE actor_id IN ({0}) "
                          "AND stance || ': ' || statement LIKE {1} "
-                         "UNION ALL SELECT topic_id, stance || ': ' || statement FROM position "
+                         "UNION ALL SELECT topic_id, stance || ': ' || statement, id FROM position "
                          "WHERE topic_id IN ({0}) AND topic_id != actor_id AND stance || ': ' || statement LIKE {1}"),
         ]
         # Notes, link notes and positions can be many for one entity (a state's thousands of
@@ -862,7 +864,8 @@ class KnowledgeBase:
             marks = ",".join(str(int(i)) for i in ids)
             query = sql.format(marks, "?1")
             params: tuple = (holds,) if "?1" in query else ()
-            for entity_id, value in self._all(query + " LIMIT 2000", params):
+            rows = sorted(self._all(query + " LIMIT 2000", params), key=lambda r: (r[0], r[2]))
+            for entity_id, value, _ in rows:
                 consider(entity_id, field, value)
         explained = []
         for hit in hits:

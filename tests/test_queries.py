@@ -107,24 +107,24 @@ def test_detail_of_unknown_ref_is_none(kb):
         ("baseless allegations", "event/lavrov-dar-call-2025"),
     ],
 )
-def test_search_finds(kb, text, expected):
-    assert expected in refs(kb.search(text))[:5]
+def test_search_finds(any_kb, text, expected):
+    assert expected in refs(any_kb.search(text))[:5]
 
 
-def test_substring_search_reaches_aliases(kb):
+def test_substring_search_reaches_aliases(any_kb):
     """'mla Pa' is in the alias 'Simla Pact' only, across a word boundary: no word search finds it."""
-    hits = [h for h in kb.search("mla Pa") if h.row.ref == "agreement/simla-1972"]
+    hits = [h for h in any_kb.search("mla Pa") if h.row.ref == "agreement/simla-1972"]
     assert hits and hits[0].matched == "alias" and hits[0].text == "Simla Pact" and hits[0].tier == 3
 
 
-def test_search_ranks_exact_alias_first(kb):
-    hits = kb.search("Subrahmanyam Jaishankar")
+def test_search_ranks_exact_alias_first(any_kb):
+    hits = any_kb.search("Subrahmanyam Jaishankar")
     assert hits[0].row.ref == "actor/s-jaishankar"
     assert hits[0].matched == "alias" and hits[0].tier == 0
 
 
-def test_search_by_type(kb):
-    hits = kb.search("simla", entity_type="place")
+def test_search_by_type(any_kb):
+    hits = any_kb.search("simla", entity_type="place")
     assert hits and all(h.row.type == "place" for h in hits)
 
 
@@ -132,10 +132,10 @@ def test_search_by_type(kb):
     "text", ['"Simla', "AND(", "Simla OR", "NEAR(a b", "Lavrov-Dar", "*", "title:Simla", "'; DROP TABLE entity; --",
              "\\", "%", "_", "\x00", "00\x00", "ab\x00cd", "𝔖𝔦𝔪𝔩𝔞", "シムラ", "   ", "((((", "^", "a" * 5000]
 )
-def test_hostile_search_text_never_raises(kb, text):
-    hits = kb.search(text)
+def test_hostile_search_text_never_raises(any_kb, text):
+    hits = any_kb.search(text)
     assert isinstance(hits, list)
-    assert kb.count("event") > 0  # still there
+    assert any_kb.row("agreement/simla-1972") is not None  # still there
 
 
 def test_fts_query_quotes_every_word():
@@ -143,21 +143,21 @@ def test_fts_query_quotes_every_word():
     assert fts_query("*") == ""
 
 
-def test_resolve(kb):
-    assert [r.ref for r in kb.resolve("Lavrov Dar")] == ["event/lavrov-dar-call-2025"]
-    assert [r.ref for r in kb.resolve("simla")] == ["agreement/simla-1972"]
-    assert [r.ref for r in kb.resolve("agreement/simla-1972")] == ["agreement/simla-1972"]
-    assert len(kb.resolve("Sharif")) > 1  # Shehbaz and Nawaz: ambiguous
-    assert kb.resolve("   ") == []
+def test_resolve(any_kb):
+    assert [r.ref for r in any_kb.resolve("Lavrov Dar")] == ["event/lavrov-dar-call-2025"]
+    assert [r.ref for r in any_kb.resolve("simla")] == ["agreement/simla-1972"]
+    assert [r.ref for r in any_kb.resolve("agreement/simla-1972")] == ["agreement/simla-1972"]
+    assert len(any_kb.resolve("Sharif")) > 1  # Shehbaz and Nawaz: ambiguous
+    assert any_kb.resolve("   ") == []
 
 
-def test_resolve_names_only_what_a_name_or_alias_matches(kb):
+def test_resolve_names_only_what_a_name_or_alias_matches(any_kb):
     # the words occur in the Indus Waters Treaty's summary, but no name is "[b]India[/b]"
-    assert [h.row.ref for h in kb.search("[b]India[/b]")] == ["agreement/indus-waters-treaty-1960"]
-    assert kb.resolve("[b]India[/b]") == []
-    candidates = [r.ref for r in kb.resolve("[India]")]  # names holding the word, India itself among them
+    assert [h.row.ref for h in any_kb.search("[b]India[/b]")] == ["agreement/indus-waters-treaty-1960"]
+    assert any_kb.resolve("[b]India[/b]") == []
+    candidates = [r.ref for r in any_kb.resolve("[India]")]  # names holding the word, India itself among them
     assert "actor/india" in candidates and "event/india-revokes-visas-2025" in candidates
-    assert all("india" in r.name.lower() for r in kb.resolve("[India]"))
+    assert all("india" in r.name.lower() for r in any_kb.resolve("[India]"))
 
 
 def test_source_text_via_fact_sheet(kb):
@@ -207,13 +207,13 @@ def test_a_slow_query_on_one_thread_holds_up_no_read_on_another(kb):
     assert not worker.is_alive() and len(outcome) == 1
 
 
-def test_a_search_can_be_cancelled(kb):
+def test_a_search_can_be_cancelled(any_kb):
     from crisis_tui.db.readers import Cancel, QueryCancelled
 
     cancel = Cancel()
     cancel.cancel()
     with pytest.raises(QueryCancelled):
-        kb.search("pakistan india simla tashkent lahore", cancel=cancel)
+        any_kb.search("pakistan india simla tashkent lahore", cancel=cancel)
 
 
 def test_a_stopped_search_leaves_no_read_transaction_open(kb):

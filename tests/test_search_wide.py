@@ -40,8 +40,8 @@ def marked_words(snippet: str, spans: tuple[tuple[int, int], ...]) -> list[str]:
     ("notified", "agreement/simla-1972", "link note"),
     ("strictly bilateral", "actor/s-jaishankar", "position"),
 ])
-def test_each_field_is_found_and_said(kb, text, ref, field):
-    hits = {h.row.ref: h for h in kb.search(text)}
+def test_each_field_is_found_and_said(any_kb, text, ref, field):
+    hits = {h.row.ref: h for h in any_kb.search(text)}
     assert ref in hits, [h for h in hits]
     hit = hits[ref]
     assert hit.field == field
@@ -50,19 +50,19 @@ def test_each_field_is_found_and_said(kb, text, ref, field):
     assert found and all(any(f.startswith(w) for w in words) for f in found)
 
 
-def test_a_link_note_and_a_note_are_found_where_nothing_else_says_it(kb):
+def test_a_link_note_and_a_note_are_found_where_nothing_else_says_it(any_kb):
     """`requested` is in the Lavrov-Dar talks' summary, and only in a link note of Pakistan's appeal."""
-    hits = {h.row.ref: h for h in kb.search("requested")}
+    hits = {h.row.ref: h for h in any_kb.search("requested")}
     assert hits["event/lavrov-dar-call-2025"].field == "summary"
     appeal = hits["event/pakistan-appeal-to-russia-2025"]
     assert appeal.field == "link note" and appeal.snippet == "Pakistan requested the call."
     assert marked_words(appeal.snippet, appeal.spans) == ["requested"]
-    readout = {h.row.ref: h for h in kb.search("readout")}["event/lavrov-dar-call-2025"]
+    readout = {h.row.ref: h for h in any_kb.search("readout")}["event/lavrov-dar-call-2025"]
     assert readout.field == "note" and "readout" in readout.snippet
 
 
-def test_snippets_are_cut_around_the_match_and_marked_by_offsets(kb):
-    hit = next(h for h in kb.search("bilateral") if h.row.ref == "actor/russia")
+def test_snippets_are_cut_around_the_match_and_marked_by_offsets(any_kb):
+    hit = next(h for h in any_kb.search("bilateral") if h.row.ref == "actor/russia")
     assert hit.field == "summary" and hit.snippet.startswith("\u2026") and len(hit.snippet) <= 110
     assert marked_words(hit.snippet, hit.spans) == ["bilateral"]
     assert "[" not in hit.snippet or "]" in hit.snippet  # text as it is: no markup added
@@ -84,12 +84,12 @@ def test_a_long_text_is_cut_with_ellipses_on_both_sides():
 
 
 @pytest.mark.parametrize("text", ["1972", "simla 1972", "Simla"])
-def test_the_simla_agreement_comes_first(kb, text):
-    assert kb.search(text)[0].row.ref == "agreement/simla-1972"
+def test_the_simla_agreement_comes_first(any_kb, text):
+    assert any_kb.search(text)[0].row.ref == "agreement/simla-1972"
 
 
-def test_name_outranks_summary_and_summary_outranks_notes(kb):
-    hits = kb.search("cornerstone")
+def test_name_outranks_summary_and_summary_outranks_notes(any_kb):
+    hits = any_kb.search("cornerstone")
     fields = [h.field for h in hits]
     assert fields.index("summary") < fields.index("note")
 
@@ -100,16 +100,16 @@ def test_name_outranks_summary_and_summary_outranks_notes(kb):
     ("sindur", "sindoor", "event/operation-sindoor-2025"),
     ("operation sindur", "operation sindoor", "event/operation-sindoor-2025"),
 ])
-def test_did_you_mean(kb, typo, meant, ref):
-    assert kb.search(typo) == [] and kb.search_passages(typo) == []
-    assert kb.suggest(typo) == meant
-    assert ref in [h.row.ref for h in kb.search(meant)]
+def test_did_you_mean(any_kb, typo, meant, ref):
+    assert any_kb.search(typo) == [] and any_kb.search_passages(typo) == []
+    assert any_kb.suggest(typo) == meant
+    assert ref in [h.row.ref for h in any_kb.search(meant)]
 
 
-def test_known_words_and_short_words_are_not_corrected(kb):
-    assert kb.suggest("lavrov") is None
-    assert kb.suggest("lav") is None  # a prefix being typed
-    assert kb.suggest("xqzzyw") is None  # nothing close
+def test_known_words_and_short_words_are_not_corrected(any_kb):
+    assert any_kb.suggest("lavrov") is None
+    assert any_kb.suggest("lav") is None  # a prefix being typed
+    assert any_kb.suggest("xqzzyw") is None  # nothing close
 
 
 def test_edit_distance():
@@ -118,11 +118,11 @@ def test_edit_distance():
     assert distance("a", "abcdef") == 3  # too far to bother
 
 
-def test_passages_of_the_sources(kb):
-    passages = kb.search_passages("bilateral")
+def test_passages_of_the_sources(any_kb):
+    passages = any_kb.search_passages("bilateral")
     assert {p.source_id for p in passages} == {"article", "fact-sheet"}
     for p in passages:
-        source = kb.source(p.source_id)
+        source = any_kb.source(p.source_id)
         assert source is not None and source.text is not None
         assert source.text.split("\n")[p.line - 1] == p.text  # the line as stored: a quote to open it at
         assert p.title == source.title
@@ -133,11 +133,11 @@ def test_passages_of_the_sources(kb):
 
 @pytest.mark.parametrize("text", ['"', '"Simla', "AND(", "*", "NEAR(a b", "title:Simla", "a\x00b", "\x00",
                                   "x" * 100_000, "lavrov " * 2000, "\u202e\u2066", "-", "%_", "'"])
-def test_hostile_queries(kb, text):
-    hits = kb.search(text)
-    passages = kb.search_passages(text)
+def test_hostile_queries(any_kb, text):
+    hits = any_kb.search(text)
+    passages = any_kb.search_passages(text)
     assert isinstance(hits, list) and isinstance(passages, list)
-    kb.suggest(text)  # no exception
+    any_kb.suggest(text)  # no exception
     for h in hits:
         assert "\x00" not in h.snippet and all(0 <= s < e <= len(h.snippet) for s, e in h.spans)
 

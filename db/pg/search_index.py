@@ -14,12 +14,28 @@ from typing import Any
 from .ddl import TS_CONFIG
 
 _HAS_WORD = re.compile(r"[^\W_]")  # a line worth searching holds a letter or a digit (db/schema.py)
+# ASCII punctuation (the ranges !-/ :-@ [-` {-~), made spaces before PostgreSQL's parser reads a
+# text: it would read `brecorder.com` as a host, `3.5` as a number, `2025-05-10` as 2025, -05,
+# -10 and `<b>` as a tag, where SQLite's tokenizer (and the query's words) see letters and
+# digits between separators. (A regular expression: translate() with the 32 characters cost
+# twice as much; no `%` or quote is written, as the statements take psycopg parameters.)
+_PUNCTUATION = "[!-/:-@[-`{-~]+"
+
+
+def plain(text: str) -> str:
+    """SQL for the text `text` (an SQL expression) with ASCII punctuation made spaces."""
+    return f"regexp_replace({text}, '{_PUNCTUATION}', ' ', 'g')"
+
+
+def words_sql(text: str) -> str:
+    """SQL for the tsvector of the text `text` (an SQL expression), its words cut as SQLite's cut them."""
+    return f"to_tsvector('{TS_CONFIG}', {plain(text)})"
 
 
 def vector_sql(name: str, aliases: str, dated: str, summary: str, rest: str) -> str:
     """The search vector of an entity's texts (SQL expressions)."""
     def part(text: str, weight: str) -> str:
-        return f"setweight(to_tsvector('{TS_CONFIG}', {text}), '{weight}')"
+        return f"setweight({words_sql(text)}, '{weight}')"
 
     return " || ".join((part(name, "A"), part(aliases, "B"), part(dated, "B"), part(summary, "C"), part(rest, "D")))
 
@@ -53,19 +69,32 @@ def index_entities(conn: Any, where: str, params: tuple | dict = ()) -> None:
 
 
 def index_words(conn: Any, where: str, params: tuple | dict = ()) -> None:
-    """Add the words of the names and aliases of the entities `e` that `where` selects to
-    `search_word` (what "did you mean" offers): three letters or more, no digits."""
+    """Add to `search_word` (what "did you mean" offers) the words of the entities `e` that
+    `where` selects: every word of a name or alias, and each word of their other fields that more
+    than one of them holds (a word once in the data is as likely a typo as a word); three letters
+    or more, no digits. Reads `entity.search`: call it after `index_entities`.
+
+    SQLite counts a word's entities over the whole database at each build; an import here counts
+    them among the entities it touches (no pass over the rest): a word of a summary found once in
+    each of two imports is not offered."""
+    conn.execute("DROP TABLE IF EXISTS pg_temp.search_touched")
+    conn.execute(f"CREATE TEMP TABLE search_touched AS SELECT e.id FROM entity e WHERE {where}",
+                 params)
     conn.execute(
         f"""INSERT INTO search_word (word)
             SELECT DISTINCT w FROM (
-                SELECT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', e.name))) AS w FROM entity e WHERE {where}
+                SELECT unnest(tsvector_to_array({words_sql('e.name')})) AS w
+                FROM entity e JOIN search_touched t ON t.id = e.id
                 UNION ALL
-                SELECT unnest(tsvector_to_array(to_tsvector('{TS_CONFIG}', a.alias))) FROM alias a
-                JOIN entity e ON e.id = a.entity_id WHERE {where}) words
+                SELECT unnest(tsvector_to_array({words_sql('a.alias')})) FROM alias a
+                JOIN search_touched t ON t.id = a.entity_id
+                UNION ALL
+                SELECT word FROM ts_stat('SELECT e.search FROM entity e JOIN pg_temp.search_touched t ON t.id = e.id')
+                WHERE ndoc > 1) words
             WHERE length(w) >= 3 AND w !~ '[0-9]'
             ORDER BY w
-            ON CONFLICT DO NOTHING""",
-        params if isinstance(params, dict) else tuple(params) * 2)
+            ON CONFLICT DO NOTHING""")
+    conn.execute("DROP TABLE pg_temp.search_touched")
 
 
 def index_sources(conn: Any, source_ids: list[str]) -> None:
@@ -74,8 +103,10 @@ def index_sources(conn: Any, source_ids: list[str]) -> None:
         return
     conn.execute("DELETE FROM passage WHERE source_id = ANY(%s)", (source_ids,))
     for at in range(0, len(source_ids), 200):
-        rows = conn.execute("SELECT id, text FROM source WHERE id = ANY(%s) AND text IS NOT NULL ORDER BY id",
-                            (source_ids[at:at + 200],)).fetchall()
+        chunk = source_ids[at:at + 200]
+        texts_of = dict(conn.execute("SELECT id, text FROM source WHERE id = ANY(%s) AND text IS NOT NULL",
+                                     (chunk,)).fetchall())
+        rows = [(i, texts_of[i]) for i in dict.fromkeys(chunk) if i in texts_of]  # numbered in the order given
         ids: list[str] = []
         lines: list[int] = []
         texts: list[str] = []
@@ -88,6 +119,6 @@ def index_sources(conn: Any, source_ids: list[str]) -> None:
         if ids:
             conn.execute(
                 f"""INSERT INTO passage (source_id, line, text, search)
-                    SELECT s, n, t, to_tsvector('{TS_CONFIG}', t)
+                    SELECT s, n, t, {words_sql('t')}
                     FROM unnest(%s::text[], %s::int[], %s::text[]) AS x(s, n, t)""",
                 (ids, lines, texts))
