@@ -468,12 +468,14 @@ def _write_delta(conn: Any, stage: Stage, report: ImportReport, progress: Progre
     if dropped_relations:
         conn.execute("DELETE FROM relation_wording WHERE name = ANY(%s)", (dropped_relations,))
         conn.execute("DELETE FROM relation WHERE name = ANY(%s)", (dropped_relations,))
+    writer.copies.flush()
     _replace_quotes(conn, writer, changed_sources)
 
     removed = set(removed_entities)
     ids.prefetch(link_ends)
     searched = sorted({ids[ref] for ref in touched_entities | link_ends if ref in ids} - removed)
     counted = sorted(ids_of_pack[p] for p in packs_touched if p is not None and p in ids_of_pack)
+    writer.copies.flush()
     existing = [ids[name] for name, old, new in entity_plan if old and new]
     if existing:
         from ..db.pg.pane_rows import remove_rows

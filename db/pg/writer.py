@@ -45,28 +45,52 @@ def pack_key(pack: str) -> int:
     return key - (1 << 32) if key >= 1 << 31 else key
 
 
+# Tables in the order their rows may refer to earlier ones' (foreign keys are checked as rows go in).
+_TABLE_ORDER = ("meta", "pack", "relation", "relation_wording", "source", "source_pack", "entity", "entity_pack",
+                "alias", "note", "link", "position", "position_pack", "citation")
+_HELD_ROWS = 20000  # rows held per table before they go in
+
+
 class CopySink:
-    """`db.build._Sink`'s interface over COPY on one psycopg connection (in its transaction)."""
+    """`db.build._Sink`'s interface over COPY on one psycopg connection (in its transaction).
+
+    Rows are held per table and go in by one COPY per few thousand (a COPY per note or
+    position cost a round trip each); `flush()` sends them all, in `_TABLE_ORDER`, before any
+    statement that must see them."""
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
+        self._held: dict[tuple[str, tuple[str, ...]], list[tuple]] = {}
 
     def put(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         if not rows:
             return
         if len(rows[0]) != len(columns):  # a column left out would be stored as NULL, unseen
             raise ValueError(f"{table}: rows of {len(rows[0])} values for {len(columns)} columns {columns}")
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        with self.conn.cursor().copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
+        held = self._held.setdefault((table, columns), [])
+        held.extend(rows)
+        if len(held) >= _HELD_ROWS:
+            self.flush(upto=table)
+
+    def flush(self, upto: str | None = None) -> None:
+        """Send the rows held (of `upto` and the tables before it), in an order foreign keys accept."""
+        last = _TABLE_ORDER.index(upto) if upto is not None else len(_TABLE_ORDER)
+        for (table, columns), rows in sorted(self._held.items(), key=lambda item: _TABLE_ORDER.index(item[0][0])):
+            if not rows or _TABLE_ORDER.index(table) > last:
+                continue
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            with self.conn.cursor().copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+            rows.clear()
 
     def close(self) -> None:
-        """Nothing queued: every put has been sent."""
+        self.flush()
 
     def abandon(self) -> None:
-        """Nothing queued (the transaction is rolled back by the caller)."""
+        """Drop what is held (the transaction is rolled back by the caller)."""
+        self._held.clear()
 
     def stop(self) -> None:
         """Nothing runs on a thread of its own."""
@@ -124,7 +148,8 @@ class PgWriter(Writer):
     """
 
     def __init__(self, conn: Any, sort_new: bool = False) -> None:
-        super().__init__(CopySink(conn))  # type: ignore[arg-type]
+        self.copies = CopySink(conn)
+        super().__init__(self.copies)  # type: ignore[arg-type]
         self.conn = conn
         self.sort_new = sort_new
         self.ids: dict[str, int] = EntityIds(conn)
@@ -157,7 +182,7 @@ class PgWriter(Writer):
             batch.append((n, *e))
             self.counts["entities"] += 1
             size += len(e.summary) + len(e.attributes)
-            if len(batch) >= BATCH or size >= BATCH_TEXT:
+            if (len(batch) >= BATCH or size >= BATCH_TEXT) and not self.sort_new:  # sorted: all at once
                 flush()
                 batch, size = [], 0
         flush()
@@ -245,6 +270,7 @@ class PgWriter(Writer):
         from .search_index import index_entities, index_sources, index_words
 
         conn = self.conn
+        self.copies.flush()
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, PUBLISH_KEY))
         if removed:
             remove_rows(conn, "e.id = ANY(%s)", (list(removed),))
