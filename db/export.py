@@ -2,7 +2,9 @@
 
 Relations, sources and entities are read by the names of their columns (db/tables.py), of
 those the database's tables have: a database of an older schema, which lacks a newer
-column, exports too (`crisis-tui upgrade` rebuilds from its export).
+column, exports too (`crisis-tui upgrade` rebuilds from its export). The statements are
+shared SQL: on PostgreSQL they run through the query layer's `db.pg.readers.Connection`, and
+a database exports the same document on either engine.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from .errors import DatabaseError
 from .pack import PACK_NAMES, Entity
 from .tables import TABLES, names
 
+Readable = Any  # a sqlite3 connection, or the query layer's PostgreSQL one (db.pg.readers.Connection)
 _NO_PACK = object()  # a table of an older schema names no pack: the record's pack is not known
 
 
-def _citations(conn: sqlite3.Connection, packs: dict[int, str], subject: str) -> Iterator[tuple[int, tuple]]:
+def _citations(conn: Readable, packs: dict[int, str], subject: str) -> Iterator[tuple[int, tuple]]:
     """The citations of one kind of subject, in stored order (by subject id): (subject id,
     (the citing pack's id, or _NO_PACK, the citation))."""
     pack = "pack_id" if "pack_id" in _columns(conn, "citation") else "NULL"
@@ -65,15 +68,35 @@ def _drop_empty(record: dict[str, Any], defaults: dict[str, Any] | None = None) 
             if k in ("citations", "pack") or (v not in (None, [], {}, "") and not (k in defaults and v == defaults[k]))}
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+def present_columns(conn: Any, table: str) -> set[str]:
+    """The names of the columns the database's `table` has (none if it has no such table), on
+    SQLite (a sqlite3 connection) or PostgreSQL (the query layer's `db.pg.readers.Connection`)."""
+    if isinstance(conn, sqlite3.Connection):
+        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    return {row[0] for row in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = ?", (table,))}
+
+
+def _columns(conn: Any, table: str) -> list[str]:
     """The columns of `table` (db/tables.py) that the database's table has, in table order."""
-    present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    present = present_columns(conn, table)
     return [name for name in names(table) if name in present]
 
 
-def _select(conn: sqlite3.Connection, table: str, columns: list[str]) -> sqlite3.Cursor:
+# The order rows were written in, of the tables an export lists in that order: SQLite's rowid;
+# on PostgreSQL the entity's id, and the `seq` column a relation and a source have there
+# (db/pg/ddl.py): an import updates a changed row in place, which keeps its place.
+_PG_ORDER = {"entity": "id", "relation": "seq", "source": "seq"}
+
+
+def _order(conn: Any, table: str) -> str:
+    return "rowid" if isinstance(conn, sqlite3.Connection) else _PG_ORDER[table]
+
+
+def _select(conn: Any, table: str, columns: list[str]) -> Any:
     listed = ", ".join('"' + c + '"' for c in columns)
-    return conn.execute(f"SELECT {listed} FROM {table} ORDER BY rowid")
+    return conn.execute(f"SELECT {listed} FROM {table} ORDER BY {_order(conn, table)}")
 
 
 def _json(text: str | None, what: str, kind: type) -> Any:
@@ -86,11 +109,11 @@ def _json(text: str | None, what: str, kind: type) -> Any:
     return value
 
 
-def _entities(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+def _entities(conn: Readable, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     """Every entity as pack records: its first pack's statement (its columns under their pack names,
     then what a pack adds), then each further pack's (entity_pack), with that pack's own fields."""
     columns = [c for c in _columns(conn, "entity") if c != "id"]
-    if "pack_id" not in columns and "pack" in {row[1] for row in conn.execute("PRAGMA table_info(entity)")}:
+    if "pack_id" not in columns and "pack" in present_columns(conn, "entity"):
         columns.append("pack")  # schema 4 and 5: the pack's id as text
     keys = [PACK_NAMES.get(c, c) for c in columns]  # in the order of the pack's fields
     flags = [PACK_NAMES.get(c.name, c.name) for c in TABLES["entity"] if c.type is bool and c.name in columns]
@@ -140,7 +163,7 @@ class _Refs(dict):
         raise DatabaseError(f"a record refers to entity id {key!r}, which is not in the database")
 
 
-def export_document(conn: sqlite3.Connection, path: Path | str | None = None,
+def export_document(conn: Readable, path: Path | str | None = None,
                     pack: str | None = None) -> dict[str, Any]:
     """The whole knowledge base, in the pack format (docs/pack-format.md); with `pack`, what that
     pack states, with the records of other packs it refers to.
@@ -155,12 +178,11 @@ def export_document(conn: sqlite3.Connection, path: Path | str | None = None,
         raise DatabaseError(f"{path}: {exc}" if path else str(exc)) from None
 
 
-def _has_table(conn: sqlite3.Connection, table: str) -> bool:
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
-    return found is not None
+def _has_table(conn: Any, table: str) -> bool:
+    return bool(present_columns(conn, table))
 
 
-def _pack_infos(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], dict[int, str]]:
+def _pack_infos(conn: Readable) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """The packs the database holds, in order, and their ids by number (an older schema listed them in meta)."""
     if _has_table(conn, "pack"):
         rows = conn.execute("SELECT id, ref, title, description FROM pack ORDER BY id").fetchall()
@@ -177,7 +199,7 @@ def _with_pack(record: dict[str, Any], pack_id: Any, packs: dict[int, str], know
     return record
 
 
-def iter_document(conn: sqlite3.Connection) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+def iter_document(conn: Readable) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
     """The whole knowledge base in the pack format as its header (`schema_version`, `pack` or
     `packs`) and its records, `(section, record)`, read as they are taken (a database of any size
     in flat memory, but for its entity ids)."""
@@ -199,7 +221,7 @@ def iter_document(conn: sqlite3.Connection) -> tuple[dict[str, Any], Iterator[tu
     return header, records()
 
 
-def _document(conn: sqlite3.Connection) -> dict[str, Any]:
+def _document(conn: Readable) -> dict[str, Any]:
     header, records = iter_document(conn)
     document: dict[str, Any] = {**header, **{section: [] for section in SECTIONS}}
     for section, record in records:
@@ -207,13 +229,13 @@ def _document(conn: sqlite3.Connection) -> dict[str, Any]:
     return document
 
 
-def _packed(conn: sqlite3.Connection, table: str) -> tuple[str, bool]:
+def _packed(conn: Readable, table: str) -> tuple[str, bool]:
     """The select expression of a table's pack column, and whether the table has one."""
     known = "pack_id" in _columns(conn, table)
     return ("pack_id" if known else "NULL"), known
 
 
-def _relations(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+def _relations(conn: Readable, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     for record in _rows(conn, "relation"):
         yield _relation(record, packs)
     if _has_table(conn, "relation_wording"):
@@ -221,7 +243,7 @@ def _relations(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict
             yield _relation(record, packs)
 
 
-def _sources(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+def _sources(conn: Readable, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     also = _given_alike(conn, "source_pack", "source_id", packs)
     for record in _rows(conn, "source"):
         if "pack_id" in record:
@@ -232,7 +254,7 @@ def _sources(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[s
             yield {**record, "pack": pack}
 
 
-def _links(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+def _links(conn: Readable, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     refs = _Refs(conn.execute("SELECT id, ref FROM entity"))
     column, known = _packed(conn, "link")
     cited = _Grouped(_citations(conn, packs, "link"))
@@ -242,7 +264,7 @@ def _links(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str
                                      packs, known) | {"citations": [c for _, c in cited.take(lid)]})
 
 
-def _positions(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
+def _positions(conn: Readable, packs: dict[int, str]) -> Iterator[dict[str, Any]]:
     refs = _Refs(conn.execute("SELECT id, ref FROM entity WHERE id IN (SELECT actor_id FROM position "
                               "UNION SELECT topic_id FROM position)"))
     column, known = _packed(conn, "position")
@@ -260,7 +282,7 @@ def _positions(conn: sqlite3.Connection, packs: dict[int, str]) -> Iterator[dict
             yield {**record, "pack": pack}
 
 
-def _given_alike(conn: sqlite3.Connection, table: str, key: str, packs: dict[int, str]) -> dict[Any, list[str]]:
+def _given_alike(conn: Readable, table: str, key: str, packs: dict[int, str]) -> dict[Any, list[str]]:
     """The further packs giving each source or position alike (none before schema 6)."""
     found: dict[Any, list[str]] = defaultdict(list)
     if _has_table(conn, table):
@@ -269,10 +291,10 @@ def _given_alike(conn: sqlite3.Connection, table: str, key: str, packs: dict[int
     return found
 
 
-def _rows(conn: sqlite3.Connection, table: str, order: str = "rowid") -> list[dict[str, Any]]:
+def _rows(conn: Any, table: str, order: str | None = None) -> list[dict[str, Any]]:
     columns = _columns(conn, table)
     listed = ", ".join('"' + c + '"' for c in columns)
-    rows = conn.execute(f"SELECT {listed} FROM {table} ORDER BY {order}")
+    rows = conn.execute(f"SELECT {listed} FROM {table} ORDER BY {order or _order(conn, table)}")
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 

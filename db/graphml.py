@@ -10,9 +10,10 @@ reader keeps and a terminal never acts on.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 
+from .export import Readable
+from .export import present_columns as _columns
 from .text import xml_safe
 
 CHUNK = 2000  # rows per chunk of text
@@ -60,11 +61,7 @@ def _data(prefix: str, values: dict[str, object]) -> str:
                    if v is not None and v != "")
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-
-
-def graphml_chunks(conn: sqlite3.Connection) -> Iterator[str]:
+def graphml_chunks(conn: Readable) -> Iterator[str]:
     """The whole graph as GraphML text, a chunk of rows at a time (read in the caller's transaction)."""
     packs = dict(conn.execute("SELECT id, ref FROM pack")) if _columns(conn, "pack") else {}
     has_pack = "pack_id" in _columns(conn, "entity")
@@ -91,8 +88,8 @@ def graphml_chunks(conn: sqlite3.Connection) -> Iterator[str]:
                              JOIN entity s ON s.id = k.subject_id JOIN entity o ON o.id = k.object_id
                              ORDER BY k.id""")
     # the first citation of each link, read beside the links in the same order (a merge join)
-    cites = conn.execute("SELECT subject_id, source_id, quote FROM citation WHERE subject = 'link' "
-                         "ORDER BY subject_id, id")
+    cites = iter(conn.execute("SELECT subject_id, source_id, quote FROM citation WHERE subject = 'link' "
+                              "ORDER BY subject_id, id"))
     cite = next(cites, None)
     for link_id, subject, obj, relation, pack in links:
         first = None

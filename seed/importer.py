@@ -217,7 +217,7 @@ def _stage_database(stage: Stage, path: Path, progress: Progress | None = None) 
         kb.close()
 
 
-def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Iterator[tuple[str, Any]],
+def _stage_export(stage: Stage, path: Path | str, header: dict[str, Any], items: Iterator[tuple[str, Any]],
                   progress: Progress | None = None) -> list[PackInfo]:
     """Stage a database's export (its header, then its records as they are read); its packs."""
     one = (header.get("pack") or {}).get("id")
@@ -250,7 +250,7 @@ def _stage_export(stage: Stage, path: Path, header: dict[str, Any], items: Itera
     return packs
 
 
-def _stage_relations(stage: Stage, path: Path, standard: dict[str, Any], relations: list[dict[str, Any]]) -> None:
+def _stage_relations(stage: Stage, path: Path | str, standard: dict[str, Any], relations: list[dict[str, Any]]) -> None:
     """The standard relations (as the database holds them), then the database's others."""
     held = {r["name"]: r for r in relations if r.get("pack") is None and r["name"] in standard}
     ordered = [held.get(name, r) for name, r in standard.items()] + [
@@ -259,7 +259,7 @@ def _stage_relations(stage: Stage, path: Path, standard: dict[str, Any], relatio
         _stage_exported(stage, path, "relations", relation, n)
 
 
-def _stage_exported(stage: Stage, path: Path, section: str, item: dict[str, Any], n: int) -> None:
+def _stage_exported(stage: Stage, path: Path | str, section: str, item: dict[str, Any], n: int) -> None:
     try:
         record, _ = records.validate(section, item, pack_input=False)
     except ValidationError as exc:
@@ -267,7 +267,7 @@ def _stage_exported(stage: Stage, path: Path, section: str, item: dict[str, Any]
     stage.add(section, record, True, -1, None, None)
 
 
-def _refused_by_format(path: Path, exc: ValidationError, where: str) -> NoReturn:
+def _refused_by_format(path: Path | str, exc: ValidationError, where: str) -> NoReturn:
     first = exc.errors()[0]
     at = ".".join([where, *(str(part) for part in first["loc"])])
     raise DatabaseError(f"{path}: the database holds a record the pack format refuses ({at}: {first['msg']})") from None

@@ -103,6 +103,14 @@ class Stage:
                 pass
         os.close(self.fd)
 
+    def number_from(self, seq: int) -> None:
+        """Number the records staged from now on after `seq`: an import into PostgreSQL stages
+        its files before the database's content (it must know which packs to lock first), and
+        numbers them after any the database can hold, so that the merge sees the database's
+        records first, as it does when they are staged first."""
+        self.flush()
+        self._seq = seq
+
     def file_no(self, name: str) -> int:
         self.files.append(name)
         return len(self.files) - 1

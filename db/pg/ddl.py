@@ -66,6 +66,10 @@ DO $$ BEGIN
     END IF;
 END $$;
 ALTER TABLE entity ADD COLUMN search tsvector NOT NULL DEFAULT ''::tsvector;
+-- The order relations and sources were written in (SQLite's rowid: the export's order); an
+-- import updates a changed one in place, which keeps its place.
+ALTER TABLE relation ADD COLUMN seq BIGSERIAL;
+ALTER TABLE source ADD COLUMN seq BIGSERIAL;
 CREATE INDEX ix_entity_search ON entity USING gin (search);
 CREATE INDEX ix_entity_lower_name ON entity (lower(name));
 CREATE INDEX ix_alias_lower ON alias (lower(alias));
