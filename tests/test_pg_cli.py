@@ -126,7 +126,6 @@ def test_an_unreachable_server_a_missing_database_and_not_a_crisis_tui_database(
 
 
 def test_an_import_or_build_with_a_role_that_cannot_write_is_one_line(auth):
-    pytest.importorskip("crisis_tui.seed.pg_import", reason="seed/pg_import.py (helper 'import') not merged yet")
     from crisis_tui.seed.loader import bundled_pack_path
 
     one_line_error(run("--db", url(auth, "reader"), "import", str(bundled_pack_path())), "cannot write")

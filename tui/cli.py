@@ -42,9 +42,9 @@ def _stamp(url: str) -> str | None:
 
 def _pg_import():
     """seed/pg_import.py: builds and imports on PostgreSQL (imported only for a PostgreSQL URL)."""
-    from importlib import import_module
+    from ..seed import pg_import
 
-    return import_module("..seed.pg_import", __package__)
+    return pg_import
 
 
 @contextmanager
@@ -339,7 +339,6 @@ def import_cmd(obj: _Context, files: tuple[Path, ...], replace: bool) -> None:
 
     if is_postgres(obj.url):
         import_packs_pg = _pg_import().import_packs_pg
-        obj.knowledge_base().close()  # a server's database is never made by an import: `build` makes it
         with _writing(obj.url, "import"), progress_bars() as bars:
             report = import_packs_pg(list(files), obj.url, replace=replace, progress=bars)
         click.echo(f"{_where(obj.url)}: {inert(report.summary(), one_line=True)}"
