@@ -10,7 +10,9 @@ of an import through LISTEN/NOTIFY (`db/pg/watch.py`) rather than by polling.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DatabaseError
 from ..location import shown
@@ -80,3 +82,28 @@ class PgKnowledgeBase(PanesMixin, SearchMixin, KnowledgeBase):
         """Wait up to `timeout` seconds for an import to commit; whether one did (or the
         connection was lost and made again: what it missed must be read again)."""
         return self._listening().wait(timeout)
+
+    # --- the export: psycopg's errors said as the query layer's ------------------------------
+
+    @contextmanager
+    def _said(self, what: str) -> Iterator[None]:
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise statement_problem(self.url, exc, what) from None
+
+    @contextmanager
+    def exported(self) -> Iterator[tuple[dict, Iterator[tuple[str, dict]]]]:
+        with self._said("cannot export"), super().exported() as found:
+            yield found
+
+    @contextmanager
+    def graphml(self) -> Iterator[Iterator[str]]:
+        with self._said("cannot export"), super().graphml() as chunks:
+            yield chunks
+
+    def export(self, pack: str | None = None) -> dict[str, Any]:
+        with self._said("cannot export"):
+            return super().export(pack)

@@ -58,15 +58,32 @@ class Rows:
         return iter(self._cursor)
 
 
+STREAM_ROWS = 5000  # rows a server-side cursor hands over at a time (an export of millions of rows)
+
+
 class Connection:
-    """A psycopg connection that takes the query layer's SQLite-style statements (`execute`)."""
+    """A psycopg connection that takes the query layer's SQLite-style statements (`execute`).
+
+    In a transaction (an export's snapshot) a SELECT runs on a server-side cursor, read
+    STREAM_ROWS at a time as it is iterated, as sqlite3 steps through rows: an export of
+    millions of links never holds a table in memory."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.raw = conn
+        self._cursors = 0
 
     def execute(self, sql: str, params: tuple | list | dict[str, Any] = ()) -> Rows:
+        from psycopg.pq import TransactionStatus
+
         text, numbered = translate(sql)
-        cursor = self.raw.cursor()
+        streamed = (self.raw.info.transaction_status == TransactionStatus.INTRANS
+                    and text.lstrip()[:6].upper() == "SELECT")
+        if streamed:
+            self._cursors += 1
+            cursor: Any = self.raw.cursor(name=f"crisis_tui_{self._cursors}")
+            cursor.itersize = STREAM_ROWS
+        else:
+            cursor = self.raw.cursor()
         cursor.execute(text, arguments(params, numbered) if params else None)
         return Rows(cursor)
 
