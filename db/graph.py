@@ -200,7 +200,7 @@ class _Reader:
         found: list[tuple[str, bool, int]] = []
         for outgoing, this in ((True, "subject_id"), (False, "object_id")):
             rows = self.kb._all(f"SELECT relation, count(*) FROM (SELECT relation FROM link WHERE {this} = ?"
-                                f"{self._mine()} LIMIT {FEW + 1}) GROUP BY relation", (entity_id,))
+                                f"{self._mine()} LIMIT {FEW + 1}) g GROUP BY relation", (entity_id,))
             if sum(n for _, n in rows) <= FEW:
                 found += [(relation, outgoing, n) for relation, n in rows]
                 continue
@@ -212,7 +212,7 @@ class _Reader:
                     break
                 relation = after[0][0]
                 n = self.kb._all(f"SELECT count(*) FROM (SELECT 1 FROM link WHERE {this} = ? AND relation = ?"
-                                 f"{self._mine()} LIMIT {int(limit) + 1})", (entity_id, relation))[0][0]
+                                 f"{self._mine()} LIMIT {int(limit) + 1}) g", (entity_id, relation))[0][0]
                 found.append((relation, outgoing, n))
         return found
 
@@ -221,7 +221,8 @@ class _Reader:
         """The first `limit` links of a group (with `sort`, by the other end's date and name;
         else as stored), without the link `skip` (the one just walked)."""
         this, other, side = ("subject_id", "object_id", "label") if outgoing else ("object_id", "subject_id", "inverse")
-        order = "ORDER BY e.date IS NULL, e.date, e.name" if sort else ""
+        # unsorted: in the order of the link index (the other end, then the id), said for PostgreSQL
+        order = "ORDER BY e.date IS NULL, e.date, e.name, k.id" if sort else f"ORDER BY k.{other}, k.id"
         rows = self.kb._all(
             f"""SELECT k.id, k.note, p.ref, {_worded(side)}, {self.columns}
                 FROM link k JOIN entity e ON e.id = k.{other} LEFT JOIN relation r ON r.name = k.relation
@@ -329,11 +330,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
             chunk = frontier[at:at + _CHUNK]
             marks = ",".join("?" * len(chunk))
             room = read_limit - read
-            rows = kb._all(f"""SELECT subject_id, object_id, id, subject_id FROM link
-                               WHERE subject_id IN ({marks}){mine}
-                               UNION ALL
-                               SELECT object_id, subject_id, id, subject_id FROM link
-                               WHERE object_id IN ({marks}){mine} LIMIT ?""", (*chunk, *chunk, room + 1))
+            rows = kb._all(_walked(kb, marks, mine), (*chunk, *chunk, room + 1))
             if len(rows) > room:
                 rows, cut = rows[:room], True
             read += len(rows)
@@ -374,6 +371,20 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
     return Paths(start, end, _routes(kb, chains[:limit]), FOUND, depth, read, read_limit, more)
 
 
+def _walked(kb: KnowledgeBase, marks: str, mine: str) -> str:
+    """The links of a frontier either way (here, there, link, subject), `LIMIT ?`: on SQLite in
+    the order of its link indexes as read (by entity, relation, the other end, id), and said
+    so for PostgreSQL, whose order would be its plan's (which parents a path search keeps
+    depends on it)."""
+    both = f"""SELECT subject_id, object_id, id, subject_id{{}} FROM link WHERE subject_id IN ({marks}){mine}
+               UNION ALL
+               SELECT object_id, subject_id, id, subject_id{{}} FROM link WHERE object_id IN ({marks}){mine}"""
+    if kb.engine == "sqlite":
+        return both.format("", "") + " LIMIT ?"
+    return (f"SELECT here, there, id, subject FROM ({both.format(', 0 AS side, relation', ', 1, relation')}) "
+            "AS w(here, there, id, subject, side, relation) ORDER BY side, here, relation, there, id LIMIT ?")
+
+
 def _degree(kb: KnowledgeBase, frontier: list[int], mine: str) -> int:
     """How many links a frontier has, counted up to PROBE_LIMIT (an index range count, far
     cheaper than reading them): the search walks out from the end that has fewer. A frontier
@@ -382,7 +393,7 @@ def _degree(kb: KnowledgeBase, frontier: list[int], mine: str) -> int:
         return PROBE_LIMIT
     marks = ",".join("?" * len(frontier))
     return kb._all(f"""SELECT count(*) FROM (SELECT 1 FROM link WHERE subject_id IN ({marks}){mine}
-                       UNION ALL SELECT 1 FROM link WHERE object_id IN ({marks}){mine} LIMIT {PROBE_LIMIT})""",
+                       UNION ALL SELECT 1 FROM link WHERE object_id IN ({marks}){mine} LIMIT {PROBE_LIMIT}) d""",
                    (*frontier, *frontier))[0][0]
 
 

@@ -179,17 +179,18 @@ class TimelineReader:
         """The crisis's main parties (id, name): see the module's docstring for the rule."""
         start = max(0, self.scope.dated - PARTY_SAMPLE)
         roll_up = ", ".join(f"'{r}'" for r in ROLL_UP)
+        events, params = self.kb._pane_slice(self.scope.number, "event", start, self.scope.dated)
+        cross = self.kb._CROSS  # SQLite: in the order written, from the events' links
         rows = self.kb._all(
-            f"""WITH ev(id) AS (SELECT entity_id FROM entity_order
-                               WHERE pack_id = ?1 AND type = 'event' AND pos >= ?2 AND pos < ?3),
+            f"""WITH ev(id) AS ({events}),
                      ends(actor, event) AS (
-                         SELECT l.object_id, ev.id FROM ev CROSS JOIN link l ON l.subject_id = ev.id
-                         UNION SELECT l.subject_id, ev.id FROM ev CROSS JOIN link l ON l.object_id = ev.id)
-                SELECT a.ref, a.name, count(*) AS n FROM ends CROSS JOIN entity a ON a.id = ends.actor
+                         SELECT l.object_id, ev.id FROM ev {cross} link l ON l.subject_id = ev.id
+                         UNION SELECT l.subject_id, ev.id FROM ev {cross} link l ON l.object_id = ev.id)
+                SELECT a.ref, a.name, count(*) AS n FROM ends {cross} entity a ON a.id = ends.actor
                 WHERE a.type = 'actor' AND NOT EXISTS (SELECT 1 FROM link m WHERE m.subject_id = a.id
                                                        AND m.relation IN ({roll_up}))
-                GROUP BY a.id ORDER BY n DESC, a.name LIMIT ?4""",
-            (self.scope.number, start, self.scope.dated, n))
+                GROUP BY a.id ORDER BY n DESC, a.name, a.id LIMIT :parties""",
+            dict(params, parties=n))
         return [(ref, name) for ref, name, _ in rows]
 
     def lane(self, ref: str, name: str) -> LaneInfo:
@@ -200,23 +201,14 @@ class TimelineReader:
 
     # --- rows -------------------------------------------------------------------------
 
-    _ROWS = """SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
-               FROM entity_order o JOIN entity e ON e.id = o.entity_id
-               WHERE o.pack_id = ? AND o.type = 'event' AND {} ORDER BY o.pos"""
-
     def events(self, positions: list[int] | range) -> list[TimelineEvent]:
         """The events at these positions (dated ones only), in position order."""
         found: list[TimelineEvent] = []
         if isinstance(positions, range):
-            rows = self.kb._all(self._ROWS.format("o.pos >= ? AND o.pos < ?"),
-                                (self.scope.number, positions.start, min(positions.stop, self.scope.dated)))
+            wanted: range | list[int] = range(max(positions.start, 0), min(positions.stop, self.scope.dated))
         else:
-            rows = []
-            wanted = sorted(p for p in positions if p < self.scope.dated)
-            for at in range(0, len(wanted), 500):
-                chunk = wanted[at:at + 500]
-                rows += self.kb._all(self._ROWS.format(f"o.pos IN ({','.join('?' * len(chunk))})"),
-                                     (self.scope.number, *chunk))
+            wanted = sorted({p for p in positions if 0 <= p < self.scope.dated})
+        rows = self.kb._events_at(self.scope.number, wanted) if wanted else []
         for pos, ref, name, date, end, precision, uncertain in rows:
             days = day_range(date, precision)
             if days is None:
@@ -233,10 +225,7 @@ class TimelineReader:
         and the latest last day up to each (a scan of the scope's events: run it off the UI's way)."""
         if self.spans is not None:
             return
-        rows = self.kb._all(  # the table scanned in its order (no index on date_end), positions looked up
-            """SELECT o.pos, e.date_end FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
-               WHERE +e.type = 'event' AND e.date_end IS NOT NULL AND o.pack_id = ? AND o.type = 'event'
-                     AND o.pos < ? ORDER BY o.pos""", (self.scope.number, self.scope.dated))
+        rows = self.kb._spans(self.scope.number, self.scope.dated)
         positions: list[int] = []
         lasts: list[int] = []
         latest: list[int] = []
