@@ -409,28 +409,10 @@ def _bridge(kb: KnowledgeBase, sides: tuple[_Side, _Side], mine: str, limit: int
     k_mine, m_mine = mine.replace("pack_id", "k.pack_id"), mine.replace("pack_id", "m.pack_id")
     try:
         with kb._readers.limited(seconds=BRIDGE_SECONDS):
-            direct = kb._all(f"""SELECT subject_id, object_id, id, subject_id FROM link
-                                 WHERE subject_id IN ({in_a}) AND object_id IN ({in_b}){mine}
-                                 UNION ALL SELECT object_id, subject_id, id, subject_id FROM link
-                                 WHERE object_id IN ({in_a}) AND subject_id IN ({in_b}){mine}
-                                 LIMIT {limit + 1}""", args)
+            direct = kb._all(_direct(kb, in_a, in_b, mine, limit + 1), args)
             steps = [[(x, y, link, subject)] for x, y, link, subject in direct]
             if not steps:
-                middle = kb._all(
-                    f"""WITH n(a, mid, link, subj) AS MATERIALIZED (
-                            SELECT object_id, subject_id, id, subject_id FROM link k
-                            WHERE object_id IN ({in_a}){k_mine}
-                            UNION ALL
-                            SELECT subject_id, object_id, id, subject_id FROM link k
-                            WHERE subject_id IN ({in_a}){k_mine})
-                        SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id FROM n
-                        JOIN link m ON m.subject_id = n.mid
-                        WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
-                        UNION ALL
-                        SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id FROM n
-                        JOIN link m ON m.object_id = n.mid
-                        WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine}
-                        LIMIT {limit + 1}""", args)
+                middle = kb._all(_middle(kb, in_a, in_b, k_mine, m_mine, limit + 1), args)
                 steps = [[(x, mid, link, subject), (mid, y, link2, subject2)]
                          for x, mid, link, subject, link2, subject2, y in middle if mid not in (x, y)]
     except QueryTimeout:
@@ -441,6 +423,56 @@ def _bridge(kb: KnowledgeBase, sides: tuple[_Side, _Side], mine: str, limit: int
             for second in _to_end(sides[1].parents, bridge[-1][1], limit + 1):
                 chains.append(first + bridge + second)
     return chains
+
+
+def _direct(kb: KnowledgeBase, in_a: str, in_b: str, mine: str, limit: int) -> str:
+    """Links joining the two frontiers (here, there, link, subject): in SQLite's order (by the
+    subject index, each way), said for PostgreSQL."""
+    sqlite = kb.engine == "sqlite"
+    more = "" if sqlite else ", {}, subject_id, relation, object_id"
+    both = f"""SELECT subject_id, object_id, id, subject_id{more.format(0)} FROM link
+               WHERE subject_id IN ({in_a}) AND object_id IN ({in_b}){mine}
+               UNION ALL SELECT object_id, subject_id, id, subject_id{more.format(1)} FROM link
+               WHERE object_id IN ({in_a}) AND subject_id IN ({in_b}){mine}"""
+    if sqlite:
+        return f"{both} LIMIT {limit}"
+    return (f"SELECT here, there, id, subject FROM ({both}) AS d(here, there, id, subject, side, k1, k2, k3) "
+            f"ORDER BY side, k1, k2, k3, id LIMIT {limit}")
+
+
+def _middle(kb: KnowledgeBase, in_a: str, in_b: str, k_mine: str, m_mine: str, limit: int) -> str:
+    """Pairs of links joining the two frontiers through an entity (a, mid, link, subject, link2,
+    subject2, b): in the order SQLite's plan reads them, said for PostgreSQL."""
+    if kb.engine == "sqlite":
+        return f"""WITH n(a, mid, link, subj) AS MATERIALIZED (
+                       SELECT object_id, subject_id, id, subject_id FROM link k WHERE object_id IN ({in_a}){k_mine}
+                       UNION ALL
+                       SELECT subject_id, object_id, id, subject_id FROM link k WHERE subject_id IN ({in_a}){k_mine})
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id FROM n
+                   JOIN link m ON m.subject_id = n.mid
+                   WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
+                   UNION ALL
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id FROM n
+                   JOIN link m ON m.object_id = n.mid
+                   WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine}
+                   LIMIT {limit}"""
+    return f"""WITH n(a, mid, link, subj, seq) AS MATERIALIZED (
+                   SELECT a, mid, link, subj, row_number() OVER (ORDER BY side, a, relation, mid, link) FROM (
+                       SELECT object_id, subject_id, id, subject_id, 0, relation FROM link k
+                       WHERE object_id IN ({in_a}){k_mine}
+                       UNION ALL
+                       SELECT subject_id, object_id, id, subject_id, 1, relation FROM link k
+                       WHERE subject_id IN ({in_a}){k_mine}) AS x(a, mid, link, subj, side, relation))
+               SELECT a, mid, link, subj, id, subject_id, b FROM (
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id, 0, n.seq, m.relation,
+                          m.object_id FROM n JOIN link m ON m.subject_id = n.mid
+                   WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
+                   UNION ALL
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id, 1, n.seq, m.relation,
+                          m.subject_id FROM n JOIN link m ON m.object_id = n.mid
+                   WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine})
+                   AS z(a, mid, link, subj, id, subject_id, b, arm, seq, relation, other)
+               ORDER BY arm, seq, relation, other, id LIMIT {limit}"""
 
 
 _Walk = tuple[int, int, int, int]  # a step of a path: (from entity, to entity, link id, the link's subject)

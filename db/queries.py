@@ -119,7 +119,7 @@ MATERIALIZE = 20_000  # a filter of kind, dates or crisis letting through more r
 
 @dataclass(frozen=True, slots=True)
 class _Where:
-    """A filter's conditions on `o` (entity_order) and `e` (entity), and their parameters."""
+    """A filter's conditions on `o` (the pane's rows: `_PANE`) and `e` (entity), and their parameters."""
 
     sql: str
     params: dict[str, Any]
@@ -1028,7 +1028,7 @@ class KnowledgeBase:
             return FilterMatches(entity_type, flt, pack, len(rows), tuple(r[0] for r in rows))
 
     def _where(self, entity_type: str, flt: PaneFilter, pack: str | None) -> _Where:
-        """The conditions on `o` (entity_order) and `e` (entity) that a filter's kind, dates and
+        """The conditions on `o` (the pane's rows) and `e` (entity) that a filter's kind, dates and
         crisis make, in a pane of `pack` (or all)."""
         crisis = flt.crisis if flt.crisis != pack else None
         if pack is None and crisis is not None:

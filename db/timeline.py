@@ -1,10 +1,13 @@
 """The timeline's reads: a crisis's main parties, its lanes, and what a window of dates holds.
 
-Events are placed by their display position in the events pane (`entity_order`), which is in
-date order: a date maps to a position by a binary search over positions (a few index seeks
-at any size), and a lane is the sorted positions of its events. So a window's count is two
-seeks, a lane's count in it two bisections in memory, and only the events a window can show
-are read as rows.
+Events are placed by their display position in the events pane, which is in date order: a
+date maps to a position (`KnowledgeBase.first_dated_at`: on SQLite a binary search over the
+dense positions of `entity_order`, a few index seeks at any size; on PostgreSQL the rank of
+the date's first key, db/pg/panes.py), and a lane is the sorted positions of its events. So a
+window's count is two seeks, a lane's count in it two bisections in memory, and only the
+events a window can show are read as rows. The reads by position are the knowledge base's
+(`_pane_slice`, `_events_at`, `_spans`, `related_positions`), so that each engine reads them
+its own way; this module holds no SQL only one engine understands.
 
 - **Main parties** (the default lanes; the pack format has no such field): the actors linked
   directly to the most of the crisis's latest `PARTY_SAMPLE` events, leaving out actors that
@@ -94,7 +97,7 @@ class Scope:
     """The events pane of one crisis (or all): how many events are dated, and where dates fall."""
 
     pack: str | None
-    number: int  # entity_order.pack_id
+    number: int  # the pane's scope (KnowledgeBase._scope: 0 for all)
     total: int  # events in the pane
     dated: int  # positions 0..dated-1 hold dated events (undated ones come last)
     bounds: dict[str, int] = field(default_factory=dict)  # boundary text -> first position at or after
@@ -185,11 +188,12 @@ class TimelineReader:
             f"""WITH ev(id) AS ({events}),
                      ends(actor, event) AS (
                          SELECT l.object_id, ev.id FROM ev {cross} link l ON l.subject_id = ev.id
-                         UNION SELECT l.subject_id, ev.id FROM ev {cross} link l ON l.object_id = ev.id)
-                SELECT a.ref, a.name, count(*) AS n FROM ends {cross} entity a ON a.id = ends.actor
+                         UNION SELECT l.subject_id, ev.id FROM ev {cross} link l ON l.object_id = ev.id),
+                     counted(actor, n) AS (SELECT actor, count(*) FROM ends GROUP BY actor)
+                SELECT a.ref, a.name, c.n FROM counted c {cross} entity a ON a.id = c.actor
                 WHERE a.type = 'actor' AND NOT EXISTS (SELECT 1 FROM link m WHERE m.subject_id = a.id
                                                        AND m.relation IN ({roll_up}))
-                GROUP BY a.id ORDER BY n DESC, a.name, a.id LIMIT :parties""",
+                ORDER BY c.n DESC, a.name, a.id LIMIT :parties""",
             dict(params, parties=n))
         return [(ref, name) for ref, name, _ in rows]
 

@@ -294,3 +294,41 @@ def test_a_read_sees_one_state(pg_url):
 def test_the_synthetic_pack_files_are_made_once(tmp_path):
     path = pg_synthetic.build(tmp_path, events=200)
     assert pg_synthetic.build(tmp_path, events=200) == path and Path(path).exists()
+
+
+@pytest.mark.parametrize("few", [0, 10**6])
+def test_positions_of_many_alike_counted_or_numbered(synthetic, monkeypatch, few):
+    """Rows of a bucket are placed by a count each, or by numbering the bucket once: alike."""
+    from crisis_tui.db.pg import panes
+
+    lite, pg = synthetic
+    monkeypatch.setattr(panes, "FEW_HITS", few)
+    same = Compare(lite, pg)
+    for pack in [None, *(p.id for p in lite.packs())]:
+        reader = TimelineReader(lite, pack)
+        for ref, _ in reader.parties(8):
+            flt = PaneFilter(related_to=ref, through_members=True)
+            same(("related_positions", ref, pack), lambda k: k.related_positions(flt, pack))
+        positions = list(range(0, reader.scope.total, 5))
+        same(("events at", pack), lambda k: TimelineReader(k, pack).events(positions))
+    same.check()
+
+
+@pytest.mark.parametrize("probe", [1, None], ids=["bridged", "walked"])
+def test_paths_alike_walked_or_bridged(synthetic, monkeypatch, probe):
+    """Paths between many pairs, also when every entity counts as a hub (graph._bridge): which
+    of several equally short paths are listed is the same on both engines (links read in order)."""
+    from crisis_tui.db import graph
+
+    lite, pg = synthetic
+    if probe is not None:
+        monkeypatch.setattr(graph, "PROBE_LIMIT", probe)
+    monkeypatch.setattr(graph, "BRIDGE_SECONDS", 5.0)  # a loaded machine must not make one engine give up
+    rng = random.Random(7)
+    refs = _refs(lite)
+    same = Compare(lite, pg)
+    for _ in range(120):
+        a, b = rng.sample(refs, 2)
+        for limit in (1, 3):
+            same(("paths", a, b, limit), lambda k: k.paths(a, b, limit=limit))
+    same.check()

@@ -57,6 +57,9 @@ _COUNTED = f"""SELECT h.id, c.base
                            CAST(:h5 AS text[]), CAST(:h6 AS text[]), CAST(:h7 AS boolean[]))
                     AS h(id, k1, k2, k3, b2, b3, long)
                JOIN c ON (c.k1, c.b2, c.b3) = (h.k1, h.b2, h.b3)"""
+# The entity of each row read, looked up by its id: the planner, not knowing how few rows a
+# bucket gives (LIMIT w.n), would otherwise hash the whole entity table.
+_ENTITY = "CROSS JOIN LATERAL (SELECT * FROM entity e WHERE e.id = {0}.entity_id LIMIT 1) e"  # LIMIT: not flattened
 FEW_HITS = 2  # rows of one bucket whose positions are counted one by one; more number the bucket once
 # A bucket of a name prefix (b3) is a range of k3 in one k2; one of a k2 prefix (b3 ''), of k2.
 _NUMBERED = f"""SELECT w.base + x.r AS pos, x.entity_id FROM w CROSS JOIN LATERAL (
@@ -84,6 +87,13 @@ class PanesMixin(_Base):
     _ORDER = "o.k1, o.k2, o.k3, o.entity_id"
     _ANCHOR = "o.entity_id"
     _CROSS = "JOIN"  # PostgreSQL's planner chooses the order; it has no CROSS JOIN ... ON
+
+    def _numbered(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        """A statement numbering buckets' rows, without JIT compilation: the planner, not knowing how
+        few rows a bucket gives (LIMIT w.n), costs it high enough to compile it (150 ms, for 20 of work)."""
+        with self._snapshot():
+            self._all("SET LOCAL jit = off")
+            return self._all(sql, params)
 
     # --- ranks -----------------------------------------------------------------------------
 
@@ -138,7 +148,7 @@ class PanesMixin(_Base):
                                  {_NUMBERED}) t WHERE t.entity_id = ANY(:ids)""")
             params.update(ids=[k[0] for b in many for k in hits[b]], w1=[b[0] for b in many],
                           w2=[b[1] for b in many], w3=[b[2] for b in many])
-        rows = self._all(f"WITH c AS ({_BUCKETS}) " + " UNION ALL ".join(parts), params)
+        rows = self._numbered(f"WITH c AS ({_BUCKETS}) " + " UNION ALL ".join(parts), params)
         return {entity_id: int(pos) for entity_id, pos in rows}
 
     def _rows_at(self, scope: int, entity_type: str, positions: Sequence[int], columns: str) -> list[tuple]:
@@ -163,10 +173,10 @@ class PanesMixin(_Base):
                 chosen.append((k1, b2, b3, base, pos - base + 1))
         if not chosen:
             return []
-        return self._all(
+        return self._numbered(
             f"""WITH w AS (SELECT * FROM unnest(CAST(:w1 AS boolean[]), CAST(:w2 AS text[]), CAST(:w3 AS text[]),
                                                 CAST(:w4 AS bigint[]), CAST(:w5 AS bigint[])) AS u(k1, b2, b3, base, n))
-                SELECT t.pos, {columns} FROM ({_NUMBERED}) t JOIN entity e ON e.id = t.entity_id
+                SELECT t.pos, {columns} FROM ({_NUMBERED}) t {_ENTITY.format("t")}
                 WHERE t.pos = ANY(CAST(:wanted AS bigint[])) ORDER BY t.pos""",
             {"scope": scope, "type": entity_type, "wanted": wanted, **{f"w{n + 1}": [c[n] for c in chosen]
                                                                        for n in range(5)}})
@@ -200,7 +210,7 @@ class PanesMixin(_Base):
             return []
         with self._snapshot():
             rows, params = self._slice_sql(self._scope(pack), entity_type, start, stop)
-            found = self._all(f"SELECT {_ROW} FROM ({rows}) o JOIN entity e ON e.id = o.entity_id "
+            found = self._all(f"SELECT {_ROW} FROM ({rows}) o {_ENTITY.format('o')} "
                               f"ORDER BY o.k1, o.k2, o.k3, o.entity_id", params)
         return [_row(r) for r in found]
 
@@ -281,7 +291,7 @@ class PanesMixin(_Base):
             if positions.stop <= positions.start:
                 return []
             rows, params = self._slice_sql(scope, "event", positions.start, positions.stop)
-            found = self._all(f"SELECT o.entity_id, {columns} FROM ({rows}) o JOIN entity e ON e.id = o.entity_id "
+            found = self._all(f"SELECT o.entity_id, {columns} FROM ({rows}) o {_ENTITY.format('o')} "
                               "ORDER BY o.k1, o.k2, o.k3, o.entity_id", params)
             return [(positions.start + n, *r[1:]) for n, r in enumerate(found)]
         return self._rows_at(scope, "event", positions, columns)
