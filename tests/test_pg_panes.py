@@ -64,7 +64,8 @@ def _filters(kb: KnowledgeBase, packs: list[str | None], rng: random.Random) -> 
     events = [r.ref for r in kb.page("event", 0, 10**6)]
     relations = [r.name for r in kb.relations()]
     crises = [p for p in packs if p] + ["no-such-pack"]
-    dates = ["2015", "2016-03", "2019-02-28", "2021-13", "2025-13", "1900", "9999", "2020-06-15", "\U0010ffff"]
+    dates = ["2015", "2016-03", "2019-02-28", "2021-13", "2025-13", "1900", "9999", "2020-06-15", "\U0010ffff",
+             "2017\x00", "2018-0\x002"]
     for pack in packs:
         for t in TYPES:
             for kind in [*kb.kinds(t)[:4], "no-such-kind"]:

@@ -36,13 +36,13 @@ else:
 _KEY = "o.pack_id, o.type, o.k1, o.k2, o.k3, o.entity_id"  # pane_order's primary key: the order of a pane
 _PANE = "o.pack_id = :scope AND o.type = :type"
 # The rows from the first key of a bucket (:k1, :b2, :b3) on, in key order, at most :ahead of them:
-# the rest of its k2, the rest of its k1, the rest of the pane (each an index range, merged).
-_FROM = f"""(SELECT o.* FROM pane_order o WHERE {_PANE} AND o.k1 = :k1 AND o.k2 = :b2 AND o.k3 >= :b3
-             ORDER BY {_KEY} LIMIT :ahead)
-            UNION ALL
-            (SELECT o.* FROM pane_order o WHERE {_PANE} AND o.k1 = :k1 AND o.k2 > :b2 ORDER BY {_KEY} LIMIT :ahead)
-            UNION ALL
-            (SELECT o.* FROM pane_order o WHERE {_PANE} AND o.k1 > :k1 ORDER BY {_KEY} LIMIT :ahead)"""
+# the rest of its k2, the rest of its k1, the rest of the pane (each an index range), each row
+# numbered as read, in key order (`arm`, `r`: two numbers to sort, not six columns).
+_FROM = "\nUNION ALL\n".join(
+    f"""SELECT {arm} AS arm, row_number() OVER () AS r, a.*
+        FROM (SELECT o.* FROM pane_order o WHERE {_PANE} AND {where} ORDER BY {_KEY} LIMIT :ahead) a"""
+    for arm, where in enumerate(("o.k1 = :k1 AND o.k2 = :b2 AND o.k3 >= :b3", "o.k1 = :k1 AND o.k2 > :b2",
+                                 "o.k1 > :k1")))
 # The buckets of a pane, each with the rows before it (`base`).
 _BUCKETS = """SELECT k1, b2, b3, n, (sum(n) OVER (ORDER BY k1, b2, b3) - n)::bigint AS base
               FROM pane_count WHERE pack_id = :scope AND type = :type"""
@@ -61,9 +61,10 @@ _COUNTED = f"""SELECT h.id, c.base
 # bucket gives (LIMIT w.n), would otherwise hash the whole entity table.
 _ENTITY = "CROSS JOIN LATERAL (SELECT * FROM entity e WHERE e.id = {0}.entity_id LIMIT 1) e"  # LIMIT: not flattened
 FEW_HITS = 2  # rows of one bucket whose positions are counted one by one; more number the bucket once
-# A bucket of a name prefix (b3) is a range of k3 in one k2; one of a k2 prefix (b3 ''), of k2.
+# A bucket of a name prefix (b3) is a range of k3 in one k2; one of a k2 prefix (b3 ''), of k2;
+# one arm runs, and its rows are numbered as read, in key order.
 _NUMBERED = f"""SELECT w.base + x.r AS pos, x.entity_id FROM w CROSS JOIN LATERAL (
-                    SELECT i.entity_id, row_number() OVER () - 1 AS r  -- as read: one arm runs, in key order
+                    SELECT i.entity_id, row_number() OVER () - 1 AS r
                     FROM ((SELECT o.entity_id, o.k1, o.k2, o.k3 FROM pane_order o
                            WHERE w.b3 <> '' AND {_PANE} AND o.k1 = w.k1 AND o.k2 = w.b2 AND o.k3 >= w.b3
                            ORDER BY {_KEY} LIMIT w.n)
@@ -190,7 +191,7 @@ class PanesMixin(_Base):
         if not found or stop <= start:
             return "SELECT o.* FROM pane_order o WHERE false", {}
         k1, b2, b3, base = found[0]
-        return (f"""SELECT o.* FROM ({_FROM}) o ORDER BY {_KEY} OFFSET :skip LIMIT :rows""",
+        return (f"""SELECT o.* FROM ({_FROM}) o ORDER BY o.arm, o.r OFFSET :skip LIMIT :rows""",  # two numbers sorted
                 {"scope": scope, "type": entity_type, "k1": k1, "b2": b2, "b3": b3, "skip": start - base,
                  "rows": stop - start, "ahead": stop - base})
 
@@ -229,6 +230,9 @@ class PanesMixin(_Base):
 
     def _date_rows(self, entity_type: str, flt: PaneFilter, where: list[str], params: dict[str, Any]) -> int | None:
         """A date range of a pane kept in date order is a range of keys; its size, two ranks."""
+        for name in ("date_from", "date_to"):  # text PostgreSQL can hold, compared alike
+            if name in params:
+                params[name] = _nul_free(params[name])
         if entity_type not in ("event", "agreement"):
             return None
         scope = params["scope"]
@@ -237,10 +241,6 @@ class PanesMixin(_Base):
         high = _nul_free(flt.date_to + "\x7f") if flt.date_to else "\U0010ffff"
         where.append("o.k1 = false AND o.k2 >= :key_from AND o.k2 < :key_to")
         params.update(key_from=low, key_to=high)
-        if "date_from" in params:
-            params["date_from"] = low
-        if "date_to" in params:
-            params["date_to"] = high
         first = self._rank(scope, entity_type, (False, low, "", -1))
         return max(first, self._rank(scope, entity_type, (False, high, "", -1))) - first
 
