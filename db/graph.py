@@ -200,7 +200,7 @@ class _Reader:
         found: list[tuple[str, bool, int]] = []
         for outgoing, this in ((True, "subject_id"), (False, "object_id")):
             rows = self.kb._all(f"SELECT relation, count(*) FROM (SELECT relation FROM link WHERE {this} = ?"
-                                f"{self._mine()} LIMIT {FEW + 1}) GROUP BY relation", (entity_id,))
+                                f"{self._mine()} LIMIT {FEW + 1}) g GROUP BY relation", (entity_id,))
             if sum(n for _, n in rows) <= FEW:
                 found += [(relation, outgoing, n) for relation, n in rows]
                 continue
@@ -212,7 +212,7 @@ class _Reader:
                     break
                 relation = after[0][0]
                 n = self.kb._all(f"SELECT count(*) FROM (SELECT 1 FROM link WHERE {this} = ? AND relation = ?"
-                                 f"{self._mine()} LIMIT {int(limit) + 1})", (entity_id, relation))[0][0]
+                                 f"{self._mine()} LIMIT {int(limit) + 1}) g", (entity_id, relation))[0][0]
                 found.append((relation, outgoing, n))
         return found
 
@@ -221,7 +221,8 @@ class _Reader:
         """The first `limit` links of a group (with `sort`, by the other end's date and name;
         else as stored), without the link `skip` (the one just walked)."""
         this, other, side = ("subject_id", "object_id", "label") if outgoing else ("object_id", "subject_id", "inverse")
-        order = "ORDER BY e.date IS NULL, e.date, e.name" if sort else ""
+        # unsorted: in the order of the link index (the other end, then the id), said for PostgreSQL
+        order = "ORDER BY e.date IS NULL, e.date, e.name, k.id" if sort else f"ORDER BY k.{other}, k.id"
         rows = self.kb._all(
             f"""SELECT k.id, k.note, p.ref, {_worded(side)}, {self.columns}
                 FROM link k JOIN entity e ON e.id = k.{other} LEFT JOIN relation r ON r.name = k.relation
@@ -329,11 +330,7 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
             chunk = frontier[at:at + _CHUNK]
             marks = ",".join("?" * len(chunk))
             room = read_limit - read
-            rows = kb._all(f"""SELECT subject_id, object_id, id, subject_id FROM link
-                               WHERE subject_id IN ({marks}){mine}
-                               UNION ALL
-                               SELECT object_id, subject_id, id, subject_id FROM link
-                               WHERE object_id IN ({marks}){mine} LIMIT ?""", (*chunk, *chunk, room + 1))
+            rows = kb._all(_walked(kb, marks, mine), (*chunk, *chunk, room + 1))
             if len(rows) > room:
                 rows, cut = rows[:room], True
             read += len(rows)
@@ -374,6 +371,20 @@ def paths(kb: KnowledgeBase, a: str, b: str, limit: int = PATH_LIMIT, pack: str 
     return Paths(start, end, _routes(kb, chains[:limit]), FOUND, depth, read, read_limit, more)
 
 
+def _walked(kb: KnowledgeBase, marks: str, mine: str) -> str:
+    """The links of a frontier either way (here, there, link, subject), `LIMIT ?`: on SQLite in
+    the order of its link indexes as read (by entity, relation, the other end, id), and said
+    so for PostgreSQL, whose order would be its plan's (which parents a path search keeps
+    depends on it)."""
+    both = f"""SELECT subject_id, object_id, id, subject_id{{}} FROM link WHERE subject_id IN ({marks}){mine}
+               UNION ALL
+               SELECT object_id, subject_id, id, subject_id{{}} FROM link WHERE object_id IN ({marks}){mine}"""
+    if kb.engine == "sqlite":
+        return both.format("", "") + " LIMIT ?"
+    return (f"SELECT here, there, id, subject FROM ({both.format(', 0 AS side, relation', ', 1, relation')}) "
+            "AS w(here, there, id, subject, side, relation) ORDER BY side, here, relation, there, id LIMIT ?")
+
+
 def _degree(kb: KnowledgeBase, frontier: list[int], mine: str) -> int:
     """How many links a frontier has, counted up to PROBE_LIMIT (an index range count, far
     cheaper than reading them): the search walks out from the end that has fewer. A frontier
@@ -382,7 +393,7 @@ def _degree(kb: KnowledgeBase, frontier: list[int], mine: str) -> int:
         return PROBE_LIMIT
     marks = ",".join("?" * len(frontier))
     return kb._all(f"""SELECT count(*) FROM (SELECT 1 FROM link WHERE subject_id IN ({marks}){mine}
-                       UNION ALL SELECT 1 FROM link WHERE object_id IN ({marks}){mine} LIMIT {PROBE_LIMIT})""",
+                       UNION ALL SELECT 1 FROM link WHERE object_id IN ({marks}){mine} LIMIT {PROBE_LIMIT}) d""",
                    (*frontier, *frontier))[0][0]
 
 
@@ -398,28 +409,10 @@ def _bridge(kb: KnowledgeBase, sides: tuple[_Side, _Side], mine: str, limit: int
     k_mine, m_mine = mine.replace("pack_id", "k.pack_id"), mine.replace("pack_id", "m.pack_id")
     try:
         with kb._readers.limited(seconds=BRIDGE_SECONDS):
-            direct = kb._all(f"""SELECT subject_id, object_id, id, subject_id FROM link
-                                 WHERE subject_id IN ({in_a}) AND object_id IN ({in_b}){mine}
-                                 UNION ALL SELECT object_id, subject_id, id, subject_id FROM link
-                                 WHERE object_id IN ({in_a}) AND subject_id IN ({in_b}){mine}
-                                 LIMIT {limit + 1}""", args)
+            direct = kb._all(_direct(kb, in_a, in_b, mine, limit + 1), args)
             steps = [[(x, y, link, subject)] for x, y, link, subject in direct]
             if not steps:
-                middle = kb._all(
-                    f"""WITH n(a, mid, link, subj) AS MATERIALIZED (
-                            SELECT object_id, subject_id, id, subject_id FROM link k
-                            WHERE object_id IN ({in_a}){k_mine}
-                            UNION ALL
-                            SELECT subject_id, object_id, id, subject_id FROM link k
-                            WHERE subject_id IN ({in_a}){k_mine})
-                        SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id FROM n
-                        JOIN link m ON m.subject_id = n.mid
-                        WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
-                        UNION ALL
-                        SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id FROM n
-                        JOIN link m ON m.object_id = n.mid
-                        WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine}
-                        LIMIT {limit + 1}""", args)
+                middle = kb._all(_middle(kb, in_a, in_b, k_mine, m_mine, limit + 1), args)
                 steps = [[(x, mid, link, subject), (mid, y, link2, subject2)]
                          for x, mid, link, subject, link2, subject2, y in middle if mid not in (x, y)]
     except QueryTimeout:
@@ -430,6 +423,56 @@ def _bridge(kb: KnowledgeBase, sides: tuple[_Side, _Side], mine: str, limit: int
             for second in _to_end(sides[1].parents, bridge[-1][1], limit + 1):
                 chains.append(first + bridge + second)
     return chains
+
+
+def _direct(kb: KnowledgeBase, in_a: str, in_b: str, mine: str, limit: int) -> str:
+    """Links joining the two frontiers (here, there, link, subject): in SQLite's order (by the
+    subject index, each way), said for PostgreSQL."""
+    sqlite = kb.engine == "sqlite"
+    more = "" if sqlite else ", {}, subject_id, relation, object_id"
+    both = f"""SELECT subject_id, object_id, id, subject_id{more.format(0)} FROM link
+               WHERE subject_id IN ({in_a}) AND object_id IN ({in_b}){mine}
+               UNION ALL SELECT object_id, subject_id, id, subject_id{more.format(1)} FROM link
+               WHERE object_id IN ({in_a}) AND subject_id IN ({in_b}){mine}"""
+    if sqlite:
+        return f"{both} LIMIT {limit}"
+    return (f"SELECT here, there, id, subject FROM ({both}) AS d(here, there, id, subject, side, k1, k2, k3) "
+            f"ORDER BY side, k1, k2, k3, id LIMIT {limit}")
+
+
+def _middle(kb: KnowledgeBase, in_a: str, in_b: str, k_mine: str, m_mine: str, limit: int) -> str:
+    """Pairs of links joining the two frontiers through an entity (a, mid, link, subject, link2,
+    subject2, b): in the order SQLite's plan reads them, said for PostgreSQL."""
+    if kb.engine == "sqlite":
+        return f"""WITH n(a, mid, link, subj) AS MATERIALIZED (
+                       SELECT object_id, subject_id, id, subject_id FROM link k WHERE object_id IN ({in_a}){k_mine}
+                       UNION ALL
+                       SELECT subject_id, object_id, id, subject_id FROM link k WHERE subject_id IN ({in_a}){k_mine})
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id FROM n
+                   JOIN link m ON m.subject_id = n.mid
+                   WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
+                   UNION ALL
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id FROM n
+                   JOIN link m ON m.object_id = n.mid
+                   WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine}
+                   LIMIT {limit}"""
+    return f"""WITH n(a, mid, link, subj, seq) AS MATERIALIZED (
+                   SELECT a, mid, link, subj, row_number() OVER (ORDER BY side, a, relation, mid, link) FROM (
+                       SELECT object_id, subject_id, id, subject_id, 0, relation FROM link k
+                       WHERE object_id IN ({in_a}){k_mine}
+                       UNION ALL
+                       SELECT subject_id, object_id, id, subject_id, 1, relation FROM link k
+                       WHERE subject_id IN ({in_a}){k_mine}) AS x(a, mid, link, subj, side, relation))
+               SELECT a, mid, link, subj, id, subject_id, b FROM (
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.object_id, 0, n.seq, m.relation,
+                          m.object_id FROM n JOIN link m ON m.subject_id = n.mid
+                   WHERE m.object_id IN ({in_b}) AND m.id != n.link{m_mine}
+                   UNION ALL
+                   SELECT n.a, n.mid, n.link, n.subj, m.id, m.subject_id, m.subject_id, 1, n.seq, m.relation,
+                          m.subject_id FROM n JOIN link m ON m.object_id = n.mid
+                   WHERE m.subject_id IN ({in_b}) AND m.id != n.link{m_mine})
+                   AS z(a, mid, link, subj, id, subject_id, b, arm, seq, relation, other)
+               ORDER BY arm, seq, relation, other, id LIMIT {limit}"""
 
 
 _Walk = tuple[int, int, int, int]  # a step of a path: (from entity, to entity, link id, the link's subject)

@@ -119,7 +119,7 @@ MATERIALIZE = 20_000  # a filter of kind, dates or crisis letting through more r
 
 @dataclass(frozen=True, slots=True)
 class _Where:
-    """A filter's conditions on `o` (entity_order) and `e` (entity), and their parameters."""
+    """A filter's conditions on `o` (the pane's rows: `_PANE`) and `e` (entity), and their parameters."""
 
     sql: str
     params: dict[str, Any]
@@ -270,6 +270,15 @@ def distance(a: str, b: str) -> int:
 
 class KnowledgeBase:
     """A read-only view of one crisis database."""
+
+    # Display order, as the pane filters read it (db/pg/panes.py keeps it otherwise): the pane's
+    # table as `o`, its order, what notes a row's place in it, and the join that SQLite makes in
+    # the order written (the first table's index read first).
+    engine = "sqlite"
+    _PANE = "entity_order o"
+    _ORDER = "o.pos"
+    _ANCHOR = "o.pos"
+    _CROSS = "CROSS JOIN"
 
     def __init__(self, url: str, readonly: bool = True) -> None:
         self.url = url
@@ -531,7 +540,7 @@ class KnowledgeBase:
             f"""SELECT {pack}, NULL FROM entity e LEFT JOIN pack p ON p.id = e.pack_id WHERE e.id = ?1
                 UNION ALL
                 SELECT * FROM (SELECT {pack}, x.fields FROM entity_pack x
-                               JOIN pack p ON p.id = x.pack_id WHERE x.entity_id = ?1 ORDER BY x.pack_id)""",
+                               JOIN pack p ON p.id = x.pack_id WHERE x.entity_id = ?1 ORDER BY x.pack_id) s""",
             (entity_id,))
         packs = tuple(PackView(*row[:-1]) for row in rows if row[0] is not None)  # the first: of no pack
         statements = []
@@ -579,7 +588,7 @@ class KnowledgeBase:
             f"""SELECT k.id, k.relation, {label}, k.note, p.ref, {_ROW}
                 FROM link k JOIN relation r ON r.name = k.relation JOIN entity e ON e.id = k.{other}
                 {_WORDING} LEFT JOIN pack p ON p.id = k.pack_id
-                WHERE k.{this} = ? {mine} ORDER BY {label}, e.date IS NULL, e.date, e.name LIMIT {LINK_LIMIT}""",
+                WHERE k.{this} = ? {mine} ORDER BY {label}, e.date IS NULL, e.date, e.name, k.id LIMIT {LINK_LIMIT}""",
             (entity_id, pack) if mine else (entity_id,),
         )
         citations = self._citations_of("link", [r[0] for r in rows]) if cited else {}
@@ -669,7 +678,8 @@ class KnowledgeBase:
         where = f'source_id IN ({marks}) AND "offset" = ?'
         with self._snapshot():
             total = self._all(f"SELECT count(*) FROM citation WHERE {where}", (*ids, offset))[0][0]
-            cites = self._all(f"SELECT subject, subject_id, source_id FROM citation WHERE {where} LIMIT ?",
+            cites = self._all(f"SELECT subject, subject_id, source_id FROM citation WHERE {where} "
+                              "ORDER BY source_id, subject, subject_id, id LIMIT ?",
                               (*ids, offset, limit))
             found: dict[tuple[str, int], tuple[str, str, str]] = {}  # (kind, id) -> (ref, label, record)
             for kind in ("entity", "link", "position", "note"):
@@ -987,14 +997,17 @@ class KnowledgeBase:
         prefix = " ".join(_printable(prefix).split())
         if not prefix:
             return ()
-        params = (prefix, prefix + "\U0010ffff", int(limit))
+        rows = self._all(self._starting_sql(), (prefix, prefix + "\U0010ffff", int(limit)))
+        return tuple(r[0] for r in rows if LINE_CONTROL.search(r[0]) is None)
+
+    def _starting_sql(self) -> str:
+        """`names_starting`'s statement: ?1 the prefix, ?2 past it, ?3 the limit (ASCII case folded)."""
         names = """SELECT name FROM entity WHERE name >= ?1 COLLATE NOCASE AND name < ?2 COLLATE NOCASE
                    ORDER BY name COLLATE NOCASE LIMIT ?3"""
         aliases = """SELECT alias FROM alias WHERE alias >= ?1 COLLATE NOCASE AND alias < ?2 COLLATE NOCASE
                      ORDER BY alias COLLATE NOCASE LIMIT ?3"""
-        rows = self._all(f"""SELECT name FROM (SELECT name FROM ({names}) UNION SELECT alias FROM ({aliases}))
-                             ORDER BY length(name), name LIMIT ?3""", params)
-        return tuple(r[0] for r in rows if LINE_CONTROL.search(r[0]) is None)
+        return f"""SELECT name FROM (SELECT name FROM ({names}) n UNION SELECT alias FROM ({aliases}) a) u
+                   ORDER BY length(name), name LIMIT ?3"""
 
     def match(self, entity_type: str, flt: PaneFilter, pack: str | None = None) -> FilterMatches:
         """The entities of a pane (of one crisis, `pack`, or all) that `flt` lets through, in display
@@ -1013,12 +1026,12 @@ class KnowledgeBase:
             total = self._count_where(entity_type, flt, where)
             if total > MATERIALIZE:
                 return FilterMatches(entity_type, flt, pack, total, None)
-            rows = self._all(f"""SELECT o.entity_id FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
-                                 WHERE e.type = :type AND {where.sql} ORDER BY o.pos""", where.params)
+            rows = self._all(f"""SELECT o.entity_id FROM entity e {self._CROSS} {self._PANE} ON o.entity_id = e.id
+                                 WHERE e.type = :type AND {where.sql} ORDER BY {self._ORDER}""", where.params)
             return FilterMatches(entity_type, flt, pack, len(rows), tuple(r[0] for r in rows))
 
     def _where(self, entity_type: str, flt: PaneFilter, pack: str | None) -> _Where:
-        """The conditions on `o` (entity_order) and `e` (entity) that a filter's kind, dates and
+        """The conditions on `o` (the pane's rows) and `e` (entity) that a filter's kind, dates and
         crisis make, in a pane of `pack` (or all)."""
         crisis = flt.crisis if flt.crisis != pack else None
         if pack is None and crisis is not None:
@@ -1042,12 +1055,18 @@ class KnowledgeBase:
             if flt.date_to:
                 where.append("e.date < :date_to")
                 params["date_to"] = flt.date_to + "\x7f"  # `2025-05` takes all of May
-            low, high = self._date_positions(params["scope"], entity_type, flt.date_from, flt.date_to)
-            if low is not None and high is not None:  # the pane is in date order: a range of positions
-                where.append("o.pos >= :low AND o.pos < :high")
-                params.update(low=low, high=high)
-                span = high - low
+            span = self._date_rows(entity_type, flt, where, params)
         return _Where(" AND ".join(where), params, crisis is not None, span)
+
+    def _date_rows(self, entity_type: str, flt: PaneFilter, where: list[str], params: dict[str, Any]) -> int | None:
+        """In a pane kept in date order, narrow a filter of dates to its range of the pane (a
+        condition added to `where`) and say how many rows the range holds; None for other panes."""
+        low, high = self._date_positions(params["scope"], entity_type, flt.date_from, flt.date_to)
+        if low is None or high is None:
+            return None
+        where.append("o.pos >= :low AND o.pos < :high")
+        params.update(low=low, high=high)
+        return high - low
 
     def _count_where(self, entity_type: str, flt: PaneFilter, where: _Where) -> int:
         """How many rows a filter of kind, dates and crisis lets through: from the positions or the
@@ -1062,7 +1081,7 @@ class KnowledgeBase:
                         + (" AND e.date < :date_to" if flt.date_to else "")
                 return self._all(f"SELECT count(*) FROM entity e WHERE e.type = :type AND e.kind = :kind{dates}",
                                  where.params)[0][0]
-        return self._all(f"SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id WHERE {where.sql}",
+        return self._all(f"SELECT count(*) FROM {self._PANE} JOIN entity e ON e.id = o.entity_id WHERE {where.sql}",
                          where.params)[0][0]
 
     def related_positions(self, flt: PaneFilter, pack: str | None = None) -> list[int]:
@@ -1076,6 +1095,7 @@ class KnowledgeBase:
         if not root:
             return [], {}
         params = dict(where.params, root=root[0][0])
+        cross = self._CROSS
         relation = ""
         if flt.relation is not None:
             relation = "AND l.relation = :relation"
@@ -1084,18 +1104,18 @@ class KnowledgeBase:
                    f"WHERE l.relation IN ({', '.join(repr(r) for r in ROLL_UP)})") if flt.through_members else ""
         # From the hits to their positions (CROSS JOIN keeps that order: not a scan of the pane)
         rows = self._all(
-            f"""WITH RECURSIVE members(id) AS (SELECT :root {"UNION " + members if members else ""}),
+            f"""WITH RECURSIVE members(id) AS (SELECT CAST(:root AS INTEGER) {"UNION " + members if members else ""}),
                 hits(id, via) AS (
-                    SELECT l.subject_id, m.id FROM members m CROSS JOIN link l ON l.object_id = m.id
-                    WHERE 1 {relation}
+                    SELECT l.subject_id, m.id FROM members m {cross} link l ON l.object_id = m.id
+                    WHERE true {relation}
                     UNION ALL
-                    SELECT l.object_id, m.id FROM members m CROSS JOIN link l ON l.subject_id = m.id
-                    WHERE 1 {relation}),
+                    SELECT l.object_id, m.id FROM members m {cross} link l ON l.subject_id = m.id
+                    WHERE true {relation}),
                 found(id, via) AS (SELECT id, min(CASE WHEN via = :root THEN 0 ELSE via END) FROM hits
                                    WHERE id <> :root GROUP BY id)
-                SELECT {column}, h.via FROM found h CROSS JOIN entity_order o ON o.entity_id = h.id
-                {"CROSS JOIN entity e ON e.id = o.entity_id" if "e." in where.sql else ""}
-                WHERE {where.sql} ORDER BY o.pos""",
+                SELECT {column}, h.via FROM found h {cross} {self._PANE} ON o.entity_id = h.id
+                {f"{cross} entity e ON e.id = o.entity_id" if "e." in where.sql else ""}
+                WHERE {where.sql} ORDER BY {self._ORDER}""",
             params,
         )
         return [r[0] for r in rows], {r[0]: r[1] for r in rows if r[1]}
@@ -1132,6 +1152,34 @@ class KnowledgeBase:
                 lo = mid + 1
         return lo
 
+    # --- the timeline's reads by position (db/timeline.py) ------------------------------------
+
+    def _pane_slice(self, scope: int, entity_type: str, start: int, stop: int) -> tuple[str, dict[str, Any]]:
+        """A statement selecting the `entity_id` of rows `start` to `stop` of a pane, and its parameters."""
+        return ("SELECT entity_id FROM entity_order WHERE pack_id = :scope AND type = :type AND pos >= :start "
+                "AND pos < :stop", {"scope": scope, "type": entity_type, "start": start, "stop": stop})
+
+    def _events_at(self, scope: int, positions: range | list[int]) -> list[tuple]:
+        """(position, ref, name, date, date_end, date_precision, date_uncertain) of the events at
+        these positions of the events pane `scope` (a range, or sorted positions), in order."""
+        select = """SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
+                    FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                    WHERE o.pack_id = ? AND o.type = 'event' AND {} ORDER BY o.pos"""
+        if isinstance(positions, range):
+            return self._all(select.format("o.pos >= ? AND o.pos < ?"), (scope, positions.start, positions.stop))
+        rows: list[tuple] = []
+        for at in range(0, len(positions), 500):
+            chunk = positions[at:at + 500]
+            rows += self._all(select.format(f"o.pos IN ({','.join('?' * len(chunk))})"), (scope, *chunk))
+        return rows
+
+    def _spans(self, scope: int, dated: int) -> list[tuple[int, str]]:
+        """(position, date_end) of the dated events with an end date in the events pane `scope`, in order."""
+        return self._all(  # the table scanned in its order (no index on date_end), positions looked up
+            """SELECT o.pos, e.date_end FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
+               WHERE +e.type = 'event' AND e.date_end IS NOT NULL AND o.pack_id = ? AND o.type = 'event'
+                     AND o.pos < ? ORDER BY o.pos""", (scope, dated))
+
     def filtered_page(self, matches: FilterMatches, start: int, limit: int) -> list[FilteredRow]:
         """Rows `start` to `start + limit` of a filtered pane, each with the entity it came through."""
         start = max(start, 0)
@@ -1156,18 +1204,29 @@ class KnowledgeBase:
         from_end = matches.count - start - n
         with self._snapshot():
             where = self._where(matches.entity_type, matches.filter, matches.pack)
-            select = f"SELECT {_ROW}, o.pos FROM entity_order o CROSS JOIN entity e ON e.id = o.entity_id"
             if from_end < skip:
-                rows = self._all(f"{select} WHERE {where.sql} ORDER BY o.pos DESC LIMIT {n} OFFSET {from_end}",
-                                 where.params)[::-1]
+                backwards = ", ".join(f"{column} DESC" for column in self._ORDER.split(", "))
+                rows = self._all(self._walked(where.sql, backwards, n, from_end), where.params)[::-1]
             else:
-                params = dict(where.params, after=matches.anchors.get(below, -1))
-                rows = self._all(f"{select} WHERE {where.sql} AND o.pos > :after ORDER BY o.pos "
-                                 f"LIMIT {n} OFFSET {skip}", params)
+                after, params = "", where.params
+                if below in matches.anchors:
+                    after, more = self._beyond(where.params, matches.anchors[below], ">")
+                    after, params = f" AND {after}", dict(where.params, **more)
+                rows = self._all(self._walked(where.sql + after, self._ORDER, n, skip), params)
         if rows:
             matches.anchors[start] = rows[0][-1]
             matches.anchors[start + len(rows) - 1] = rows[-1][-1]
         return [_row(r) for r in rows]
+
+    def _walked(self, where: str, order: str, limit: int, offset: int) -> str:
+        """The rows of a filter in `order`, with their anchors: skipped on the pane's index alone
+        when the filter says nothing of the entity `e`."""
+        if "e." in where:
+            return f"""SELECT {_ROW}, {self._ANCHOR} FROM {self._PANE} {self._CROSS} entity e ON e.id = o.entity_id
+                       WHERE {where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"""
+        return f"""SELECT {_ROW}, {self._ANCHOR} FROM (SELECT o.* FROM {self._PANE} WHERE {where} ORDER BY {order}
+                                                      LIMIT {int(limit)} OFFSET {int(offset)}) o
+                   JOIN entity e ON e.id = o.entity_id ORDER BY {order}"""
 
     def admitted(self, matches: FilterMatches, entity_ids: Sequence[int]) -> set[int]:
         """Which of these entities the filter lets through."""
@@ -1177,7 +1236,7 @@ class KnowledgeBase:
         with self._snapshot():
             where = self._where(matches.entity_type, matches.filter, matches.pack)
             for entity_id in entity_ids:
-                if self._all(f"""SELECT 1 FROM entity_order o JOIN entity e ON e.id = o.entity_id
+                if self._all(f"""SELECT 1 FROM {self._PANE} JOIN entity e ON e.id = o.entity_id
                                  WHERE {where.sql} AND o.entity_id = :entity""", dict(where.params, entity=entity_id)):
                     found.add(entity_id)
         return found
@@ -1192,13 +1251,18 @@ class KnowledgeBase:
         with self._snapshot():
             where = self._where(matches.entity_type, matches.filter, matches.pack)
             params = dict(where.params, entity=entity_id)
-            found = self._all(f"""SELECT o.pos FROM entity_order o JOIN entity e ON e.id = o.entity_id
+            found = self._all(f"""SELECT {self._ANCHOR} FROM {self._PANE} JOIN entity e ON e.id = o.entity_id
                                   WHERE {where.sql} AND o.entity_id = :entity""", params)
             if not found:
                 return None
-            params["pos"] = found[0][0]
-            return self._all(f"""SELECT count(*) FROM entity_order o JOIN entity e ON e.id = o.entity_id
-                                 WHERE {where.sql} AND o.pos < :pos""", params)[0][0]
+            before, more = self._beyond(where.params, found[0][0], "<")
+            return self._all(f"""SELECT count(*) FROM {self._PANE} JOIN entity e ON e.id = o.entity_id
+                                 WHERE {where.sql} AND {before}""", dict(params, **more))[0][0]
+
+    def _beyond(self, params: dict[str, Any], anchor: int, op: str) -> tuple[str, dict[str, Any]]:
+        """The condition on `o` of the rows after (`op` ">") or before ("<") the row `anchor`
+        (an `_ANCHOR` value) of the pane `params` names, and its parameters."""
+        return f"o.pos {op} :anchor", {"anchor": anchor}
 
     def _rows_by_id(self, ids: set[int]) -> dict[int, EntityRow]:
         found: dict[int, EntityRow] = {}

@@ -1,10 +1,13 @@
 """The timeline's reads: a crisis's main parties, its lanes, and what a window of dates holds.
 
-Events are placed by their display position in the events pane (`entity_order`), which is in
-date order: a date maps to a position by a binary search over positions (a few index seeks
-at any size), and a lane is the sorted positions of its events. So a window's count is two
-seeks, a lane's count in it two bisections in memory, and only the events a window can show
-are read as rows.
+Events are placed by their display position in the events pane, which is in date order: a
+date maps to a position (`KnowledgeBase.first_dated_at`: on SQLite a binary search over the
+dense positions of `entity_order`, a few index seeks at any size; on PostgreSQL the rank of
+the date's first key, db/pg/panes.py), and a lane is the sorted positions of its events. So a
+window's count is two seeks, a lane's count in it two bisections in memory, and only the
+events a window can show are read as rows. The reads by position are the knowledge base's
+(`_pane_slice`, `_events_at`, `_spans`, `related_positions`), so that each engine reads them
+its own way; this module holds no SQL only one engine understands.
 
 - **Main parties** (the default lanes; the pack format has no such field): the actors linked
   directly to the most of the crisis's latest `PARTY_SAMPLE` events, leaving out actors that
@@ -94,7 +97,7 @@ class Scope:
     """The events pane of one crisis (or all): how many events are dated, and where dates fall."""
 
     pack: str | None
-    number: int  # entity_order.pack_id
+    number: int  # the pane's scope (KnowledgeBase._scope: 0 for all)
     total: int  # events in the pane
     dated: int  # positions 0..dated-1 hold dated events (undated ones come last)
     bounds: dict[str, int] = field(default_factory=dict)  # boundary text -> first position at or after
@@ -179,17 +182,19 @@ class TimelineReader:
         """The crisis's main parties (id, name): see the module's docstring for the rule."""
         start = max(0, self.scope.dated - PARTY_SAMPLE)
         roll_up = ", ".join(f"'{r}'" for r in ROLL_UP)
+        events, params = self.kb._pane_slice(self.scope.number, "event", start, self.scope.dated)
+        cross = self.kb._CROSS  # SQLite: in the order written, from the events' links
         rows = self.kb._all(
-            f"""WITH ev(id) AS (SELECT entity_id FROM entity_order
-                               WHERE pack_id = ?1 AND type = 'event' AND pos >= ?2 AND pos < ?3),
+            f"""WITH ev(id) AS ({events}),
                      ends(actor, event) AS (
-                         SELECT l.object_id, ev.id FROM ev CROSS JOIN link l ON l.subject_id = ev.id
-                         UNION SELECT l.subject_id, ev.id FROM ev CROSS JOIN link l ON l.object_id = ev.id)
-                SELECT a.ref, a.name, count(*) AS n FROM ends CROSS JOIN entity a ON a.id = ends.actor
+                         SELECT l.object_id, ev.id FROM ev {cross} link l ON l.subject_id = ev.id
+                         UNION SELECT l.subject_id, ev.id FROM ev {cross} link l ON l.object_id = ev.id),
+                     counted(actor, n) AS (SELECT actor, count(*) FROM ends GROUP BY actor)
+                SELECT a.ref, a.name, c.n FROM counted c {cross} entity a ON a.id = c.actor
                 WHERE a.type = 'actor' AND NOT EXISTS (SELECT 1 FROM link m WHERE m.subject_id = a.id
                                                        AND m.relation IN ({roll_up}))
-                GROUP BY a.id ORDER BY n DESC, a.name LIMIT ?4""",
-            (self.scope.number, start, self.scope.dated, n))
+                ORDER BY c.n DESC, a.name, a.id LIMIT :parties""",
+            dict(params, parties=n))
         return [(ref, name) for ref, name, _ in rows]
 
     def lane(self, ref: str, name: str) -> LaneInfo:
@@ -200,23 +205,14 @@ class TimelineReader:
 
     # --- rows -------------------------------------------------------------------------
 
-    _ROWS = """SELECT o.pos, e.ref, e.name, e.date, e.date_end, e.date_precision, e.date_uncertain
-               FROM entity_order o JOIN entity e ON e.id = o.entity_id
-               WHERE o.pack_id = ? AND o.type = 'event' AND {} ORDER BY o.pos"""
-
     def events(self, positions: list[int] | range) -> list[TimelineEvent]:
         """The events at these positions (dated ones only), in position order."""
         found: list[TimelineEvent] = []
         if isinstance(positions, range):
-            rows = self.kb._all(self._ROWS.format("o.pos >= ? AND o.pos < ?"),
-                                (self.scope.number, positions.start, min(positions.stop, self.scope.dated)))
+            wanted: range | list[int] = range(max(positions.start, 0), min(positions.stop, self.scope.dated))
         else:
-            rows = []
-            wanted = sorted(p for p in positions if p < self.scope.dated)
-            for at in range(0, len(wanted), 500):
-                chunk = wanted[at:at + 500]
-                rows += self.kb._all(self._ROWS.format(f"o.pos IN ({','.join('?' * len(chunk))})"),
-                                     (self.scope.number, *chunk))
+            wanted = sorted({p for p in positions if 0 <= p < self.scope.dated})
+        rows = self.kb._events_at(self.scope.number, wanted) if wanted else []
         for pos, ref, name, date, end, precision, uncertain in rows:
             days = day_range(date, precision)
             if days is None:
@@ -233,10 +229,7 @@ class TimelineReader:
         and the latest last day up to each (a scan of the scope's events: run it off the UI's way)."""
         if self.spans is not None:
             return
-        rows = self.kb._all(  # the table scanned in its order (no index on date_end), positions looked up
-            """SELECT o.pos, e.date_end FROM entity e CROSS JOIN entity_order o ON o.entity_id = e.id
-               WHERE +e.type = 'event' AND e.date_end IS NOT NULL AND o.pack_id = ? AND o.type = 'event'
-                     AND o.pos < ? ORDER BY o.pos""", (self.scope.number, self.scope.dated))
+        rows = self.kb._spans(self.scope.number, self.scope.dated)
         positions: list[int] = []
         lasts: list[int] = []
         latest: list[int] = []

@@ -44,7 +44,8 @@ def assert_cited(citations, pack) -> None:
 
 # --- the query layer -----------------------------------------------------------------
 
-def test_the_path_from_lavrov_to_simla_is_the_packs_two_links_each_cited(kb, bundled_pack):
+def test_the_path_from_lavrov_to_simla_is_the_packs_two_links_each_cited(any_kb, bundled_pack):
+    kb = any_kb
     found = kb.paths(LAVROV, SIMLA)
     assert found.outcome == graph.FOUND and found.length == 2
     assert found.explain() == "The shortest path from Sergei Lavrov to Simla Agreement: 2 links"
@@ -62,7 +63,8 @@ def test_the_path_from_lavrov_to_simla_is_the_packs_two_links_each_cited(kb, bun
         assert step.citations == kb.link_citations(step.link)
 
 
-def test_paths_are_all_as_short_and_limited_to_the_number_asked_for(kb, bundled_pack):
+def test_paths_are_all_as_short_and_limited_to_the_number_asked_for(any_kb, bundled_pack):
+    kb = any_kb
     found = kb.paths("actor/india", "actor/pakistan", limit=2)
     assert len(found.routes) == 2 and found.more
     assert {len(r.steps) for r in found.routes} == {found.length}
@@ -95,10 +97,12 @@ def shortest_counts(conn, start: int) -> tuple[dict[int, int], dict[int, int]]:
 
 @pytest.mark.parametrize("bridged", [False, True], ids=["walked", "bridged"])
 @pytest.mark.parametrize("limit", [1, 2, 3])
-def test_more_says_whether_there_are_more_shortest_paths_for_every_pair(kb, bundled_db, monkeypatch, limit, bridged):
+def test_more_says_whether_there_are_more_shortest_paths_for_every_pair(any_kb, bundled_db, monkeypatch, limit,
+                                                                       bridged):
     """Every pair of the bundled pack: the routes are shortest chains of links, as many as
     asked for (or all there are), and `more` is True exactly when there are more; also when
     every entity counts as a hub (paths of one or two links then found by graph._bridge)."""
+    kb = any_kb
     if bridged:
         monkeypatch.setattr(graph, "PROBE_LIMIT", 1)
     conn = sqlite3.connect(bundled_db)
@@ -129,9 +133,10 @@ def test_more_says_whether_there_are_more_shortest_paths_for_every_pair(kb, bund
 
 
 @pytest.mark.parametrize(("a", "b"), [("actor/india", "actor/pakistan"), (LAVROV, SIMLA), (LAVROV, "actor/russia")])
-def test_between_two_hubs_sqlite_joins_them_with_the_same_result(kb, monkeypatch, a, b):
+def test_between_two_hubs_sqlite_joins_them_with_the_same_result(any_kb, monkeypatch, a, b):
     """Two hubs (each end's links past PROBE_LIMIT) are joined by one or two links in SQL
     (graph._bridge) rather than by reading their links: the paths are those of the walk."""
+    kb = any_kb
     walked = kb.paths(a, b, limit=50)
     monkeypatch.setattr(graph, "PROBE_LIMIT", 1)  # every entity a hub
     bridged = kb.paths(a, b, limit=50)
@@ -159,7 +164,8 @@ def test_every_way_a_path_search_can_end_is_said_in_words(kb):
     assert kb.paths(LAVROV, "actor/nobody") is None
 
 
-def test_the_neighbourhood_groups_links_by_relation_and_direction(kb, bundled_pack):
+def test_the_neighbourhood_groups_links_by_relation_and_direction(any_kb, bundled_pack):
+    kb = any_kb
     found = kb.neighbourhood(LAVROV)
     assert found.centre.ref == LAVROV and found.hops == 2
     assert [(g.label, g.outgoing, g.total) for g in found.groups] == [
@@ -182,7 +188,8 @@ def test_the_neighbourhood_groups_links_by_relation_and_direction(kb, bundled_pa
     assert len(found.link_ids()) == len({hop.link for _, _, hop in found.walk()})
 
 
-def test_a_neighbourhood_cites_every_link_when_asked(kb, bundled_pack):
+def test_a_neighbourhood_cites_every_link_when_asked(any_kb, bundled_pack):
+    kb = any_kb
     found = kb.neighbourhood(LAVROV, cited=True)
     hops = [hop for _, _, hop in found.walk()]
     assert hops
@@ -191,7 +198,8 @@ def test_a_neighbourhood_cites_every_link_when_asked(kb, bundled_pack):
     assert all(not hop.citations for _, _, hop in kb.neighbourhood(LAVROV).walk())  # read on request otherwise
 
 
-def test_a_neighbourhood_lists_the_first_links_of_a_group_and_counts_the_rest(kb):
+def test_a_neighbourhood_lists_the_first_links_of_a_group_and_counts_the_rest(any_kb):
+    kb = any_kb
     one = kb.neighbourhood("actor/india", hops=1, limit=1)
     assert all(len(g.hops) <= 1 and g.more == g.total - len(g.hops) for g in one.groups)
     assert any(g.more > 0 for g in one.groups)
@@ -200,7 +208,8 @@ def test_a_neighbourhood_lists_the_first_links_of_a_group_and_counts_the_rest(kb
     assert kb.neighbourhood("actor/nobody") is None
 
 
-def test_a_hubs_groups_are_counted_up_to_the_cap(kb, monkeypatch):
+def test_a_hubs_groups_are_counted_up_to_the_cap(any_kb, monkeypatch):
+    kb = any_kb
     full = {(g.relation, g.outgoing): g.total for g in kb.neighbourhood("actor/india").groups}
     monkeypatch.setattr(graph, "FEW", 1)  # every entity a hub: relations found by index seeks
     monkeypatch.setattr(graph, "CENTRE_COUNT_LIMIT", 2)
@@ -515,7 +524,8 @@ async def test_the_heads_say_the_outcome_whatever_the_length_of_the_names(long_n
         kb.close()
 
 
-def test_the_neighbourhood_head_says_plus_when_a_group_was_not_all_counted(kb, monkeypatch):
+def test_the_neighbourhood_head_says_plus_when_a_group_was_not_all_counted(any_kb, monkeypatch):
+    kb = any_kb
     from crisis_tui.tui.screens.neighbourhood import head_text
 
     full = kb.neighbourhood("actor/india")

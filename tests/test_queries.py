@@ -12,14 +12,16 @@ def refs(hits):
     return [h.row.ref for h in hits]
 
 
-def test_counts_per_pane(kb):
+def test_counts_per_pane(any_kb):
+    kb = any_kb
     assert kb.count("event") >= 20
     assert kb.count("agreement") == 4
     assert kb.count("actor") >= 25
     assert kb.count("nonsense") == 0
 
 
-def test_events_page_in_date_order(kb):
+def test_events_page_in_date_order(any_kb):
+    kb = any_kb
     rows = kb.page("event", 0, 1000)
     assert len(rows) == kb.count("event")
     dated = [r.date for r in rows if r.date]
@@ -29,17 +31,20 @@ def test_events_page_in_date_order(kb):
     assert kb.page("event", 3, 2) == rows[3:5]
 
 
-def test_agreements_in_date_order(kb):
+def test_agreements_in_date_order(any_kb):
+    kb = any_kb
     names = [r.name for r in kb.page("agreement", 0, 10)]
     assert names == ["Indus Waters Treaty", "Tashkent Declaration", "Simla Agreement", "Lahore Declaration"]
 
 
-def test_actors_grouped_by_kind(kb):
+def test_actors_grouped_by_kind(any_kb):
+    kb = any_kb
     kinds = [r.kind for r in kb.page("actor", 0, 1000)]
     assert kinds == sorted(kinds)
 
 
-def test_lavrov_jaishankar_talks_invoke_simla(kb):
+def test_lavrov_jaishankar_talks_invoke_simla(any_kb):
+    kb = any_kb
     detail = kb.detail("event/lavrov-jaishankar-call-2025")
     invoked = [k.other.ref for k in detail.links_out if k.relation == "invokes"]
     assert "agreement/simla-1972" in invoked
@@ -49,7 +54,8 @@ def test_lavrov_jaishankar_talks_invoke_simla(kb):
     assert not [k for k in dar.links_out if k.relation == "invokes"]
 
 
-def test_a_detail_read_without_link_citations_names_each_link_and_reads_its_passages_apart(kb):
+def test_a_detail_read_without_link_citations_names_each_link_and_reads_its_passages_apart(any_kb):
+    kb = any_kb
     full = kb.detail("agreement/simla-1972")
     light = kb.detail("agreement/simla-1972", link_citations=False)
     assert [k.id for k in light.links_in] == [k.id for k in full.links_in] and light.links_in
@@ -58,7 +64,8 @@ def test_a_detail_read_without_link_citations_names_each_link_and_reads_its_pass
         assert kb.link_citations(k.id) == k.citations and k.citations
 
 
-def test_simla_is_referred_to_by_the_talks(kb):
+def test_simla_is_referred_to_by_the_talks(any_kb):
+    kb = any_kb
     detail = kb.detail("agreement/simla-1972")
     referring = {(k.label, k.other.ref) for k in detail.links_in}
     assert ("invoked by", "event/lavrov-jaishankar-call-2025") in referring
@@ -67,7 +74,8 @@ def test_simla_is_referred_to_by_the_talks(kb):
     assert signatories == {"Indira Gandhi", "Zulfikar Ali Bhutto"}
 
 
-def test_detail_carries_citations_with_source_lines(kb):
+def test_detail_carries_citations_with_source_lines(any_kb):
+    kb = any_kb
     detail = kb.detail("event/pahalgam-attack-2025")
     article = [c for c in detail.citations if c.source_id == "article"]
     assert article and article[0].line == 1
@@ -75,13 +83,15 @@ def test_detail_carries_citations_with_source_lines(kb):
     assert detail.notes and "27–28" in detail.notes[0].citations[0].quote
 
 
-def test_uncertain_dates_keep_both_readings(kb):
+def test_uncertain_dates_keep_both_readings(any_kb):
+    kb = any_kb
     detail = kb.detail("event/lavrov-dar-call-2025")
     assert detail.row.date_uncertain
     assert "3 May" in detail.date_note and "4 May" in detail.date_note
 
 
-def test_positions_are_first_class(kb):
+def test_positions_are_first_class(any_kb):
+    kb = any_kb
     india = kb.detail("actor/india")
     stances = {(p.topic, p.stance) for p in india.positions}
     assert ("Third-party mediation on Kashmir", "rejects") in stances
@@ -89,7 +99,8 @@ def test_positions_are_first_class(kb):
     assert any("both" in p.stance for p in russia.positions)
 
 
-def test_detail_of_unknown_ref_is_none(kb):
+def test_detail_of_unknown_ref_is_none(any_kb):
+    kb = any_kb
     assert kb.detail("event/nothing-here") is None
 
 
@@ -160,7 +171,8 @@ def test_resolve_names_only_what_a_name_or_alias_matches(any_kb):
     assert all("india" in r.name.lower() for r in any_kb.resolve("[India]"))
 
 
-def test_source_text_via_fact_sheet(kb):
+def test_source_text_via_fact_sheet(any_kb):
+    kb = any_kb
     page = kb.source("web/brecorder-dar-lavrov")
     assert page.address.startswith("https://www.brecorder.com/")
     assert "Pakistan requested the call" in page.text

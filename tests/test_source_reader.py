@@ -96,7 +96,8 @@ def test_an_address_is_never_broken_and_one_longer_than_a_line_carries_its_link_
 
 # --- queries ------------------------------------------------------------------------
 
-def test_every_passage_of_a_text_and_the_records_citing_one(kb):
+def test_every_passage_of_a_text_and_the_records_citing_one(any_kb):
+    kb = any_kb
     found = kb.source_passages("fact-sheet")
     assert found.citations == sum(p.citations for p in found.passages) + found.not_found
     assert [p.offset for p in found.passages] == sorted(p.offset for p in found.passages)
@@ -112,7 +113,8 @@ def test_every_passage_of_a_text_and_the_records_citing_one(kb):
     assert len(limited.records) == 1 and limited.total == citers.total
 
 
-def test_a_source_quoted_via_another_names_both(kb):
+def test_a_source_quoted_via_another_names_both(any_kb):
+    kb = any_kb
     source = kb.source("web/wikipedia-tashkent-declaration")
     assert (source.publisher, source.address, source.via, source.document) == (
         "en.wikipedia.org", WIKIPEDIA, "fact-sheet", "fact-sheet")
@@ -332,7 +334,8 @@ def test_addresses_reach_the_terminal_as_osc_8_links(bundled_db):
         t.close()
 
 
-def test_a_text_with_more_passages_than_the_limit_says_how_many_more(kb):
+def test_a_text_with_more_passages_than_the_limit_says_how_many_more(any_kb):
+    kb = any_kb
     every = kb.source_passages("fact-sheet")
     some = kb.source_passages("fact-sheet", limit=10)
     assert some.passages == every.passages[:10] and some.more == len(every.passages) - 10

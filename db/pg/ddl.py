@@ -30,8 +30,9 @@ PANE_KEYS: dict[str, tuple[str, str, str]] = {
     "agreement": ("e.date IS NULL", "coalesce(e.date, '')", "e.name"),
     "place": ("false", "''", "e.name"),
 }
-# A bucket is (k1, the first CUT characters of k2, and the first 2 of k3 where k2 is no longer
-# than CUT): a prefix of the key, so that the order of buckets is the order of their keys.
+# A bucket is (k1, the first CUT characters of k2, and the first 2 of k3 where k2 is shorter
+# than CUT (a k2 of CUT characters shares the bucket of every longer one it begins): a prefix
+# of the key, so that the order of buckets is the order of their keys.
 # Dates are cut to the month (a bucket per month, or per year and name for a year's events);
 # kinds are short words, kept whole.
 BUCKET_CUT = {"event": 7, "agreement": 7, "actor": 64, "place": 64}
@@ -45,14 +46,14 @@ WEIGHTS = {"name": "A", "aliases": "B", "dated": "B", "summary": "C", "notes": "
 def bucket(entity_type: str, k1: bool, k2: str, k3: str) -> tuple[bool, str, str]:
     """The bucket of a key of a pane of `entity_type` (as `bucket_sql` computes it)."""
     cut = BUCKET_CUT[entity_type]
-    return k1, k2[:cut], k3[:NAME_PREFIX] if len(k2) <= cut else ""
+    return k1, k2[:cut], k3[:NAME_PREFIX] if len(k2) < cut else ""
 
 
 def bucket_sql(entity_type: str, alias: str = "o") -> str:
     """SQL for the bucket (k1, b2, b3) of `pane_order` rows aliased `alias`."""
     cut = BUCKET_CUT[entity_type]
     return (f"{alias}.k1, left({alias}.k2, {cut}), "
-            f"CASE WHEN length({alias}.k2) <= {cut} THEN left({alias}.k3, {NAME_PREFIX}) ELSE '' END")
+            f"CASE WHEN length({alias}.k2) < {cut} THEN left({alias}.k3, {NAME_PREFIX}) ELSE '' END")
 
 
 EXTRA_DDL = f"""

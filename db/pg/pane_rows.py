@@ -28,7 +28,7 @@ def _cut() -> str:
 
 # The bucket of a row of columns (type, k1, k2, k3): ddl.bucket() in SQL.
 _BUCKET = (f"k1, left(k2, {_cut()}) AS b2, "
-           f"CASE WHEN length(k2) <= {_cut()} THEN left(k3, {NAME_PREFIX}) ELSE '' END AS b3")
+           f"CASE WHEN length(k2) < {_cut()} THEN left(k3, {NAME_PREFIX}) ELSE '' END AS b3")
 
 
 def add_rows(conn: Any, where: str, params: tuple | dict = (), only_pack: int | None = None) -> None:
