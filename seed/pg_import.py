@@ -477,12 +477,7 @@ def _write_delta(conn: Any, stage: Stage, report: ImportReport, progress: Progre
     counted = sorted(ids_of_pack[p] for p in packs_touched if p is not None and p in ids_of_pack)
     writer.copies.flush()
     existing = [ids[name] for name, old, new in entity_plan if old and new]
-    if existing:
-        from ..db.pg.pane_rows import remove_rows
-
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_publish()))
-        remove_rows(conn, "e.id = ANY(%s)", (existing,))
-    writer.finish(searched, counted, sorted(removed))
+    writer.finish(searched, counted, sorted(removed), existing)
 
 
 def _update(conn: Any, table: str, key: str, columns: tuple[str, ...], values: Any) -> None:
@@ -491,11 +486,6 @@ def _update(conn: Any, table: str, key: str, columns: tuple[str, ...], values: A
     marks = ", ".join(["%s"] * (len(columns) - 1))
     conn.execute(f'UPDATE "{table}" SET ({listed}) = ({marks}) WHERE "{key}" = %s', (*values[1:], values[0]))
 
-
-def _publish() -> tuple[int, int]:
-    from ..db.pg.writer import LOCK_CLASS, PUBLISH_KEY
-
-    return LOCK_CLASS, PUBLISH_KEY
 
 
 def names_of(table: str) -> tuple[str, ...]:

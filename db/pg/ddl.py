@@ -33,9 +33,11 @@ PANE_KEYS: dict[str, tuple[str, str, str]] = {
 # A bucket is (k1, the first CUT characters of k2, and the first 2 of k3 where k2 is shorter
 # than CUT (a k2 of CUT characters shares the bucket of every longer one it begins): a prefix
 # of the key, so that the order of buckets is the order of their keys.
-# Dates are cut to the month (a bucket per month, or per year and name for a year's events);
+# Dates are cut to the day (a bucket per day; a month's or a year's events by name as well):
+# a timeline's lane reads a bucket per event it places, so buckets are kept small (~300 rows a
+# day at 1M events over ten years: a lane of 400 events placed in 35 ms, not 247 with months);
 # kinds are short words, kept whole.
-BUCKET_CUT = {"event": 7, "agreement": 7, "actor": 64, "place": 64}
+BUCKET_CUT = {"event": 10, "agreement": 10, "actor": 64, "place": 64}
 NAME_PREFIX = 2
 NOTIFY_CHANNEL = "crisis_tui"  # an import notifies it as it commits; explorers LISTEN (db/pg/watch.py)
 TS_CONFIG = "crisis_tui"

@@ -261,29 +261,36 @@ class PgWriter(Writer):
     # -- what a write does last ------------------------------------------------------------------
 
     def finish(self, entity_ids: list[int] | None, pack_ids: list[int] | None,
-               removed: list[int] | None = None) -> None:
-        """Pane rows, search and pack counts of what was written (None: of everything), then meta.
+               removed: list[int] | None = None, rekeyed: list[int] | None = None) -> None:
+        """Search, pane rows and pack counts of what was written (None: of everything), then meta.
 
-        Runs under the publish lock: the rows it writes (bucket counts, search words, meta) are
-        shared by every import, and taken one import at a time they cannot deadlock."""
+        The search vectors and passages are this import's own rows and are made first, while
+        other imports go on; then, under the publish lock, what is shared by every import
+        (bucket counts, search words, meta), one import at a time, so that it cannot deadlock:
+        the rows of `rekeyed` entities (whose sort keys changed) and `removed` ones taken out,
+        those of `entity_ids` put in."""
         from .pane_rows import add_rows, remove_rows
         from .search_index import index_entities, index_sources, index_words
 
         conn = self.conn
         self.copies.flush()
+        if entity_ids is None:
+            index_entities(conn, "true")
+        elif entity_ids:
+            index_entities(conn, "e.id = ANY(%s)", (entity_ids,))
+        index_sources(conn, sorted(self.touched_sources))
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, PUBLISH_KEY))
+        if rekeyed:
+            remove_rows(conn, "e.id = ANY(%s)", (list(rekeyed),))
         if removed:
             remove_rows(conn, "e.id = ANY(%s)", (list(removed),))
             delete_entities(conn, list(removed))
         if entity_ids is None:
             add_rows(conn, "true")
-            index_entities(conn, "true")
             index_words(conn, "true")
         elif entity_ids:
             add_rows(conn, "e.id = ANY(%s)", (entity_ids,))
-            index_entities(conn, "e.id = ANY(%s)", (entity_ids,))
             index_words(conn, "e.id = ANY(%s)", (entity_ids,))
-        index_sources(conn, sorted(self.touched_sources))
         count_packs(conn, pack_ids)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         conn.execute(
