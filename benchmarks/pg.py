@@ -4,7 +4,8 @@
     python benchmarks/pg.py explore --sqlite benchmarks/out/synthetic-1000000.db \\
         --pg postgresql://postgres@/synthetic_1m?host=/tmp/pgprobe --runs 5 --presses 20
     # `crisis-tui import` of a generated N-event JSON pack into an empty PostgreSQL database
-    python benchmarks/pg.py import --server postgresql://postgres@/postgres?host=/tmp/pgprobe --events 1000000
+    python benchmarks/pg.py import --server postgresql://postgres@/postgres?host=/tmp/pgprobe --events 1000000 \
+        [--keep synthetic_1m]
     # two imports of disjoint N-event packs: one after the other, then both at once (fresh databases)
     python benchmarks/pg.py concurrent --server postgresql://postgres@/postgres?host=/tmp/pgprobe --events 100000
 
@@ -131,15 +132,21 @@ def _waited(children: list[subprocess.Popen]) -> tuple[float, list[int]]:
     return time.perf_counter() - started, rss
 
 
-def timed_import(server: str, events: int, folder: Path) -> str:
+def timed_import(server: str, events: int, folder: Path, keep: str | None = None) -> str:
+    """`crisis-tui import` of an N-event pack into an empty database (kept as `keep`, if given:
+    the database `explore` then measures)."""
     pack = _pack(events, folder)
-    url = _fresh(server, f"bench_import_{events}")
+    name = keep or f"bench_import_{events}"
+    url = _fresh(server, name)
     try:
         started = time.perf_counter()
         _, rss = _waited([_import(url, pack)])
         seconds = time.perf_counter() - started
+        if keep:
+            _psql(url, "VACUUM ANALYZE")
     finally:
-        _psql(server, f'DROP DATABASE IF EXISTS "bench_import_{events}" WITH (FORCE)')
+        if not keep:
+            _psql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return ("| events | pack (MB) | import into an empty PostgreSQL database (s) | peak RSS (MB) |\n"
             f"|---|---|---|---|\n| {events:,} | {pack.stat().st_size / 2**20:.0f} | {seconds:.1f} | {rss[0]} |")
 
@@ -180,6 +187,8 @@ def main() -> int:
         each.add_argument("--server", required=True, help="a maintenance database URL (postgresql://.../postgres)")
         each.add_argument("--events", type=int, required=True)
         each.add_argument("--dir", type=Path, help="where generated packs are kept (default: a temporary folder)")
+        if name == "import":
+            each.add_argument("--keep", metavar="NAME", help="keep the database made, under this name")
     args = parser.parse_args()
     if args.what == "explore":
         print(explore(args.sqlite, args.pg, args.runs, args.presses))
@@ -188,7 +197,7 @@ def main() -> int:
         folder = args.dir or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         if args.what == "import":
-            print(timed_import(args.server, args.events, folder))
+            print(timed_import(args.server, args.events, folder, args.keep))
         else:
             print(concurrent(args.server, args.events, folder))
     return 0

@@ -186,6 +186,35 @@ def any_kb(engine, request):
 
 
 @pytest.fixture
+def any_db(engine, request) -> str:
+    """The bundled crisis's database as `--db` takes it, on each engine in turn (read only)."""
+    if engine == "sqlite":
+        return str(request.getfixturevalue("bundled_db"))
+    return request.getfixturevalue("pg_kb").url
+
+
+@pytest.fixture
+def make_any_app(engine, request):
+    """Explorers on the bundled crisis on each engine in turn (`make(start=...)`), each one's
+    connections closed after."""
+    from crisis_tui.db.engines import open_knowledge_base
+    from crisis_tui.tui.app import CrisisApp
+
+    url = "sqlite:///" + str(request.getfixturevalue("bundled_db")) if engine == "sqlite" \
+        else request.getfixturevalue("pg_kb").url
+    opened: list = []
+
+    def make(start: str | None = None) -> CrisisApp:
+        kb = open_knowledge_base(url)
+        opened.append(kb)
+        return CrisisApp(kb, start=start)
+
+    yield make
+    for kb in opened:
+        kb.close()
+
+
+@pytest.fixture
 def any_url(engine, request) -> str:
     """A writable database of the bundled crisis of this test's own, on each engine in turn (its URL)."""
     if engine == "sqlite":

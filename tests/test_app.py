@@ -20,6 +20,13 @@ from crisis_tui.tui.widgets.entity_list import EntityList
 from crisis_tui.tui.widgets.hit_list import HitList
 
 
+@pytest.fixture
+def make_app(make_any_app):
+    """Every explorer test here runs on SQLite and on PostgreSQL (issue #18): the same keys, the
+    same screens, through the one query layer."""
+    return make_any_app
+
+
 async def settle(pilot, delay: float = 0.12) -> None:
     """Let timers fire and database workers finish."""
     await pilot.pause(delay)

@@ -20,15 +20,15 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
-def test_show_lavrov_jaishankar_lists_simla_as_invoked(bundled_db):
-    result = run("--db", str(bundled_db), "show", "Lavrov Jaishankar")
+def test_show_lavrov_jaishankar_lists_simla_as_invoked(any_db):
+    result = run("--db", any_db, "show", "Lavrov Jaishankar")
     assert result.returncode == 0, result.stderr
     invokes = [line for line in result.stdout.splitlines() if line.strip().startswith("invokes:")]
     assert invokes and "Simla Agreement [agreement/simla-1972]" in invokes[0]
 
 
-def test_show_simla_lists_the_talks_as_referring(bundled_db):
-    result = run("--db", str(bundled_db), "show", "simla")
+def test_show_simla_lists_the_talks_as_referring(any_db):
+    result = run("--db", any_db, "show", "simla")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     referred = out[out.index("Referred to by:"):]
@@ -38,30 +38,30 @@ def test_show_simla_lists_the_talks_as_referring(bundled_db):
     assert "Crisis:" not in out  # a database of one crisis: not said of every record (test_packs: of several)
 
 
-def test_show_json(bundled_db):
-    result = run("--db", str(bundled_db), "show", "AGREEMENT/SIMLA-1972".lower(), "--json")
+def test_show_json(any_db):
+    result = run("--db", any_db, "show", "AGREEMENT/SIMLA-1972".lower(), "--json")
     data = json.loads(result.stdout)
     assert data["row"]["name"] == "Simla Agreement"
     assert any(k["other"]["ref"] == "event/lavrov-jaishankar-call-2025" for k in data["links_in"])
 
 
-def test_show_ambiguous_lists_candidates(bundled_db):
-    result = run("--db", str(bundled_db), "show", "Sharif")
+def test_show_ambiguous_lists_candidates(any_db):
+    result = run("--db", any_db, "show", "Sharif")
     assert result.returncode == 1
     assert "ambiguous" in result.stderr and "Shehbaz Sharif" in result.stderr and "Nawaz Sharif" in result.stderr
     assert result.stderr.count("\n") == 1
 
 
-def test_show_nothing(bundled_db):
-    result = run("--db", str(bundled_db), "show", "zzzz-nothing")
+def test_show_nothing(any_db):
+    result = run("--db", any_db, "show", "zzzz-nothing")
     assert result.returncode == 1 and "nothing matches" in result.stderr
 
 
-def test_search_text_and_json(bundled_db):
-    result = run("--db", str(bundled_db), "search", "subrahmanyam")
+def test_search_text_and_json(any_db):
+    result = run("--db", any_db, "search", "subrahmanyam")
     assert result.returncode == 0
     assert result.stdout.splitlines()[0].startswith("S. Jaishankar  [actor/s-jaishankar]")
-    hits = json.loads(run("--db", str(bundled_db), "search", "tashkent", "--type", "agreement", "--json").stdout)
+    hits = json.loads(run("--db", any_db, "search", "tashkent", "--type", "agreement", "--json").stdout)
     assert [h["row"]["ref"] for h in hits][0] == "agreement/tashkent-declaration-1966"
     assert hits[0]["field"] == "name" and hits[0]["snippet"] == "Tashkent Declaration" and hits[0]["spans"] == [[0, 8]]
     # search reads link notes too (#15): the Indus Waters Treaty's names Ayub Khan "for Tashkent"
@@ -69,32 +69,32 @@ def test_search_text_and_json(bundled_db):
 
 
 @pytest.mark.parametrize("text", ['"Simla', "AND(", "NEAR(a b", "*", "Ω≈ç√", "-"])
-def test_search_hostile_text_exits_cleanly(bundled_db, text):
-    result = run("--db", str(bundled_db), "search", text)
+def test_search_hostile_text_exits_cleanly(any_db, text):
+    result = run("--db", any_db, "search", text)
     assert result.returncode == 0 and "Traceback" not in result.stderr
 
 
-def test_export_json_is_the_whole_cited_base(bundled_db):
-    result = run("--db", str(bundled_db), "export", "--format", "json")
+def test_export_json_is_the_whole_cited_base(any_db):
+    result = run("--db", any_db, "export", "--format", "json")
     doc = json.loads(result.stdout)
     assert doc["schema_version"] == 2
     assert len(doc["entities"]) == 70 and len(doc["links"]) > 90 and len(doc["sources"]) > 2
     assert all(e["citations"] for e in doc["entities"]) and all(k["citations"] for k in doc["links"])
 
 
-def test_export_yaml_builds_the_same_base(bundled_db, tmp_path):
+def test_export_yaml_builds_the_same_base(any_db, tmp_path):
     out = tmp_path / "pack.yaml"
-    assert run("--db", str(bundled_db), "export", "--format", "yaml", "-o", str(out)).returncode == 0
+    assert run("--db", any_db, "export", "--format", "yaml", "-o", str(out)).returncode == 0
     rebuilt = tmp_path / "again.db"
     assert run("--db", str(rebuilt), "build", "--pack", str(out)).returncode == 0
-    first = json.loads(run("--db", str(bundled_db), "export").stdout)
+    first = json.loads(run("--db", any_db, "export").stdout)
     second = json.loads(run("--db", str(rebuilt), "export").stdout)
     assert first == second
 
 
-def test_usage_errors_exit_2(bundled_db):
-    assert run("--db", str(bundled_db), "search").returncode == 2
-    assert run("--db", str(bundled_db), "search", "x", "--type", "planet").returncode == 2
+def test_usage_errors_exit_2(any_db):
+    assert run("--db", any_db, "search").returncode == 2
+    assert run("--db", any_db, "search", "x", "--type", "planet").returncode == 2
     assert run("frobnicate").returncode == 2
 
 
@@ -119,8 +119,8 @@ def test_first_launch_builds_the_default_database(tmp_path):
     assert "built" in result.stderr
 
 
-def test_environment_variable_chooses_the_database(bundled_db):
-    env = dict(os.environ, CRISIS_TUI_DB=str(bundled_db))
+def test_environment_variable_chooses_the_database(any_db):
+    env = dict(os.environ, CRISIS_TUI_DB=any_db)
     assert run("search", "simla", env=env).returncode == 0
 
 
