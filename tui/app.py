@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from ..db.errors import DatabaseError
 from ..db.location import is_postgres
@@ -199,17 +199,21 @@ class CrisisApp(App[None]):
 
     @work(thread=True, exclusive=True, group="listen", exit_on_error=False)
     def _listen_database(self) -> None:
-        """PostgreSQL: wait for an import's notification (or a connection made again after a loss)
-        and reload; each wait is short, so that the app quits without waiting for it."""
+        """PostgreSQL: wait up to LISTEN_SLICE for an import's notification (or a connection made
+        again after a loss) and reload if one came. Each wait is a short worker of its own, started
+        again as the last ends (`_listened`): the app quits, and a test settles, without waiting on
+        a worker that never ends; a notification still wakes the wait at once."""
         from ..db.pg.queries import PgKnowledgeBase
 
         kb = self.kb
-        assert isinstance(kb, PgKnowledgeBase)
-        worker = get_current_worker()
-        kb.data_version()  # listening before the lists' first reads come back
-        while not worker.is_cancelled:
-            if kb.wait_change(LISTEN_SLICE) and not worker.is_cancelled:
-                self.call_from_thread(self._database_changed)
+        assert isinstance(kb, PgKnowledgeBase)  # started for a PostgreSQL database only
+        if kb.wait_change(LISTEN_SLICE):
+            self.call_from_thread(self._database_changed)
+
+    @on(Worker.StateChanged)
+    def _listened(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "listen" and event.state == WorkerState.SUCCESS and self.is_running:
+            self._listen_database()
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch_database(self) -> None:
@@ -227,7 +231,10 @@ class CrisisApp(App[None]):
         if self.shown is not None:
             # a page on its way is read again too; the one shown keeps its cursor where it was
             self.visit(self._wanted or self.shown, remember=False, return_to=True)
-        self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
+        if is_postgres(self.kb.url):  # only a committed import notifies the channel the explorer listens on
+            self.notify("An import was committed: lists and detail reloaded", timeout=4)
+        else:
+            self.notify("The database changed (an import?): lists and detail reloaded", timeout=4)
         self._timeline_data_changed()
 
     def _timeline_data_changed(self) -> None:
@@ -852,7 +859,16 @@ class CrisisApp(App[None]):
     def report_error(self, error: BaseException) -> None:
         """What failed off the UI thread: a database problem is a notice, anything else a bug that ends the app."""
         if isinstance(error, DatabaseError):
-            self.notify(shown.line(str(error)), title="Database", severity="error", timeout=8, markup=False)
+            import time
+
+            # a server gone fails every key's read alike: one notice, not one more per key
+            line, at = shown.line(str(error)), time.monotonic()
+            said: dict[str, float] = getattr(self, "_errors_said", {})
+            self._errors_said = {text: when for text, when in said.items() if at - when < 8}
+            if line in self._errors_said:
+                return
+            self._errors_said[line] = at
+            self.notify(line, title="Database", severity="error", timeout=8, markup=False)
         else:
             from rich.text import Text  # a Text, so that the message is not read as markup
 
