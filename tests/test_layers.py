@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import BIN, REPO
 
@@ -79,3 +80,16 @@ def test_postgresql_reads_load_no_orm(pg_url):
             "print(sorted(m for m in ('psycopg', 'sqlalchemy', 'sqlmodel') if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "['psycopg']"
+
+
+def test_every_package_folder_is_installed():
+    """`pip install .` installs the packages pyproject.toml lists: a folder of modules left out
+    (db/pg once was) works from a checkout and fails for a user who installed it."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    folders = {Path(folder) for folder in config["package-dir"].values()}
+    assert set(config["packages"]) == set(config["package-dir"])
+    found = {path.parent.relative_to(REPO) for top in ("db", "seed", "tui")
+             for path in (REPO / top).rglob("*.py") if "__pycache__" not in path.parts}
+    assert found == folders
