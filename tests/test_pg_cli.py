@@ -120,16 +120,76 @@ def test_no_password_at_all_says_where_to_give_one(auth, tmp_path):
 def test_an_unreachable_server_a_missing_database_and_not_a_crisis_tui_database(auth, tmp_path):
     one_line_error(run("--db", f"postgresql://reader:{QUOTED}@/crisis?host={tmp_path}", "packs"),
                    "cannot reach the PostgreSQL server")
-    one_line_error(run("--db", url(auth, "reader", db="nosuch"), "packs"), "no database 'nosuch'")
+    one_line_error(run("--db", url(auth, "reader", db="nosuch"), "packs"), "no database 'nosuch'",
+                   "`createdb --owner <writing role> nosuch`")
     one_line_error(run("--db", url(auth, "writer", db="empty"), "show", "x"), "not a crisis-tui database",
-                   "crisis-tui --db URL build")
+                   "(a role that can write builds it with `crisis-tui --db URL build`)")
+
+
+def test_a_server_with_no_connection_left_says_so_not_unreachable():
+    from crisis_tui.db.pg.connect import connection_problem
+
+    for text in ('connection failed: connection to server on socket "/tmp/.s.PGSQL.5432" failed: FATAL:  '
+                 "sorry, too many clients already",
+                 "connection to server at \"db\" (10.0.0.1), port 5432 failed: FATAL:  remaining connection slots "
+                 "are reserved for roles with the SUPERUSER attribute"):
+        said = str(connection_problem("postgresql://me:secret@db/crisis", Exception(text)))
+        assert said == ("postgresql://me:***@db/crisis: the server has no connection left (max_connections "
+                        "reached); try again later or ask its administrator for more"), said
 
 
 def test_an_import_or_build_with_a_role_that_cannot_write_is_one_line(auth):
     from crisis_tui.seed.loader import bundled_pack_path
 
     one_line_error(run("--db", url(auth, "reader"), "import", str(bundled_pack_path())), "cannot write")
-    one_line_error(run("--db", url(auth, "reader"), "build"), "cannot write")
+    said = one_line_error(run("--db", url(auth, "reader"), "build", "--force"), "cannot build: the role cannot write")
+    assert "import:" not in said
+    one_line_error(run("--db", url(auth, "reader"), "build"), "already holds 1 pack")  # refused before it writes
+
+
+# --- build on a shared database ---------------------------------------------------------------
+
+def test_build_refuses_to_replace_a_database_holding_packs_unless_forced(pg_url, pg_empty_url, tmp_path):
+    """A team's shared database is never wiped by a plain `build` (issue #18); --force does it."""
+    import json
+
+    from crisis_tui.db.engines import open_knowledge_base
+
+    text = "On 3 March 2024 the Harbour Council met at Port Vell."
+    pack = tmp_path / "mine.json"
+    pack.write_text(json.dumps({
+        "schema_version": 1, "pack": {"id": "mine", "title": "Mine"},
+        "sources": [{"id": "note", "title": "A field note", "text": text}],
+        "entities": [{"id": "event/port-vell-2024", "type": "event", "name": "Port Vell meeting", "date": "2024-03-03",
+                      "citations": [{"source": "note", "quote": "the Harbour Council met"}]}]}))
+    done = run("--db", pg_url, "import", str(pack))
+    assert done.returncode == 0, done.stderr
+    said = one_line_error(run("--db", pg_url, "build"), "already holds 2 packs", "use `import` to add a pack",
+                          "`build --force` replaces them all")
+    assert said.startswith(f"crisis-tui: error: {pg_url}")
+    kb = open_knowledge_base(pg_url)
+    try:
+        assert [p.id for p in kb.packs()] == ["india-pakistan-2025", "mine"]
+    finally:
+        kb.close()
+    forced = run("--db", pg_url, "build", "--force")
+    assert forced.returncode == 0 and "built" in forced.stdout, forced.stderr
+    kb = open_knowledge_base(pg_url)
+    try:
+        assert [p.id for p in kb.packs()] == ["india-pakistan-2025"]
+    finally:
+        kb.close()
+    fresh = run("--db", pg_empty_url, "build")  # no crisis-tui tables: nothing to lose
+    assert fresh.returncode == 0, fresh.stderr
+    helped = " ".join(run("build", "--help").stdout.split())
+    assert "--force" in helped and "use `import` to add a pack" in helped
+
+
+def test_build_on_sqlite_replaces_the_users_own_file_as_before(tmp_path):
+    db = tmp_path / "crisis.db"
+    for _ in range(2):
+        done = run("--db", str(db), "build")
+        assert done.returncode == 0, done.stderr
 
 
 def test_debug_tracebacks_and_help_hold_no_password(auth):

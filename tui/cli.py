@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..db.constants import ENTITY_TYPES
-from ..db.errors import CrisisError, PackError
+from ..db.errors import CrisisError, DatabaseError, PackError
 from ..db.location import database_url, default_path, is_postgres, shown, split_password, sqlite_path
 from ..db.text import CONTROL, inert
 from .keymap import ENV_VAR as KEYMAP_ENV
@@ -123,6 +123,13 @@ class _Context:
                 raise
             _upgrade(self.url)
             return open_knowledge_base(self.url)
+        except DatabaseError as exc:  # the user may only read: the build is for a role that can write
+            raise DatabaseError(str(exc).replace(_MAKE_ONE, _WRITER_BUILDS)) from None
+
+
+# db/pg/queries.py and statement_problem end "not a crisis-tui database" so: said for a reader too
+_MAKE_ONE = "; make one with `crisis-tui --db URL build`"
+_WRITER_BUILDS = " (a role that can write builds it with `crisis-tui --db URL build`)"
 
 
 def _keep_password(url: str) -> str:
@@ -154,17 +161,52 @@ def _upgrade(url: str) -> None:
         click.echo(f"crisis-tui: upgraded {shown} from schema {found} to {SCHEMA_VERSION}, keeping its data", err=True)
 
 
+def _packs_held_pg(url: str) -> int:
+    """How many packs the PostgreSQL database at `url` holds (0 without crisis-tui tables)."""
+    import psycopg
+
+    from ..db.pg.connect import connect, statement_problem
+
+    conn = connect(url, readonly=True)
+    try:
+        (made,) = conn.execute("SELECT to_regclass('pack') IS NOT NULL").fetchone() or (False,)
+        if not made:
+            return 0
+        (held,) = conn.execute("SELECT count(*) FROM pack").fetchone() or (0,)
+        return int(held)
+    except psycopg.Error as exc:
+        raise statement_problem(url, exc, "cannot build") from None
+    finally:
+        conn.close()
+
+
+def _refuse_to_replace(url: str) -> None:
+    """A shared server's database holding packs is never replaced by a plain `build`: its team's
+    imports would be gone. A DatabaseError saying so, unless it holds none."""
+    held = _packs_held_pg(url)
+    if held:
+        raise DatabaseError(f"{_where(url)} already holds {held} pack{'s' if held != 1 else ''} (a build replaces "
+                            "everything); use `import` to add a pack; `build --force` replaces them all")
+
+
 def _build(url: str, packs: list[Path], only_if_missing: bool = False,
-           progress: Callable[[str, int, int | None], None] | None = None) -> dict[str, int] | None:
+           progress: Callable[[str, int, int | None], None] | None = None,
+           force: bool = False) -> dict[str, int] | None:
     """Build the database from packs (the bundled one by default), one writer at a time;
-    with `only_if_missing`, not if another process built it meanwhile (None then)."""
+    with `only_if_missing`, not if another process built it meanwhile (None then). On
+    PostgreSQL, not over a database holding packs unless `force`."""
     from ..db.writers import write_lock
     from ..seed.importer import build_packs
     from ..seed.loader import bundled_pack_path
 
     if is_postgres(url):  # one transaction on the server (seed/pg_import.py), which serialises writers
-        with _writing(url, "build"):
-            return _pg_import().build_packs_pg(packs or [bundled_pack_path()], url, progress)
+        if not force:
+            _refuse_to_replace(url)
+        try:
+            with _writing(url, "build"):
+                return _pg_import().build_packs_pg(packs or [bundled_pack_path()], url, progress)
+        except DatabaseError as exc:  # seed/pg_import.py says what failed as an import's words
+            raise DatabaseError(str(exc).replace(": cannot import: ", ": cannot build: ", 1)) from None
     path = sqlite_path(url)
     waiting = (lambda: progress("waiting for lock", 0, None)) if progress is not None else None
     with _writing(url, "build"), write_lock(path, waiting):
@@ -310,13 +352,19 @@ def open_cmd(obj: _Context, ref: str) -> None:
 @main.command()
 @click.option("--pack", "packs", multiple=True, type=click.Path(path_type=Path),
               help="Build from this pack (folder or file) instead of the bundled one; repeatable.")
+@click.option("--force", is_flag=True,
+              help="On PostgreSQL: replace a database that already holds packs (everyone's imports are lost).")
 @click.pass_obj
-def build(obj: _Context, packs: tuple[Path, ...]) -> None:
-    """(Re)build the database from the bundled crisis pack, or from --pack."""
+def build(obj: _Context, packs: tuple[Path, ...], force: bool) -> None:
+    """(Re)build the database from the bundled crisis pack, or from --pack.
+
+    A SQLite file (your own) is replaced as it is. A PostgreSQL database (shared) that already
+    holds any pack is refused: use `import` to add a pack; `build --force` replaces them all.
+    """
     from .progress import progress_bars
 
     with progress_bars() as bars:
-        counts = _build(obj.url, list(packs), progress=bars) or {}
+        counts = _build(obj.url, list(packs), progress=bars, force=force) or {}
     singular = {"sources": "source", "entities": "entity", "links": "link", "positions": "position",
                 "citations": "citation"}
     summary = ", ".join(f"{n} {name if n != 1 else singular.get(name, name)}" for name, n in counts.items())

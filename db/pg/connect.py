@@ -63,10 +63,14 @@ def connection_problem(url: str, exc: BaseException) -> DatabaseError:
     missing = re.search(r'database "([^"]*)" does not exist', text)
     if missing:
         return DatabaseError(f"{where}: the server has no database {missing.group(1)!r} (make it with "
-                             f"`createdb {missing.group(1)}`, then `crisis-tui --db URL build`)")
+                             f"`createdb --owner <writing role> {missing.group(1)}`, then `crisis-tui --db URL build`)")
     role = re.search(r'role "([^"]*)" does not exist', text)
     if role:
         return DatabaseError(f"{where}: the server has no role {role.group(1)!r}")
+    if any(words in text for words in ("remaining connection slots are reserved", "too many clients already",
+                                       "sorry, too many clients")):
+        return DatabaseError(f"{where}: the server has no connection left (max_connections reached); try again "
+                             "later or ask its administrator for more")
     if "timeout expired" in text:
         return DatabaseError(f"{where}: cannot reach the PostgreSQL server (no answer in {CONNECT_SECONDS} s)")
     if any(word in text for word in ("could not connect", "Connection refused", "could not translate host name",
