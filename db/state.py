@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CrisisError
-from .location import APP_NAME, split_password
+from .location import APP_NAME, is_postgres, split_password
 
 ENV_VAR = "CRISIS_TUI_STATE"
 FILE_NAME = "state.db"
@@ -162,6 +162,18 @@ def problem(path: Path, exc: BaseException, reading: bool = False) -> str:
     return f"{path}: state database error: {text}"
 
 
+def _make_private(path: Path) -> None:
+    """Make the empty state file readable by its owner only (0600), and its folder (0700) if it
+    must be made: bookmarks and notes are personal. SQLite gives its -wal and -shm the file's
+    mode. A file made meanwhile (another explorer) is left as it is."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 class StateStore:
     """The state database at `path`: one connection, opened at first use, guarded by a lock so
     that any thread may call (each call is short)."""
@@ -205,7 +217,7 @@ class StateStore:
             raise StateError(f"{self.path}: a folder, not a state database")
         try:
             if not exists:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                _make_private(self.path)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StateError(problem(self.path, exc, reading=not create)) from None
@@ -427,9 +439,27 @@ def read_legacy(path: Path | None) -> dict[str, str]:
 
 
 def state_key(kb_url: str) -> str:
-    """What a knowledge base's records are keyed by: its URL, a PostgreSQL one without its password
-    (and with the scheme `postgresql://`, however it was written)."""
-    return split_password(kb_url)[0]
+    """What a knowledge base's records are keyed by: a SQLite file's URL as it is; a PostgreSQL
+    database by where it is only, `postgresql://HOST:PORT/DBNAME` (the host from the URL or a
+    `host=` parameter, a Unix socket folder quoted; port 5432 if not given): whatever the role,
+    password, `sslmode` or other parameters it is reached with, the same bookmarks."""
+    if not is_postgres(kb_url):
+        return kb_url
+    from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+    try:
+        parts = urlsplit(split_password(kb_url)[0])
+        params = {key.lower(): value for key, value in parse_qsl(parts.query, keep_blank_values=True)}
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        user = unquote(parts.netloc.rsplit("@", 1)[0]) if "@" in parts.netloc else ""
+    except ValueError:  # not a URL libpq could use either: keyed as written, without its password
+        return split_password(kb_url)[0]
+    host, _, port = netloc.rpartition(":") if not netloc.endswith("]") and ":" in netloc else (netloc, "", "")
+    host = params.get("host") or unquote(host)
+    port = params.get("port") or port or "5432"
+    dbname = params.get("dbname") or unquote(parts.path.lstrip("/")) or params.get("user") or user
+    host = host if host.startswith("/") else host.lower()
+    return f"postgresql://{quote(host, safe='[]:')}:{quote(port, safe='')}/{quote(dbname, safe='')}"
 
 
 class UserState:

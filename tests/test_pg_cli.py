@@ -225,6 +225,26 @@ def test_a_missing_schema_is_never_built_behind_the_users_back(auth):
 
 # --- the state file -------------------------------------------------------------------------------
 
+def test_bookmarks_are_kept_by_host_port_and_database_only(tmp_path):
+    """The same database reached by another role, with sslmode or other parameters: the same bookmarks."""
+    from crisis_tui.db.state import StateStore, UserState, state_key
+
+    path = tmp_path / "state.db"
+    writer = UserState(StateStore(path), "postgresql://writer@/crisis?host=/run/pg&sslmode=disable")
+    writer.set_bookmark("actor/india", "India", "actor", True)
+    writer.close()
+    for other in ("postgresql://reader@/crisis?host=/run/pg",
+                  "postgres://reader:x@/crisis?host=/run/pg&port=5432&application_name=me&connect_timeout=3",
+                  "postgresql://%2Frun%2Fpg:5432/crisis?user=someone"):
+        state = UserState(StateStore(path), other)
+        assert state.bookmarked_refs() == ["actor/india"], other
+        state.close()
+    assert state_key("postgresql://me@DB.example/crisis?sslmode=require") == "postgresql://db.example:5432/crisis"
+    assert state_key("postgresql://me@db.example:5433/crisis") != state_key("postgresql://me@db.example/crisis")
+    assert state_key("postgresql://me@db.example/other") != state_key("postgresql://me@db.example/crisis")
+    assert state_key("postgresql://me@db.example/crisis?host=elsewhere") == "postgresql://elsewhere:5432/crisis"
+
+
 def test_bookmarks_are_kept_by_the_url_without_its_password(tmp_path):
     from crisis_tui.db.state import StateStore, UserState, state_key
 
@@ -236,7 +256,7 @@ def test_bookmarks_are_kept_by_the_url_without_its_password(tmp_path):
     later = UserState(StateStore(path), "postgresql://me@db.example/crisis?password=other&sslmode=require")
     assert later.bookmarked_refs() == ["actor/india"]
     later.close()
-    assert state_key(with_password) == "postgresql://me@db.example/crisis?sslmode=require"
+    assert state_key(with_password) == "postgresql://db.example:5432/crisis"
     assert PASSWORD.encode() not in path.read_bytes() and QUOTED.encode() not in path.read_bytes()
     assert state_key("sqlite:///x/crisis.db") == "sqlite:///x/crisis.db"
 

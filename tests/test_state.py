@@ -901,3 +901,26 @@ def test_a_knowledge_base_given_as_the_state_database_is_not_one(bundled_db, tmp
         StateStore(kb_file).bookmarks(A)
     assert str(raised.value) == (f"{kb_file}: not a crisis-tui state database: left as it is (choose another with "
                                  f"--state)")
+
+
+def test_the_state_file_is_readable_by_its_owner_only(tmp_path):
+    """Bookmarks and personal notes: the file, its -wal and -shm 0600, a folder made for it 0700,
+    whatever the umask lets others read; a mode the user chose for an existing file is kept."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "made" / "state.db"
+        store = StateStore(path)
+        store.add_bookmarks(A, [(SIMLA, "Simla Agreement", "agreement")], when=WHEN)
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        for made in (path, path.with_name("state.db-wal"), path.with_name("state.db-shm")):
+            assert made.exists() and stat.S_IMODE(made.stat().st_mode) == 0o600, made
+        store.close()
+        chosen = tmp_path / "chosen.db"
+        chosen.touch(mode=0o640)
+        chosen.chmod(0o640)
+        other = StateStore(chosen)
+        other.add_bookmarks(A, [(SIMLA, "Simla Agreement", "agreement")], when=WHEN)
+        other.close()
+        assert stat.S_IMODE(chosen.stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
