@@ -897,3 +897,70 @@ async def test_a_terminal_too_small_for_a_while_takes_no_pane_keys_and_gives_the
         assert app.focused is app.main.detail
         # whole
         assert str(app.main.crumbs.text).endswith("  Lavrov–Jaishankar talks > Simla Agreement > Indira Gandhi")
+
+
+# --- notices on PostgreSQL (issue #18) ------------------------------------------------------------
+
+async def test_a_database_error_said_again_within_8_seconds_is_one_notice(make_app, monkeypatch):
+    """A server gone fails every key's read alike: the same line is not stacked again and again."""
+    from crisis_tui.db.errors import DatabaseError
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        notices = record_notices(app, monkeypatch)
+        lost = "postgresql://me@db/crisis: lost the connection to the server (server closed the connection)"
+        for _ in range(3):
+            app.report_error(DatabaseError(lost))
+            await pilot.pause()
+        assert notices == [lost]
+        app.report_error(DatabaseError("postgresql://me@db/crisis: another problem"))
+        assert len(notices) == 2
+        clock = time.monotonic()
+        monkeypatch.setattr(time, "monotonic", lambda: clock + 9)  # 8 seconds on: said again
+        app.report_error(DatabaseError(lost))
+        assert notices[-1] == lost and len(notices) == 3
+
+
+async def test_the_notice_after_a_reload_says_an_import_was_committed_on_postgresql(pg_url, tmp_path, monkeypatch):
+    import json
+
+    from crisis_tui.db.engines import open_knowledge_base
+    from crisis_tui.seed.pg_import import import_packs_pg
+
+    text = "On 3 March 2024 the Harbour Council met at Port Vell."
+    pack = tmp_path / "mine.json"
+    pack.write_text(json.dumps({
+        "schema_version": 1, "pack": {"id": "mine", "title": "Mine"},
+        "sources": [{"id": "note", "title": "A field note", "text": text}],
+        "entities": [{"id": "event/port-vell-2024", "type": "event", "name": "Port Vell meeting", "date": "2024-03-03",
+                      "citations": [{"source": "note", "quote": "the Harbour Council met"}]}]}))
+    kb = open_knowledge_base(pg_url)
+    app = CrisisApp(kb)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, 0.3)
+            notices = record_notices(app, monkeypatch)
+            await asyncio.to_thread(import_packs_pg, [pack], pg_url)
+            for _ in range(50):
+                if notices:
+                    break
+                await pilot.pause(0.1)
+            assert notices == ["An import was committed: lists and detail reloaded"]
+            await settle(pilot, 0.5)  # the reload's reads done before the app closes (see the report)
+    finally:
+        kb.close()
+
+
+async def test_the_notice_after_a_reload_on_sqlite_keeps_its_words(bundled_db, monkeypatch):
+    kb = KnowledgeBase("sqlite:///" + str(bundled_db))
+    app = CrisisApp(kb)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            notices = record_notices(app, monkeypatch)
+            app._database_changed()
+            assert notices == ["The database changed (an import?): lists and detail reloaded"]
+            await settle(pilot)
+    finally:
+        kb.close()
