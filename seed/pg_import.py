@@ -85,14 +85,22 @@ def import_packs_pg(files: list[Path], url: str, replace: bool = False,
     return report
 
 
-def build_packs_pg(files: list[Path], url: str, progress: Progress | None = None) -> dict[str, int]:
+def build_packs_pg(files: list[Path], url: str, progress: Progress | None = None,
+                   force: bool = False) -> dict[str, int]:
     """Replace the crisis-tui tables of the database at `url` with the packs in `files`, in one
-    transaction under the global lock; row counts per table, as the SQLite build returns them."""
+    transaction under the global lock; row counts per table, as the SQLite build returns them.
+
+    A database that holds any pack is a team's: it is replaced only with `force` (else a
+    DatabaseError says so), checked under the lock, so an import committed just before is counted."""
     from ..db.pg.ddl import create_schema, drop_schema
     from ..db.pg.writer import GLOBAL_KEY, LOCK_CLASS
 
-    with _transaction(url) as conn, _staged() as stage:
+    with _transaction(url, "build") as conn, _staged() as stage:
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, GLOBAL_KEY))
+        held = conn.execute("SELECT count(*) FROM pack").fetchone()[0] if _has_schema(conn) else 0
+        if held and not force:
+            raise DatabaseError(f"{shown(url)} already holds {held} pack{'s' if held != 1 else ''} (a build "
+                                "replaces everything); use `import` to add a pack; `build --force` replaces them all")
         drop_schema(conn)
         create_schema(conn)
         _stage_fresh(stage)
@@ -124,7 +132,7 @@ def database_stamp_pg(url: str) -> str | None:
 # -- the transaction, the stage and the locks ---------------------------------------------------
 
 @contextlib.contextmanager
-def _transaction(url: str) -> Iterator[Any]:
+def _transaction(url: str, what: str = "import") -> Iterator[Any]:
     """A writing connection in one transaction, rolled back unless committed; the server's
     errors as one line each."""
     import psycopg
@@ -135,7 +143,7 @@ def _transaction(url: str) -> Iterator[Any]:
     try:
         yield conn
     except psycopg.Error as exc:
-        raise _problem(url, exc) from None
+        raise _problem(url, exc, what) from None
     finally:
         try:
             if not conn.closed:
@@ -145,7 +153,7 @@ def _transaction(url: str) -> Iterator[Any]:
         conn.close()
 
 
-def _problem(url: str, exc: Any) -> DatabaseError:
+def _problem(url: str, exc: Any, what: str = "import") -> DatabaseError:
     """One line for a failed write: what a concurrent import did, or `statement_problem`'s."""
     import psycopg.errors as e
 
@@ -163,7 +171,7 @@ def _problem(url: str, exc: Any) -> DatabaseError:
                              f"({' '.join(str(exc.diag.message_detail or exc).split())}); import again")
     if isinstance(exc, e.DeadlockDetected | e.SerializationFailure):
         return DatabaseError(f"{where}: another import changed the same records meanwhile; import again")
-    return statement_problem(url, exc, "cannot import")
+    return statement_problem(url, exc, f"cannot {what}")
 
 
 @contextlib.contextmanager

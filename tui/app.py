@@ -225,6 +225,8 @@ class CrisisApp(App[None]):
 
     def _database_changed(self) -> None:
         """Another process committed: read the lists and the shown entity again."""
+        if not self._has_main():
+            return  # closing
         for entity_list in self.main.lists.values():
             entity_list.reload()
         self._read_packs()  # a crisis imported, or one gone
@@ -396,6 +398,9 @@ class CrisisApp(App[None]):
         if main is not None and event.widget.screen is main:
             self._detail_focused = event.widget is main.detail
 
+    def _has_main(self) -> bool:
+        return any(isinstance(screen, MainScreen) for screen in self.screen_stack)
+
     @property
     def main(self) -> MainScreen:
         """The main screen, also while a modal is on top of it."""
@@ -453,6 +458,8 @@ class CrisisApp(App[None]):
         detail = message.detail
         if detail.row.ref != self._wanted or message.crisis != self.crisis:
             return  # an older visit's detail, slower than the newer one (a thread cannot be stopped)
+        if not self._has_main():
+            return  # closing: the main screen is gone (a reload's detail came back as the app quit)
         ref, h = detail.row.ref, self.history
         if self._entry_shown is not None:  # where the cursor was on the history entry being left
             self._spots[self._entry_shown[0]] = (self._entry_shown[1], self.main.detail.spot)

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ..db.constants import ENTITY_TYPES
-from ..db.errors import CrisisError, DatabaseError, PackError
+from ..db.errors import CrisisError, PackError
 from ..db.location import database_url, default_path, is_postgres, shown, split_password, sqlite_path
 from ..db.text import CONTROL, inert
 from .keymap import ENV_VAR as KEYMAP_ENV
@@ -123,13 +123,6 @@ class _Context:
                 raise
             _upgrade(self.url)
             return open_knowledge_base(self.url)
-        except DatabaseError as exc:  # the user may only read: the build is for a role that can write
-            raise DatabaseError(str(exc).replace(_MAKE_ONE, _WRITER_BUILDS)) from None
-
-
-# db/pg/queries.py and statement_problem end "not a crisis-tui database" so: said for a reader too
-_MAKE_ONE = "; make one with `crisis-tui --db URL build`"
-_WRITER_BUILDS = " (a role that can write builds it with `crisis-tui --db URL build`)"
 
 
 def _keep_password(url: str) -> str:
@@ -161,34 +154,6 @@ def _upgrade(url: str) -> None:
         click.echo(f"crisis-tui: upgraded {shown} from schema {found} to {SCHEMA_VERSION}, keeping its data", err=True)
 
 
-def _packs_held_pg(url: str) -> int:
-    """How many packs the PostgreSQL database at `url` holds (0 without crisis-tui tables)."""
-    import psycopg
-
-    from ..db.pg.connect import connect, statement_problem
-
-    conn = connect(url, readonly=True)
-    try:
-        (made,) = conn.execute("SELECT to_regclass('pack') IS NOT NULL").fetchone() or (False,)
-        if not made:
-            return 0
-        (held,) = conn.execute("SELECT count(*) FROM pack").fetchone() or (0,)
-        return int(held)
-    except psycopg.Error as exc:
-        raise statement_problem(url, exc, "cannot build") from None
-    finally:
-        conn.close()
-
-
-def _refuse_to_replace(url: str) -> None:
-    """A shared server's database holding packs is never replaced by a plain `build`: its team's
-    imports would be gone. A DatabaseError saying so, unless it holds none."""
-    held = _packs_held_pg(url)
-    if held:
-        raise DatabaseError(f"{_where(url)} already holds {held} pack{'s' if held != 1 else ''} (a build replaces "
-                            "everything); use `import` to add a pack; `build --force` replaces them all")
-
-
 def _build(url: str, packs: list[Path], only_if_missing: bool = False,
            progress: Callable[[str, int, int | None], None] | None = None,
            force: bool = False) -> dict[str, int] | None:
@@ -200,13 +165,8 @@ def _build(url: str, packs: list[Path], only_if_missing: bool = False,
     from ..seed.loader import bundled_pack_path
 
     if is_postgres(url):  # one transaction on the server (seed/pg_import.py), which serialises writers
-        if not force:
-            _refuse_to_replace(url)
-        try:
-            with _writing(url, "build"):
-                return _pg_import().build_packs_pg(packs or [bundled_pack_path()], url, progress)
-        except DatabaseError as exc:  # seed/pg_import.py says what failed as an import's words
-            raise DatabaseError(str(exc).replace(": cannot import: ", ": cannot build: ", 1)) from None
+        with _writing(url, "build"):
+            return _pg_import().build_packs_pg(packs or [bundled_pack_path()], url, progress, force=force)
     path = sqlite_path(url)
     waiting = (lambda: progress("waiting for lock", 0, None)) if progress is not None else None
     with _writing(url, "build"), write_lock(path, waiting):

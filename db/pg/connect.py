@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 CONNECT_SECONDS = 5  # an unreachable server is said to be so after this long, not after minutes
 APPLICATION = "crisis-tui"  # as pg_stat_activity shows our sessions
 READ_ONLY = "-c default_transaction_read_only=on"
+# What a database without crisis-tui's tables is told: the user may only read; a writer builds it.
+BUILD_HINT = " (a role that can write builds it with `crisis-tui --db URL build`)"
 # No JIT: the planner cannot tell how few rows a bucket of a pane holds, overestimates, and
 # compiled a 20 ms read for 150 ms; none of our statements runs long enough to gain from it.
 SETTINGS = "-c jit=off"
@@ -109,8 +111,7 @@ def statement_problem(url: str, exc: BaseException, what: str = "") -> DatabaseE
         return DatabaseError(f"{where}: {doing}the role cannot write here ({text}); imports and builds need "
                              "a role that can")
     if isinstance(exc, e.UndefinedTable):
-        return DatabaseError(f"{where}: not a crisis-tui database ({text}); make one with "
-                             "`crisis-tui --db URL build`")
+        return DatabaseError(f"{where}: not a crisis-tui database ({text}){BUILD_HINT}")
     if isinstance(exc, e.OperationalError | e.InterfaceError) and not isinstance(exc, e.QueryCanceled):
         return DatabaseError(f"{where}: lost the connection to the server ({text})")
     return DatabaseError(f"{where}: {doing}{text}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DatabaseError
 from ..location import shown
 from ..queries import KnowledgeBase
-from .connect import connect, statement_problem
+from .connect import BUILD_HINT, connect, statement_problem
 from .panes import PanesMixin
 from .readers import PgReaders
 from .search import SearchMixin
@@ -41,8 +41,7 @@ class PgKnowledgeBase(PanesMixin, SearchMixin, KnowledgeBase):
             version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except psycopg.errors.UndefinedTable:
             conn.close()
-            raise DatabaseError(f"{self.path}: not a crisis-tui database (no meta table); make one with "
-                                f"`crisis-tui --db URL build`") from None
+            raise DatabaseError(f"{self.path}: not a crisis-tui database (no meta table){BUILD_HINT}") from None
         except psycopg.Error as exc:
             conn.close()
             raise statement_problem(url, exc, "cannot open the database") from None
