@@ -109,6 +109,16 @@ def _pack(events: int, folder: Path, tag: str = "") -> Path:
 
         for section in ("sources", "entities", "links", "positions"):
             walk(document[section])
+        old_pack = document["pack"]["id"].removesuffix(f"-{tag}")
+        for section in ("sources", "entities", "links", "positions"):  # records naming their pack
+            for record in document[section]:
+                if record.get("pack") == old_pack:
+                    record["pack"] = document["pack"]["id"]
+        renamed = {r["name"]: f"{r['name']}-{tag}" for r in document["relations"]}  # each pack its own wording
+        for relation in document["relations"]:
+            relation["name"] = renamed[relation["name"]]
+        for link in document["links"]:
+            link["relation"] = renamed.get(link["relation"], link["relation"])
         path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     return path
 
